@@ -1,0 +1,61 @@
+// Epoch iteration over a Dataset: seeded order, sharding, augmentation, background prefetch.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "data/augment.h"
+#include "data/dataset.h"
+
+namespace vitc {
+
+struct LoaderOptions {
+  int64_t batch_size = 128;
+  bool shuffle = true;
+  bool drop_last = false;  // drop the final short batch of the epoch
+  uint64_t seed = 0;
+  AugmentOptions augment;
+  int64_t shard_rank = 0, shard_count = 1;
+  // Batches prepared ahead by the background thread; 0 prepares each batch inside next() on the
+  // caller's thread (same batches either way).
+  int64_t prefetch = 2;
+};
+
+// Iterates the batches of one epoch:
+//   DataLoader loader(data, options);
+//   for (int64_t e = start; e < epochs; ++e) { loader.start_epoch(e); Batch b; while (loader.next(b)) ...; }
+// The order and the augmentation of epoch e depend only on (seed, e), never on what ran before,
+// so a run resumed at epoch e sees exactly the data an uninterrupted run sees.
+// Batch slot s of an epoch holds positions [s*B, (s+1)*B) of the epoch's permutation; with
+// shard_count K > 1 rank r gets slots r, r+K, r+2K, ... (ranks may differ by one batch when the
+// slot count is not a multiple of K). Augmentation of slot s is seeded by (seed, e, s), so it is
+// the same whichever rank or thread prepares it.
+// A background thread gathers and augments the next batches while the caller computes.
+class DataLoader {
+ public:
+  DataLoader(std::shared_ptr<const Dataset> data, LoaderOptions options);
+  ~DataLoader();
+  DataLoader(DataLoader&&) noexcept;
+  DataLoader& operator=(DataLoader&&) noexcept;
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  // Batches this rank gets per epoch.
+  int64_t batches_per_epoch() const;
+  // Images this rank gets per epoch.
+  int64_t images_per_epoch() const;
+  const LoaderOptions& options() const;
+  const Dataset& dataset() const;
+
+  // Starts (or restarts) epoch `epoch` >= 0, abandoning what is left of the current one.
+  void start_epoch(int64_t epoch);
+  // Fills `batch` with the next batch; false at the end of the epoch. Rethrows (as vitc::Error or
+  // whatever the dataset threw) an error met while preparing that batch.
+  bool next(Batch& batch);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace vitc

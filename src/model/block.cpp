@@ -1,0 +1,57 @@
+// Block and MLP forward passes, with the optional masks of a masked view.
+#include "model/block.h"
+
+#include <torch/torch.h>
+
+namespace vitc {
+
+MlpImpl::MlpImpl(int embed_dim, int hidden) {
+  fc1 = register_module("fc1", torch::nn::Linear(embed_dim, hidden));
+  fc2 = register_module("fc2", torch::nn::Linear(hidden, embed_dim));
+}
+
+at::Tensor MlpImpl::forward(const at::Tensor& x, const at::Tensor& hidden_mask) {
+  at::Tensor h = torch::gelu(fc1->forward(x));
+  if (hidden_mask.defined()) h = h * hidden_mask;
+  return fc2->forward(h);
+}
+
+BlockImpl::BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias)
+    : spec_(std::move(spec)) {
+  const auto norm_options = torch::nn::LayerNormOptions({embed_dim}).eps(norm_eps);
+  if (spec_.has_attention()) {
+    norm1 = register_module("norm1", torch::nn::LayerNorm(norm_options));
+    attn = register_module("attn", Attention(embed_dim, spec_.heads, spec_.attn_scale, qkv_bias));
+  }
+  if (spec_.has_mlp()) {
+    norm2 = register_module("norm2", torch::nn::LayerNorm(norm_options));
+    mlp = register_module("mlp", Mlp(embed_dim, spec_.mlp_hidden));
+  }
+}
+
+namespace {
+
+at::Tensor apply_token_mask(const at::Tensor& y, const BlockMasks* masks) {
+  if (masks == nullptr || !masks->tokens.defined()) return y;
+  return y * masks->tokens.unsqueeze(-1);  // [N] or [B, N] -> broadcast over features
+}
+
+}  // namespace
+
+at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
+  if (spec_.skip) return x;
+  at::Tensor y = x;
+  if (spec_.has_attention()) {
+    at::Tensor a = attn->forward(apply_token_mask(norm1->forward(x), masks), masks);
+    if (masks != nullptr && masks->attn_gate.defined()) a = a * masks->attn_gate;
+    y = y + a;
+  }
+  if (spec_.has_mlp()) {
+    const at::Tensor hidden_mask = masks != nullptr ? masks->mlp : at::Tensor();
+    y = y + mlp->forward(apply_token_mask(norm2->forward(y), masks), hidden_mask);
+  }
+  if (masks != nullptr && masks->gate.defined()) y = x + masks->gate * (y - x);
+  return y;
+}
+
+}  // namespace vitc

@@ -1,0 +1,59 @@
+// MACs and parameters from the per-block description alone (no forward pass, no hooks).
+#include "model/complexity.h"
+
+namespace vitc {
+
+int64_t Complexity::macs() const {
+  int64_t total = embed_macs + head_macs;
+  for (const auto& b : blocks) total += b.macs();
+  return total;
+}
+
+int64_t Complexity::params() const {
+  int64_t total = embed_params + head_params;
+  for (const auto& b : blocks) total += b.params();
+  return total;
+}
+
+BlockComplexity block_complexity(const BlockSpec& block, int embed_dim, int num_tokens,
+                                 bool qkv_bias) {
+  BlockComplexity c;
+  if (block.skip) return c;
+  const int64_t D = embed_dim, N = num_tokens;
+  if (block.has_attention()) {
+    const int64_t qk = block.qk_total(), v = block.v_total();
+    const int64_t qkv_out = 2 * qk + v;
+    c.attn_macs = N * D * qkv_out   // qkv projection
+                  + N * N * qk      // q k^T, per head N x N x qk_dim
+                  + N * N * v       // attn v, per head N x N x v_dim
+                  + N * v * D;      // output projection
+    c.attn_params = 2 * D                                   // norm1
+                    + D * qkv_out + (qkv_bias ? qkv_out : 0)  // qkv
+                    + v * D + D;                            // proj
+  }
+  if (block.has_mlp()) {
+    const int64_t H = block.mlp_hidden;
+    c.mlp_macs = 2 * N * D * H;
+    c.mlp_params = 2 * D + (D * H + H) + (H * D + D);
+  }
+  return c;
+}
+
+Complexity compute_complexity(const ViTConfig& config) {
+  Complexity c;
+  const int64_t D = config.embed_dim;
+  const int64_t patch_in = static_cast<int64_t>(config.in_chans) * config.patch_size * config.patch_size;
+  const int64_t heads = config.distilled ? 2 : 1;
+  c.embed_macs = config.num_patches() * patch_in * D;
+  c.embed_params = patch_in * D + D                   // patch_embed.proj
+                   + config.num_prefix_tokens() * D   // cls (+ dist) token
+                   + config.num_tokens() * D;         // pos_embed
+  c.head_macs = heads * D * config.num_classes;
+  c.head_params = 2 * D + heads * (D * config.num_classes + config.num_classes);
+  for (const auto& b : config.blocks) {
+    c.blocks.push_back(block_complexity(b, config.embed_dim, config.num_tokens(), config.qkv_bias));
+  }
+  return c;
+}
+
+}  // namespace vitc

@@ -1,0 +1,233 @@
+// Named configs, validation and JSON for ViTConfig.
+#include "model/config.h"
+
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.h"
+
+namespace vitc {
+
+int BlockSpec::qk_total() const {
+  int total = 0;
+  for (const auto& h : heads) total += h.qk_dim;
+  return total;
+}
+
+int BlockSpec::v_total() const {
+  int total = 0;
+  for (const auto& h : heads) total += h.v_dim;
+  return total;
+}
+
+bool BlockSpec::operator==(const BlockSpec& o) const {
+  return skip == o.skip && attn_skip == o.attn_skip && heads == o.heads &&
+         mlp_hidden == o.mlp_hidden && attn_scale == o.attn_scale;
+}
+
+int ViTConfig::num_patches() const {
+  const int side = img_size / patch_size;
+  return side * side;
+}
+
+bool ViTConfig::operator==(const ViTConfig& o) const {
+  return name == o.name && img_size == o.img_size && patch_size == o.patch_size &&
+         in_chans == o.in_chans && num_classes == o.num_classes && embed_dim == o.embed_dim &&
+         distilled == o.distilled && qkv_bias == o.qkv_bias && norm_eps == o.norm_eps &&
+         mean == o.mean && std == o.std && blocks == o.blocks;
+}
+
+void ViTConfig::validate() const {
+  const std::string who = str_cat("config '", name, "': ");
+  check(img_size > 0 && patch_size > 0 && img_size % patch_size == 0, who,
+        "img_size must be a positive multiple of patch_size, got img_size=", img_size,
+        " patch_size=", patch_size);
+  check(in_chans > 0, who, "in_chans must be positive, got ", in_chans);
+  check(num_classes > 0, who, "num_classes must be positive, got ", num_classes);
+  check(embed_dim > 0, who, "embed_dim must be positive, got ", embed_dim);
+  check(norm_eps > 0, who, "norm_eps must be positive, got ", norm_eps);
+  check(static_cast<int>(mean.size()) == in_chans && static_cast<int>(std.size()) == in_chans,
+        who, "mean and std need one value per input channel (", in_chans, "), got ", mean.size(),
+        " and ", std.size());
+  check(!blocks.empty(), who, "blocks must not be empty");
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const BlockSpec& b = blocks[i];
+    const std::string where = str_cat(who, "blocks[", i, "].");
+    check(b.mlp_hidden >= 0, where, "mlp_hidden must be >= 0, got ", b.mlp_hidden);
+    if (b.skip) continue;
+    if (b.attn_skip) {
+      check(b.heads.empty(), where, "heads must be empty when attn_skip is true, got ",
+            b.heads.size(), " heads");
+    } else {
+      check(!b.heads.empty(), where,
+            "heads must not be empty unless attn_skip is true (use attn_skip to remove attention)");
+      check(b.attn_scale > 0, where, "attn_scale must be positive, got ", b.attn_scale);
+      for (size_t h = 0; h < b.heads.size(); ++h) {
+        check(b.heads[h].qk_dim > 0 && b.heads[h].v_dim > 0, where, "heads[", h,
+              "] needs qk_dim > 0 and v_dim > 0, got qk_dim=", b.heads[h].qk_dim,
+              " v_dim=", b.heads[h].v_dim);
+      }
+    }
+  }
+}
+
+ViTConfig make_uniform_config(const std::string& name, int img_size, int patch_size, int in_chans,
+                              int num_classes, int embed_dim, int depth, int heads,
+                              double mlp_ratio, bool distilled) {
+  check(heads > 0 && embed_dim % heads == 0, "config '", name, "': embed_dim ", embed_dim,
+        " is not divisible by the number of heads ", heads);
+  ViTConfig c;
+  c.name = name;
+  c.img_size = img_size;
+  c.patch_size = patch_size;
+  c.in_chans = in_chans;
+  c.num_classes = num_classes;
+  c.embed_dim = embed_dim;
+  c.distilled = distilled;
+  if (in_chans != 3) {  // ImageNet statistics only make sense for RGB; callers set their own
+    c.mean.assign(in_chans, 0.5);
+    c.std.assign(in_chans, 0.5);
+  }
+  const int head_dim = embed_dim / heads;
+  BlockSpec block;
+  block.heads.assign(heads, HeadSpec{head_dim, head_dim});
+  block.mlp_hidden = static_cast<int>(std::lround(embed_dim * mlp_ratio));
+  block.attn_scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  c.blocks.assign(depth, block);
+  return c;
+}
+
+namespace {
+
+ViTConfig imagenet(const std::string& name, int dim, int depth, int heads, bool distilled,
+                   bool inception_norm) {
+  ViTConfig c = make_uniform_config(name, 224, 16, 3, 1000, dim, depth, heads, 4.0, distilled);
+  if (inception_norm) {  // timm's vit_base_patch16_224 (augreg) normalises with 0.5/0.5
+    c.mean = {0.5, 0.5, 0.5};
+    c.std = {0.5, 0.5, 0.5};
+  }
+  return c;
+}
+
+ViTConfig fashion_mnist(const std::string& name, int patch, int dim, int depth, int heads,
+                        double mlp_ratio) {
+  ViTConfig c = make_uniform_config(name, 28, patch, 1, 10, dim, depth, heads, mlp_ratio, false);
+  c.mean = {0.2860};  // Fashion-MNIST training set pixel mean and std (on [0,1] pixels)
+  c.std = {0.3530};
+  return c;
+}
+
+const std::map<std::string, std::function<ViTConfig()>>& registry() {
+  static const std::map<std::string, std::function<ViTConfig()>> configs = {
+      {"deit_tiny_patch16_224", [] { return imagenet("deit_tiny_patch16_224", 192, 12, 3, false, false); }},
+      {"deit_small_patch16_224", [] { return imagenet("deit_small_patch16_224", 384, 12, 6, false, false); }},
+      {"deit_base_patch16_224", [] { return imagenet("deit_base_patch16_224", 768, 12, 12, false, false); }},
+      {"deit_tiny_distilled_patch16_224", [] { return imagenet("deit_tiny_distilled_patch16_224", 192, 12, 3, true, false); }},
+      {"deit_small_distilled_patch16_224", [] { return imagenet("deit_small_distilled_patch16_224", 384, 12, 6, true, false); }},
+      {"deit_base_distilled_patch16_224", [] { return imagenet("deit_base_distilled_patch16_224", 768, 12, 12, true, false); }},
+      {"vit_base_patch16_224", [] { return imagenet("vit_base_patch16_224", 768, 12, 12, false, true); }},
+      // Fashion-MNIST: fm_tiny for tests, fm_small the default teacher (see README for timings).
+      {"fm_tiny", [] { return fashion_mnist("fm_tiny", 7, 64, 4, 4, 2.0); }},
+      {"fm_small", [] { return fashion_mnist("fm_small", 7, 128, 8, 4, 4.0); }},
+  };
+  return configs;
+}
+
+}  // namespace
+
+std::vector<std::string> named_config_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, make] : registry()) names.push_back(name);
+  return names;
+}
+
+bool is_named_config(const std::string& name) { return registry().count(name) > 0; }
+
+ViTConfig named_config(const std::string& name) {
+  auto it = registry().find(name);
+  check(it != registry().end(), "unknown model config '", name, "'; valid names are: ",
+        join(named_config_names()));
+  return it->second();
+}
+
+// ---- JSON -----------------------------------------------------------------------------------
+
+nlohmann::json config_to_json(const ViTConfig& c) {
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const auto& b : c.blocks) {
+    nlohmann::json heads = nlohmann::json::array();
+    for (const auto& h : b.heads) heads.push_back({{"qk_dim", h.qk_dim}, {"v_dim", h.v_dim}});
+    blocks.push_back({{"skip", b.skip},
+                      {"attn_skip", b.attn_skip},
+                      {"heads", heads},
+                      {"mlp_hidden", b.mlp_hidden},
+                      {"attn_scale", b.attn_scale}});
+  }
+  return {{"name", c.name},       {"img_size", c.img_size},       {"patch_size", c.patch_size},
+          {"in_chans", c.in_chans}, {"num_classes", c.num_classes}, {"embed_dim", c.embed_dim},
+          {"distilled", c.distilled}, {"qkv_bias", c.qkv_bias},   {"norm_eps", c.norm_eps},
+          {"mean", c.mean},       {"std", c.std},                 {"blocks", blocks}};
+}
+
+namespace {
+
+// Reads key `key` of object `j` as T, with an error naming the file and the JSON path.
+template <typename T>
+T get_field(const nlohmann::json& j, const std::string& key, const std::string& path,
+            const std::string& where) {
+  check(j.is_object(), where, ": ", path, " must be a JSON object");
+  auto it = j.find(key);
+  check(it != j.end(), where, ": missing key '", path, key, "'");
+  try {
+    return it->template get<T>();
+  } catch (const nlohmann::json::exception&) {
+    fail(where, ": key '", path, key, "' has the wrong type (value ", it->dump(), ")");
+  }
+}
+
+}  // namespace
+
+ViTConfig config_from_json(const nlohmann::json& j, const std::string& where) {
+  ViTConfig c;
+  c.name = get_field<std::string>(j, "name", "", where);
+  c.img_size = get_field<int>(j, "img_size", "", where);
+  c.patch_size = get_field<int>(j, "patch_size", "", where);
+  c.in_chans = get_field<int>(j, "in_chans", "", where);
+  c.num_classes = get_field<int>(j, "num_classes", "", where);
+  c.embed_dim = get_field<int>(j, "embed_dim", "", where);
+  c.distilled = get_field<bool>(j, "distilled", "", where);
+  c.qkv_bias = get_field<bool>(j, "qkv_bias", "", where);
+  c.norm_eps = get_field<double>(j, "norm_eps", "", where);
+  c.mean = get_field<std::vector<double>>(j, "mean", "", where);
+  c.std = get_field<std::vector<double>>(j, "std", "", where);
+  const auto blocks = get_field<nlohmann::json>(j, "blocks", "", where);
+  check(blocks.is_array(), where, ": key 'blocks' must be an array");
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const std::string path = str_cat("blocks[", i, "].");
+    const auto& jb = blocks[i];
+    BlockSpec b;
+    b.skip = get_field<bool>(jb, "skip", path, where);
+    b.attn_skip = get_field<bool>(jb, "attn_skip", path, where);
+    b.mlp_hidden = get_field<int>(jb, "mlp_hidden", path, where);
+    b.attn_scale = get_field<double>(jb, "attn_scale", path, where);
+    const auto heads = get_field<nlohmann::json>(jb, "heads", path, where);
+    check(heads.is_array(), where, ": key '", path, "heads' must be an array");
+    for (size_t h = 0; h < heads.size(); ++h) {
+      const std::string hpath = str_cat(path, "heads[", h, "].");
+      b.heads.push_back(HeadSpec{get_field<int>(heads[h], "qk_dim", hpath, where),
+                                 get_field<int>(heads[h], "v_dim", hpath, where)});
+    }
+    c.blocks.push_back(b);
+  }
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    fail(where, ": ", e.what());
+  }
+  return c;
+}
+
+}  // namespace vitc

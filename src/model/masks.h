@@ -1,0 +1,34 @@
+// Multiplicative masks and gates a method can pass through a ViT's forward pass (the "masked
+// view"). Soft values during a search, 0/1 at the end; undefined tensors mean "no mask".
+#pragma once
+
+#include <vector>
+
+#include <ATen/Tensor.h>
+
+namespace vitc {
+
+// Masks of one block; every field is optional (an undefined tensor is not applied).
+//   heads:     [num_heads]   multiplies each head's output (attn @ v) before proj.
+//   qk:        [qk_total]    multiplies q and k features (per head dim; q.k then sees qk^2).
+//   v:         [v_total]     multiplies v features.
+//   mlp:       [mlp_hidden]  multiplies the MLP hidden activations after GELU, before fc2.
+//   attn_gate: scalar        multiplies the attention branch: x + attn_gate * attn(norm1(x)).
+//   gate:      scalar or [B,1,1]  the block gate: out = x + gate * (block(x) - x); 0 = skipped.
+//   tokens:    [N] or [B,N]  multiplies the norm1 and norm2 outputs per token (ViT-Slim).
+struct BlockMasks {
+  at::Tensor heads;
+  at::Tensor qk;
+  at::Tensor v;
+  at::Tensor mlp;
+  at::Tensor attn_gate;
+  at::Tensor gate;
+  at::Tensor tokens;
+};
+
+// One BlockMasks per block of the model (indexed like config.blocks).
+struct ModelMasks {
+  std::vector<BlockMasks> blocks;
+};
+
+}  // namespace vitc

@@ -1,0 +1,50 @@
+// Saving and loading model directories.
+#include "model/model_dir.h"
+
+#include <filesystem>
+
+#include "model/state_dict.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace vitc {
+
+void save_model_dir(const std::string& dir, VisionTransformerImpl& model, const nlohmann::json& extra) {
+  make_dirs(dir);
+  nlohmann::json meta = {{"format", "vitc-model"}, {"version", 1}};
+  for (auto it = extra.begin(); it != extra.end(); ++it) meta[it.key()] = it.value();
+  meta["config"] = config_to_json(model.config());
+  write_safetensors(dir + "/" + kWeightsFile, state_dict(model), {{"format", "pt"}});
+  write_json(dir + "/" + kModelJsonFile, meta);
+}
+
+LoadedModel load_model_dir(const std::string& dir) {
+  const std::string json_path = dir + "/" + kModelJsonFile;
+  const std::string weights_path = dir + "/" + kWeightsFile;
+  check(file_exists(json_path), "model directory '", dir, "' has no ", kModelJsonFile);
+  check(file_exists(weights_path), "model directory '", dir, "' has no ", kWeightsFile);
+  LoadedModel loaded;
+  loaded.model_json = read_json(json_path);
+  check(loaded.model_json.is_object() && loaded.model_json.contains("config"), "'", json_path,
+        "' has no \"config\" object");
+  const ViTConfig config = config_from_json(loaded.model_json["config"], json_path);
+  loaded.model = VisionTransformer(config);
+  const SafetensorsFile weights = read_safetensors(weights_path);
+  load_state_dict(*loaded.model, weights.tensors, weights_path);
+  loaded.source = dir;
+  return loaded;
+}
+
+LoadedModel load_model_spec(const std::string& name_or_dir, uint64_t seed) {
+  if (std::filesystem::is_directory(name_or_dir)) return load_model_dir(name_or_dir);
+  check(is_named_config(name_or_dir), "'", name_or_dir,
+        "' is neither a model directory nor a known config; valid config names are: ",
+        join(named_config_names()));
+  LoadedModel loaded;
+  loaded.model = make_model(named_config(name_or_dir), seed);
+  loaded.model_json = {{"config", config_to_json(loaded.model->config())}};
+  loaded.source = str_cat("config ", name_or_dir, " (random weights, seed ", seed, ")");
+  return loaded;
+}
+
+}  // namespace vitc

@@ -1,0 +1,34 @@
+// A model directory: model.safetensors (timm key names) + model.json (config, and the Structure
+// once a method has produced one). Enough to rebuild the model with no code change; no pickles.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "model/vit.h"
+
+namespace vitc {
+
+inline constexpr const char* kWeightsFile = "model.safetensors";
+inline constexpr const char* kModelJsonFile = "model.json";
+
+// Writes both files atomically (each via a temporary file and a rename). `extra` keys (e.g.
+// "structure", "source") are added to model.json next to "config".
+void save_model_dir(const std::string& dir, VisionTransformerImpl& model,
+                    const nlohmann::json& extra = nlohmann::json::object());
+
+struct LoadedModel {
+  VisionTransformer model{nullptr};
+  nlohmann::json model_json;  // the whole model.json, for callers that need more than the config
+  std::string source;         // the directory, or "config <name> (seed S)"
+};
+
+// Loads a model directory; errors name the file and what is wrong with it.
+LoadedModel load_model_dir(const std::string& dir);
+
+// A model named by the user: an existing directory with a model.json, or a named config
+// (fresh weights from `seed`). Anything else is an error that lists the valid config names.
+LoadedModel load_model_spec(const std::string& name_or_dir, uint64_t seed);
+
+}  // namespace vitc

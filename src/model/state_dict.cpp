@@ -1,0 +1,51 @@
+// state_dict / load_state_dict for LibTorch modules, strict and with complete error reports.
+#include "model/state_dict.h"
+
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "util/error.h"
+
+namespace vitc {
+
+TensorMap state_dict(const torch::nn::Module& module) {
+  TensorMap out;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
+    out[item.key()] = item.value().detach();
+  }
+  for (const auto& item : module.named_buffers(/*recurse=*/true)) {
+    out[item.key()] = item.value().detach();
+  }
+  return out;
+}
+
+void load_state_dict(torch::nn::Module& module, const TensorMap& tensors, const std::string& source) {
+  TensorMap own = state_dict(module);
+  std::vector<std::string> missing, unexpected, mismatched;
+  for (const auto& [name, target] : own) {
+    auto it = tensors.find(name);
+    if (it == tensors.end()) {
+      missing.push_back(name);
+    } else if (it->second.sizes() != target.sizes()) {
+      mismatched.push_back(str_cat(name, " (file ", it->second.sizes(), ", model ", target.sizes(), ")"));
+    }
+  }
+  for (const auto& [name, tensor] : tensors) {
+    if (own.count(name) == 0) unexpected.push_back(name);
+  }
+  if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
+    std::ostringstream msg;
+    msg << "weights in '" << source << "' do not match the model:";
+    if (!missing.empty()) msg << "\n  missing keys: " << join(missing);
+    if (!unexpected.empty()) msg << "\n  unexpected keys: " << join(unexpected);
+    if (!mismatched.empty()) msg << "\n  wrong shapes: " << join(mismatched, "; ");
+    fail(msg.str());
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [name, target] : own) {
+    target.copy_(tensors.at(name).to(target.dtype()));
+  }
+}
+
+}  // namespace vitc

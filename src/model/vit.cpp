@@ -1,0 +1,130 @@
+// ViT assembly, forward passes and timm-style initialisation.
+#include "model/vit.h"
+
+#include <torch/torch.h>
+
+#include "util/error.h"
+
+namespace vitc {
+
+PatchEmbedImpl::PatchEmbedImpl(int in_chans, int embed_dim, int patch_size) {
+  proj = register_module(
+      "proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_chans, embed_dim, patch_size)
+                                    .stride(patch_size)));
+}
+
+at::Tensor PatchEmbedImpl::forward(const at::Tensor& x) {
+  return proj->forward(x).flatten(2).transpose(1, 2);  // [B, D, h, w] -> [B, h*w, D]
+}
+
+at::Tensor HeadOutputs::combined() const { return dist.defined() ? (cls + dist) / 2 : cls; }
+
+VisionTransformerImpl::VisionTransformerImpl(ViTConfig config) : config_(std::move(config)) {
+  config_.validate();
+  const int D = config_.embed_dim;
+  patch_embed = register_module("patch_embed", PatchEmbed(config_.in_chans, D, config_.patch_size));
+  cls_token = register_parameter("cls_token", torch::zeros({1, 1, D}));
+  if (config_.distilled) dist_token = register_parameter("dist_token", torch::zeros({1, 1, D}));
+  pos_embed = register_parameter("pos_embed", torch::zeros({1, config_.num_tokens(), D}));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (const BlockSpec& spec : config_.blocks) {
+    blocks->push_back(Block(D, spec, config_.norm_eps, config_.qkv_bias));
+  }
+  norm = register_module("norm", torch::nn::LayerNorm(
+                                     torch::nn::LayerNormOptions({D}).eps(config_.norm_eps)));
+  head = register_module("head", torch::nn::Linear(D, config_.num_classes));
+  if (config_.distilled) {
+    head_dist = register_module("head_dist", torch::nn::Linear(D, config_.num_classes));
+  }
+}
+
+at::Tensor VisionTransformerImpl::embed(const at::Tensor& images) {
+  check(images.dim() == 4 && images.size(1) == config_.in_chans &&
+            images.size(2) == config_.img_size && images.size(3) == config_.img_size,
+        "model '", config_.name, "' expects images of shape [B, ", config_.in_chans, ", ",
+        config_.img_size, ", ", config_.img_size, "], got ", images.sizes());
+  const at::Tensor patches = patch_embed->forward(images);
+  const int64_t B = patches.size(0);
+  std::vector<at::Tensor> tokens = {cls_token.expand({B, -1, -1})};
+  if (config_.distilled) tokens.push_back(dist_token.expand({B, -1, -1}));
+  tokens.push_back(patches);
+  return torch::cat(tokens, 1) + pos_embed;
+}
+
+at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
+                                                   const ModelMasks* masks) {
+  if (masks != nullptr) {
+    check(static_cast<int>(masks->blocks.size()) == config_.depth(), "masks have ",
+          masks->blocks.size(), " blocks but model '", config_.name, "' has ", config_.depth());
+  }
+  at::Tensor x = embed(images);
+  for (int i = 0; i < config_.depth(); ++i) {
+    x = block(i)->forward(x, masks != nullptr ? &masks->blocks[i] : nullptr);
+  }
+  return norm->forward(x);
+}
+
+HeadOutputs VisionTransformerImpl::head_outputs(const at::Tensor& tokens) {
+  HeadOutputs out;
+  out.cls = head->forward(tokens.select(1, 0));
+  if (config_.distilled) out.dist = head_dist->forward(tokens.select(1, 1));
+  return out;
+}
+
+HeadOutputs VisionTransformerImpl::forward_heads(const at::Tensor& images,
+                                                 const ModelMasks* masks) {
+  return head_outputs(forward_features(images, masks));
+}
+
+at::Tensor VisionTransformerImpl::forward(const at::Tensor& images, const ModelMasks* masks) {
+  return forward_heads(images, masks).combined();
+}
+
+namespace {
+
+// Truncated normal on [-2 std, 2 std] by resampling, as timm's trunc_normal_.
+void trunc_normal_(at::Tensor t, double std, at::Generator& gen) {
+  at::NoGradGuard no_grad;
+  at::Tensor values = at::normal(0.0, std, t.sizes(), gen);
+  for (int round = 0; round < 100; ++round) {
+    const at::Tensor bad = values.abs() > 2 * std;
+    if (!bad.any().item<bool>()) break;
+    values = at::where(bad, at::normal(0.0, std, t.sizes(), gen), values);
+  }
+  t.copy_(values);
+}
+
+}  // namespace
+
+void VisionTransformerImpl::init_weights(uint64_t seed) {
+  at::NoGradGuard no_grad;
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  trunc_normal_(pos_embed, 0.02, gen);
+  trunc_normal_(cls_token, 0.02, gen);
+  if (dist_token.defined()) trunc_normal_(dist_token, 0.02, gen);
+  // Patch embedding: PyTorch's default Conv2d init (as timm), drawn from our generator.
+  {
+    auto& w = patch_embed->proj->weight;
+    const double fan_in = static_cast<double>(w.numel() / w.size(0));
+    const double bound = 1.0 / std::sqrt(fan_in);
+    w.copy_(at::empty(w.sizes()).uniform_(-bound, bound, gen));
+    patch_embed->proj->bias.copy_(at::empty({w.size(0)}).uniform_(-bound, bound, gen));
+  }
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* linear = module->as<torch::nn::Linear>()) {
+      trunc_normal_(linear->weight, 0.02, gen);
+      if (linear->bias.defined()) linear->bias.zero_();
+    } else if (auto* ln = module->as<torch::nn::LayerNorm>()) {
+      ln->weight.fill_(1.0);
+      ln->bias.zero_();
+    }
+  }
+}
+
+VisionTransformer make_model(const ViTConfig& config, uint64_t seed) {
+  VisionTransformer model(config);
+  model->init_weights(seed);
+  return model;
+}
+
+}  // namespace vitc

@@ -1,0 +1,57 @@
+// Batched evaluation loop.
+#include "train/evaluate.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+nlohmann::json eval_to_json(const EvalResult& r) {
+  return {{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"images", r.images},
+          {"seconds", r.seconds}, {"images_per_s", r.images_per_s()}};
+}
+
+EvalResult evaluate(VisionTransformerImpl& model, const Dataset& data, int64_t batch_size,
+                    const ModelMasks* masks, bool show_progress) {
+  check(batch_size > 0, "evaluation batch size must be positive, got ", batch_size);
+  check(data.num_classes() <= model.config().num_classes, "data set '", data.name(), "' has ",
+        data.num_classes(), " classes but model '", model.config().name, "' predicts ",
+        model.config().num_classes);
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  const int64_t n = data.size();
+  const int64_t steps = (n + batch_size - 1) / batch_size;
+  Progress progress("eval", steps, !show_progress);
+  int64_t correct1 = 0, correct5 = 0;
+  double loss_sum = 0;
+  const int k = std::min(5, model.config().num_classes);
+  Stopwatch clock;
+  for (int64_t s = 0; s < steps; ++s) {
+    std::vector<int64_t> indices;
+    for (int64_t i = s * batch_size; i < std::min(n, (s + 1) * batch_size); ++i) indices.push_back(i);
+    const Batch batch = data.get_batch(indices);
+    const at::Tensor logits = model.forward(batch.images, masks);
+    loss_sum += torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
+    const at::Tensor topk = std::get<1>(logits.topk(k, 1));
+    const at::Tensor hits = topk.eq(batch.labels.unsqueeze(1));
+    correct1 += hits.select(1, 0).sum().item<int64_t>();
+    correct5 += hits.any(1).sum().item<int64_t>();
+    progress.update(s + 1, static_cast<int64_t>(indices.size()),
+                    {{"top1", 100.0 * correct1 / ((s + 1) * batch_size)}});
+  }
+  EvalResult r;
+  r.images = n;
+  r.seconds = clock.seconds();
+  r.top1 = n > 0 ? 100.0 * correct1 / n : 0;
+  r.top5 = n > 0 ? 100.0 * correct5 / n : 0;
+  r.loss = n > 0 ? loss_sum / n : 0;
+  progress.finish({{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}});
+  if (was_training) model.train();
+  return r;
+}
+
+}  // namespace vitc

@@ -1,0 +1,249 @@
+// Training loop with per-epoch evaluation, checkpoints and exact resume.
+#include "train/trainer.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "data/loader.h"
+#include "model/model_dir.h"
+#include "model/state_dict.h"
+#include "train/adamw.h"
+#include "train/schedule.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+nlohmann::json TrainOptions::trajectory_json() const {
+  return {{"epochs", epochs},
+          {"batch_size", batch_size},
+          {"lr", lr},
+          {"min_lr", min_lr},
+          {"warmup_epochs", warmup_epochs},
+          {"weight_decay", weight_decay},
+          {"label_smoothing", label_smoothing},
+          {"clip_grad", clip_grad},
+          {"seed", seed},
+          {"augment_pad", augment.pad},
+          {"augment_hflip", augment.hflip},
+          {"max_steps_per_epoch", max_steps_per_epoch}};
+}
+
+void TrainOptions::validate() const {
+  check(epochs >= 1, "--epochs must be at least 1, got ", epochs);
+  check(batch_size >= 1, "--batch-size must be at least 1, got ", batch_size);
+  check(lr > 0 && std::isfinite(lr), "--lr must be positive, got ", lr);
+  check(min_lr >= 0 && min_lr <= lr, "--min-lr must lie in [0, lr=", lr, "], got ", min_lr);
+  check(warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", warmup_epochs);
+  check(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
+  check(label_smoothing >= 0 && label_smoothing < 1, "--label-smoothing must lie in [0, 1), got ",
+        label_smoothing);
+  check(clip_grad >= 0, "--clip-grad must be >= 0 (0 disables it), got ", clip_grad);
+  check(augment.pad >= 0, "augmentation padding must be >= 0, got ", augment.pad);
+  check(eval_batch_size >= 1, "evaluation batch size must be at least 1, got ", eval_batch_size);
+  check(max_steps_per_epoch >= 0, "--max-steps-per-epoch must be >= 0, got ", max_steps_per_epoch);
+  check(!out_dir.empty(), "an output directory (--out) is required");
+}
+
+at::Tensor classification_loss(VisionTransformerImpl& model, const Batch& batch, double label_smoothing) {
+  namespace F = torch::nn::functional;
+  const auto options = F::CrossEntropyFuncOptions().label_smoothing(label_smoothing);
+  const HeadOutputs out = model.forward_heads(batch.images);
+  at::Tensor loss = F::cross_entropy(out.cls, batch.labels, options);
+  if (out.dist.defined()) loss = (loss + F::cross_entropy(out.dist, batch.labels, options)) / 2;
+  return loss;
+}
+
+nlohmann::json train_result_to_json(const TrainResult& r) {
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& e : r.history) {
+    epochs.push_back({{"epoch", e.epoch},
+                      {"train_loss", e.train_loss},
+                      {"lr", e.lr},
+                      {"train_images_per_s", e.train_images_per_s},
+                      {"train_seconds", e.train_seconds},
+                      {"eval", eval_to_json(e.eval)}});
+  }
+  return {{"epochs", epochs},
+          {"resumed_after_epoch", r.resumed_after_epoch},
+          {"seconds", r.seconds},
+          {"train_images_per_s", r.train_images_per_s},
+          {"final_eval", eval_to_json(r.final_eval)}};
+}
+
+namespace {
+
+const char* kOptimizerFile = "optimizer.safetensors";
+const char* kTrainerStateFile = "trainer.json";
+
+EpochRecord epoch_from_json(const nlohmann::json& j) {
+  EpochRecord e;
+  e.epoch = j.at("epoch");
+  e.train_loss = j.at("train_loss");
+  e.lr = j.at("lr");
+  e.train_images_per_s = j.at("train_images_per_s");
+  e.train_seconds = j.at("train_seconds");
+  const auto& ev = j.at("eval");
+  e.eval.top1 = ev.at("top1");
+  e.eval.top5 = ev.at("top5");
+  e.eval.loss = ev.at("loss");
+  e.eval.images = ev.at("images");
+  e.eval.seconds = ev.at("seconds");
+  return e;
+}
+
+// Checkpoints go to <out>/checkpoint.new, then replace <out>/checkpoint by two renames; a crash
+// at any point leaves a complete checkpoint in either <out>/checkpoint or <out>/checkpoint.old.
+void save_checkpoint(const std::string& out_dir, VisionTransformerImpl& model, const AdamW& optimizer,
+                     const nlohmann::json& trainer_state, const nlohmann::json& model_extra) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(out_dir) / "checkpoint";
+  const fs::path fresh = fs::path(out_dir) / "checkpoint.new";
+  const fs::path old = fs::path(out_dir) / "checkpoint.old";
+  fs::remove_all(fresh);
+  save_model_dir(fresh.string(), model, model_extra);
+  write_safetensors((fresh / kOptimizerFile).string(), optimizer.state());
+  write_json((fresh / kTrainerStateFile).string(), trainer_state);
+  fs::remove_all(old);
+  if (fs::exists(dir)) fs::rename(dir, old);
+  fs::rename(fresh, dir);
+  fs::remove_all(old);
+}
+
+std::string find_checkpoint(const std::string& out_dir) {
+  for (const char* name : {"checkpoint", "checkpoint.old"}) {
+    const std::string dir = out_dir + "/" + name;
+    if (file_exists(dir + "/" + kTrainerStateFile)) return dir;
+  }
+  return "";
+}
+
+}  // namespace
+
+TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Dataset>& train_data,
+                        const std::shared_ptr<const Dataset>& eval_data, const TrainOptions& options,
+                        const LossFn& loss_fn) {
+  options.validate();
+  check(train_data->num_classes() <= model->config().num_classes, "training data '",
+        train_data->name(), "' has ", train_data->num_classes(), " classes but model '",
+        model->config().name, "' predicts ", model->config().num_classes);
+  make_dirs(options.out_dir);
+
+  LoaderOptions loader_options;
+  loader_options.batch_size = options.batch_size;
+  loader_options.shuffle = true;
+  loader_options.drop_last = train_data->size() >= options.batch_size;
+  loader_options.seed = options.seed;
+  loader_options.augment = options.augment;
+  DataLoader loader(train_data, loader_options);
+  int64_t steps_per_epoch = loader.batches_per_epoch();
+  if (options.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
+  check(steps_per_epoch > 0, "training data '", train_data->name(), "' yields no batches");
+
+  CosineSchedule schedule;
+  schedule.base_lr = options.lr;
+  schedule.min_lr = options.min_lr;
+  schedule.warmup_lr = std::min(1e-6, options.lr);
+  schedule.warmup_steps = static_cast<int64_t>(std::llround(options.warmup_epochs * steps_per_epoch));
+  schedule.total_steps = steps_per_epoch * options.epochs;
+
+  AdamWOptions adam_options;
+  adam_options.weight_decay = options.weight_decay;
+  AdamW optimizer(trainable_parameters(*model), adam_options);
+  check(!optimizer.params().empty(), "model '", model->config().name, "' has no trainable parameters");
+  std::vector<at::Tensor> params;
+  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
+
+  TrainResult result;
+  int start_epoch = 0;
+  if (options.resume) {
+    const std::string ckpt = find_checkpoint(options.out_dir);
+    if (!ckpt.empty()) {
+      const nlohmann::json state = read_json(ckpt + "/" + kTrainerStateFile);
+      const nlohmann::json saved = state.at("options");
+      const nlohmann::json now = options.trajectory_json();
+      for (auto it = now.begin(); it != now.end(); ++it) {
+        check(saved.contains(it.key()) && saved[it.key()] == it.value(), "cannot resume from '", ckpt,
+              "': setting '", it.key(), "' was ", saved.value(it.key(), nlohmann::json()).dump(),
+              " and is now ", it.value().dump(), " (use the same settings, or a new --out)");
+      }
+      LoadedModel loaded = load_model_dir(ckpt);
+      check(loaded.model->config() == model->config(), "cannot resume from '", ckpt,
+            "': it holds a different model config ('", loaded.model->config().name, "')");
+      load_state_dict(*model, state_dict(*loaded.model), ckpt + "/" + kWeightsFile);
+      optimizer.load_state(read_safetensors(ckpt + "/" + kOptimizerFile).tensors,
+                           ckpt + "/" + kOptimizerFile);
+      for (const auto& e : state.at("history")) result.history.push_back(epoch_from_json(e));
+      start_epoch = state.at("epochs_done");
+      result.resumed_after_epoch = start_epoch;
+      if (!options.quiet) {
+        std::fprintf(stderr, "resuming from %s after epoch %d\n", ckpt.c_str(), start_epoch);
+      }
+    }
+  }
+
+  const LossFn loss_of = loss_fn ? loss_fn : [&](VisionTransformerImpl& m, const Batch& b) {
+    return classification_loss(m, b, options.label_smoothing);
+  };
+
+  Stopwatch total_clock;
+  double train_seconds = 0;
+  int64_t train_images = 0;
+  for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
+    model->train();
+    loader.start_epoch(epoch);
+    Progress progress(str_cat(options.label, " epoch ", epoch + 1, "/", options.epochs),
+                      steps_per_epoch, options.quiet);
+    Stopwatch epoch_clock;
+    double loss_sum = 0, lr = 0;
+    int64_t images = 0;
+    Batch batch;
+    for (int64_t step = 0; step < steps_per_epoch && loader.next(batch); ++step) {
+      lr = schedule.at(static_cast<int64_t>(epoch) * steps_per_epoch + step);
+      optimizer.zero_grad();
+      const at::Tensor loss = loss_of(*model, batch);
+      const double loss_value = loss.item<double>();
+      check(std::isfinite(loss_value), options.label, ": loss became ", loss_value, " at epoch ",
+            epoch + 1, " step ", step + 1, " (lower --lr?)");
+      loss.backward();
+      if (options.clip_grad > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_grad);
+      optimizer.step(lr);
+      loss_sum += loss_value;
+      images += batch.labels.size(0);
+      progress.update(step + 1, batch.labels.size(0), {{"loss", loss_sum / (step + 1)}, {"lr", lr}});
+    }
+    EpochRecord record;
+    record.epoch = epoch + 1;
+    record.train_seconds = epoch_clock.seconds();
+    record.train_loss = loss_sum / steps_per_epoch;
+    record.lr = lr;
+    record.train_images_per_s = images / record.train_seconds;
+    progress.finish({{"loss", record.train_loss}, {"lr", lr}});
+    train_seconds += record.train_seconds;
+    train_images += images;
+    if (eval_data) {
+      record.eval = evaluate(*model, *eval_data, options.eval_batch_size);
+      if (!options.quiet) {
+        std::fprintf(stderr, "%s epoch %d/%d  test top1 %.2f%%  top5 %.2f%%  loss %.4f  (%.0f img/s)\n",
+                     options.label.c_str(), epoch + 1, options.epochs, record.eval.top1,
+                     record.eval.top5, record.eval.loss, record.eval.images_per_s());
+      }
+    }
+    result.history.push_back(record);
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& e : train_result_to_json(result)["epochs"]) history.push_back(e);
+    save_checkpoint(options.out_dir, *model, optimizer,
+                    {{"epochs_done", epoch + 1}, {"options", options.trajectory_json()}, {"history", history}},
+                    options.model_json_extra);
+  }
+  save_model_dir(options.out_dir, *model, options.model_json_extra);
+  result.final_eval = result.history.empty() ? EvalResult{} : result.history.back().eval;
+  result.seconds = total_clock.seconds();
+  result.train_images_per_s = train_seconds > 0 ? train_images / train_seconds : 0;
+  return result;
+}
+
+}  // namespace vitc

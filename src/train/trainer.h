@@ -1,0 +1,72 @@
+// The training loop every command and method shares: AdamW, warmup + cosine schedule, gradient
+// clipping, live progress, evaluation and a checkpoint each epoch, and exact resume.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "model/vit.h"
+#include "train/evaluate.h"
+
+namespace vitc {
+
+struct TrainOptions {
+  int epochs = 10;
+  int64_t batch_size = 128;
+  double lr = 1e-3;
+  double min_lr = 1e-5;
+  double warmup_epochs = 1.0;
+  double weight_decay = 0.05;
+  double label_smoothing = 0.1;
+  double clip_grad = 1.0;  // max global gradient norm; 0 disables clipping
+  uint64_t seed = 0;       // data order and augmentation (the model is initialised by the caller)
+  AugmentOptions augment;
+  int64_t eval_batch_size = 256;
+  int64_t max_steps_per_epoch = 0;  // 0 = whole epochs; >0 truncates them (quick runs, tests)
+  std::string out_dir;              // final model here, checkpoints in out_dir/checkpoint
+  bool resume = false;              // continue from out_dir/checkpoint if there is one
+  bool quiet = false;               // no progress lines
+  nlohmann::json model_json_extra = nlohmann::json::object();  // added to every saved model.json
+  std::string label = "train";      // progress label
+
+  // The settings that determine the trajectory; a resume must find the same values.
+  nlohmann::json trajectory_json() const;
+  void validate() const;
+};
+
+// Loss of one batch. The default is cross-entropy with label smoothing on the class head (and the
+// mean with the distillation head's for distilled models).
+using LossFn = std::function<at::Tensor(VisionTransformerImpl& model, const Batch& batch)>;
+at::Tensor classification_loss(VisionTransformerImpl& model, const Batch& batch, double label_smoothing);
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;
+  double lr = 0;  // at the end of the epoch
+  double train_images_per_s = 0;
+  double train_seconds = 0;
+  EvalResult eval;
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> history;  // every epoch, including those done before a resume
+  int resumed_after_epoch = 0;       // 0 when the run started fresh
+  double seconds = 0;                // wall time of this invocation
+  double train_images_per_s = 0;     // training steps only (no evaluation), this invocation
+  EvalResult final_eval;
+};
+nlohmann::json train_result_to_json(const TrainResult& r);
+
+// Trains `model` in place (its trainable parameters: those with requires_grad) and saves the
+// final weights to options.out_dir as a model directory.
+TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Dataset>& train_data,
+                        const std::shared_ptr<const Dataset>& eval_data, const TrainOptions& options,
+                        const LossFn& loss = nullptr);
+
+}  // namespace vitc

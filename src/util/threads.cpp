@@ -1,0 +1,54 @@
+// Thread pool configuration. OpenBLAS is reached through dlsym so that vitc also links where the
+// BLAS is something else (then there is nothing to size, and we say so).
+#include "util/threads.h"
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <thread>
+
+#include <ATen/Parallel.h>
+
+#include "util/error.h"
+
+namespace vitc {
+namespace {
+
+using SetThreadsFn = void (*)(int);
+using GetConfigFn = char* (*)();
+
+void* find_symbol(const char* name) { return ::dlsym(RTLD_DEFAULT, name); }
+
+}  // namespace
+
+int hardware_cores() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+std::string blas_description() {
+  if (auto get_config = reinterpret_cast<GetConfigFn>(find_symbol("openblas_get_config"))) {
+    return str_cat("OpenBLAS ", get_config());
+  }
+  return "unknown BLAS (not OpenBLAS)";
+}
+
+std::string configure_threads(const ThreadSettings& settings) {
+  check(settings.torch_threads >= 1, "--threads must be at least 1, got ", settings.torch_threads);
+  check(settings.blas_threads >= 0, "--blas-threads must be 0 (all cores) or more, got ",
+        settings.blas_threads);
+  at::set_num_threads(settings.torch_threads);
+  const int blas_threads = settings.blas_threads == 0 ? hardware_cores() : settings.blas_threads;
+  std::string blas = blas_description();
+  if (auto set_threads = reinterpret_cast<SetThreadsFn>(find_symbol("openblas_set_num_threads"))) {
+    set_threads(blas_threads);
+    return str_cat("torch threads ", at::get_num_threads(), ", BLAS ", blas, ", BLAS threads ",
+                   blas_threads);
+  }
+  std::fprintf(stderr,
+               "warning: the BLAS in use is not OpenBLAS; GEMMs may be ~50x slower. "
+               "Install libopenblas0-pthread (scripts/setup.sh does).\n");
+  return str_cat("torch threads ", at::get_num_threads(), ", BLAS ", blas);
+}
+
+}  // namespace vitc
