@@ -14,6 +14,16 @@ namespace {
 
 constexpr unsigned kChunk = 1u << 20;
 
+// gzerror's text starts with "<path>: "; our messages name the path already.
+std::string zlib_message(gzFile file, const std::string& path) {
+  int code = 0;
+  std::string message = gzerror(file, &code);
+  if (code == Z_ERRNO) return std::strerror(errno);
+  const std::string prefix = path + ": ";
+  if (message.compare(0, prefix.size(), prefix) == 0) message.erase(0, prefix.size());
+  return message;
+}
+
 uint32_t read_be32(const std::string& bytes, size_t offset) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + offset);
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
@@ -35,19 +45,16 @@ std::string read_gzip_file(const std::string& path) {
     out.resize(old_size + kChunk);
     const int n = gzread(file, &out[old_size], kChunk);
     if (n < 0) {
-      int code = 0;
-      const char* message = gzerror(file, &code);
-      fail("cannot read '", path, "': ",
-           code == Z_ERRNO ? std::strerror(errno) : message,
-           " (the file is damaged or not gzip; download or reinstall it)");
+      fail("cannot read '", path, "': ", zlib_message(file, path),
+           " (the file is damaged; download or reinstall it)");
     }
     out.resize(old_size + static_cast<size_t>(n));
     if (n == 0) break;
   }
   // A gzip stream cut short reads as a clean EOF on some zlib versions; gzerror still knows.
   int code = 0;
-  const char* message = gzerror(file, &code);
-  check(code == Z_OK, "cannot read '", path, "': ", message,
+  gzerror(file, &code);
+  check(code == Z_OK, "cannot read '", path, "': ", zlib_message(file, path),
         " (the file is truncated or damaged; download or reinstall it)");
   return out;
 }

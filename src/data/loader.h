@@ -23,7 +23,11 @@ struct LoaderOptions {
 
 // Iterates the batches of one epoch:
 //   DataLoader loader(data, options);
-//   for (int64_t e = start; e < epochs; ++e) { loader.start_epoch(e); Batch b; while (loader.next(b)) ...; }
+//   for (int64_t e = first_epoch; e < epochs; ++e) {
+//     loader.start_epoch(e);
+//     Batch batch;
+//     while (loader.next(batch)) ...;
+//   }
 // The order and the augmentation of epoch e depend only on (seed, e), never on what ran before,
 // so a run resumed at epoch e sees exactly the data an uninterrupted run sees.
 // Batch slot s of an epoch holds positions [s*B, (s+1)*B) of the epoch's permutation; with

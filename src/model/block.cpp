@@ -48,7 +48,9 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   }
   if (spec_.has_mlp()) {
     const at::Tensor hidden_mask = masks != nullptr ? masks->mlp : at::Tensor();
-    y = y + mlp->forward(apply_token_mask(norm2->forward(y), masks), hidden_mask);
+    at::Tensor m = mlp->forward(apply_token_mask(norm2->forward(y), masks), hidden_mask);
+    if (masks != nullptr && masks->mlp_gate.defined()) m = m * masks->mlp_gate;
+    y = y + m;
   }
   if (masks != nullptr && masks->gate.defined()) y = x + masks->gate * (y - x);
   return y;

@@ -14,6 +14,9 @@ namespace vitc {
 //   v:         [v_total]     multiplies v features.
 //   mlp:       [mlp_hidden]  multiplies the MLP hidden activations after GELU, before fc2.
 //   attn_gate: scalar        multiplies the attention branch: x + attn_gate * attn(norm1(x)).
+//   mlp_gate:  scalar        multiplies the MLP branch: y + mlp_gate * mlp(norm2(y)). Unlike an
+//                            all-zero `mlp` mask it also removes fc2's bias, as a compact model
+//                            without an MLP does.
 //   gate:      scalar or [B,1,1]  the block gate: out = x + gate * (block(x) - x); 0 = skipped.
 //   tokens:    [N] or [B,N]  multiplies the norm1 and norm2 outputs per token (ViT-Slim).
 struct BlockMasks {
@@ -22,6 +25,7 @@ struct BlockMasks {
   at::Tensor v;
   at::Tensor mlp;
   at::Tensor attn_gate;
+  at::Tensor mlp_gate;
   at::Tensor gate;
   at::Tensor tokens;
 };

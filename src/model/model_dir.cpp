@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "model/state_dict.h"
+#include "model/structure.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -28,6 +29,7 @@ LoadedModel load_model_dir(const std::string& dir) {
   check(loaded.model_json.is_object() && loaded.model_json.contains("config"), "'", json_path,
         "' has no \"config\" object");
   const ViTConfig config = config_from_json(loaded.model_json["config"], json_path);
+  read_compressed_info(loaded.model_json, config, json_path);  // a compressed model's structure
   loaded.model = VisionTransformer(config);
   const SafetensorsFile weights = read_safetensors(weights_path);
   load_state_dict(*loaded.model, weights.tensors, weights_path);
@@ -35,11 +37,15 @@ LoadedModel load_model_dir(const std::string& dir) {
   return loaded;
 }
 
-LoadedModel load_model_spec(const std::string& name_or_dir, uint64_t seed) {
-  if (std::filesystem::is_directory(name_or_dir)) return load_model_dir(name_or_dir);
-  check(is_named_config(name_or_dir), "'", name_or_dir,
+void check_model_spec(const std::string& name_or_dir) {
+  check(std::filesystem::is_directory(name_or_dir) || is_named_config(name_or_dir), "'", name_or_dir,
         "' is neither a model directory nor a known config; valid config names are: ",
         join(named_config_names()));
+}
+
+LoadedModel load_model_spec(const std::string& name_or_dir, uint64_t seed) {
+  check_model_spec(name_or_dir);
+  if (std::filesystem::is_directory(name_or_dir)) return load_model_dir(name_or_dir);
   LoadedModel loaded;
   loaded.model = make_model(named_config(name_or_dir), seed);
   loaded.model_json = {{"config", config_to_json(loaded.model->config())}};

@@ -24,11 +24,15 @@ struct LoadedModel {
   std::string source;         // the directory, or "config <name> (seed S)"
 };
 
-// Loads a model directory; errors name the file and what is wrong with it.
+// Loads a model directory; errors name the file and what is wrong with it. A compressed model's
+// "structure" is validated against its "source_config" and its config (model/structure.h).
 LoadedModel load_model_dir(const std::string& dir);
 
 // A model named by the user: an existing directory with a model.json, or a named config
 // (fresh weights from `seed`). Anything else is an error that lists the valid config names.
 LoadedModel load_model_spec(const std::string& name_or_dir, uint64_t seed);
+
+// Throws the error load_model_spec gives when `name_or_dir` is neither a directory nor a config.
+void check_model_spec(const std::string& name_or_dir);
 
 }  // namespace vitc

@@ -233,8 +233,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
       }
     }
     result.history.push_back(record);
-    nlohmann::json history = nlohmann::json::array();
-    for (const auto& e : train_result_to_json(result)["epochs"]) history.push_back(e);
+    const nlohmann::json history = train_result_to_json(result).at("epochs");
     save_checkpoint(options.out_dir, *model, optimizer,
                     {{"epochs_done", epoch + 1}, {"options", options.trajectory_json()}, {"history", history}},
                     options.model_json_extra);

@@ -91,7 +91,9 @@ void expect_sorted_unique_in_range(const std::vector<int64_t>& v, int64_t n) {
   for (size_t i = 0; i < v.size(); ++i) {
     EXPECT_GE(v[i], 0);
     EXPECT_LT(v[i], n);
-    if (i > 0) EXPECT_LT(v[i - 1], v[i]);
+    if (i > 0) {
+      EXPECT_LT(v[i - 1], v[i]);
+    }
   }
 }
 

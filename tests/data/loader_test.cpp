@@ -242,7 +242,9 @@ TEST(Loader, DestroyingMidEpochDoesNotHang) {
     DataLoader loader(data, options(8));
     loader.start_epoch(i);
     Batch batch;
-    if (i % 2 == 0) ASSERT_TRUE(loader.next(batch));
+    if (i % 2 == 0) {
+      ASSERT_TRUE(loader.next(batch));
+    }
   }
 }
 

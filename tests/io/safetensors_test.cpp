@@ -364,6 +364,40 @@ TEST(Safetensors, TruncatedFilesFailCleanlyAtEveryCut) {
   expect_read_error(cut, {"trailing"});
 }
 
+// Random single-byte changes anywhere in a valid file: each read either succeeds or throws
+// vitc::Error; never another exception type, a crash or an out-of-bounds read.
+TEST(Safetensors, MutatedFilesReadOrFailWithVitcError) {
+  const std::string dir = temp_dir("mutated");
+  const std::string good = dir + "/good.safetensors";
+  TensorMap tensors;
+  tensors["a"] = at::arange(6, at::kFloat).reshape({2, 3});
+  tensors["b"] = at::tensor(std::vector<uint8_t>{1, 0, 1}).to(at::kBool);
+  tensors["c"] = at::scalar_tensor(1, at::kBFloat16);
+  write_safetensors(good, tensors, {{"k", "v"}});
+  const std::string bytes = read_file(good);
+
+  const std::string mutated = dir + "/mutated.safetensors";
+  const char replacements[] = {'0', '9', '-', '[', ']', '{', '}', '"', ',', ':', ' ', 'x', '\0', '\xff'};
+  uint64_t state = 12345;
+  int read_ok = 0;
+  for (int trial = 0; trial < 600; ++trial) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;  // deterministic LCG
+    const size_t position = (state >> 33) % bytes.size();
+    std::string copy = bytes;
+    copy[position] = replacements[(state >> 17) % sizeof(replacements)];
+    write_bytes(mutated, copy);
+    try {
+      read_safetensors(mutated);
+      ++read_ok;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(mutated), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "byte " << position << ": not a vitc::Error: " << e.what();
+    }
+  }
+  EXPECT_GT(read_ok, 0);  // some changes (inside data, padding) leave a valid file
+}
+
 TEST(Safetensors, WriterReplacesAtomicallyAndLeavesNoTemporary) {
   const std::string dir = temp_dir("atomic");
   const std::string path = dir + "/model.safetensors";

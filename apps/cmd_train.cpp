@@ -1,0 +1,90 @@
+// `vitc train`: train a ViT (a named config or a model directory) on a data set.
+#include <cstdio>
+
+#include "common.h"
+#include "model/complexity.h"
+#include "model/model_dir.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/progress.h"
+#include "util/run_info.h"
+
+namespace vitc::app {
+
+namespace {
+
+struct TrainFlags {
+  std::string model = "fm_small";
+  uint64_t init_seed = 0;
+  TrainOptions train;
+  bool no_hflip = false;
+  ThreadFlags threads;
+  DataFlags data;
+};
+
+int run_train(const TrainFlags& flags) {
+  const std::string threads = flags.threads.apply();
+  TrainOptions options = flags.train;
+  options.augment.hflip = !flags.no_hflip;
+  options.validate();
+  LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
+  VisionTransformer model = loaded.model;
+  const ViTConfig& config = model->config();
+  const auto train_data = flags.data.open("train", config.mean, config.std);
+  const auto test_data = flags.data.open("test", config.mean, config.std);
+  const Complexity complexity = compute_complexity(config);
+  std::fprintf(stderr, "model %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
+               loaded.source.c_str(), complexity.params() / 1e6, complexity.macs() / 1e6,
+               static_cast<long long>(train_data->size()), static_cast<long long>(test_data->size()));
+  nlohmann::json run = {{"command", "train"},
+                        {"command_line", command_line()},
+                        {"environment", environment_json(threads)},
+                        {"model", {{"source", loaded.source}, {"config", config.name},
+                                   {"init_seed", flags.init_seed},
+                                   {"params", complexity.params()}, {"macs", complexity.macs()}}},
+                        {"data", flags.data.to_json()},
+                        {"settings", options.trajectory_json()}};
+  options.model_json_extra = {{"trained_by", "vitc train"}};
+  const TrainResult result = train_model(model, train_data, test_data, options);
+  run["result"] = train_result_to_json(result);
+  write_run_json(options.out_dir, run);
+  std::printf("test top1 %.2f%%  top5 %.2f%%  loss %.4f  | train %.0f img/s  wall %s  -> %s\n",
+              result.final_eval.top1, result.final_eval.top5, result.final_eval.loss,
+              result.train_images_per_s, format_duration(result.seconds).c_str(),
+              options.out_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, Runner& run) {
+  auto flags = std::make_shared<TrainFlags>();
+  TrainOptions& t = flags->train;
+  t.augment.pad = 2;
+  CLI::App* cmd = app.add_subcommand("train", "train a ViT and evaluate it after every epoch");
+  cmd->add_option("--model", flags->model, "config name (see `vitc info --list`) or model directory")
+      ->capture_default_str();
+  cmd->add_option("--init-seed", flags->init_seed, "seed of the initial weights (named configs)")
+      ->capture_default_str();
+  cmd->add_option("--out", t.out_dir, "output directory (model, checkpoints, run.json)")->required();
+  cmd->add_option("--epochs", t.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", t.batch_size, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", t.lr, "peak learning rate (AdamW)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--min-lr", t.min_lr, "final learning rate of the cosine schedule")->capture_default_str();
+  cmd->add_option("--warmup-epochs", t.warmup_epochs, "linear warmup length in epochs")->capture_default_str();
+  cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--label-smoothing", t.label_smoothing, "label smoothing")->capture_default_str();
+  cmd->add_option("--clip-grad", t.clip_grad, "max gradient norm (0 = off)")->capture_default_str();
+  cmd->add_option("--seed", t.seed, "seed of data order and augmentation")->capture_default_str();
+  cmd->add_option("--pad", t.augment.pad, "random-crop padding in pixels (0 = off)")->capture_default_str();
+  cmd->add_flag("--no-hflip", flags->no_hflip, "disable random horizontal flips");
+  cmd->add_option("--max-steps-per-epoch", t.max_steps_per_epoch, "truncate epochs (0 = full)")
+      ->capture_default_str();
+  cmd->add_flag("--resume", t.resume, "continue from <out>/checkpoint if present");
+  cmd->add_flag("--quiet", t.quiet, "no progress lines");
+  flags->threads.add_to(*cmd);
+  flags->data.add_to(*cmd, /*with_train=*/true);
+  cmd->callback([&run, flags] { run = [flags] { return run_train(*flags); }; });
+}
+
+}  // namespace vitc::app

@@ -1,0 +1,51 @@
+// Flags and helpers shared by the vitc subcommands: threads, data sets, run.json.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "data/dataset.h"
+#include "util/threads.h"
+
+namespace vitc::app {
+
+// --threads / --blas-threads, declared once for every subcommand that computes.
+struct ThreadFlags {
+  ThreadSettings settings;
+  void add_to(CLI::App& cmd);
+  // Applies them and prints "threads: ..." to stderr; returns the description for run.json.
+  std::string apply() const;
+};
+
+// --data / --data-dir / --train-subset / --eval-subset: which images a command reads.
+struct DataFlags {
+  std::string data = "fashion-mnist";
+  std::string data_dir;
+  int64_t train_subset = 0;  // 0 = all
+  int64_t eval_subset = 0;   // 0 = all
+  uint64_t subset_seed = 0;
+  void add_to(CLI::App& cmd, bool with_train);
+  std::shared_ptr<const Dataset> open(const std::string& split, const std::vector<double>& mean,
+                                      const std::vector<double>& std) const;
+  nlohmann::json to_json() const;
+};
+
+// Writes <dir>/run.json atomically and says where.
+void write_run_json(const std::string& dir, const nlohmann::json& run);
+
+// The full command line, remembered by main for run.json.
+void remember_command_line(int argc, char** argv);
+const std::string& command_line();
+
+// Registration of each subcommand; `run` is set to the function main calls after parsing.
+using Runner = std::function<int()>;
+void add_train_command(CLI::App& app, Runner& run);
+void add_eval_command(CLI::App& app, Runner& run);
+void add_info_command(CLI::App& app, Runner& run);
+void add_bench_command(CLI::App& app, Runner& run);
+
+}  // namespace vitc::app

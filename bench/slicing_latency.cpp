@@ -1,0 +1,193 @@
+// Benchmark: does time follow MACs? deit_small_patch16_224 (random weights) sliced to ~50% of its
+// MACs three ways, timed against the dense model in one process, runs interleaved round by round.
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "model/complexity.h"
+#include "model/slice.h"
+#include "model/structure_masks.h"
+#include "report/latency.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/threads.h"
+
+namespace {
+
+using namespace vitc;
+
+std::vector<int> first_n(int n) {
+  std::vector<int> v(n);
+  for (int i = 0; i < n; ++i) v[i] = i;
+  return v;
+}
+
+std::vector<int> random_subset(int n, int count, std::mt19937& rng) {
+  std::vector<int> all = first_n(n);
+  std::shuffle(all.begin(), all.end(), rng);
+  all.resize(count);
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+// (a) in every block: 3 of 6 heads (whole), 768 of 1536 MLP neurons.
+Structure half_heads_half_mlp(const ViTConfig& c, std::mt19937& rng) {
+  Structure s = dense_structure(c);
+  for (size_t i = 0; i < s.blocks.size(); ++i) {
+    BlockKeep& b = s.blocks[i];
+    std::vector<HeadKeep> kept;
+    for (int h : random_subset(static_cast<int>(b.heads.size()), static_cast<int>(b.heads.size()) / 2, rng)) {
+      kept.push_back(b.heads[h]);
+    }
+    b.heads = kept;
+    b.mlp = random_subset(c.blocks[i].mlp_hidden, c.blocks[i].mlp_hidden / 2, rng);
+  }
+  return s;
+}
+
+// (b) every other block skipped (1, 3, ..., 11).
+Structure half_blocks(const ViTConfig& c) {
+  Structure s = dense_structure(c);
+  for (size_t i = 1; i < s.blocks.size(); i += 2) s.blocks[i] = BlockKeep{true, false, {}, {}};
+  return s;
+}
+
+// Six widths in [8, 64], multiples of 4, summing to 192 (half of 6 x 64), drawn per block.
+std::vector<int> uneven_widths(int heads, int total, std::mt19937& rng) {
+  std::vector<int> w(heads, total / heads);
+  for (int step = 0; step < 40; ++step) {
+    const int from = std::uniform_int_distribution<int>(0, heads - 1)(rng);
+    const int to = std::uniform_int_distribution<int>(0, heads - 1)(rng);
+    if (from != to && w[from] - 4 >= 8 && w[to] + 4 <= 64) {
+      w[from] -= 4;
+      w[to] += 4;
+    }
+  }
+  return w;
+}
+
+// (c) all 6 heads kept in every block, with uneven q/k and v widths (half of the dims in total,
+// q/k and v drawn independently) and 768 MLP neurons.
+Structure uneven_heads(const ViTConfig& c, std::mt19937& rng) {
+  Structure s = dense_structure(c);
+  for (size_t i = 0; i < s.blocks.size(); ++i) {
+    BlockKeep& b = s.blocks[i];
+    const int n = static_cast<int>(b.heads.size());
+    const int head_dim = c.blocks[i].heads[0].qk_dim;
+    const std::vector<int> qk = uneven_widths(n, n * head_dim / 2, rng);
+    const std::vector<int> v = uneven_widths(n, n * head_dim / 2, rng);
+    for (int h = 0; h < n; ++h) {
+      b.heads[h].qk = random_subset(head_dim, qk[h], rng);
+      b.heads[h].v = random_subset(head_dim, v[h], rng);
+    }
+    b.mlp = random_subset(c.blocks[i].mlp_hidden, c.blocks[i].mlp_hidden / 2, rng);
+  }
+  return s;
+}
+
+struct Case {
+  std::string name;
+  VisionTransformer model{nullptr};
+  int64_t macs = 0;
+  double max_logit_diff = 0;  // |compact - masked| on one image, the slicing contract at full size
+  std::vector<double> times_ms;
+  std::vector<double> ratios;  // time / dense time of the same round
+};
+
+double median(std::vector<double> v) { return summarize_latency(std::move(v), 1, 0).median_ms; }
+
+int run(int argc, char** argv) {
+  int64_t batch = 64;
+  int warmup = 1, repeats = 5;
+  uint64_t seed = 0;
+  std::string device_name = "cpu", json_out;
+  ThreadSettings threads;
+  CLI::App app{"latency of deit_small_patch16_224 sliced to ~50% MACs three ways, vs dense"};
+  app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup, "untimed runs per model")->capture_default_str();
+  app.add_option("--repeats", repeats, "timed rounds (each runs every model once)")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--seed", seed, "seed of weights and structures")->capture_default_str();
+  app.add_option("--device", device_name, "cpu or cuda")->capture_default_str();
+  app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
+  app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads (0 = cores)")->capture_default_str();
+  app.add_option("--json", json_out, "also write the results to this JSON file");
+  CLI11_PARSE(app, argc, argv);
+
+  const c10::Device device = parse_device(device_name);
+  const std::string thread_info = configure_threads(threads);
+  const ViTConfig config = named_config("deit_small_patch16_224");
+  VisionTransformer dense = make_model(config, seed);
+  dense->eval();
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  const std::vector<std::pair<std::string, Structure>> structures = {
+      {"dense", dense_structure(config)},
+      {"(a) half heads + half MLP", half_heads_half_mlp(config, rng)},
+      {"(b) 6 of 12 blocks skipped", half_blocks(config)},
+      {"(c) uneven head widths + half MLP", uneven_heads(config, rng)}};
+  std::vector<Case> cases;
+  const at::Tensor probe = torch::randn({1, 3, 224, 224});
+  for (const auto& [name, structure] : structures) {
+    Case c;
+    c.name = name;
+    c.model = slice_model(*dense, structure);
+    c.model->eval();
+    c.macs = compute_complexity(c.model->config()).macs();
+    torch::NoGradGuard no_grad;
+    const ModelMasks masks = structure_masks(config, structure);
+    c.max_logit_diff = (c.model->forward(probe) - dense->forward(probe, &masks)).abs().max().item<double>();
+    c.model->to(device);
+    cases.push_back(std::move(c));
+  }
+  const at::Tensor images = latency_input(config, batch, device);
+  std::fprintf(stderr, "threads: %s; batch %lld, warm-up %d, %d interleaved rounds\n",
+               thread_info.c_str(), static_cast<long long>(batch), warmup, repeats);
+  for (Case& c : cases) {
+    for (int i = 0; i < warmup; ++i) time_forward_ms(*c.model, images);
+  }
+  for (int round = 0; round < repeats; ++round) {
+    for (Case& c : cases) c.times_ms.push_back(time_forward_ms(*c.model, images));
+    for (Case& c : cases) c.ratios.push_back(c.times_ms.back() / cases[0].times_ms.back());
+    std::fprintf(stderr, "round %d/%d: dense %.0f ms\n", round + 1, repeats, cases[0].times_ms.back());
+  }
+
+  const double dense_median = median(cases[0].times_ms);
+  std::printf("deit_small_patch16_224, random weights, batch %lld, %s, %s\n",
+              static_cast<long long>(batch), device_name.c_str(), thread_info.c_str());
+  std::printf("median of %d interleaved rounds after %d warm-up run(s) per model\n\n", repeats, warmup);
+  std::printf("| model | GMACs/img | MACs ratio | median ms | p10 ms | p90 ms | images/s | latency ratio | per-round ratio (median) | max logit diff vs masked |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  nlohmann::json rows = nlohmann::json::array();
+  for (const Case& c : cases) {
+    const LatencyResult r = summarize_latency(c.times_ms, batch, warmup);
+    const double macs_ratio = static_cast<double>(c.macs) / cases[0].macs;
+    std::printf("| %s | %.3f | %.3f | %.0f | %.0f | %.0f | %.1f | %.3f | %.3f | %.1e |\n", c.name.c_str(),
+                c.macs / 1e9, macs_ratio, r.median_ms, r.p10_ms, r.p90_ms, r.images_per_s,
+                r.median_ms / dense_median, median(c.ratios), c.max_logit_diff);
+    rows.push_back({{"model", c.name}, {"macs", c.macs}, {"macs_ratio", macs_ratio},
+                    {"latency", latency_to_json(r)}, {"latency_ratio", r.median_ms / dense_median},
+                    {"per_round_ratio_median", median(c.ratios)}, {"max_logit_diff", c.max_logit_diff}});
+  }
+  if (!json_out.empty()) {
+    write_json(json_out, {{"benchmark", "slicing_latency"}, {"batch", batch}, {"device", device_name},
+                          {"threads", thread_info}, {"rows", rows}});
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+}

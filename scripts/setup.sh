@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package vitc needs (Debian 12, as root or through sudo) and builds vitc
+# into build/. Safe to run again: installed packages are skipped, the build is incremental.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libtorch-dev            # LibTorch 1.13 (CPU)
+  libopenblas0-pthread    # without it LibTorch falls back to reference BLAS (~50x slower GEMMs)
+  libgloo-dev             # headers c10d's ProcessGroupGloo includes (data-parallel training)
+  nlohmann-json3-dev      # JSON
+  libcli11-dev            # command-line parsing
+  zlib1g-dev              # Fashion-MNIST's IDX files are gzip
+  libgtest-dev libgmock-dev
+  dataset-fashion-mnist   # the bundled data set (/usr/share/datasets/fashion-mnist)
+  gnuplot-nox             # accuracy-vs-MACs plots
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+BUILD_DIR="${VITC_BUILD_DIR:-build}"
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "setup: built $BUILD_DIR/apps/vitc"

@@ -1,0 +1,97 @@
+// Timing forward passes: NoGradGuard + eval mode, CUDA synchronisation, percentile summaries.
+#include "report/latency.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include "util/error.h"
+
+namespace vitc {
+
+c10::Device parse_device(const std::string& name) {
+  check(name == "cpu" || name.rfind("cuda", 0) == 0, "--device must be cpu or cuda[:N], got '",
+        name, "'");
+  if (name == "cpu") return c10::Device(c10::kCPU);
+  check(torch::cuda::is_available(), "--device ", name,
+        ": CUDA is not available (this LibTorch is built without CUDA or no GPU is visible)");
+  c10::Device device(c10::kCUDA);
+  try {
+    device = c10::Device(name);
+  } catch (const c10::Error&) {
+    fail("--device: cannot parse '", name, "' (expected cuda or cuda:N)");
+  }
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  check(!device.has_index() || device.index() < count, "--device ", name, ": only ", count,
+        " CUDA device(s) visible");
+  return device;
+}
+
+at::Tensor latency_input(const ViTConfig& config, int64_t batch, const c10::Device& device) {
+  check(batch > 0, "batch size must be positive, got ", batch);
+  return torch::randn({batch, config.in_chans, config.img_size, config.img_size},
+                      torch::TensorOptions().device(device));
+}
+
+namespace {
+
+void synchronize(const c10::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+double percentile(const std::vector<double>& sorted, double q) {
+  const double pos = q * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(pos);
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+}  // namespace
+
+double time_forward_ms(VisionTransformerImpl& model, const at::Tensor& images) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  synchronize(images.device());
+  const auto start = std::chrono::steady_clock::now();
+  const at::Tensor logits = model.forward(images);
+  synchronize(images.device());
+  const auto end = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::milli>(end - start).count();
+}
+
+LatencyResult summarize_latency(std::vector<double> times_ms, int64_t batch, int warmup) {
+  check(!times_ms.empty(), "latency: no timed runs (repeats must be at least 1)");
+  LatencyResult r;
+  r.batch = batch;
+  r.warmup = warmup;
+  r.times_ms = times_ms;
+  std::sort(times_ms.begin(), times_ms.end());
+  r.median_ms = percentile(times_ms, 0.5);
+  r.p10_ms = percentile(times_ms, 0.1);
+  r.p90_ms = percentile(times_ms, 0.9);
+  r.images_per_s = r.median_ms > 0 ? 1000.0 * static_cast<double>(batch) / r.median_ms : 0.0;
+  return r;
+}
+
+LatencyResult measure_latency(VisionTransformerImpl& model, int64_t batch, int warmup, int repeats,
+                              const c10::Device& device) {
+  check(warmup >= 0, "warm-up runs must be >= 0, got ", warmup);
+  check(repeats >= 1, "repeats must be >= 1, got ", repeats);
+  model.to(device);
+  const at::Tensor images = latency_input(model.config(), batch, device);
+  for (int i = 0; i < warmup; ++i) time_forward_ms(model, images);
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) times.push_back(time_forward_ms(model, images));
+  return summarize_latency(std::move(times), batch, warmup);
+}
+
+nlohmann::json latency_to_json(const LatencyResult& r) {
+  return {{"batch", r.batch},         {"warmup", r.warmup},   {"repeats", r.times_ms.size()},
+          {"median_ms", r.median_ms}, {"p10_ms", r.p10_ms},   {"p90_ms", r.p90_ms},
+          {"images_per_s", r.images_per_s}, {"times_ms", r.times_ms}};
+}
+
+}  // namespace vitc

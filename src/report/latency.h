@@ -1,0 +1,46 @@
+// Latency and throughput of a model's forward pass: warm-up, repeated timed runs, median and
+// percentiles. CPU or CUDA (the time of a CUDA run includes a synchronize).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+#include <nlohmann/json_fwd.hpp>
+
+#include "model/vit.h"
+
+namespace vitc {
+
+struct LatencyResult {
+  int64_t batch = 0;
+  int warmup = 0;
+  std::vector<double> times_ms;  // one per timed run, in run order
+  double median_ms = 0;
+  double p10_ms = 0;
+  double p90_ms = 0;
+  double images_per_s = 0;  // batch / median
+};
+
+// "cpu", "cuda" or "cuda:N"; throws vitc::Error if CUDA is asked for but not available.
+c10::Device parse_device(const std::string& name);
+
+// Random images of the model's input shape on `device`.
+at::Tensor latency_input(const ViTConfig& config, int64_t batch, const c10::Device& device);
+
+// Milliseconds of one forward pass (eval mode, no autograd), synchronised on CUDA. The model and
+// the images must be on the same device. The building block for interleaved comparisons.
+double time_forward_ms(VisionTransformerImpl& model, const at::Tensor& images);
+
+// Median, p10 and p90 (linear interpolation) and images/s of a set of timings.
+LatencyResult summarize_latency(std::vector<double> times_ms, int64_t batch, int warmup);
+
+// Moves the model to `device`, runs `warmup` untimed and `repeats` timed forward passes of a
+// random batch, and summarises them.
+LatencyResult measure_latency(VisionTransformerImpl& model, int64_t batch, int warmup, int repeats,
+                              const c10::Device& device);
+
+nlohmann::json latency_to_json(const LatencyResult& result);
+
+}  // namespace vitc

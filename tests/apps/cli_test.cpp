@@ -1,0 +1,112 @@
+// The vitc command: bad input gives a non-zero exit and a message that says what was wrong.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "util/files.h"
+
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome run_vitc(const std::string& args) {
+  const char* bin = std::getenv("VITC_BIN");
+  EXPECT_NE(bin, nullptr) << "VITC_BIN is set by CTest";
+  const std::string command = std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buf{};
+  while (pipe != nullptr && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
+  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+void expect_failure(const std::string& args, const std::string& needle) {
+  const Outcome o = run_vitc(args);
+  EXPECT_NE(o.exit_code, 0) << args << "\n" << o.output;
+  EXPECT_NE(o.output.find(needle), std::string::npos) << args << "\n" << o.output;
+}
+
+std::string temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("vitc_cli_test_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+TEST(Cli, HelpForEverySubcommand) {
+  for (const char* sub : {"train", "eval", "info"}) {
+    const Outcome o = run_vitc(std::string(sub) + " --help");
+    EXPECT_EQ(o.exit_code, 0) << sub;
+    EXPECT_NE(o.output.find("Usage"), std::string::npos) << o.output;
+  }
+}
+
+TEST(Cli, NoOrUnknownSubcommandFails) {
+  expect_failure("", "subcommand");
+  expect_failure("frobnicate", "frobnicate");
+}
+
+TEST(Cli, UnknownModelListsValidNames) {
+  expect_failure("info --model deit_giant", "fm_small");
+  expect_failure("train --model deit_giant --out " + temp_dir("unknown") + " --threads 1", "deit_giant");
+}
+
+TEST(Cli, BadFlagValuesFail) {
+  expect_failure("train --epochs 0 --out " + temp_dir("epochs"), "--epochs");
+  expect_failure("train --epochs many --out " + temp_dir("epochs2"), "--epochs");
+  expect_failure("train --lr -1 --out " + temp_dir("lr"), "--lr");
+  expect_failure("train --model fm_tiny", "--out");
+  expect_failure("eval --model fm_tiny --split validation", "--split");
+  expect_failure("train --model fm_tiny --out " + temp_dir("data") + " --data imagenet", "fashion-mnist");
+}
+
+TEST(Cli, MissingFilesAreNamed) {
+  expect_failure("eval --model /nonexistent/model_dir", "/nonexistent/model_dir");
+  const std::string dir = temp_dir("nodata");
+  std::filesystem::create_directories(dir);
+  expect_failure("eval --model fm_tiny --data-dir " + dir, "dataset-fashion-mnist");
+}
+
+TEST(Cli, CorruptModelDirIsAClearError) {
+  const std::string dir = temp_dir("corrupt");
+  std::filesystem::create_directories(dir);
+  vitc::atomic_write_string(dir + "/model.json", "{\"config\": ");
+  vitc::atomic_write_string(dir + "/model.safetensors", "garbage");
+  expect_failure("info --model " + dir, "model.json");
+}
+
+TEST(Cli, InfoPrintsParamsAndMacs) {
+  const Outcome o = run_vitc("info --model deit_tiny_patch16_224");
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("5717416"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("1.2537 G"), std::string::npos) << o.output;
+}
+
+TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
+  const std::string out = temp_dir("train");
+  const Outcome t = run_vitc("train --model fm_tiny --epochs 1 --max-steps-per-epoch 5 --batch-size 32 "
+                             "--eval-subset 200 --quiet --out " + out);
+  ASSERT_EQ(t.exit_code, 0) << t.output;
+  for (const char* f : {"model.safetensors", "model.json", "run.json", "checkpoint/trainer.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  }
+  const auto run = vitc::read_json(out + "/run.json");
+  EXPECT_EQ(run["command"], "train");
+  EXPECT_TRUE(run["result"]["final_eval"].contains("top1"));
+  const Outcome e = run_vitc("eval --model " + out + " --eval-subset 200");
+  EXPECT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_NE(e.output.find("top1"), std::string::npos) << e.output;
+}
+
+}  // namespace
