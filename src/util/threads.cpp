@@ -28,7 +28,7 @@ int hardware_cores() {
 
 std::string blas_description() {
   if (auto get_config = reinterpret_cast<GetConfigFn>(find_symbol("openblas_get_config"))) {
-    return str_cat("OpenBLAS ", get_config());
+    return get_config();  // e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
   }
   return "unknown BLAS (not OpenBLAS)";
 }
