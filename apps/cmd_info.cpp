@@ -70,19 +70,19 @@ void print_compressed(const CompressedInfo& info, const ViTConfig& config, const
               info.source.name.c_str(), c.macs() / 1e9, src.macs() / 1e9,
               static_cast<double>(c.macs()) / src.macs(), c.params() / 1e6, src.params() / 1e6,
               static_cast<double>(c.params()) / src.params());
-  std::printf("\n%5s  %-44s %9s %9s %11s %11s %6s\n", "block", "kept heads (source qk/v)", "qk/v",
+  std::printf("\n%5s  %-62s %9s %9s %11s %11s %6s\n", "block", "kept heads (source qk/v)", "qk/v",
               "mlp", "MACs (M)", "source (M)", "ratio");
   for (int i = 0; i < config.depth(); ++i) {
     const BlockSpec& b = config.blocks[i];
     const BlockSpec& s = info.source.blocks[i];
     const int64_t kept = c.blocks[i].macs(), full = src.blocks[i].macs();
-    std::printf("%5d  %-44s %9s %4d/%-4d %11.3f %11.3f %6.3f\n", i,
+    std::printf("%5d  %-62s %9s %4d/%-4d %11.3f %11.3f %6.3f\n", i,
                 describe_kept_heads(info.structure.blocks[i], s).c_str(),
                 str_cat(b.qk_total(), "/", b.v_total()).c_str(), b.has_mlp() ? b.mlp_hidden : 0,
                 s.has_mlp() ? s.mlp_hidden : 0, kept / 1e6, full / 1e6,
                 full > 0 ? static_cast<double>(kept) / full : 0.0);
   }
-  std::printf("%5s  %-44s %9s %9s %11.3f %11.3f %6.3f\n", "total", "", "", "", c.macs() / 1e6,
+  std::printf("%5s  %-62s %9s %9s %11.3f %11.3f %6.3f\n", "total", "", "", "", c.macs() / 1e6,
               src.macs() / 1e6, static_cast<double>(c.macs()) / src.macs());
 }
 

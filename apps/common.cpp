@@ -5,6 +5,7 @@
 
 #include "data/fashion_mnist.h"
 #include "data/sampling.h"
+#include "util/allocator.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -18,10 +19,15 @@ void ThreadFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--blas-threads", settings.blas_threads, "OpenBLAS threads (0 = one per core)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--malloc-reuse", malloc_reuse,
+                 "keep freed memory for reuse instead of a fresh mmap per large tensor "
+                 "(see docs/slicing_benchmark.md)")
+      ->capture_default_str();
 }
 
 std::string ThreadFlags::apply() const {
-  const std::string description = configure_threads(settings);
+  const std::string description =
+      str_cat(configure_threads(settings), "; ", configure_allocator(malloc_reuse));
   std::fprintf(stderr, "threads: %s\n", description.c_str());
   return description;
 }

@@ -13,9 +13,11 @@
 
 namespace vitc::app {
 
-// --threads / --blas-threads, declared once for every subcommand that computes.
+// --threads / --blas-threads / --malloc-reuse, declared once for every subcommand that computes:
+// how the process uses the CPU and memory.
 struct ThreadFlags {
   ThreadSettings settings;
+  bool malloc_reuse = true;  // util/allocator.h: saves the page faults of large tensors
   void add_to(CLI::App& cmd);
   // Applies them and prints "threads: ..." to stderr; returns the description for run.json.
   std::string apply() const;
@@ -47,5 +49,6 @@ void add_train_command(CLI::App& app, Runner& run);
 void add_eval_command(CLI::App& app, Runner& run);
 void add_info_command(CLI::App& app, Runner& run);
 void add_bench_command(CLI::App& app, Runner& run);
+void add_slim_command(CLI::App& app, Runner& run);
 
 }  // namespace vitc::app

@@ -17,6 +17,7 @@
 #include "report/latency.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/allocator.h"
 #include "util/threads.h"
 
 namespace {
@@ -101,7 +102,11 @@ struct Case {
   std::vector<double> ratios;  // time / dense time of the same round
 };
 
-double median(std::vector<double> v) { return summarize_latency(std::move(v), 1, 0).median_ms; }
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 int run(int argc, char** argv) {
   int64_t batch = 64;
@@ -109,6 +114,7 @@ int run(int argc, char** argv) {
   uint64_t seed = 0;
   std::string device_name = "cpu", json_out;
   ThreadSettings threads;
+  bool malloc_reuse = true;
   CLI::App app{"latency of deit_small_patch16_224 sliced to ~50% MACs three ways, vs dense"};
   app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "untimed runs per model")->capture_default_str();
@@ -117,11 +123,12 @@ int run(int argc, char** argv) {
   app.add_option("--device", device_name, "cpu or cuda")->capture_default_str();
   app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
   app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads (0 = cores)")->capture_default_str();
+  app.add_option("--malloc-reuse", malloc_reuse, "keep freed memory for reuse (util/allocator.h)")->capture_default_str();
   app.add_option("--json", json_out, "also write the results to this JSON file");
   CLI11_PARSE(app, argc, argv);
 
   const c10::Device device = parse_device(device_name);
-  const std::string thread_info = configure_threads(threads);
+  const std::string thread_info = configure_threads(threads) + "; " + configure_allocator(malloc_reuse);
   const ViTConfig config = named_config("deit_small_patch16_224");
   VisionTransformer dense = make_model(config, seed);
   dense->eval();

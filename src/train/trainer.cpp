@@ -65,6 +65,7 @@ nlohmann::json train_result_to_json(const TrainResult& r) {
                       {"lr", e.lr},
                       {"train_images_per_s", e.train_images_per_s},
                       {"train_seconds", e.train_seconds},
+                      {"data_wait_seconds", e.data_wait_seconds},
                       {"eval", eval_to_json(e.eval)}});
   }
   return {{"epochs", epochs},
@@ -86,6 +87,7 @@ EpochRecord epoch_from_json(const nlohmann::json& j) {
   e.lr = j.at("lr");
   e.train_images_per_s = j.at("train_images_per_s");
   e.train_seconds = j.at("train_seconds");
+  e.data_wait_seconds = j.value("data_wait_seconds", 0.0);
   const auto& ev = j.at("eval");
   e.eval.top1 = ev.at("top1");
   e.eval.top5 = ev.at("top5");
@@ -198,10 +200,16 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     Progress progress(str_cat(options.label, " epoch ", epoch + 1, "/", options.epochs),
                       steps_per_epoch, options.quiet);
     Stopwatch epoch_clock;
-    double loss_sum = 0, lr = 0;
+    double loss_sum = 0, lr = 0, data_wait = 0;
     int64_t images = 0;
     Batch batch;
-    for (int64_t step = 0; step < steps_per_epoch && loader.next(batch); ++step) {
+    const auto next_batch = [&] {
+      Stopwatch wait;
+      const bool more = loader.next(batch);
+      data_wait += wait.seconds();
+      return more;
+    };
+    for (int64_t step = 0; step < steps_per_epoch && next_batch(); ++step) {
       lr = schedule.at(static_cast<int64_t>(epoch) * steps_per_epoch + step);
       optimizer.zero_grad();
       const at::Tensor loss = loss_of(*model, batch);
@@ -221,7 +229,8 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     record.train_loss = loss_sum / steps_per_epoch;
     record.lr = lr;
     record.train_images_per_s = images / record.train_seconds;
-    progress.finish({{"loss", record.train_loss}, {"lr", lr}});
+    record.data_wait_seconds = data_wait;
+    progress.finish({{"loss", record.train_loss}, {"lr", lr}, {"data_wait_s", data_wait}});
     train_seconds += record.train_seconds;
     train_images += images;
     if (eval_data) {

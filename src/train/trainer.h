@@ -51,6 +51,7 @@ struct EpochRecord {
   double lr = 0;  // at the end of the epoch
   double train_images_per_s = 0;
   double train_seconds = 0;
+  double data_wait_seconds = 0;  // time the loop waited for the loader (starvation if large)
   EvalResult eval;
 };
 

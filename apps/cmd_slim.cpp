@@ -1,0 +1,224 @@
+// `vitc slim search|extract|run`: ViT-Slim (search once with soft masks, extract any budget,
+// slice, finetune). Flags are declared once per group and shared by the three subcommands.
+#include <cstdio>
+#include <filesystem>
+
+#include "common.h"
+#include "slim_flags.h"
+#include "compress/slim/pipeline.h"
+#include "compress/slim/search.h"
+#include "model/complexity.h"
+#include "model/model_dir.h"
+#include "report/latency.h"
+#include "util/error.h"
+#include "util/progress.h"
+#include "util/run_info.h"
+
+namespace vitc::app {
+
+namespace {
+
+struct CommonFlags {
+  std::string teacher;
+  std::string out;
+  bool resume = false;
+  bool quiet = false;
+  ThreadFlags threads;
+  DataFlags data;
+};
+
+nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config) {
+  const Complexity c = compute_complexity(config);
+  return {{"dir", std::filesystem::absolute(dir).lexically_normal().string()},
+          {"config", config.name},
+          {"macs", c.macs()},
+          {"params", c.params()}};
+}
+
+// Batch-64 latency of teacher and compact model, interleaved in one process (same conditions).
+nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
+  const int64_t batch = 64;
+  const at::Tensor images = latency_input(teacher->config(), batch, c10::Device(c10::kCPU));
+  std::vector<double> t, c;
+  for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
+    const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);
+    if (i >= 2) t.push_back(tt), c.push_back(tc);
+  }
+  const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
+  return {{"batch", batch},
+          {"teacher", latency_to_json(rt)},
+          {"compact", latency_to_json(rc)},
+          {"ratio", rc.median_ms / rt.median_ms}};
+}
+
+// The teacher and the data, opened once per command.
+struct Inputs {
+  std::string teacher_dir;
+  VisionTransformer teacher{nullptr};
+  std::shared_ptr<const Dataset> train_data, eval_data;
+};
+
+Inputs open_inputs(const CommonFlags& common, const std::string& teacher_dir) {
+  Inputs in;
+  in.teacher_dir = teacher_dir;
+  in.teacher = load_model_dir(teacher_dir).model;
+  const ViTConfig& config = in.teacher->config();
+  in.train_data = common.data.open("train", config.mean, config.std);
+  in.eval_data = common.data.open("test", config.mean, config.std);
+  const Complexity c = compute_complexity(config);
+  std::fprintf(
+      stderr, "teacher %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
+      teacher_dir.c_str(), c.params() / 1e6, c.macs() / 1e6,
+      static_cast<long long>(in.train_data->size()), static_cast<long long>(in.eval_data->size()));
+  return in;
+}
+
+// The teacher a search directory names, unless --teacher overrides it.
+std::string search_teacher(const CommonFlags& common, const SearchDir& search) {
+  if (!common.teacher.empty()) return common.teacher;
+  const std::string dir = search.info.value("teacher", nlohmann::json::object()).value("dir", "");
+  check(!dir.empty() && std::filesystem::is_directory(dir), "the teacher '", dir, "' recorded in ",
+        search.dir, "/search.json is not a directory: pass --teacher DIR");
+  return dir;
+}
+
+// Extraction + finetuning + latency + run.json, shared by `extract` and `run`.
+int extract_and_report(const CommonFlags& common, const ExtractFlags& flags,
+                       const SearchDir& search, const Inputs& in, nlohmann::json run) {
+  const auto [extract, finetune] = flags.get(common.out, common.resume, common.quiet);
+  run["teacher_dir"] = in.teacher_dir;
+  run["data"] = common.data.to_json();
+  CompressResult result =
+      compress_from_search(search, in.teacher, in.train_data, in.eval_data, extract, finetune);
+  run.update(result.record);
+  if (flags.latency_repeats > 0)
+    run["latency"] = compare_latency(in.teacher, result.compact, flags.latency_repeats);
+  write_run_json(common.out, run);
+  const nlohmann::json& r = result.record["result"];
+  std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M (%.1f%%)",
+              r["top1"].get<double>(), result.record["teacher"]["top1"].get<double>(),
+              r["macs"].get<int64_t>() / 1e6, 100 * r["macs_fraction"].get<double>(),
+              r["params"].get<int64_t>() / 1e6, 100 * r["params_fraction"].get<double>());
+  if (run.contains("latency"))
+    std::printf("  latency b64 x%.2f of the teacher", run["latency"]["ratio"].get<double>());
+  std::printf("  -> %s\n", common.out.c_str());
+  return 0;
+}
+
+nlohmann::json run_header(const std::string& command, const std::string& threads) {
+  return {{"command", command},
+          {"method", "vit-slim"},
+          {"command_line", command_line()},
+          {"environment", environment_json(threads)}};
+}
+
+SearchResult search_and_report(const CommonFlags& common, const Inputs& in,
+                               const SearchOptions& options, nlohmann::json run) {
+  const nlohmann::json info = teacher_info(in.teacher_dir, in.teacher->config());
+  VisionTransformer teacher = in.teacher;  // read only: the search trains a copy
+  SearchResult result = run_search(*teacher, info, in.train_data, in.eval_data, options);
+  run["teacher"] = info;
+  run["data"] = common.data.to_json();
+  run["settings"] = options.trajectory_json();
+  run["search"] = result.to_json();
+  write_run_json(options.out_dir, run);
+  return result;
+}
+
+void add_common(CLI::App& cmd, CommonFlags& c, const std::string& out_help) {
+  cmd.add_option("--out", c.out, out_help)->required();
+  cmd.add_flag("--resume", c.resume, "continue an interrupted run in --out (same settings)");
+  cmd.add_flag("--quiet", c.quiet, "no progress lines");
+  c.threads.add_to(cmd);
+  c.data.add_to(cmd, /*with_train=*/true);
+}
+
+}  // namespace
+
+void add_slim_command(CLI::App& app, Runner& run) {
+  CLI::App* slim = app.add_subcommand(
+      "slim", "ViT-Slim: soft-mask search, then extraction at any budget and finetuning");
+  slim->require_subcommand(1);
+
+  struct SearchCmd {
+    CommonFlags common;
+    SearchFlags search;
+  };
+  auto s = std::make_shared<SearchCmd>();
+  CLI::App* search = slim->add_subcommand(
+      "search", "search soft masks once on a teacher (writes a search directory)");
+  search->add_option("--teacher", s->common.teacher, "teacher model directory")->required();
+  add_common(*search, s->common,
+             "search directory (searched weights, masks, search.json, checkpoint)");
+  s->search.add_to(*search, "");
+  search->callback([&run, s] {
+    run = [s] {
+      const std::string threads = s->common.threads.apply();
+      const SearchOptions options = s->search.get(s->common.out, s->common.resume, s->common.quiet);
+      options.validate();  // bad flags fail before loading anything
+      const Inputs in = open_inputs(s->common, s->common.teacher);
+      const SearchResult r =
+          search_and_report(s->common, in, options, run_header("slim search", threads));
+      std::printf("search done: soft-mask top1 %.2f%%  wall %s  -> %s\n",
+                  r.post_search_eval.is_object() ? r.post_search_eval["top1"].get<double>() : 0.0,
+                  format_duration(r.search_seconds).c_str(), s->common.out.c_str());
+      return 0;
+    };
+  });
+
+  struct ExtractCmd {
+    CommonFlags common;
+    std::string search_dir;
+    ExtractFlags extract;
+  };
+  auto x = std::make_shared<ExtractCmd>();
+  CLI::App* extract = slim->add_subcommand(
+      "extract", "extract a compressed model at a budget from a search (no new search)");
+  extract->add_option("--search", x->search_dir, "search directory from `vitc slim search`")
+      ->required();
+  extract->add_option("--teacher", x->common.teacher,
+                      "teacher model directory (default: the one in search.json)");
+  add_common(*extract, x->common,
+             "output model directory (weights, Structure, run.json, checkpoint)");
+  x->extract.add_to(*extract);
+  extract->callback([&run, x] {
+    run = [x] {
+      const std::string threads = x->common.threads.apply();
+      x->extract.get(x->common.out, x->common.resume,
+                     x->common.quiet);  // bad flags fail before loading
+      const SearchDir search = load_search_dir(x->search_dir);
+      const Inputs in = open_inputs(x->common, search_teacher(x->common, search));
+      return extract_and_report(x->common, x->extract, search, in,
+                                run_header("slim extract", threads));
+    };
+  });
+
+  struct RunCmd {
+    CommonFlags common;
+    SearchFlags search;
+    ExtractFlags extract;
+  };
+  auto r = std::make_shared<RunCmd>();
+  CLI::App* all = slim->add_subcommand(
+      "run", "search, extract at one budget and finetune (search kept in <out>/search)");
+  all->add_option("--teacher", r->common.teacher, "teacher model directory")->required();
+  add_common(*all, r->common, "output model directory; the search goes to <out>/search");
+  r->search.add_to(*all, "search-");
+  r->extract.add_to(*all);
+  all->callback([&run, r] {
+    run = [r] {
+      const std::string threads = r->common.threads.apply();
+      r->extract.get(r->common.out, r->common.resume,
+                     r->common.quiet);  // bad flags fail before the search
+      const SearchOptions options =
+          r->search.get(r->common.out + "/search", r->common.resume, r->common.quiet);
+      options.validate();
+      const Inputs in = open_inputs(r->common, r->common.teacher);
+      search_and_report(r->common, in, options, run_header("slim run (search)", threads));
+      const SearchDir search = load_search_dir(options.out_dir);
+      return extract_and_report(r->common, r->extract, search, in, run_header("slim run", threads));
+    };
+  });
+}
+
+}  // namespace vitc::app

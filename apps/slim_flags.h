@@ -1,0 +1,38 @@
+// Flag groups of `vitc slim`: the search settings and the budget + finetuning settings, each
+// declared once and shared by `slim search`, `slim extract` and `slim run`.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <CLI/CLI.hpp>
+
+#include "compress/slim/pipeline.h"
+#include "compress/slim/search.h"
+
+namespace vitc::app {
+
+// Search settings. `prefix` ("" in `slim search`, "search-" in `slim run`) goes before the flags
+// that finetuning also has (--epochs, --lr, ...); the --lambda-* flags have none.
+struct SearchFlags {
+  SearchOptions options;
+  bool no_hflip = false;
+  void add_to(CLI::App& cmd, const std::string& prefix);
+  SearchOptions get(const std::string& out_dir, bool resume, bool quiet) const;
+};
+
+// Budget (--macs or --budget-*), --fold, finetuning (--finetune-*) and --latency-repeats.
+struct ExtractFlags {
+  std::string macs;
+  ExtractOptions extract;
+  bool fold = false;
+  FinetuneOptions finetune;
+  bool no_hflip = false;
+  int latency_repeats = 20;
+  void add_to(CLI::App& cmd);
+  // Parsed and validated options for the output directory `out_dir`.
+  std::pair<ExtractOptions, FinetuneOptions> get(const std::string& out_dir, bool resume,
+                                                 bool quiet) const;
+};
+
+}  // namespace vitc::app

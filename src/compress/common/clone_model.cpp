@@ -1,0 +1,16 @@
+// Deep copy of a ViT through its state dict.
+#include "compress/common/clone_model.h"
+
+#include "model/state_dict.h"
+
+namespace vitc {
+
+VisionTransformer clone_model(VisionTransformerImpl& source) {
+  VisionTransformer copy(source.config());
+  copy->to(source.pos_embed.device(), source.pos_embed.scalar_type());
+  load_state_dict(*copy, state_dict(source), "model '" + source.config().name + "'");
+  copy->train(source.is_training());
+  return copy;
+}
+
+}  // namespace vitc

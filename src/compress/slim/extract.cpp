@@ -1,0 +1,85 @@
+// Budget -> Structure -> (folded) sliced compact model.
+#include "compress/slim/extract.h"
+
+#include <torch/torch.h>
+
+#include "compress/common/clone_model.h"
+#include "compress/slim/fold.h"
+#include "model/complexity.h"
+#include "model/slice.h"
+#include "model/structure_masks.h"
+#include "util/error.h"
+
+namespace vitc {
+
+void ExtractOptions::validate() const {
+  if (!macs) fractions.validate();
+  check(tokens >= 0 && tokens <= 1,
+        "--budget-tokens must lie in (0, 1] (0 = no token budget), got ", tokens);
+  check(macs_tolerance > 0 && macs_tolerance < 1, "MACs tolerance must lie in (0, 1), got ",
+        macs_tolerance);
+}
+
+nlohmann::json ExtractOptions::to_json() const {
+  nlohmann::json j = {{"fold", fold}, {"budget_tokens", tokens}};
+  if (macs) {
+    j["macs"] = macs->is_fraction ? nlohmann::json{{"fraction", macs->value}}
+                                  : nlohmann::json{{"absolute", macs->value}};
+    j["macs_tolerance"] = macs_tolerance;
+  } else {
+    j["budget_attn"] = fractions.attn;
+    j["budget_mlp"] = fractions.mlp;
+  }
+  return j;
+}
+
+ModelMasks extraction_masks(const ViTConfig& source, const SlimMasks& masks,
+                            const Structure& structure, bool fold) {
+  ModelMasks view = structure_masks(source, structure);
+  if (!fold) return view;
+  torch::NoGradGuard no_grad;
+  for (size_t l = 0; l < view.blocks.size(); ++l) {
+    BlockMasks& b = view.blocks[l];
+    const at::Tensor z = masks.attn[l].reshape({-1}).to(torch::kCPU);
+    if (b.qk.defined()) b.qk = b.qk * z;
+    if (b.v.defined()) b.v = b.v * z;
+    if (b.mlp.defined()) b.mlp = b.mlp * masks.mlp[l].to(torch::kCPU);
+  }
+  return view;
+}
+
+Extraction extract_from_search(const SearchDir& search, const ExtractOptions& options) {
+  options.validate();
+  const ViTConfig& source = search.model->config();
+  Extraction e;
+  e.info = options.to_json();
+  if (options.macs) {
+    const int64_t source_macs = compute_complexity(source).macs();
+    const MacsSolution solution = solve_macs_target(
+        source, search.masks, options.macs->resolve(source_macs), options.macs_tolerance);
+    e.structure = solution.structure;
+    e.info["solution"] = macs_solution_to_json(solution);
+  } else {
+    e.structure = structure_from_fractions(source, search.masks, options.fractions);
+  }
+  if (options.tokens > 0) {
+    e.info["tokens"] =
+        token_summary(source, e.structure, kept_tokens(search.masks, options.tokens));
+  }
+  VisionTransformer searched = search.model;  // shared: read only
+  if (options.fold) {
+    searched = clone_model(*searched);
+    fold_slim_masks(*searched, search.masks);
+  }
+  e.compact = slice_model(*searched, e.structure);
+  e.compact->eval();
+  const Complexity before = compute_complexity(source);
+  const Complexity after = compute_complexity(e.compact->config());
+  e.info["macs"] = after.macs();
+  e.info["params"] = after.params();
+  e.info["macs_fraction"] = static_cast<double>(after.macs()) / before.macs();
+  e.info["params_fraction"] = static_cast<double>(after.params()) / before.params();
+  return e;
+}
+
+}  // namespace vitc

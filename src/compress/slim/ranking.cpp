@@ -1,0 +1,100 @@
+// Global per-type ranking of ViT-Slim masks into a Structure, and the forward token rule.
+#include "compress/slim/ranking.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "model/complexity.h"
+#include "util/error.h"
+
+namespace vitc {
+
+void KeepFractions::validate() const {
+  check(attn > 0 && attn <= 1, "--budget-attn must lie in (0, 1], got ", attn);
+  check(mlp > 0 && mlp <= 1, "--budget-mlp must lie in (0, 1], got ", mlp);
+}
+
+double keep_threshold(const at::Tensor& values, double fraction) {
+  check(fraction > 0 && fraction <= 1, "keep fraction must lie in (0, 1], got ", fraction);
+  const at::Tensor sorted = std::get<0>(values.detach().reshape({-1}).to(torch::kDouble).sort());
+  const int64_t n = sorted.numel();
+  check(n > 0, "keep_threshold: no mask values to rank");
+  const int64_t index = std::min<int64_t>(n - 1, static_cast<int64_t>((1.0 - fraction) * n));
+  return sorted[index].item<double>();
+}
+
+Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& masks,
+                                   const KeepFractions& fractions) {
+  fractions.validate();
+  const SlimGeometry g = slim_geometry(source);
+  const at::Tensor attn = masks.attn.detach().to(torch::kDouble).cpu().contiguous();
+  const at::Tensor mlp = masks.mlp.detach().to(torch::kDouble).cpu().contiguous();
+  const double attn_threshold = keep_threshold(attn, fractions.attn);
+  const double mlp_threshold = keep_threshold(mlp, fractions.mlp);
+  const auto a = attn.accessor<double, 3>();
+  const auto m = mlp.accessor<double, 2>();
+  Structure s;
+  for (int l = 0; l < g.blocks; ++l) {
+    BlockKeep b;
+    for (int h = 0; h < g.heads; ++h) {
+      HeadKeep head;
+      head.source = h;
+      for (int d = 0; d < g.head_dim; ++d) {
+        if (a[l][h][d] >= attn_threshold) head.qk.push_back(d);
+      }
+      head.v = head.qk;
+      if (!head.qk.empty()) b.heads.push_back(head);
+    }
+    b.attn_skip = b.heads.empty();
+    for (int n = 0; n < g.mlp_hidden; ++n) {
+      if (m[l][n] >= mlp_threshold) b.mlp.push_back(n);
+    }
+    s.blocks.push_back(b);
+  }
+  s = normalize_structure(s);
+  validate_structure(s, source);
+  return s;
+}
+
+std::vector<std::vector<int>> kept_tokens(const SlimMasks& masks, double fraction) {
+  check(masks.has_tokens(),
+        "token budget given, but the search had no token masks "
+        "(search again with --tokens)");
+  check(fraction > 0 && fraction <= 1, "--budget-tokens must lie in (0, 1], got ", fraction);
+  const at::Tensor values =
+      token_mask_values(masks.tokens.detach()).to(torch::kDouble).cpu().contiguous();
+  const double threshold = keep_threshold(values, fraction);
+  const auto v = values.accessor<double, 2>();
+  std::vector<std::vector<int>> kept(values.size(0));
+  std::vector<bool> alive(values.size(1), true);
+  for (int64_t l = 0; l < values.size(0); ++l) {
+    for (int64_t p = 0; p < values.size(1); ++p) {
+      alive[p] = alive[p] && v[l][p] >= threshold;
+      if (alive[p]) kept[l].push_back(static_cast<int>(p));
+    }
+  }
+  return kept;
+}
+
+nlohmann::json token_summary(const ViTConfig& source, const Structure& structure,
+                             const std::vector<std::vector<int>>& tokens) {
+  const ViTConfig compact = compact_config(source, structure);
+  check(tokens.size() == compact.blocks.size(), "token keep sets for ", tokens.size(),
+        " blocks, but model '", source.name, "' has ", compact.blocks.size());
+  const Complexity dense_tokens = compute_complexity(compact);
+  int64_t macs = dense_tokens.embed_macs + dense_tokens.head_macs;
+  int64_t kept = 0;
+  nlohmann::json counts = nlohmann::json::array();
+  for (size_t l = 0; l < tokens.size(); ++l) {
+    const int n = static_cast<int>(tokens[l].size()) + compact.num_prefix_tokens();
+    macs += block_complexity(compact.blocks[l], compact.embed_dim, n, compact.qkv_bias).macs();
+    kept += static_cast<int64_t>(tokens[l].size());
+    counts.push_back(tokens[l].size());
+  }
+  const double total = static_cast<double>(tokens.size()) * source.num_patches();
+  return {{"per_block", counts}, {"kept_fraction", kept / total}, {"macs_if_dropped", macs}};
+}
+
+}  // namespace vitc

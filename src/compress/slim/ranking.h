@@ -1,0 +1,47 @@
+// ViT-Slim extraction by the paper's budgets: per mask type, the fraction of entries kept,
+// ranked globally across blocks (and heads), turned into a Structure; token keep sets.
+#pragma once
+
+#include <vector>
+
+#include <ATen/Tensor.h>
+#include <nlohmann/json_fwd.hpp>
+
+#include "compress/slim/slim_masks.h"
+#include "model/structure.h"
+
+namespace vitc {
+
+// Fractions of mask entries kept per type, each in (0, 1] (the paper's --budget_attn/_mlp).
+struct KeepFractions {
+  double attn = 1.0;
+  double mlp = 1.0;
+  void validate() const;  // names --budget-attn / --budget-mlp
+};
+
+// The reference's threshold (base_model.py): values sorted ascending, element int((1 - f) * n).
+// Entries >= it are kept, so ties keep extra entries and at least one entry is always kept.
+// Ranking is on the signed value: a negative mask ranks below every positive one.
+double keep_threshold(const at::Tensor& values, double fraction);
+
+// The Structure whose kept attention dims and MLP neurons are the mask entries >= their type's
+// threshold. q/k and v of a head keep the same dims (one shared mask). A head with no kept dim is
+// removed; a block left without heads gets attn_skip; a block without neurons has no MLP; a block
+// keeping neither is skipped (normalize_structure). Validated against `source`.
+Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& masks,
+                                   const KeepFractions& fractions);
+
+// The paper's token rule: token masks (their applied values, token_mask_values) are ranked
+// globally over all blocks with keep_threshold(fraction); a patch token is kept in block l only
+// if it passes in every block 0..l (once removed, it stays removed: the reference code does the
+// opposite, keeping a token in block l if any deeper block keeps it). Returns, per block, the
+// kept patch indices (0-based among the patches; cls/dist tokens are always kept, not listed).
+std::vector<std::vector<int>> kept_tokens(const SlimMasks& masks, double fraction);
+
+// {"per_block": [...counts], "kept_fraction": f, "macs_if_dropped": M}: what a token-dropping
+// model would cost (block MACs with each block's kept token count, cls/dist tokens included).
+// vitc's compact models keep every token, so this is an estimate, not the compact model's MACs.
+nlohmann::json token_summary(const ViTConfig& source, const Structure& structure,
+                             const std::vector<std::vector<int>>& tokens);
+
+}  // namespace vitc

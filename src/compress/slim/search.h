@@ -1,0 +1,67 @@
+// The ViT-Slim search: weights and soft masks trained together by one AdamW on cross-entropy
+// (optionally plus distillation from the teacher) plus the masks' L1 term. Checkpoints every
+// epoch and resumes exactly, like the trainer (train/trainer.h).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "compress/common/distill.h"
+#include "compress/slim/slim_masks.h"
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "model/vit.h"
+#include "train/evaluate.h"
+
+namespace vitc {
+
+// Defaults: the reference's optimiser (AdamW, constant lr 5e-4, weight decay 1e-3 on weights and
+// masks alike, no clipping) and λ; 3 epochs instead of its 50 ImageNet epochs, to fit the bundled
+// Fashion-MNIST teacher on a small CPU machine (docs/vit_slim.md).
+struct SearchOptions {
+  int epochs = 3;
+  int64_t batch_size = 128;
+  double lr = 5e-4;            // constant, as the reference (--sched none)
+  double weight_decay = 1e-3;  // AdamW; every tensor with >= 2 dims, masks included
+  double clip_grad = 0.0;      // max global gradient norm; 0 = off (the reference has none)
+  SparsityWeights lambdas;
+  bool tokens = false;          // also search token masks
+  bool freeze_weights = false;  // train only the masks and LayerNorms (reference --freeze_weights)
+  DistillOptions loss;          // CE with label smoothing; alpha > 0 adds distillation
+  uint64_t seed = 0;            // data order and augmentation
+  AugmentOptions augment;
+  int64_t eval_batch_size = 256;
+  int64_t max_steps_per_epoch = 0;  // 0 = whole epochs
+  std::string out_dir;              // the search directory (search_dir.h), checkpoint inside
+  bool resume = false;              // continue from out_dir/checkpoint, or reuse a finished search
+  bool quiet = false;
+  std::string label = "search";
+
+  // The settings that determine the search; a resume must find the same values.
+  nlohmann::json trajectory_json() const;
+  void validate() const;  // names the flag that is wrong
+};
+
+struct SearchResult {
+  VisionTransformer model{nullptr};  // searched weights
+  SlimMasks masks;
+  nlohmann::json history = nlohmann::json::array();  // per epoch: losses, lr, seconds, eval, masks
+  int resumed_after_epoch = 0;
+  bool reused = false;        // a finished search in out_dir was returned as it was (resume)
+  double seconds = 0;         // wall time of this invocation
+  double search_seconds = 0;  // training + evaluation time of all epochs, resumed ones included
+  nlohmann::json post_search_eval;  // eval_to_json with the soft masks; null without eval data
+  nlohmann::json to_json() const;
+};
+
+// Searches from `teacher` (not modified: the search trains a copy) and writes the search
+// directory options.out_dir. `teacher_info` ({"dir", ...}) is recorded in search.json and must
+// match on resume. `eval_data` may be null (no per-epoch evaluation).
+SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& teacher_info,
+                        const std::shared_ptr<const Dataset>& train_data,
+                        const std::shared_ptr<const Dataset>& eval_data,
+                        const SearchOptions& options);
+
+}  // namespace vitc

@@ -1,0 +1,79 @@
+// ViT-Slim's learnable soft masks (Chavan et al., "Vision Transformer Slimming", CVPR 2022) and
+// the masked view of a dense ViT they define.
+#pragma once
+
+#include <string>
+
+#include <ATen/Tensor.h>
+#include <nlohmann/json_fwd.hpp>
+
+#include "io/safetensors.h"
+#include "model/config.h"
+#include "model/masks.h"
+
+namespace vitc {
+
+// The raw token-mask value the reference initialises every token mask with; the mask applied is
+// tanh(z) / tanh(kTokenMaskInit), exactly 1 at initialisation (the reference applies tanh(z),
+// 0.995 at initialisation: a fresh model would not reproduce its teacher).
+inline constexpr double kTokenMaskInit = 3.0;
+
+// Masks of a dense source model with L blocks of H heads of width d and MLP width M:
+//   attn   [L, H, d]  init 1; multiplies q, k and v of (block, head, dim): one mask shared by
+//                     the three, so q.k sees z^2 (paper Eq. 2, reference SparseAttention).
+//   mlp    [L, M]     init 1; multiplies the hidden activations after GELU, before fc2.
+//   tokens [L, P]     optional (undefined = no token search); raw values z, init 3.0, one per
+//                     (block, patch token). The cls/dist tokens are never masked, and P comes from
+//                     the config (the reference hard-codes 197 tokens, cls included).
+// Usage:
+//   SlimMasks masks = make_slim_masks(model->config(), /*with_tokens=*/false);
+//   ModelMasks view = slim_model_masks(masks, model->config());
+//   at::Tensor logits = model->forward(images, &view);  // == model->forward(images) while fresh
+struct SlimMasks {
+  at::Tensor attn;
+  at::Tensor mlp;
+  at::Tensor tokens;
+  bool has_tokens() const { return tokens.defined(); }
+};
+
+// The λ of the search objective: loss += attn * Σ|z_attn| + mlp * Σ|z_mlp| + tokens * Σ|m_tok|
+// (unnormalised sums over all blocks). Defaults are the paper's values, used as written: vitc's
+// search is one process, so these are the effective coefficients (see docs/vit_slim.md).
+struct SparsityWeights {
+  double attn = 2e-4;
+  double mlp = 5e-5;
+  double tokens = 1e-4;
+};
+
+// Geometry of a dense source model; throws vitc::Error naming the block if `config` is not dense
+// (a skipped part, heads of unequal or differing widths, q/k width != v width, MLP widths that
+// differ between blocks): ViT-Slim searches a full model.
+struct SlimGeometry {
+  int blocks = 0, heads = 0, head_dim = 0, mlp_hidden = 0, patches = 0, prefix_tokens = 0;
+};
+SlimGeometry slim_geometry(const ViTConfig& config);
+
+// Fresh masks (float32, CPU, no autograd): attn and mlp all 1, tokens all kTokenMaskInit.
+SlimMasks make_slim_masks(const ViTConfig& config, bool with_tokens);
+
+// The applied token mask of raw values z: tanh(z) / tanh(kTokenMaskInit).
+at::Tensor token_mask_values(const at::Tensor& z);
+
+// The masked view: per block qk = v = attn[l] flattened (head-major, as the qkv rows), mlp =
+// mlp[l], tokens = [1 for cls/dist tokens, token_mask_values(tokens[l])]. Views and new tensors
+// only: nothing is written into the masks or the model, so gradients reach the mask tensors.
+ModelMasks slim_model_masks(const SlimMasks& masks, const ViTConfig& config);
+
+// The L1 term of the search objective (a scalar on the masks' device).
+at::Tensor slim_sparsity_loss(const SlimMasks& masks, const SparsityWeights& weights);
+
+// Mean |z| per type and the fraction of entries with |z| < 0.05, for progress lines and logs.
+nlohmann::json slim_mask_stats(const SlimMasks& masks);
+
+// As safetensors tensors "attn", "mlp" and (if searched) "tokens".
+TensorMap slim_masks_to_tensors(const SlimMasks& masks);
+// Checks names, dtypes and shapes against `config`; errors name `where` (a file path).
+SlimMasks slim_masks_from_tensors(const TensorMap& tensors, const ViTConfig& config,
+                                  const std::string& where);
+
+}  // namespace vitc

@@ -1,0 +1,95 @@
+// `vitc bench` and `vitc info` end to end: a timed run with its JSON, the CUDA error on a CPU
+// build, and info's source-vs-kept table for a compressed model directory.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+
+#include "model/slice.h"
+#include "util/files.h"
+
+namespace vitc {
+namespace {
+
+struct Outcome {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome run_vitc(const std::string& args) {
+  const char* bin = std::getenv("VITC_BIN");
+  EXPECT_NE(bin, nullptr) << "VITC_BIN is set by CTest";
+  const std::string command = std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buf{};
+  while (pipe != nullptr && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
+  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+std::string temp_path(const std::string& name) {
+  auto path = std::filesystem::temp_directory_path() / ("vitc_bench_info_test_" + name);
+  std::filesystem::remove_all(path);
+  return path.string();
+}
+
+TEST(Bench, TimesEachBatchSizeAndWritesJson) {
+  const std::string json = temp_path("bench.json");
+  const Outcome o = run_vitc("bench --model fm_tiny --batch-sizes 1,3 --warmup 1 --repeats 3 --json " + json);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("median ms"), std::string::npos) << o.output;
+  const nlohmann::json j = read_json(json);
+  ASSERT_EQ(j["results"].size(), 2u);
+  EXPECT_EQ(j["results"][1]["batch"], 3);
+  EXPECT_EQ(j["results"][1]["times_ms"].size(), 3u);
+  EXPECT_GT(j["results"][1]["median_ms"].get<double>(), 0.0);
+  EXPECT_LE(j["results"][1]["p10_ms"].get<double>(), j["results"][1]["p90_ms"].get<double>());
+  EXPECT_GT(j["model"]["macs"].get<int64_t>(), 0);
+}
+
+TEST(Bench, CudaWithoutCudaIsAClearError) {
+  if (torch::cuda::is_available()) GTEST_SKIP() << "CUDA is available here";
+  const Outcome o = run_vitc("bench --model fm_tiny --device cuda");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.output.find("CUDA is not available"), std::string::npos) << o.output;
+}
+
+TEST(Info, CompressedModelShowsSourceAndKept) {
+  const ViTConfig source_config = named_config("fm_tiny");
+  VisionTransformer source = make_model(source_config, 0);
+  Structure s = dense_structure(source_config);
+  s.blocks[0].heads = {{2, {0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}}, {0, {9}, {1, 2}}};
+  s.blocks[0].mlp.resize(64);
+  s.blocks[1] = BlockKeep{true, false, {}, {}};
+  s.blocks[2].attn_skip = true;
+  s.blocks[2].heads.clear();
+  const std::string dir = temp_path("compressed");
+  VisionTransformer compact = slice_model(*source, s);
+  save_compressed_model_dir(dir, *compact, source_config, s);
+
+  const Outcome o = run_vitc("info --model " + dir);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  for (const char* part : {"compressed from fm_tiny", "h2 8/4, h0 1/2", "attention skipped",
+                           "skipped", "all 4 heads", "64/128", "total"}) {
+    EXPECT_NE(o.output.find(part), std::string::npos) << part << "\n" << o.output;
+  }
+  const Outcome j = run_vitc("info --json --model " + dir);
+  ASSERT_EQ(j.exit_code, 0) << j.output;
+  const nlohmann::json info = nlohmann::json::parse(j.output);
+  EXPECT_EQ(info["source"]["name"], "fm_tiny");
+  EXPECT_LT(info["macs"].get<int64_t>(), info["source"]["macs"].get<int64_t>());
+  EXPECT_EQ(info["structure"]["blocks"][0]["heads"][1]["source"], 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vitc

@@ -1,0 +1,77 @@
+// MACs budgets: parsing, and extraction that meets a target within 1% on several targets, with
+// clear errors for targets no extraction reaches.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "compress/slim/macs_target.h"
+#include "model/complexity.h"
+#include "slim_test_util.h"
+#include "util/error.h"
+
+namespace vitc {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(MacsTarget, ParsesFractionsPercentagesAndCounts) {
+  EXPECT_TRUE(parse_macs_target("0.5").is_fraction);
+  EXPECT_DOUBLE_EQ(parse_macs_target("0.5").value, 0.5);
+  EXPECT_DOUBLE_EQ(parse_macs_target("40%").value, 0.4);
+  EXPECT_TRUE(parse_macs_target("40%").is_fraction);
+  EXPECT_DOUBLE_EQ(parse_macs_target("1").value, 1.0);
+  const MacsTarget m = parse_macs_target("11.1M");
+  EXPECT_FALSE(m.is_fraction);
+  EXPECT_DOUBLE_EQ(m.value, 11.1e6);
+  EXPECT_FALSE(parse_macs_target("2500000").is_fraction);
+  EXPECT_EQ(parse_macs_target("2.5G").resolve(0), 2500000000);
+  EXPECT_EQ(parse_macs_target("0.25").resolve(1000), 250);
+  EXPECT_NE(error_of([] { parse_macs_target("half"); }).find("--macs"), std::string::npos);
+  EXPECT_THROW(parse_macs_target(""), Error);
+  EXPECT_THROW(parse_macs_target("0"), Error);
+  EXPECT_THROW(parse_macs_target("-0.5"), Error);
+  EXPECT_THROW(parse_macs_target("150%"), Error);
+  EXPECT_THROW(parse_macs_target("0.5x"), Error);
+}
+
+TEST(MacsTarget, MeetsSeveralTargetsWithinOnePercent) {
+  // fm_small's geometry: 8 blocks, 4 heads of 16, MLP 256, 50 tokens.
+  const ViTConfig config = named_config("fm_small");
+  const int64_t teacher = compute_complexity(config).macs();
+  for (uint64_t seed : {1, 2}) {
+    const SlimMasks masks = test::random_masks(config, seed);
+    for (double f : {0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}) {
+      const int64_t target = std::llround(f * teacher);
+      const MacsSolution s = solve_macs_target(config, masks, target);
+      EXPECT_LE(std::abs(s.relative_error()), 0.01) << "fraction " << f << " seed " << seed;
+      EXPECT_EQ(s.macs, compute_complexity(compact_config(config, s.structure)).macs());
+      EXPECT_EQ(s.fractions.attn, s.fractions.mlp);
+      EXPECT_EQ(s.structure, structure_from_fractions(config, masks, s.fractions));
+    }
+  }
+  const MacsSolution absolute = solve_macs_target(config, test::random_masks(config, 3), 9000000);
+  EXPECT_NEAR(absolute.macs, 9000000, 90000);
+}
+
+TEST(MacsTarget, UnreachableTargetsNameTheReachableRange) {
+  const ViTConfig config = named_config("fm_small");
+  const int64_t teacher = compute_complexity(config).macs();
+  const SlimMasks masks = test::random_masks(config, 4);
+  const std::string low = error_of([&] { solve_macs_target(config, masks, teacher / 1000); });
+  EXPECT_NE(low.find("smallest reachable"), std::string::npos) << low;
+  // The smallest reachable: the top-ranked attention dim and MLP neuron only.
+  const int64_t least = compact_macs(config, structure_from_fractions(config, masks, {1e-9, 1e-9}));
+  EXPECT_NE(low.find(std::to_string(least)), std::string::npos) << low;
+  EXPECT_LE(std::abs(solve_macs_target(config, masks, least).macs - least), least / 100);
+  const std::string high = error_of([&] { solve_macs_target(config, masks, teacher * 2); });
+  EXPECT_NE(high.find("above the teacher"), std::string::npos) << high;
+}
+
+}  // namespace
+}  // namespace vitc
