@@ -51,6 +51,13 @@ nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer comp
           {"ratio", rc.median_ms / rt.median_ms}};
 }
 
+// Refuses an --out that would overwrite `other` (the teacher or the search directory).
+void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
+  namespace fs = std::filesystem;
+  check(fs::weakly_canonical(out) != fs::weakly_canonical(other), "--out ", out, " is the ", what,
+        " directory: writing there would overwrite it; choose another --out");
+}
+
 // The teacher and the data, opened once per command.
 struct Inputs {
   std::string teacher_dir;
@@ -59,6 +66,7 @@ struct Inputs {
 };
 
 Inputs open_inputs(const CommonFlags& common, const std::string& teacher_dir) {
+  check_out_differs(common.out, teacher_dir, "teacher");
   Inputs in;
   in.teacher_dir = teacher_dir;
   in.teacher = load_model_dir(teacher_dir).model;
@@ -186,6 +194,7 @@ void add_slim_command(CLI::App& app, Runner& run) {
       const std::string threads = x->common.threads.apply();
       x->extract.get(x->common.out, x->common.resume,
                      x->common.quiet);  // bad flags fail before loading
+      check_out_differs(x->common.out, x->search_dir, "search");
       const SearchDir search = load_search_dir(x->search_dir);
       const Inputs in = open_inputs(x->common, search_teacher(x->common, search));
       return extract_and_report(x->common, x->extract, search, in,
