@@ -3,7 +3,7 @@
 # default runs/teacher_fm_small; an interrupted run resumes) and evaluates it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh vitc   # the tests are built by scripts/test.sh
 VITC="${VITC_BUILD_DIR:-build}/apps/vitc"
 TEACHER="${VITC_TEACHER_DIR:-runs/teacher_fm_small}"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package vitc needs (Debian 12, as root or through sudo) and builds vitc
-# into build/. Safe to run again: installed packages are skipped, the build is incremental.
+# into build/ (all targets, or only those named: `scripts/setup.sh vitc`). Safe to run again:
+# installed packages are skipped, the build is incremental.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,5 +34,7 @@ fi
 
 BUILD_DIR="${VITC_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
-echo "setup: built $BUILD_DIR/apps/vitc"
+TARGETS=()
+for target in "$@"; do TARGETS+=(--target "$target"); done
+cmake --build "$BUILD_DIR" -j"$(nproc)" "${TARGETS[@]}"
+echo "setup: built ${*:-all targets} in $BUILD_DIR"
