@@ -13,28 +13,14 @@
 #include <torch/cuda.h>
 
 #include "model/slice.h"
+#include "run_vitc.h"
 #include "util/files.h"
 
 namespace vitc {
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome run_vitc(const std::string& args) {
-  const char* bin = std::getenv("VITC_BIN");
-  EXPECT_NE(bin, nullptr) << "VITC_BIN is set by CTest";
-  const std::string command = std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buf{};
-  while (pipe != nullptr && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
-  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using vitc::test_support::Outcome;
+using vitc::test_support::run_vitc;
 
 std::string temp_path(const std::string& name) {
   auto path = std::filesystem::temp_directory_path() / ("vitc_bench_info_test_" + name);

@@ -10,27 +10,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "run_vitc.h"
 #include "util/files.h"
 
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome run_vitc(const std::string& args) {
-  const char* bin = std::getenv("VITC_BIN");
-  EXPECT_NE(bin, nullptr) << "VITC_BIN is set by CTest";
-  const std::string command = std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buf{};
-  while (pipe != nullptr && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
-  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using vitc::test_support::Outcome;
+using vitc::test_support::run_vitc;
 
 void expect_failure(const std::string& args, const std::string& needle) {
   const Outcome o = run_vitc(args);
