@@ -101,26 +101,15 @@ EpochRecord epoch_from_json(const nlohmann::json& j) {
 // at any point leaves a complete checkpoint in either <out>/checkpoint or <out>/checkpoint.old.
 void save_checkpoint(const std::string& out_dir, VisionTransformerImpl& model, const AdamW& optimizer,
                      const nlohmann::json& trainer_state, const nlohmann::json& model_extra) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::path(out_dir) / "checkpoint";
-  const fs::path fresh = fs::path(out_dir) / "checkpoint.new";
-  const fs::path old = fs::path(out_dir) / "checkpoint.old";
-  fs::remove_all(fresh);
-  save_model_dir(fresh.string(), model, model_extra);
-  write_safetensors((fresh / kOptimizerFile).string(), optimizer.state());
-  write_json((fresh / kTrainerStateFile).string(), trainer_state);
-  fs::remove_all(old);
-  if (fs::exists(dir)) fs::rename(dir, old);
-  fs::rename(fresh, dir);
-  fs::remove_all(old);
+  replace_directory(out_dir, "checkpoint", [&](const std::string& dir) {
+    save_model_dir(dir, model, model_extra);
+    write_safetensors(dir + "/" + kOptimizerFile, optimizer.state());
+    write_json(dir + "/" + kTrainerStateFile, trainer_state);
+  });
 }
 
 std::string find_checkpoint(const std::string& out_dir) {
-  for (const char* name : {"checkpoint", "checkpoint.old"}) {
-    const std::string dir = out_dir + "/" + name;
-    if (file_exists(dir + "/" + kTrainerStateFile)) return dir;
-  }
-  return "";
+  return find_complete_directory(out_dir, "checkpoint", kTrainerStateFile);
 }
 
 }  // namespace

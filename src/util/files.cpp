@@ -77,6 +77,29 @@ void make_dirs(const std::string& path) {
   check(!ec, "cannot create directory '", path, "': ", ec.message());
 }
 
+void replace_directory(const std::string& parent, const std::string& name,
+                       const std::function<void(const std::string& dir)>& writer) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(parent) / name;
+  const fs::path fresh = fs::path(parent) / (name + ".new");
+  const fs::path old = fs::path(parent) / (name + ".old");
+  fs::remove_all(fresh);
+  writer(fresh.string());
+  fs::remove_all(old);
+  if (fs::exists(dir)) fs::rename(dir, old);
+  fs::rename(fresh, dir);
+  fs::remove_all(old);
+}
+
+std::string find_complete_directory(const std::string& parent, const std::string& name,
+                                    const std::string& marker) {
+  for (const std::string& candidate : {name, name + ".old"}) {
+    const std::string dir = parent + "/" + candidate;
+    if (file_exists(dir + "/" + marker)) return dir;
+  }
+  return "";
+}
+
 bool file_exists(const std::string& path) { return std::filesystem::exists(path); }
 
 }  // namespace vitc

@@ -28,25 +28,14 @@ const char* kOptimizerFile = "optimizer.safetensors";
 // so a crash leaves a complete checkpoint in <out>/checkpoint or <out>/checkpoint.old.
 void save_checkpoint(const std::string& out_dir, VisionTransformerImpl& model,
                      const SlimMasks& masks, const AdamW& optimizer, const nlohmann::json& info) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::path(out_dir) / "checkpoint";
-  const fs::path fresh = fs::path(out_dir) / "checkpoint.new";
-  const fs::path old = fs::path(out_dir) / "checkpoint.old";
-  fs::remove_all(fresh);
-  save_search_dir(fresh.string(), model, masks, info);
-  write_safetensors((fresh / kOptimizerFile).string(), optimizer.state());
-  fs::remove_all(old);
-  if (fs::exists(dir)) fs::rename(dir, old);
-  fs::rename(fresh, dir);
-  fs::remove_all(old);
+  replace_directory(out_dir, "checkpoint", [&](const std::string& dir) {
+    save_search_dir(dir, model, masks, info);
+    write_safetensors(dir + "/" + kOptimizerFile, optimizer.state());
+  });
 }
 
 std::string find_checkpoint(const std::string& out_dir) {
-  for (const char* name : {"checkpoint", "checkpoint.old"}) {
-    const std::string dir = out_dir + "/" + name;
-    if (file_exists(dir + "/" + kSearchJsonFile)) return dir;
-  }
-  return "";
+  return find_complete_directory(out_dir, "checkpoint", kSearchJsonFile);
 }
 
 // A resume must continue the same search: same settings, same teacher.
