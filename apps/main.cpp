@@ -12,6 +12,37 @@
 #include "util/error.h"
 #include "util/run_info.h"
 
+namespace vitc::app {
+
+// CLI11 answers an unknown (sub)subcommand with a generic "A subcommand is required" or
+// "extra arguments": name the word that was wrong and list the valid ones instead. Walks the
+// leading non-flag words of the command line down the subcommand tree.
+int reject_unknown_subcommand(const CLI::App& app, int argc, char** argv) {
+  const std::function<bool(const CLI::App*)> all = [](const CLI::App*) { return true; };
+  const CLI::App* level = &app;
+  std::string path = "vitc";
+  for (int i = 1; i < argc && argv[i][0] != '-'; ++i) {
+    const std::vector<const CLI::App*> subs = level->get_subcommands(all);
+    if (subs.empty()) break;  // positional arguments of a leaf command, if any
+    std::vector<std::string> names;
+    const CLI::App* next = nullptr;
+    for (const CLI::App* sub : subs) {
+      names.push_back(sub->get_name());
+      if (sub->get_name() == argv[i]) next = sub;
+    }
+    if (next == nullptr) {
+      std::fprintf(stderr, "error: unknown subcommand '%s' of '%s'; valid subcommands are: %s\n",
+                   argv[i], path.c_str(), vitc::join(names).c_str());
+      return 2;
+    }
+    level = next;
+    path += " " + next->get_name();
+  }
+  return 0;
+}
+
+}  // namespace vitc::app
+
 int main(int argc, char** argv) {
   CLI::App app{"vitc: compress Vision Transformers (UVC, ViT-Slim, DC-ViT) on LibTorch"};
   app.set_version_flag("--version", vitc::kVitcVersion);
@@ -23,14 +54,7 @@ int main(int argc, char** argv) {
   vitc::app::add_info_command(app, run);
   vitc::app::add_bench_command(app, run);
   vitc::app::add_slim_command(app, run);
-  std::vector<std::string> names;
-  const std::function<bool(const CLI::App*)> all = [](const CLI::App*) { return true; };
-  for (const CLI::App* sub : std::as_const(app).get_subcommands(all)) names.push_back(sub->get_name());
-  if (argc > 1 && argv[1][0] != '-' && std::find(names.begin(), names.end(), argv[1]) == names.end()) {
-    std::fprintf(stderr, "error: unknown subcommand '%s'; valid subcommands are: %s\n", argv[1],
-                 vitc::join(names).c_str());
-    return 2;
-  }
+  if (const int code = vitc::app::reject_unknown_subcommand(app, argc, argv)) return code;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

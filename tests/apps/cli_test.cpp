@@ -31,7 +31,7 @@ std::string temp_dir(const std::string& name) {
 }
 
 TEST(Cli, HelpForEverySubcommand) {
-  for (const char* sub : {"train", "eval", "info"}) {
+  for (const char* sub : {"train", "eval", "info", "bench", "slim", "slim search", "slim extract", "slim run"}) {
     const Outcome o = run_vitc(std::string(sub) + " --help");
     EXPECT_EQ(o.exit_code, 0) << sub;
     EXPECT_NE(o.output.find("Usage"), std::string::npos) << o.output;
@@ -41,6 +41,8 @@ TEST(Cli, HelpForEverySubcommand) {
 TEST(Cli, NoOrUnknownSubcommandFails) {
   expect_failure("", "subcommand");
   expect_failure("frobnicate", "frobnicate");
+  // A nested one names the wrong word and lists the valid ones.
+  expect_failure("slim bogus", "unknown subcommand 'bogus' of 'vitc slim'; valid subcommands are: search");
 }
 
 TEST(Cli, UnknownModelListsValidNames) {
