@@ -6,7 +6,6 @@ namespace vitc::app {
 void SearchFlags::add_to(CLI::App& cmd, const std::string& prefix) {
   const std::string& p = prefix;
   SearchOptions& o = options;
-  o.augment.pad = 2;
   cmd.add_option("--" + p + "epochs", o.epochs, "search epochs")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -30,7 +29,7 @@ void SearchFlags::add_to(CLI::App& cmd, const std::string& prefix) {
       ->capture_default_str();
   cmd.add_option("--" + p + "pad", o.augment.pad, "random-crop padding in pixels (0 = off)")
       ->capture_default_str();
-  cmd.add_flag("--" + p + "no-hflip", no_hflip, "disable random horizontal flips");
+  cmd.add_flag("--" + p + "hflip", o.augment.hflip, "random horizontal flips");
   cmd.add_option("--" + p + "max-steps-per-epoch", o.max_steps_per_epoch,
                  "truncate epochs (0 = full)")
       ->capture_default_str();
@@ -48,7 +47,6 @@ void SearchFlags::add_to(CLI::App& cmd, const std::string& prefix) {
 
 SearchOptions SearchFlags::get(const std::string& out_dir, bool resume, bool quiet) const {
   SearchOptions o = options;
-  o.augment.hflip = !no_hflip;
   o.out_dir = out_dir;
   o.resume = resume;
   o.quiet = quiet;
@@ -71,7 +69,6 @@ void ExtractFlags::add_to(CLI::App& cmd) {
   t.epochs = 3;
   t.lr = 5e-4;
   t.warmup_epochs = 0;
-  t.augment.pad = 2;
   finetune.loss.alpha = 0.5;
   cmd.add_option("--finetune-epochs", t.epochs, "finetuning epochs (0 = none)")
       ->capture_default_str();
@@ -98,7 +95,7 @@ void ExtractFlags::add_to(CLI::App& cmd) {
       ->capture_default_str();
   cmd.add_option("--finetune-pad", t.augment.pad, "random-crop padding (0 = off)")
       ->capture_default_str();
-  cmd.add_flag("--finetune-no-hflip", no_hflip, "disable random horizontal flips");
+  cmd.add_flag("--finetune-hflip", t.augment.hflip, "random horizontal flips");
   cmd.add_option("--finetune-max-steps-per-epoch", t.max_steps_per_epoch,
                  "truncate epochs (0 = full)")
       ->capture_default_str();
@@ -115,7 +112,6 @@ std::pair<ExtractOptions, FinetuneOptions> ExtractFlags::get(const std::string& 
   e.fold = fold;
   e.validate();
   FinetuneOptions f = finetune;
-  f.train.augment.hflip = !no_hflip;
   f.train.out_dir = out_dir;
   f.train.resume = resume;
   f.train.quiet = quiet;

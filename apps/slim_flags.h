@@ -16,7 +16,6 @@ namespace vitc::app {
 // that finetuning also has (--epochs, --lr, ...); the --lambda-* flags have none.
 struct SearchFlags {
   SearchOptions options;
-  bool no_hflip = false;
   void add_to(CLI::App& cmd, const std::string& prefix);
   SearchOptions get(const std::string& out_dir, bool resume, bool quiet) const;
 };
@@ -27,7 +26,6 @@ struct ExtractFlags {
   ExtractOptions extract;
   bool fold = false;
   FinetuneOptions finetune;
-  bool no_hflip = false;
   int latency_repeats = 20;
   void add_to(CLI::App& cmd);
   // Parsed and validated options for the output directory `out_dir`.
