@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common.h"
+#include "method_flags.h"
 #include "slim_flags.h"
 #include "compress/slim/pipeline.h"
 #include "compress/slim/search.h"
@@ -18,68 +19,8 @@ namespace vitc::app {
 
 namespace {
 
-struct CommonFlags {
-  std::string teacher;
-  std::string out;
-  bool resume = false;
-  bool quiet = false;
-  ThreadFlags threads;
-  DataFlags data;
-};
-
-nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config) {
-  const Complexity c = compute_complexity(config);
-  return {{"dir", std::filesystem::absolute(dir).lexically_normal().string()},
-          {"config", config.name},
-          {"macs", c.macs()},
-          {"params", c.params()}};
-}
-
-// Batch-64 latency of teacher and compact model, interleaved in one process (same conditions).
-nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
-  const int64_t batch = 64;
-  const at::Tensor images = latency_input(teacher->config(), batch, c10::Device(c10::kCPU));
-  std::vector<double> t, c;
-  for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
-    const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);
-    if (i >= 2) t.push_back(tt), c.push_back(tc);
-  }
-  const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
-  return {{"batch", batch},
-          {"teacher", latency_to_json(rt)},
-          {"compact", latency_to_json(rc)},
-          {"ratio", rc.median_ms / rt.median_ms}};
-}
-
-// Refuses an --out that would overwrite `other` (the teacher or the search directory).
-void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
-  namespace fs = std::filesystem;
-  check(fs::weakly_canonical(out) != fs::weakly_canonical(other), "--out ", out, " is the ", what,
-        " directory: writing there would overwrite it; choose another --out");
-}
-
-// The teacher and the data, opened once per command.
-struct Inputs {
-  std::string teacher_dir;
-  VisionTransformer teacher{nullptr};
-  std::shared_ptr<const Dataset> train_data, eval_data;
-};
-
-Inputs open_inputs(const CommonFlags& common, const std::string& teacher_dir) {
-  check_out_differs(common.out, teacher_dir, "teacher");
-  Inputs in;
-  in.teacher_dir = teacher_dir;
-  in.teacher = load_model_dir(teacher_dir).model;
-  const ViTConfig& config = in.teacher->config();
-  in.train_data = common.data.open("train", config.mean, config.std);
-  in.eval_data = common.data.open("test", config.mean, config.std);
-  const Complexity c = compute_complexity(config);
-  std::fprintf(
-      stderr, "teacher %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
-      teacher_dir.c_str(), c.params() / 1e6, c.macs() / 1e6,
-      static_cast<long long>(in.train_data->size()), static_cast<long long>(in.eval_data->size()));
-  return in;
-}
+using CommonFlags = MethodFlags;
+using Inputs = MethodInputs;
 
 // The teacher a search directory names, unless --teacher overrides it.
 std::string search_teacher(const CommonFlags& common, const SearchDir& search) {
@@ -99,8 +40,8 @@ int extract_and_report(const CommonFlags& common, const ExtractFlags& flags,
   CompressResult result =
       compress_from_search(search, in.teacher, in.train_data, in.eval_data, extract, finetune);
   run.update(result.record);
-  if (flags.latency_repeats > 0)
-    run["latency"] = compare_latency(in.teacher, result.compact, flags.latency_repeats);
+  if (flags.finetune.latency_repeats > 0)
+    run["latency"] = compare_latency(in.teacher, result.compact, flags.finetune.latency_repeats);
   write_run_json(common.out, run);
   const nlohmann::json& r = result.record["result"];
   std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M (%.1f%%)",
@@ -114,10 +55,7 @@ int extract_and_report(const CommonFlags& common, const ExtractFlags& flags,
 }
 
 nlohmann::json run_header(const std::string& command, const std::string& threads) {
-  return {{"command", command},
-          {"method", "vit-slim"},
-          {"command_line", command_line()},
-          {"environment", environment_json(threads)}};
+  return method_run_header(command, "vit-slim", threads);
 }
 
 SearchResult search_and_report(const CommonFlags& common, const Inputs& in,
@@ -134,11 +72,7 @@ SearchResult search_and_report(const CommonFlags& common, const Inputs& in,
 }
 
 void add_common(CLI::App& cmd, CommonFlags& c, const std::string& out_help) {
-  cmd.add_option("--out", c.out, out_help)->required();
-  cmd.add_flag("--resume", c.resume, "continue an interrupted run in --out (same settings)");
-  cmd.add_flag("--quiet", c.quiet, "no progress lines");
-  c.threads.add_to(cmd);
-  c.data.add_to(cmd, /*with_train=*/true);
+  c.add_to(cmd, out_help, /*with_teacher=*/false);
 }
 
 }  // namespace

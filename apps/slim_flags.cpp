@@ -65,44 +65,7 @@ void ExtractFlags::add_to(CLI::App& cmd) {
   cmd.add_flag("--fold", fold,
                "fold the kept soft mask values into the weights (default: they become 1, as the "
                "reference)");
-  TrainOptions& t = finetune.train;
-  t.epochs = 3;
-  t.lr = 5e-4;
-  t.warmup_epochs = 0;
-  finetune.loss.alpha = 0.5;
-  cmd.add_option("--finetune-epochs", t.epochs, "finetuning epochs (0 = none)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-batch-size", t.batch_size, "batch size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd.add_option("--finetune-lr", t.lr, "peak learning rate (AdamW, cosine)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-min-lr", t.min_lr, "final learning rate")->capture_default_str();
-  cmd.add_option("--finetune-warmup-epochs", t.warmup_epochs, "linear warmup in epochs")
-      ->capture_default_str();
-  cmd.add_option("--finetune-weight-decay", t.weight_decay, "AdamW weight decay")
-      ->capture_default_str();
-  cmd.add_option("--finetune-label-smoothing", t.label_smoothing, "label smoothing")
-      ->capture_default_str();
-  cmd.add_option("--finetune-clip-grad", t.clip_grad, "max gradient norm (0 = off)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-kd-alpha", finetune.loss.alpha,
-                 "weight of distillation from the teacher (0 = CE only)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-kd-temperature", finetune.loss.temperature, "distillation temperature")
-      ->capture_default_str();
-  cmd.add_option("--finetune-seed", t.seed, "seed of data order and augmentation")
-      ->capture_default_str();
-  cmd.add_option("--finetune-pad", t.augment.pad, "random-crop padding (0 = off)")
-      ->capture_default_str();
-  cmd.add_flag("--finetune-hflip", t.augment.hflip, "random horizontal flips");
-  cmd.add_option("--finetune-max-steps-per-epoch", t.max_steps_per_epoch,
-                 "truncate epochs (0 = full)")
-      ->capture_default_str();
-  cmd.add_option("--latency-repeats", latency_repeats,
-                 "timed batch-64 runs of teacher and compact model (0 = skip)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  finetune.add_to(cmd);
 }
 
 std::pair<ExtractOptions, FinetuneOptions> ExtractFlags::get(const std::string& out_dir,
@@ -111,11 +74,7 @@ std::pair<ExtractOptions, FinetuneOptions> ExtractFlags::get(const std::string& 
   if (!macs.empty()) e.macs = parse_macs_target(macs);
   e.fold = fold;
   e.validate();
-  FinetuneOptions f = finetune;
-  f.train.out_dir = out_dir;
-  f.train.resume = resume;
-  f.train.quiet = quiet;
-  f.validate();
+  const FinetuneOptions f = finetune.get(out_dir, resume, quiet);
   return {e, f};
 }
 

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "method_flags.h"
 #include "compress/slim/pipeline.h"
 #include "compress/slim/search.h"
 
@@ -25,8 +26,7 @@ struct ExtractFlags {
   std::string macs;
   ExtractOptions extract;
   bool fold = false;
-  FinetuneOptions finetune;
-  int latency_repeats = 20;
+  FinetuneFlags finetune;  // and --latency-repeats
   void add_to(CLI::App& cmd);
   // Parsed and validated options for the output directory `out_dir`.
   std::pair<ExtractOptions, FinetuneOptions> get(const std::string& out_dir, bool resume,

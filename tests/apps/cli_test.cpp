@@ -31,7 +31,7 @@ std::string temp_dir(const std::string& name) {
 }
 
 TEST(Cli, HelpForEverySubcommand) {
-  for (const char* sub : {"train", "eval", "info", "bench", "slim", "slim search", "slim extract", "slim run"}) {
+  for (const char* sub : {"train", "eval", "info", "bench", "slim", "slim search", "slim extract", "slim run", "prune"}) {
     const Outcome o = run_vitc(std::string(sub) + " --help");
     EXPECT_EQ(o.exit_code, 0) << sub;
     EXPECT_NE(o.output.find("Usage"), std::string::npos) << o.output;
@@ -57,6 +57,11 @@ TEST(Cli, BadFlagValuesFail) {
   expect_failure("train --model fm_tiny", "--out");
   expect_failure("eval --model fm_tiny --split validation", "--split");
   expect_failure("train --model fm_tiny --out " + temp_dir("data") + " --data imagenet", "fashion-mnist");
+  const std::string t = " --teacher /nonexistent/teacher --out " + temp_dir("prune");
+  expect_failure("prune --criterion taylor --macs 0.5" + t, "random, magnitude");
+  expect_failure("prune --macs half" + t, "--macs: cannot read 'half'");
+  expect_failure("prune --macs 0.5 --finetune-epochs -1" + t, "--finetune-epochs");
+  expect_failure("prune --macs 0.5" + t, "/nonexistent/teacher");
 }
 
 TEST(Cli, MissingFilesAreNamed) {

@@ -7,24 +7,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "compress/common/macs_budget.h"
 #include "compress/slim/ranking.h"
 
 namespace vitc {
-
-// A MACs budget: a fraction of the source model's MACs, or an absolute count.
-struct MacsTarget {
-  double value = 0;
-  bool is_fraction = true;
-  int64_t resolve(int64_t source_macs) const;  // the absolute target
-  std::string to_string() const;               // "0.5 of the teacher" or "11100000 MACs"
-};
-
-// "0.5" or "50%" (a fraction, in (0, 1]); "11100000", "11.1M" or "2.3G" (absolute MACs, > 1).
-// Throws vitc::Error naming --macs and the accepted forms.
-MacsTarget parse_macs_target(const std::string& text);
-
-// MACs of the compact model of `structure` (model/complexity.h on compact_config).
-int64_t compact_macs(const ViTConfig& source, const Structure& structure);
 
 struct MacsSolution {
   KeepFractions fractions;  // attn == mlp: the paper's equal budgets for both types

@@ -11,15 +11,6 @@
 
 namespace vitc {
 
-void FinetuneOptions::validate() const {
-  if (train.epochs > 0) train.validate();
-  check(train.epochs >= 0, "--finetune-epochs must be >= 0, got ", train.epochs);
-  check(!train.out_dir.empty(), "an output directory (--out) is required");
-  DistillOptions l = loss;
-  l.label_smoothing = train.label_smoothing;
-  l.validate();
-}
-
 namespace {
 
 // Largest |compact - searched under extraction_masks| logit on up to 64 images: the slicing
@@ -37,12 +28,6 @@ double slice_check(VisionTransformer searched, const SlimMasks& masks, const Ext
   searched->train(was_training);
   VisionTransformer compact = e.compact;
   return (compact->forward(batch.images) - expected).abs().max().item<double>();
-}
-
-nlohmann::json model_summary(const ViTConfig& config, const EvalResult& eval) {
-  const Complexity c = compute_complexity(config);
-  return {{"config", config.name}, {"macs", c.macs()},  {"params", c.params()},
-          {"top1", eval.top1},     {"top5", eval.top5}, {"loss", eval.loss}};
 }
 
 }  // namespace
@@ -88,28 +73,10 @@ CompressResult compress_from_search(const SearchDir& search, VisionTransformer t
 
   const nlohmann::json provenance = {{"compressed_by", "vitc slim (ViT-Slim)"},
                                      {"search", search.dir}};
-  EvalResult final_eval = extracted;
-  if (finetune.train.epochs > 0) {
-    TrainOptions train = finetune.train;
-    // What save_compressed_model_dir adds, so that checkpoints and the final model load as
-    // compressed model directories.
-    train.model_json_extra = provenance;
-    train.model_json_extra["structure"] = structure_to_json(e.structure);
-    train.model_json_extra["source_config"] = config_to_json(source);
-    train.label = "finetune";
-    DistillOptions loss = finetune.loss;
-    loss.label_smoothing = train.label_smoothing;
-    e.compact->train();
-    const TrainResult trained =
-        train_model(e.compact, train_data, eval_data, train, make_distillation_loss(teacher, loss));
-    record["finetune"] = {{"settings", train.trajectory_json()},
-                          {"loss", loss.to_json()},
-                          {"result", train_result_to_json(trained)}};
-    final_eval = trained.final_eval;
-  } else {
-    save_compressed_model_dir(finetune.train.out_dir, *e.compact, source, e.structure, provenance);
-    record["finetune"] = nullptr;
-  }
+  const FinetuneOutcome tuned = finetune_compact(e.compact, source, e.structure, teacher, train_data,
+                                                eval_data, finetune, extracted, provenance);
+  record["finetune"] = tuned.record;
+  const EvalResult& final_eval = tuned.final_eval;
   e.compact->eval();
   nlohmann::json summary = model_summary(e.compact->config(), final_eval);
   summary["macs_fraction"] = e.info["macs_fraction"];

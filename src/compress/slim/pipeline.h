@@ -7,19 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compress/common/distill.h"
+#include "compress/common/finetune.h"
 #include "compress/slim/extract.h"
 #include "compress/slim/search_dir.h"
 #include "data/dataset.h"
-#include "train/trainer.h"
 
 namespace vitc {
-
-struct FinetuneOptions {
-  TrainOptions train;   // train.epochs == 0: no finetuning, the extracted model is saved as it is
-  DistillOptions loss;  // its label_smoothing is train.label_smoothing
-  void validate() const;
-};
 
 struct CompressResult {
   VisionTransformer compact{nullptr};

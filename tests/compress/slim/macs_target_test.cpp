@@ -1,4 +1,4 @@
-// MACs budgets: parsing, and extraction that meets a target within 1% on several targets, with
+// ViT-Slim MACs budgets: extraction that meets a target within 1% on several targets, with
 // clear errors for targets no extraction reaches.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -18,26 +18,6 @@ std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "(no error)";
-}
-
-TEST(MacsTarget, ParsesFractionsPercentagesAndCounts) {
-  EXPECT_TRUE(parse_macs_target("0.5").is_fraction);
-  EXPECT_DOUBLE_EQ(parse_macs_target("0.5").value, 0.5);
-  EXPECT_DOUBLE_EQ(parse_macs_target("40%").value, 0.4);
-  EXPECT_TRUE(parse_macs_target("40%").is_fraction);
-  EXPECT_DOUBLE_EQ(parse_macs_target("1").value, 1.0);
-  const MacsTarget m = parse_macs_target("11.1M");
-  EXPECT_FALSE(m.is_fraction);
-  EXPECT_DOUBLE_EQ(m.value, 11.1e6);
-  EXPECT_FALSE(parse_macs_target("2500000").is_fraction);
-  EXPECT_EQ(parse_macs_target("2.5G").resolve(0), 2500000000);
-  EXPECT_EQ(parse_macs_target("0.25").resolve(1000), 250);
-  EXPECT_NE(error_of([] { parse_macs_target("half"); }).find("--macs"), std::string::npos);
-  EXPECT_THROW(parse_macs_target(""), Error);
-  EXPECT_THROW(parse_macs_target("0"), Error);
-  EXPECT_THROW(parse_macs_target("-0.5"), Error);
-  EXPECT_THROW(parse_macs_target("150%"), Error);
-  EXPECT_THROW(parse_macs_target("0.5x"), Error);
 }
 
 TEST(MacsTarget, MeetsSeveralTargetsWithinOnePercent) {

@@ -1,0 +1,132 @@
+// Flags, inputs and latency comparison shared by the compression commands.
+#include "method_flags.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "model/complexity.h"
+#include "model/model_dir.h"
+#include "report/latency.h"
+#include "util/error.h"
+#include "util/run_info.h"
+
+namespace vitc::app {
+
+void MethodFlags::add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher) {
+  if (with_teacher) cmd.add_option("--teacher", teacher, "teacher model directory")->required();
+  cmd.add_option("--out", out, out_help)->required();
+  cmd.add_flag("--resume", resume, "continue an interrupted run in --out (same settings)");
+  cmd.add_flag("--quiet", quiet, "no progress lines");
+  threads.add_to(cmd);
+  data.add_to(cmd, /*with_train=*/true);
+}
+
+void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
+  namespace fs = std::filesystem;
+  check(fs::weakly_canonical(out) != fs::weakly_canonical(other), "--out ", out, " is the ", what,
+        " directory: writing there would overwrite it; choose another --out");
+}
+
+MethodInputs open_inputs(const MethodFlags& flags, const std::string& teacher_dir) {
+  check_out_differs(flags.out, teacher_dir, "teacher");
+  MethodInputs in;
+  in.teacher_dir = teacher_dir;
+  in.teacher = load_model_dir(teacher_dir).model;
+  in.teacher->eval();
+  const ViTConfig& config = in.teacher->config();
+  in.train_data = flags.data.open("train", config.mean, config.std);
+  in.eval_data = flags.data.open("test", config.mean, config.std);
+  const Complexity c = compute_complexity(config);
+  std::fprintf(
+      stderr, "teacher %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
+      teacher_dir.c_str(), c.params() / 1e6, c.macs() / 1e6,
+      static_cast<long long>(in.train_data->size()), static_cast<long long>(in.eval_data->size()));
+  return in;
+}
+
+nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config) {
+  const Complexity c = compute_complexity(config);
+  return {{"dir", std::filesystem::absolute(dir).lexically_normal().string()},
+          {"config", config.name},
+          {"macs", c.macs()},
+          {"params", c.params()}};
+}
+
+nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
+  const int64_t batch = 64;
+  const at::Tensor images = latency_input(teacher->config(), batch, c10::Device(c10::kCPU));
+  std::vector<double> t, c;
+  for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
+    const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);
+    if (i >= 2) t.push_back(tt), c.push_back(tc);
+  }
+  const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
+  return {{"batch", batch},
+          {"teacher", latency_to_json(rt)},
+          {"compact", latency_to_json(rc)},
+          {"ratio", rc.median_ms / rt.median_ms}};
+}
+
+nlohmann::json method_run_header(const std::string& command, const std::string& method,
+                                 const std::string& threads) {
+  return {{"command", command},
+          {"method", method},
+          {"command_line", command_line()},
+          {"environment", environment_json(threads)}};
+}
+
+FinetuneFlags::FinetuneFlags() {
+  TrainOptions& t = options.train;
+  t.epochs = 3;
+  t.lr = 5e-4;
+  t.warmup_epochs = 0;
+  options.loss.alpha = 0.5;
+}
+
+void FinetuneFlags::add_to(CLI::App& cmd) {
+  TrainOptions& t = options.train;
+  cmd.add_option("--finetune-epochs", t.epochs, "finetuning epochs (0 = none)")
+      ->capture_default_str();
+  cmd.add_option("--finetune-batch-size", t.batch_size, "batch size")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--finetune-lr", t.lr, "peak learning rate (AdamW, cosine)")
+      ->capture_default_str();
+  cmd.add_option("--finetune-min-lr", t.min_lr, "final learning rate")->capture_default_str();
+  cmd.add_option("--finetune-warmup-epochs", t.warmup_epochs, "linear warmup in epochs")
+      ->capture_default_str();
+  cmd.add_option("--finetune-weight-decay", t.weight_decay, "AdamW weight decay")
+      ->capture_default_str();
+  cmd.add_option("--finetune-label-smoothing", t.label_smoothing, "label smoothing")
+      ->capture_default_str();
+  cmd.add_option("--finetune-clip-grad", t.clip_grad, "max gradient norm (0 = off)")
+      ->capture_default_str();
+  cmd.add_option("--finetune-kd-alpha", options.loss.alpha,
+                 "weight of distillation from the teacher (0 = CE only)")
+      ->capture_default_str();
+  cmd.add_option("--finetune-kd-temperature", options.loss.temperature, "distillation temperature")
+      ->capture_default_str();
+  cmd.add_option("--finetune-seed", t.seed, "seed of data order and augmentation")
+      ->capture_default_str();
+  cmd.add_option("--finetune-pad", t.augment.pad, "random-crop padding (0 = off)")
+      ->capture_default_str();
+  cmd.add_flag("--finetune-hflip", t.augment.hflip, "random horizontal flips");
+  cmd.add_option("--finetune-max-steps-per-epoch", t.max_steps_per_epoch,
+                 "truncate epochs (0 = full)")
+      ->capture_default_str();
+  cmd.add_option("--latency-repeats", latency_repeats,
+                 "timed batch-64 runs of teacher and compact model (0 = skip)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+FinetuneOptions FinetuneFlags::get(const std::string& out_dir, bool resume, bool quiet) const {
+  FinetuneOptions f = options;
+  f.train.out_dir = out_dir;
+  f.train.resume = resume;
+  f.train.quiet = quiet;
+  f.validate();
+  return f;
+}
+
+}  // namespace vitc::app

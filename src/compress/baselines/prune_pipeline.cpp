@@ -1,0 +1,65 @@
+// Uniform pruning + slicing + finetuning of one budget.
+#include "compress/baselines/prune_pipeline.h"
+
+#include <cstdio>
+
+#include "model/complexity.h"
+#include "model/slice.h"
+#include "train/evaluate.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+PruneResult prune_and_finetune(VisionTransformer teacher, const MacsTarget& budget,
+                               const UniformPruneOptions& prune,
+                               const std::shared_ptr<const Dataset>& train_data,
+                               const std::shared_ptr<const Dataset>& eval_data,
+                               const FinetuneOptions& finetune) {
+  finetune.validate();
+  check(eval_data != nullptr, "pruning needs evaluation data");
+  teacher->eval();
+  const ViTConfig& source = teacher->config();
+  const Complexity teacher_cost = compute_complexity(source);
+  const int64_t eval_batch = finetune.train.eval_batch_size;
+  // The structure first: a budget that cannot be met fails before any evaluation.
+  Stopwatch prune_clock;
+  const UniformPrune pruned = uniform_prune(*teacher, budget.resolve(teacher_cost.macs()), prune);
+  VisionTransformer compact = slice_model(*teacher, pruned.structure);
+  compact->eval();
+  PruneResult result;
+  nlohmann::json& record = result.record;
+  record["teacher"] = model_summary(source, evaluate(*teacher, *eval_data, eval_batch));
+  record["pruning"] = pruned.to_json();
+  record["pruning"]["criterion"] = to_string(prune.criterion);
+  record["pruning"]["seed"] = prune.seed;
+  record["pruning"]["budget"] = budget.to_string();
+  record["pruning"]["seconds"] = prune_clock.seconds();
+  record["structure"] = structure_to_json(pruned.structure);
+  const EvalResult before = evaluate(*compact, *eval_data, eval_batch);
+  record["pruning"]["eval"] = eval_to_json(before);
+  const Complexity cost = compute_complexity(compact->config());
+  if (!finetune.train.quiet) {
+    std::fprintf(stderr,
+                 "pruned (%s): %.3f M MACs (%.1f%% of the teacher), %.3f M params; top1 %.2f%% "
+                 "before finetuning (teacher %.2f%%)\n",
+                 to_string(prune.criterion).c_str(), cost.macs() / 1e6,
+                 100.0 * cost.macs() / teacher_cost.macs(), cost.params() / 1e6, before.top1,
+                 record["teacher"]["top1"].get<double>());
+  }
+  const nlohmann::json provenance = {
+      {"compressed_by", str_cat("vitc prune (", to_string(prune.criterion), " baseline)")}};
+  const FinetuneOutcome tuned = finetune_compact(compact, source, pruned.structure, teacher,
+                                                 train_data, eval_data, finetune, before,
+                                                 provenance);
+  record["finetune"] = tuned.record;
+  nlohmann::json summary = model_summary(compact->config(), tuned.final_eval);
+  summary["macs_fraction"] = static_cast<double>(cost.macs()) / teacher_cost.macs();
+  summary["params_fraction"] = static_cast<double>(cost.params()) / teacher_cost.params();
+  summary["top1_drop"] = record["teacher"]["top1"].get<double>() - tuned.final_eval.top1;
+  record["result"] = summary;
+  result.compact = compact;
+  return result;
+}
+
+}  // namespace vitc

@@ -1,0 +1,60 @@
+// Finetuning of a compact model and its compressed model directory.
+#include "compress/common/finetune.h"
+
+#include "model/complexity.h"
+#include "model/slice.h"
+#include "util/error.h"
+
+namespace vitc {
+
+void FinetuneOptions::validate() const {
+  if (train.epochs > 0) train.validate();
+  check(train.epochs >= 0, "--finetune-epochs must be >= 0, got ", train.epochs);
+  check(!train.out_dir.empty(), "an output directory (--out) is required");
+  DistillOptions l = loss;
+  l.label_smoothing = train.label_smoothing;
+  l.validate();
+}
+
+nlohmann::json model_summary(const ViTConfig& config, const EvalResult& eval) {
+  const Complexity c = compute_complexity(config);
+  return {{"config", config.name}, {"macs", c.macs()},  {"params", c.params()},
+          {"top1", eval.top1},     {"top5", eval.top5}, {"loss", eval.loss}};
+}
+
+FinetuneOutcome finetune_compact(VisionTransformer compact, const ViTConfig& source,
+                                 const Structure& structure, VisionTransformer teacher,
+                                 const std::shared_ptr<const Dataset>& train_data,
+                                 const std::shared_ptr<const Dataset>& eval_data,
+                                 const FinetuneOptions& options, const EvalResult& before,
+                                 const nlohmann::json& provenance) {
+  options.validate();
+  FinetuneOutcome outcome;
+  outcome.final_eval = before;
+  outcome.record = nullptr;
+  if (options.train.epochs == 0) {
+    save_compressed_model_dir(options.train.out_dir, *compact, source, structure, provenance);
+    compact->eval();
+    return outcome;
+  }
+  TrainOptions train = options.train;
+  // What save_compressed_model_dir adds, so that checkpoints and the final model load as
+  // compressed model directories.
+  train.model_json_extra = provenance;
+  train.model_json_extra["structure"] = structure_to_json(structure);
+  train.model_json_extra["source_config"] = config_to_json(source);
+  train.label = "finetune";
+  DistillOptions loss = options.loss;
+  loss.label_smoothing = train.label_smoothing;
+  compact->train();
+  const TrainResult trained =
+      train_model(compact, train_data, eval_data, train, make_distillation_loss(teacher, loss));
+  compact->eval();
+  outcome.record = {{"settings", train.trajectory_json()},
+                    {"loss", loss.to_json()},
+                    {"result", train_result_to_json(trained)}};
+  outcome.final_eval = trained.final_eval;
+  return outcome;
+}
+
+}  // namespace vitc

@@ -1,0 +1,59 @@
+// MACs budgets shared by every method: fractions, percentages and absolute counts, and errors
+// that name the flag.
+#include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "compress/common/macs_budget.h"
+#include "model/complexity.h"
+#include "util/error.h"
+
+namespace vitc {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(MacsTarget, ParsesFractionsPercentagesAndCounts) {
+  EXPECT_TRUE(parse_macs_target("0.5").is_fraction);
+  EXPECT_DOUBLE_EQ(parse_macs_target("0.5").value, 0.5);
+  EXPECT_DOUBLE_EQ(parse_macs_target("40%").value, 0.4);
+  EXPECT_TRUE(parse_macs_target("40%").is_fraction);
+  EXPECT_DOUBLE_EQ(parse_macs_target("1").value, 1.0);
+  const MacsTarget m = parse_macs_target("11.1M");
+  EXPECT_FALSE(m.is_fraction);
+  EXPECT_DOUBLE_EQ(m.value, 11.1e6);
+  EXPECT_FALSE(parse_macs_target("2500000").is_fraction);
+  EXPECT_EQ(parse_macs_target("2.5G").resolve(0), 2500000000);
+  EXPECT_EQ(parse_macs_target("0.25").resolve(1000), 250);
+  EXPECT_NE(error_of([] { parse_macs_target("half"); }).find("--macs"), std::string::npos);
+  EXPECT_THROW(parse_macs_target(""), Error);
+  EXPECT_THROW(parse_macs_target("0"), Error);
+  EXPECT_THROW(parse_macs_target("-0.5"), Error);
+  EXPECT_THROW(parse_macs_target("150%"), Error);
+  EXPECT_THROW(parse_macs_target("0.5x"), Error);
+  // Commands with another flag name get it in the message.
+  EXPECT_NE(error_of([] { parse_macs_target("most", "--budget"); }).find("--budget: cannot read 'most'"),
+            std::string::npos);
+}
+
+TEST(MacsTarget, CompactMacsIsTheComplexityOfTheCompactConfig) {
+  const ViTConfig config = named_config("fm_tiny");
+  Structure s = dense_structure(config);
+  EXPECT_EQ(compact_macs(config, s), compute_complexity(config).macs());
+  s.blocks[1].skip = true;
+  s.blocks[1].heads.clear();
+  s.blocks[1].mlp.clear();
+  EXPECT_EQ(compact_macs(config, s), compute_complexity(compact_config(config, s)).macs());
+  EXPECT_LT(compact_macs(config, s), compute_complexity(config).macs());
+}
+
+}  // namespace
+}  // namespace vitc
