@@ -51,5 +51,6 @@ void add_info_command(CLI::App& app, Runner& run);
 void add_bench_command(CLI::App& app, Runner& run);
 void add_slim_command(CLI::App& app, Runner& run);
 void add_prune_command(CLI::App& app, Runner& run);
+void add_experiment_command(CLI::App& app, Runner& run);
 
 }  // namespace vitc::app

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   vitc::app::add_bench_command(app, run);
   vitc::app::add_slim_command(app, run);
   vitc::app::add_prune_command(app, run);
+  vitc::app::add_experiment_command(app, run);
   if (const int code = vitc::app::reject_unknown_subcommand(app, argc, argv)) return code;
   try {
     app.parse(argc, argv);

@@ -1,0 +1,93 @@
+// Reading and validating experiment files; building each run's command line.
+#include "experiment/experiment_config.h"
+
+#include <regex>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace vitc {
+
+namespace {
+
+std::vector<std::string> string_array(const nlohmann::json& j, const std::string& where) {
+  check(j.is_array(), where, ": expected an array of strings, got ", j.dump());
+  std::vector<std::string> out;
+  for (const nlohmann::json& e : j) {
+    check(e.is_string(), where, ": expected an array of strings, got element ", e.dump());
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+std::string required_string(const nlohmann::json& j, const std::string& key,
+                            const std::string& where) {
+  check(j.contains(key), where, ": missing key '", key, "'");
+  check(j[key].is_string() && !j[key].get<std::string>().empty(), where, ".", key,
+        ": expected a non-empty string, got ", j[key].dump());
+  return j[key].get<std::string>();
+}
+
+}  // namespace
+
+ExperimentConfig read_experiment_config(const std::string& path) {
+  const nlohmann::json j = read_json(path);
+  check(j.is_object(), path, ": expected a JSON object");
+  ExperimentConfig c;
+  c.source = j;
+  c.title = j.value("title", path);
+  c.teacher = required_string(j, "teacher", path);
+  check(j.contains("budgets"), path, ": missing key 'budgets'");
+  c.budgets = string_array(j["budgets"], path + ": budgets");
+  check(!c.budgets.empty(), path, ": budgets: expected at least one budget");
+  if (j.contains("common_args")) c.common_args = string_array(j["common_args"], path + ": common_args");
+  check(j.contains("methods") && j["methods"].is_array() && !j["methods"].empty(), path,
+        ": methods: expected a non-empty array of {\"name\", \"args\"}");
+  const std::regex name_ok("[A-Za-z0-9_.-]+");
+  for (size_t i = 0; i < j["methods"].size(); ++i) {
+    const std::string where = str_cat(path, ": methods[", i, "]");
+    const nlohmann::json& m = j["methods"][i];
+    check(m.is_object(), where, ": expected an object with \"name\" and \"args\"");
+    ExperimentMethod method;
+    method.name = required_string(m, "name", where);
+    check(std::regex_match(method.name, name_ok), where, ".name: '", method.name,
+          "' must be letters, digits, '_', '.' or '-' (it names a directory)");
+    for (const ExperimentMethod& other : c.methods)
+      check(other.name != method.name, where, ".name: '", method.name, "' appears twice");
+    check(m.contains("args"), where, ": missing key 'args'");
+    method.args = string_array(m["args"], where + ".args");
+    check(!method.args.empty(), where, ".args: expected the vitc subcommand and its flags");
+    bool has_budget = false;
+    for (const std::string& a : method.args) has_budget |= a.find("{budget}") != std::string::npos;
+    check(has_budget, where, ".args: no \"{budget}\" placeholder: every run would be the same");
+    c.methods.push_back(method);
+  }
+  return c;
+}
+
+std::vector<std::string> run_arguments(const ExperimentConfig& config,
+                                       const ExperimentMethod& method, const std::string& budget,
+                                       const std::string& teacher, const std::string& out) {
+  std::vector<std::string> args;
+  for (std::string a : method.args) {
+    for (size_t p; (p = a.find("{budget}")) != std::string::npos;) a.replace(p, 8, budget);
+    args.push_back(a);
+  }
+  args.insert(args.end(), config.common_args.begin(), config.common_args.end());
+  for (const std::string& a : {std::string("--teacher"), teacher, std::string("--out"), out,
+                               std::string("--resume")})
+    args.push_back(a);
+  return args;
+}
+
+std::string budget_dir_name(const std::string& budget) {
+  std::string name = "macs_";
+  for (char c : budget) {
+    if (c == '%') name += "pct";
+    else if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') name += c;
+    else name += '_';
+  }
+  return name;
+}
+
+}  // namespace vitc

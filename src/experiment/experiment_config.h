@@ -1,0 +1,39 @@
+// An experiment: a teacher, a list of MACs budgets and a list of methods, each a vitc command
+// line with placeholders, read from a JSON file checked into the project (experiments/).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vitc {
+
+struct ExperimentMethod {
+  std::string name;               // a row label and directory name ([A-Za-z0-9_.-]+)
+  std::vector<std::string> args;  // vitc arguments; "{budget}" is replaced by each budget
+};
+
+struct ExperimentConfig {
+  std::string title;
+  std::string teacher;                   // model directory (relative to the working directory)
+  std::vector<std::string> budgets;      // as each command takes them: "0.5", "40%", "11.1M"
+  std::vector<std::string> common_args;  // appended to every method's command
+  std::vector<ExperimentMethod> methods;
+  nlohmann::json source;                 // the file as read, for results.json
+};
+
+// Throws vitc::Error naming the file, the key and what was expected, e.g.
+//   "experiments/x.json: methods[2].args: expected an array of strings".
+ExperimentConfig read_experiment_config(const std::string& path);
+
+// The vitc arguments of one run: method.args with {budget} substituted, common_args, then
+// --teacher <teacher> --out <out> --resume (every compression command takes these).
+std::vector<std::string> run_arguments(const ExperimentConfig& config,
+                                       const ExperimentMethod& method, const std::string& budget,
+                                       const std::string& teacher, const std::string& out);
+
+// The directory name of a budget: "macs_0.5", "macs_40pct", "macs_11.1M".
+std::string budget_dir_name(const std::string& budget);
+
+}  // namespace vitc
