@@ -10,6 +10,12 @@ namespace vitc {
 
 namespace {
 
+std::string substitute(std::string text, const std::string& key, const std::string& value) {
+  for (size_t p = 0; (p = text.find(key, p)) != std::string::npos; p += value.size())
+    text.replace(p, key.size(), value);
+  return text;
+}
+
 std::vector<std::string> string_array(const nlohmann::json& j, const std::string& where) {
   check(j.is_array(), where, ": expected an array of strings, got ", j.dump());
   std::vector<std::string> out;
@@ -60,6 +66,10 @@ ExperimentConfig read_experiment_config(const std::string& path) {
     bool has_budget = false;
     for (const std::string& a : method.args) has_budget |= a.find("{budget}") != std::string::npos;
     check(has_budget, where, ".args: no \"{budget}\" placeholder: every run would be the same");
+    if (m.contains("prepare")) {
+      method.prepare = string_array(m["prepare"], where + ".prepare");
+      check(!method.prepare.empty(), where, ".prepare: expected the vitc subcommand and its flags");
+    }
     c.methods.push_back(method);
   }
   return c;
@@ -67,16 +77,25 @@ ExperimentConfig read_experiment_config(const std::string& path) {
 
 std::vector<std::string> run_arguments(const ExperimentConfig& config,
                                        const ExperimentMethod& method, const std::string& budget,
-                                       const std::string& teacher, const std::string& out) {
+                                       const std::string& teacher, const std::string& out,
+                                       const std::string& method_dir) {
   std::vector<std::string> args;
-  for (std::string a : method.args) {
-    for (size_t p; (p = a.find("{budget}")) != std::string::npos;) a.replace(p, 8, budget);
-    args.push_back(a);
-  }
+  for (const std::string& a : method.args)
+    args.push_back(substitute(substitute(substitute(a, "{budget}", budget), "{teacher}", teacher),
+                              "{method_dir}", method_dir));
   args.insert(args.end(), config.common_args.begin(), config.common_args.end());
   for (const std::string& a : {std::string("--teacher"), teacher, std::string("--out"), out,
                                std::string("--resume")})
     args.push_back(a);
+  return args;
+}
+
+std::vector<std::string> prepare_arguments(const ExperimentMethod& method,
+                                           const std::string& teacher,
+                                           const std::string& method_dir) {
+  std::vector<std::string> args;
+  for (const std::string& a : method.prepare)
+    args.push_back(substitute(substitute(a, "{teacher}", teacher), "{method_dir}", method_dir));
   return args;
 }
 

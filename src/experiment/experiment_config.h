@@ -12,6 +12,10 @@ namespace vitc {
 struct ExperimentMethod {
   std::string name;               // a row label and directory name ([A-Za-z0-9_.-]+)
   std::vector<std::string> args;  // vitc arguments; "{budget}" is replaced by each budget
+  // Optional: vitc arguments run once before the budgets (a search every budget reuses, e.g.
+  // `slim search`), taken as written apart from "{teacher}" and "{method_dir}" (the method's
+  // output folder); args may refer to {method_dir} too.
+  std::vector<std::string> prepare;
 };
 
 struct ExperimentConfig {
@@ -31,7 +35,13 @@ ExperimentConfig read_experiment_config(const std::string& path);
 // --teacher <teacher> --out <out> --resume (every compression command takes these).
 std::vector<std::string> run_arguments(const ExperimentConfig& config,
                                        const ExperimentMethod& method, const std::string& budget,
-                                       const std::string& teacher, const std::string& out);
+                                       const std::string& teacher, const std::string& out,
+                                       const std::string& method_dir = "");
+
+// The prepare arguments with {teacher} and {method_dir} substituted (empty if none).
+std::vector<std::string> prepare_arguments(const ExperimentMethod& method,
+                                           const std::string& teacher,
+                                           const std::string& method_dir);
 
 // The directory name of a budget: "macs_0.5", "macs_40pct", "macs_11.1M".
 std::string budget_dir_name(const std::string& budget);

@@ -104,6 +104,35 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
     if (!options.only.empty() &&
         std::find(options.only.begin(), options.only.end(), method.name) == options.only.end())
       continue;
+    const std::string method_dir =
+        fs::absolute(options.out_dir + "/" + method.name).lexically_normal();
+    bool prepared = true;
+    if (!method.prepare.empty()) {
+      const std::string done = method_dir + "/prepare.json";
+      const std::string log = options.out_dir + "/logs/" + method.name + "_prepare.log";
+      std::vector<std::string> argv = {options.vitc_binary};
+      for (const std::string& a : prepare_arguments(method, teacher_dir, method_dir))
+        argv.push_back(a);
+      if (options.dry_run) {
+        std::printf("%s\n", shell_line(argv).c_str());
+      } else if (file_exists(done)) {
+        report.prepare_seconds[method.name] = read_json(done).value("wall_seconds", 0.0);
+      } else {
+        make_dirs(method_dir);
+        std::fprintf(stderr, "%s: preparing once for every budget (log %s)\n",
+                     method.name.c_str(), log.c_str());
+        atomic_write_string(log + ".cmd", shell_line(argv) + "\n");
+        const SubprocessResult r = run_subprocess(argv, log);
+        report.prepare_seconds[method.name] = r.seconds;
+        if (r.exit_code == 0) {
+          write_json(done, {{"command", argv}, {"wall_seconds", r.seconds}, {"log", log}});
+        } else {
+          prepared = false;
+          std::fprintf(stderr, "%s: preparation failed (exit %d), see %s\n",
+                       method.name.c_str(), r.exit_code, log.c_str());
+        }
+      }
+    }
     for (const std::string& budget : config.budgets) {
       ++index;
       const std::string dir =
@@ -120,10 +149,22 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         continue;
       }
       std::vector<std::string> argv = {options.vitc_binary};
-      for (const std::string& a : run_arguments(config, method, budget, teacher_dir, dir))
+      for (const std::string& a :
+           run_arguments(config, method, budget, teacher_dir, dir, method_dir))
         argv.push_back(a);
       if (options.dry_run) {
         std::printf("%s\n", shell_line(argv).c_str());
+        continue;
+      }
+      if (!prepared) {
+        ResultRow row;
+        row.method = method.name;
+        row.budget = budget;
+        row.dir = dir;
+        row.status = "failed: its preparation failed, see " + options.out_dir + "/logs/" +
+                     method.name + "_prepare.log";
+        ++report.failures;
+        report.rows.push_back(row);
         continue;
       }
       const int left = total - index + 1;
@@ -172,14 +213,21 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
   }
   if (options.dry_run) return report;
 
-  atomic_write_string(options.out_dir + "/results.md",
-                      "# " + config.title + "\n\n" + results_markdown(report.teacher, report.rows));
+  std::string notes;
+  for (const auto& [name, seconds] : report.prepare_seconds)
+    notes += "\n" + name + ": preparation run once for every budget, " +
+             format_duration(seconds) + " (not in the rows' wall time).\n";
+  atomic_write_string(options.out_dir + "/results.md", "# " + config.title + "\n\n" +
+                                                           results_markdown(report.teacher,
+                                                                            report.rows) +
+                                                           notes);
   atomic_write_string(options.out_dir + "/results.csv", results_csv(report.teacher, report.rows));
   nlohmann::json rows = nlohmann::json::array();
   for (const ResultRow& r : report.rows) rows.push_back(row_to_json(r));
   write_json(options.out_dir + "/results.json", {{"config", config.source},
                                                  {"teacher", row_to_json(report.teacher)},
                                                  {"rows", rows},
+                                                 {"prepare_seconds", report.prepare_seconds},
                                                  {"environment", options.environment}});
   plot_accuracy_vs_macs(report.teacher, report.rows, options.out_dir + "/accuracy_vs_macs",
                         config.title);

@@ -3,6 +3,7 @@
 // measurement per result and the table (Markdown, CSV), results.json and the plot.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,9 +31,10 @@ struct ExperimentReport {
   int failures = 0;
   int ran = 0;      // runs started by this invocation
   int skipped = 0;  // results found already measured
+  std::map<std::string, double> prepare_seconds;  // per method with a prepare step
 };
 
-// Layout of out_dir: <method>/<budget_dir>/ (the method's output model directory, with
+// Layout of out_dir: <method>/prepare.json once a method's prepare step ran, <method>/<budget_dir>/ (the method's output model directory, with
 // experiment.json once measured), logs/<method>_<budget_dir>.log (the method's output),
 // results.md, results.csv, results.json, accuracy_vs_macs.{svg,png,gp,dat}.
 // A failed run is reported in its row and the log named; the others still run.

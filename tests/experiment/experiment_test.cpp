@@ -67,6 +67,10 @@ TEST(ExperimentConfig, RunArgumentsSubstituteTheBudget) {
   EXPECT_EQ(run_arguments(c, c.methods[0], "40%", "/t", "/o"),
             (std::vector<std::string>{"prune", "--macs", "40%", "--quiet", "--teacher", "/t", "--out",
                                       "/o", "--resume"}));
+  const std::vector<std::string> with_dir =
+      run_arguments(c, {"m", {"slim", "extract", "--search", "{method_dir}/search", "--macs", "{budget}"}, {}},
+                    "0.5", "/t", "/o", "/x/m");
+  EXPECT_EQ(with_dir[3], "/x/m/search");
   EXPECT_EQ(budget_dir_name("40%"), "macs_40pct");
   EXPECT_EQ(budget_dir_name("0.5"), "macs_0.5");
 }
@@ -116,7 +120,8 @@ TEST(ExperimentCommand, RunsBaselinesTabulatesPlotsAndResumes) {
                     "--quiet"],
     "methods": [
       {"name": "random", "args": ["prune", "--criterion", "random", "--macs", "{budget}"]},
-      {"name": "magnitude", "args": ["prune", "--criterion", "magnitude", "--macs", "{budget}"]},
+      {"name": "magnitude", "args": ["prune", "--criterion", "magnitude", "--macs", "{budget}"],
+       "prepare": ["info", "--model", "{teacher}"]},
       {"name": "broken", "args": ["prune", "--criterion", "taylor", "--macs", "{budget}"]}
     ]})");
   const std::string out = dir + "/out";
@@ -137,6 +142,10 @@ TEST(ExperimentCommand, RunsBaselinesTabulatesPlotsAndResumes) {
                         "accuracy_vs_macs.png", "accuracy_vs_macs.gp",
                         "magnitude/macs_50pct/experiment.json", "random/macs_0.7/model.json"})
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  // The prepare step ran once, before the budgets.
+  EXPECT_TRUE(std::filesystem::exists(out + "/magnitude/prepare.json"));
+  EXPECT_NE(read_file(out + "/logs/magnitude_prepare.log").find("MACs"), std::string::npos);
+  EXPECT_NE(md.find("magnitude: preparation run once for every budget"), std::string::npos) << md;
   const nlohmann::json measured = read_json(out + "/magnitude/macs_50pct/experiment.json");
   EXPECT_NEAR(measured["row"]["macs_fraction"].get<double>(), 0.5, 0.005);
   EXPECT_GT(measured["measurement"]["latency_ms"]["batch64"].get<double>(), 0.0);
