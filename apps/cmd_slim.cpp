@@ -71,8 +71,8 @@ Inputs open_inputs(const CommonFlags& common, const std::string& teacher_dir) {
   in.teacher_dir = teacher_dir;
   in.teacher = load_model_dir(teacher_dir).model;
   const ViTConfig& config = in.teacher->config();
-  in.train_data = common.data.open("train", config.mean, config.std);
-  in.eval_data = common.data.open("test", config.mean, config.std);
+  in.train_data = common.data.open("train", config.mean, config.std, config.img_size);
+  in.eval_data = common.data.open("test", config.mean, config.std, config.img_size);
   const Complexity c = compute_complexity(config);
   std::fprintf(
       stderr, "teacher %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
