@@ -74,7 +74,9 @@ at::Tensor image_to_tensor(const Image& image) {
         image.channels, ", ", image.pixels.size(), " bytes)");
   const at::Tensor hwc = at::from_blob(const_cast<uint8_t*>(image.pixels.data()),
                                        {image.height, image.width, image.channels}, at::kByte);
-  return hwc.permute({2, 0, 1}).contiguous();  // contiguous() copies out of the borrowed buffer
+  // clone, not contiguous(): with one channel the permuted view already counts as contiguous,
+  // and contiguous() would return it still pointing into `image`'s buffer.
+  return hwc.permute({2, 0, 1}).clone(at::MemoryFormat::Contiguous);
 }
 
 at::Tensor resize_bicubic(const at::Tensor& image, int64_t out_h, int64_t out_w) {

@@ -2,6 +2,8 @@
 // resizing and normalisation.
 #include "data/transforms.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "util/error.h"
@@ -51,6 +53,18 @@ TEST(Transforms, RandomResizedCropIsSeededAndInRange) {
   EXPECT_EQ(thin.height, 2);
   EXPECT_EQ(thin.width, 3);  // round(2 * 4/3)
   EXPECT_EQ(thin.left, (400 - 3) / 2);
+}
+
+TEST(Transforms, ImageToTensorCopiesEveryChannelCount) {
+  for (int channels : {1, 3}) {
+    Image image{3, 2, channels, {}};
+    for (int i = 0; i < 6 * channels; ++i) image.pixels.push_back(static_cast<uint8_t>(10 + i));
+    const at::Tensor t = image_to_tensor(image);
+    ASSERT_EQ(t.sizes(), (std::vector<int64_t>{channels, 2, 3}));
+    std::fill(image.pixels.begin(), image.pixels.end(), 0);  // the tensor must own its pixels
+    EXPECT_EQ(t[0][1][2].item<uint8_t>(), 10 + 5 * channels);
+    if (channels == 3) EXPECT_EQ(t[2][0][1].item<uint8_t>(), 10 + 3 + 2);
+  }
 }
 
 TEST(Transforms, BicubicResizeKeepsConstantsAndShrinksSmoothly) {
