@@ -63,7 +63,9 @@ TEST(Transforms, ImageToTensorCopiesEveryChannelCount) {
     ASSERT_EQ(t.sizes(), (std::vector<int64_t>{channels, 2, 3}));
     std::fill(image.pixels.begin(), image.pixels.end(), 0);  // the tensor must own its pixels
     EXPECT_EQ(t[0][1][2].item<uint8_t>(), 10 + 5 * channels);
-    if (channels == 3) EXPECT_EQ(t[2][0][1].item<uint8_t>(), 10 + 3 + 2);
+    if (channels == 3) {
+      EXPECT_EQ(t[2][0][1].item<uint8_t>(), 10 + 3 + 2);
+    }
   }
 }
 
