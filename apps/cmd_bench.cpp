@@ -1,14 +1,19 @@
 // `vitc bench`: latency (median, p10, p90) and throughput of a model's forward pass per batch size.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "data/image_folder.h"
+#include "data/tensor_file.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "report/latency.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/progress.h"
 #include "util/run_info.h"
 
 namespace vitc::app {
@@ -23,8 +28,46 @@ struct BenchFlags {
   std::string device = "cpu";
   uint64_t init_seed = 0;
   std::string json_out;
+  std::vector<std::string> inputs;  // real images or a safetensors batch instead of random input
   ThreadFlags threads;
 };
+
+// The timed batch of `batch` images from --input: its images repeated (or cut) to the size,
+// moved to `device`. `decoded` holds the decoded images of the first call.
+at::Tensor input_batch(const at::Tensor& decoded, int64_t batch, const c10::Device& device) {
+  const int64_t n = decoded.size(0);
+  const at::Tensor index = at::arange(batch, at::kLong).remainder(n);
+  return decoded.index_select(0, index).to(device);
+}
+
+// Decodes (and times) the --input images, at most `limit` of them.
+at::Tensor load_bench_inputs(const std::vector<std::string>& inputs, const LoadedModel& loaded,
+                             int64_t limit, nlohmann::json& record) {
+  const ViTConfig& config = loaded.model->config();
+  if (inputs.size() == 1 && std::filesystem::path(inputs[0]).extension() == ".safetensors") {
+    record = {{"tensor_file", inputs[0]}};
+    return read_tensor_batch(inputs[0], config.in_chans, config.img_size, config.mean, config.std)
+        .images;
+  }
+  std::vector<std::string> files = list_image_files(inputs);
+  if (static_cast<int64_t>(files.size()) > limit) files.resize(static_cast<size_t>(limit));
+  ImageFolderOptions options;
+  options.image_size = config.img_size;
+  options.channels = config.in_chans;
+  options.mean = config.mean;
+  options.std = config.std;
+  options.crop_pct = loaded.model_json.contains("preprocess")
+                         ? loaded.model_json["preprocess"].value("crop_pct", 0.875)
+                         : 0.875;
+  Stopwatch clock;
+  at::Tensor images = load_images(files, options);
+  const double seconds = clock.seconds();
+  const double rate = seconds > 0 ? static_cast<double>(files.size()) / seconds : 0;
+  std::printf("decoded %zu image(s) (DeiT eval transform) in %.3f s: %.1f images/s\n",
+              files.size(), seconds, rate);
+  record = {{"images", files.size()}, {"decode_seconds", seconds}, {"decode_images_per_s", rate}};
+  return images;
+}
 
 int run_bench(const BenchFlags& flags) {
   const c10::Device device = parse_device(flags.device);  // fails early without CUDA
@@ -35,12 +78,29 @@ int run_bench(const BenchFlags& flags) {
   std::printf("%s (%s): %.3f M params, %.4f G MACs per image, device %s\n", loaded.source.c_str(),
               config.name.c_str(), complexity.params() / 1e6, complexity.macs() / 1e9,
               flags.device.c_str());
+  at::Tensor decoded;
+  nlohmann::json input_record = "random";
+  if (!flags.inputs.empty()) {
+    const int64_t largest = *std::max_element(flags.batch_sizes.begin(), flags.batch_sizes.end());
+    decoded = load_bench_inputs(flags.inputs, loaded, largest, input_record);
+  }
   std::printf("warm-up %d, repeats %d\n\n", flags.warmup, flags.repeats);
   std::printf("%6s %12s %12s %12s %12s %12s\n", "batch", "median ms", "p10 ms", "p90 ms", "images/s",
               "GMAC/s");
   nlohmann::json results = nlohmann::json::array();
   for (int64_t batch : flags.batch_sizes) {
-    const LatencyResult r = measure_latency(*loaded.model, batch, flags.warmup, flags.repeats, device);
+    LatencyResult r;
+    if (decoded.defined()) {  // the same loop as measure_latency, on the given images
+      loaded.model->to(device);
+      loaded.model->eval();
+      const at::Tensor images = input_batch(decoded, batch, device);
+      for (int i = 0; i < flags.warmup; ++i) time_forward_ms(*loaded.model, images);
+      std::vector<double> times;
+      for (int i = 0; i < flags.repeats; ++i) times.push_back(time_forward_ms(*loaded.model, images));
+      r = summarize_latency(times, batch, flags.warmup);
+    } else {
+      r = measure_latency(*loaded.model, batch, flags.warmup, flags.repeats, device);
+    }
     const double gmacs_per_s = r.images_per_s * static_cast<double>(complexity.macs()) / 1e9;
     std::printf("%6lld %12.2f %12.2f %12.2f %12.1f %12.1f\n", static_cast<long long>(batch),
                 r.median_ms, r.p10_ms, r.p90_ms, r.images_per_s, gmacs_per_s);
@@ -54,6 +114,7 @@ int run_bench(const BenchFlags& flags) {
                                            {"params", complexity.params()},
                                            {"macs", complexity.macs()}}},
                                 {"device", flags.device},
+                                {"input", input_record},
                                 {"environment", environment_json(threads)},
                                 {"results", results}});
   }
@@ -65,7 +126,7 @@ int run_bench(const BenchFlags& flags) {
 void add_bench_command(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<BenchFlags>();
   CLI::App* cmd = app.add_subcommand("bench", "latency and throughput of a model's forward pass");
-  cmd->add_option("--model", flags->model, "config name (random weights) or model directory")->required();
+  cmd->add_option("--model", flags->model, "config name (random weights), model directory or timm/DeiT checkpoint (.safetensors, .pth)")->required();
   cmd->add_option("--batch-sizes", flags->batch_sizes, "batch sizes to time, comma separated")
       ->delimiter(',')
       ->capture_default_str()
@@ -80,6 +141,9 @@ void add_bench_command(CLI::App& app, Runner& run) {
   cmd->add_option("--init-seed", flags->init_seed, "seed of random weights for a config name")
       ->capture_default_str();
   cmd->add_option("--json", flags->json_out, "also write the results to this JSON file");
+  cmd->add_option("--input", flags->inputs,
+                  "time on these images (files or folders; their decoding is timed too) or this "
+                  ".safetensors batch instead of random input");
   flags->threads.add_to(*cmd);
   cmd->callback([&run, flags] { run = [flags] { return run_bench(*flags); }; });
 }

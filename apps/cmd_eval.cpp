@@ -26,7 +26,9 @@ int run_eval(const EvalFlags& flags) {
   const std::string threads = flags.threads.apply();
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   const ViTConfig& config = loaded.model->config();
-  const auto data = flags.data.open(flags.split, config.mean, config.std);
+  DataFlags data_flags = flags.data;
+  data_flags.use_model_preprocess(loaded.model_json);
+  const auto data = data_flags.open(flags.split, config.mean, config.std, config.img_size);
   const EvalResult r = evaluate(*loaded.model, *data, flags.batch_size, nullptr, /*show_progress=*/true);
   std::printf("%s on %s/%s (%lld images): top1 %.2f%%  top5 %.2f%%  loss %.4f  %.0f img/s\n",
               loaded.source.c_str(), flags.data.data.c_str(), flags.split.c_str(),
@@ -36,7 +38,7 @@ int run_eval(const EvalFlags& flags) {
                                 {"command_line", command_line()},
                                 {"model", loaded.source},
                                 {"split", flags.split},
-                                {"data", flags.data.to_json()},
+                                {"data", data_flags.to_json()},
                                 {"environment", environment_json(threads)},
                                 {"result", eval_to_json(r)}});
   }
@@ -48,7 +50,7 @@ int run_eval(const EvalFlags& flags) {
 void add_eval_command(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* cmd = app.add_subcommand("eval", "evaluate a model: top-1, top-5, loss, images/s");
-  cmd->add_option("--model", flags->model, "model directory (or config name: random weights)")->required();
+  cmd->add_option("--model", flags->model, "model directory, timm/DeiT checkpoint (.safetensors, .pth) or config name (random weights)")->required();
   cmd->add_option("--split", flags->split, "data split")
       ->capture_default_str()
       ->check(CLI::IsMember({"test", "train"}));

@@ -37,7 +37,8 @@ int run_experiment_command(const ExperimentFlags& flags) {
   options.latency_repeats = flags.latency_repeats;
   const std::string teacher_dir = flags.teacher.empty() ? config.teacher : flags.teacher;
   const ViTConfig teacher_config = load_model_dir(teacher_dir).model->config();
-  options.test_data = flags.data.open("test", teacher_config.mean, teacher_config.std);
+  options.test_data =
+      flags.data.open("test", teacher_config.mean, teacher_config.std, teacher_config.img_size);
   options.environment = environment_json(threads);
   options.environment["command_line"] = command_line();
   options.environment["data"] = flags.data.to_json();

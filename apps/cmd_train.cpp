@@ -28,8 +28,8 @@ int run_train(const TrainFlags& flags) {
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   VisionTransformer model = loaded.model;
   const ViTConfig& config = model->config();
-  const auto train_data = flags.data.open("train", config.mean, config.std);
-  const auto test_data = flags.data.open("test", config.mean, config.std);
+  const auto train_data = flags.data.open("train", config.mean, config.std, config.img_size);
+  const auto test_data = flags.data.open("test", config.mean, config.std, config.img_size);
   const Complexity complexity = compute_complexity(config);
   std::fprintf(stderr, "model %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
                loaded.source.c_str(), complexity.params() / 1e6, complexity.macs() / 1e6,

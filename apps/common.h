@@ -24,15 +24,31 @@ struct ThreadFlags {
 };
 
 // --data / --data-dir / --train-subset / --eval-subset: which images a command reads.
+// --data is fashion-mnist, an image folder (<root>/<class>/<image>, or with train/ and val/
+// splits: docs/real_world.md) or a .safetensors batch ("images" and "labels").
 struct DataFlags {
   std::string data = "fashion-mnist";
   std::string data_dir;
   int64_t train_subset = 0;  // 0 = all
   int64_t eval_subset = 0;   // 0 = all
   uint64_t subset_seed = 0;
+  int64_t train_per_class = 0;  // few-shot: N seeded images of every class (0 = off)
+  int64_t eval_per_class = 0;
+  bool skip_bad_images = false;          // image folders: leave unreadable images out
+  double crop_pct = 0;                   // image folders: 0 = the model's (sidecar) or 0.875
+  std::string train_transform = "deit";  // image folders' training split: deit or eval
+  int decode_threads = 0;                // 0 = one per core
+  bool with_train = false;
+  // What open() chose, per split (subset indices or files, skipped images): for run.json.
+  mutable nlohmann::json selections = nlohmann::json::object();
   void add_to(CLI::App& cmd, bool with_train);
+  // `image_size` is the model's input side (image folders are cropped to it).
   std::shared_ptr<const Dataset> open(const std::string& split, const std::vector<double>& mean,
-                                      const std::vector<double>& std) const;
+                                      const std::vector<double>& std,
+                                      int64_t image_size = 224) const;
+  // Takes the crop_pct a checkpoint's sidecar recorded (model.json "preprocess") unless
+  // --crop-pct was given.
+  void use_model_preprocess(const nlohmann::json& model_json);
   nlohmann::json to_json() const;
 };
 
@@ -52,5 +68,7 @@ void add_bench_command(CLI::App& app, Runner& run);
 void add_slim_command(CLI::App& app, Runner& run);
 void add_prune_command(CLI::App& app, Runner& run);
 void add_experiment_command(CLI::App& app, Runner& run);
+void add_predict_command(CLI::App& app, Runner& run);
+void add_import_command(CLI::App& app, Runner& run);
 
 }  // namespace vitc::app

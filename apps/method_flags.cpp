@@ -34,8 +34,8 @@ MethodInputs open_inputs(const MethodFlags& flags, const std::string& teacher_di
   in.teacher = load_model_dir(teacher_dir).model;
   in.teacher->eval();
   const ViTConfig& config = in.teacher->config();
-  in.train_data = flags.data.open("train", config.mean, config.std);
-  in.eval_data = flags.data.open("test", config.mean, config.std);
+  in.train_data = flags.data.open("train", config.mean, config.std, config.img_size);
+  in.eval_data = flags.data.open("test", config.mean, config.std, config.img_size);
   const Complexity c = compute_complexity(config);
   std::fprintf(
       stderr, "teacher %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",

@@ -16,6 +16,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   dataset-fashion-mnist   # the bundled data set (/usr/share/datasets/fashion-mnist)
   gnuplot-nox             # accuracy-vs-MACs plots
+  libjpeg-dev libpng-dev  # image folders: JPEG (libjpeg-turbo, CMYK/YCCK too) and PNG decoding
+  python3-torch python3-numpy python3-onnx  # tests: logits vs PyTorch, python/vitc_torch.py, ONNX
 )
 
 missing=()

@@ -75,6 +75,14 @@ class SubsetDataset : public Dataset {
     }
     return parent_->get_batch(mapped);
   }
+  Batch get_augmented_batch(const std::vector<int64_t>& indices, uint64_t seed) const override {
+    check_indices(indices, size(), name());
+    std::vector<int64_t> mapped(indices.size());
+    for (size_t i = 0; i < indices.size(); ++i) {
+      mapped[i] = indices_[static_cast<size_t>(indices[i])];
+    }
+    return parent_->get_augmented_batch(mapped, seed);
+  }
   at::Tensor labels() const override { return labels_; }
   double fill_value() const override { return parent_->fill_value(); }
 

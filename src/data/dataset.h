@@ -27,6 +27,12 @@ class Dataset {
   virtual std::string name() const = 0;
   // Normalised images and labels of `indices`, in that order; no augmentation.
   virtual Batch get_batch(const std::vector<int64_t>& indices) const = 0;
+  // The batch the DataLoader trains on: datasets whose augmentation needs the original image
+  // (an image folder's random resized crop) apply it here, drawn from `seed` (derived by the
+  // loader from its seed, the epoch and the batch slot). Default: get_batch, no augmentation.
+  virtual Batch get_augmented_batch(const std::vector<int64_t>& indices, uint64_t seed) const {
+    return get_batch(indices);
+  }
   // All labels, [N] int64 (for class-balanced subsets).
   virtual at::Tensor labels() const = 0;
   // The normalised value of a black pixel (raw 0): what augmentation pads with.

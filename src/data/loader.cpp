@@ -48,11 +48,11 @@ struct DataLoader::State {
     const int64_t begin = slot * options.batch_size;
     const int64_t end = std::min(n, begin + options.batch_size);
     std::vector<int64_t> indices(order.begin() + begin, order.begin() + end);
-    Batch batch = data->get_batch(indices);
+    const uint64_t seed =
+        derive_seed({static_cast<uint64_t>(RandomStream::kAugment), options.seed,
+                     static_cast<uint64_t>(epoch), static_cast<uint64_t>(slot)});
+    Batch batch = data->get_augmented_batch(indices, seed);
     if (augment_enabled(options.augment)) {
-      const uint64_t seed =
-          derive_seed({static_cast<uint64_t>(RandomStream::kAugment), options.seed,
-                       static_cast<uint64_t>(epoch), static_cast<uint64_t>(slot)});
       batch.images = augment_images(batch.images, options.augment, data->fill_value(), seed);
     }
     return batch;

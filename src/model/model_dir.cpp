@@ -5,6 +5,7 @@
 
 #include "model/state_dict.h"
 #include "model/structure.h"
+#include "model/timm_import.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -38,13 +39,21 @@ LoadedModel load_model_dir(const std::string& dir) {
 }
 
 void check_model_spec(const std::string& name_or_dir) {
-  check(std::filesystem::is_directory(name_or_dir) || is_named_config(name_or_dir), "'", name_or_dir,
-        "' is neither a model directory nor a known config; valid config names are: ",
-        join(named_config_names()));
+  check(std::filesystem::is_directory(name_or_dir) || is_named_config(name_or_dir) ||
+            is_checkpoint_file(name_or_dir),
+        "'", name_or_dir, "' is neither a model directory, a checkpoint file (.safetensors, .pth) "
+        "nor a known config; valid config names are: ", join(named_config_names()));
 }
 
 LoadedModel load_model_spec(const std::string& name_or_dir, uint64_t seed) {
   check_model_spec(name_or_dir);
+  // A timm/DeiT checkpoint file, or a downloaded hub folder (model.safetensors without model.json).
+  if (is_checkpoint_file(name_or_dir)) return import_checkpoint(name_or_dir);
+  if (std::filesystem::is_directory(name_or_dir) &&
+      !file_exists(name_or_dir + "/" + kModelJsonFile) &&
+      file_exists(name_or_dir + "/" + kWeightsFile)) {
+    return import_checkpoint(name_or_dir + "/" + kWeightsFile);
+  }
   if (std::filesystem::is_directory(name_or_dir)) return load_model_dir(name_or_dir);
   LoadedModel loaded;
   loaded.model = make_model(named_config(name_or_dir), seed);

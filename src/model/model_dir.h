@@ -29,7 +29,8 @@ struct LoadedModel {
 LoadedModel load_model_dir(const std::string& dir);
 
 // A model named by the user: an existing directory with a model.json, or a named config
-// (fresh weights from `seed`). Anything else is an error that lists the valid config names.
+// (fresh weights from `seed`), or a timm/DeiT checkpoint file or hub folder (model/timm_import.h).
+// Anything else is an error that lists the valid config names.
 LoadedModel load_model_spec(const std::string& name_or_dir, uint64_t seed);
 
 // Throws the error load_model_spec gives when `name_or_dir` is neither a directory nor a config.

@@ -1,0 +1,287 @@
+"""vitc models in PyTorch: rebuild any vitc model directory (model.safetensors + model.json, dense
+or compressed: uneven heads, skipped blocks, removed attention or MLP branches) as a
+torch.nn.Module that gives vitc's logits, and export it to ONNX.
+
+Works with PyTorch 1.13 (Debian's python3-torch) and 2.x; needs nothing but torch.
+
+    import vitc_torch
+    model = vitc_torch.load_model("runs/slim50")        # eval mode, weights loaded strictly
+    logits = model(images)                               # [B, C, H, W] normalised -> [B, classes]
+    vitc_torch.export_onnx(model, "slim50.onnx")         # dynamic batch size
+
+Command line:
+    python3 vitc_torch.py onnx MODEL_DIR OUT.onnx [--opset 14] [--batch 1]
+    python3 vitc_torch.py logits MODEL_DIR IMAGES.safetensors OUT.safetensors
+"""
+
+import argparse
+import inspect
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+from torch import nn
+
+__all__ = ["read_safetensors", "write_safetensors", "VisionTransformer", "load_model",
+           "export_onnx"]
+
+# ---- safetensors ------------------------------------------------------------------------------
+
+_DTYPES = {
+    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
+    "U8": torch.uint8, "BOOL": torch.bool,
+}
+_NAMES = {v: k for k, v in _DTYPES.items()}
+
+
+def read_safetensors(path):
+    """Returns ({name: tensor}, metadata) of a .safetensors file (tensors own their memory)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 8:
+        raise ValueError(f"{path}: too short to be a safetensors file")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if 8 + header_len > len(data):
+        raise ValueError(f"{path}: header length {header_len} exceeds the file size {len(data)}")
+    header = json.loads(data[8:8 + header_len].decode("utf-8"))
+    base = 8 + header_len
+    metadata = header.pop("__metadata__", {}) or {}
+    tensors = {}
+    for name, info in header.items():
+        dtype = _DTYPES.get(info["dtype"])
+        if dtype is None:
+            raise ValueError(f"{path}: tensor {name} has unsupported dtype {info['dtype']}")
+        begin, end = info["data_offsets"]
+        if not 0 <= begin <= end <= len(data) - base:
+            raise ValueError(f"{path}: tensor {name} has offsets {begin}..{end} outside the data")
+        raw = bytearray(data[base + begin:base + end])
+        shape = list(info["shape"])
+        if len(raw) == 0:
+            tensors[name] = torch.empty(shape, dtype=dtype)
+        else:
+            tensors[name] = torch.frombuffer(raw, dtype=dtype).reshape(shape)
+    return tensors, metadata
+
+
+def _tensor_bytes(t):
+    t = t.detach().cpu().contiguous()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().tobytes()
+    return t.numpy().tobytes()
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """Writes {name: tensor} (keys in sorted order, header padded to 8 bytes) atomically."""
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name]
+        if t.dtype not in _NAMES:
+            raise ValueError(f"tensor {name}: dtype {t.dtype} cannot be stored")
+        raw = _tensor_bytes(t)
+        header[name] = {"dtype": _NAMES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for raw in chunks:
+            f.write(raw)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+# ---- the model ---------------------------------------------------------------------------------
+
+
+class Attention(nn.Module):
+    """qkv rows are [q of every head | k of every head | v of every head]; heads may differ in
+    their q/k and v widths. Consecutive heads of equal widths are computed as one group."""
+
+    def __init__(self, dim, heads, scale, qkv_bias):
+        super().__init__()
+        self.scale = scale
+        self.qk_total = sum(h["qk_dim"] for h in heads)
+        self.v_total = sum(h["v_dim"] for h in heads)
+        groups, q_off, v_off = [], 0, 0
+        for h in heads:
+            qk, v = h["qk_dim"], h["v_dim"]
+            if groups and groups[-1][2] == qk and groups[-1][3] == v:
+                groups[-1][1] += 1
+            else:
+                groups.append([q_off, 1, qk, v, v_off])
+            q_off += qk
+            v_off += v
+        self.groups = [tuple(g) for g in groups]  # (q_offset, count, qk_dim, v_dim, v_offset)
+        self.qkv = nn.Linear(dim, 2 * self.qk_total + self.v_total, bias=qkv_bias)
+        self.proj = nn.Linear(self.v_total, dim)
+
+    def forward(self, x):
+        B, N, _ = x.shape
+        qkv = self.qkv(x)
+        q = qkv[:, :, :self.qk_total]
+        k = qkv[:, :, self.qk_total:2 * self.qk_total]
+        v = qkv[:, :, 2 * self.qk_total:]
+        outs = []
+        for q_off, count, qk_dim, v_dim, v_off in self.groups:
+            qg = q[:, :, q_off:q_off + count * qk_dim].reshape(B, N, count, qk_dim).transpose(1, 2)
+            kg = k[:, :, q_off:q_off + count * qk_dim].reshape(B, N, count, qk_dim).transpose(1, 2)
+            vg = v[:, :, v_off:v_off + count * v_dim].reshape(B, N, count, v_dim).transpose(1, 2)
+            attn = ((qg * self.scale) @ kg.transpose(-2, -1)).softmax(dim=-1)
+            outs.append((attn @ vg).transpose(1, 2).reshape(B, N, count * v_dim))
+        return self.proj(outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1 = nn.Linear(dim, hidden)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class Block(nn.Module):
+    """A block with vitc's per-block sizes; a skipped block (or branch) has no parameters."""
+
+    def __init__(self, dim, spec, eps, qkv_bias):
+        super().__init__()
+        self.has_attn = not spec["skip"] and not spec["attn_skip"]
+        self.has_mlp = not spec["skip"] and spec["mlp_hidden"] > 0
+        if self.has_attn:
+            self.norm1 = nn.LayerNorm(dim, eps=eps)
+            self.attn = Attention(dim, spec["heads"], spec["attn_scale"], qkv_bias)
+        if self.has_mlp:
+            self.norm2 = nn.LayerNorm(dim, eps=eps)
+            self.mlp = Mlp(dim, spec["mlp_hidden"])
+
+    def forward(self, x):
+        if self.has_attn:
+            x = x + self.attn(self.norm1(x))
+        if self.has_mlp:
+            x = x + self.mlp(self.norm2(x))
+        return x
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, in_chans, dim, patch):
+        super().__init__()
+        self.proj = nn.Conv2d(in_chans, dim, kernel_size=patch, stride=patch)
+
+    def forward(self, x):
+        return self.proj(x).flatten(2).transpose(1, 2)
+
+
+class VisionTransformer(nn.Module):
+    """vitc's ViT from the "config" object of a model.json; parameter names are timm's."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        dim = config["embed_dim"]
+        self.distilled = config["distilled"]
+        side = config["img_size"] // config["patch_size"]
+        tokens = side * side + (2 if self.distilled else 1)
+        self.patch_embed = PatchEmbed(config["in_chans"], dim, config["patch_size"])
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        if self.distilled:
+            self.dist_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, tokens, dim))
+        self.blocks = nn.ModuleList(
+            [Block(dim, b, config["norm_eps"], config["qkv_bias"]) for b in config["blocks"]])
+        self.norm = nn.LayerNorm(dim, eps=config["norm_eps"])
+        self.head = nn.Linear(dim, config["num_classes"])
+        if self.distilled:
+            self.head_dist = nn.Linear(dim, config["num_classes"])
+
+    def forward_features(self, x):
+        x = self.patch_embed(x)
+        B = x.shape[0]
+        prefix = [self.cls_token.expand(B, -1, -1)]
+        if self.distilled:
+            prefix.append(self.dist_token.expand(B, -1, -1))
+        x = torch.cat(prefix + [x], dim=1) + self.pos_embed
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward(self, x):
+        x = self.forward_features(x)
+        logits = self.head(x[:, 0])
+        if self.distilled:  # DeiT inference: the mean of both heads
+            logits = (logits + self.head_dist(x[:, 1])) / 2
+        return logits
+
+
+def load_model(model_dir):
+    """The model of a vitc model directory, in eval mode, with every weight loaded strictly."""
+    with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
+        meta = json.load(f)
+    if "config" not in meta:
+        raise ValueError(f"{model_dir}/model.json has no \"config\"")
+    model = VisionTransformer(meta["config"])
+    tensors, _ = read_safetensors(os.path.join(model_dir, "model.safetensors"))
+    tensors = {k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()}
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"{model_dir}: weights do not match model.json: missing {missing}, "
+                         f"unexpected {unexpected}")
+    return model.eval()
+
+
+def export_onnx(model, path, batch_size=1, opset=14, dynamic_batch=True):
+    """Exports `model` (a VisionTransformer) to ONNX with input "images" and output "logits"."""
+    c = model.config
+    example = torch.zeros(batch_size, c["in_chans"], c["img_size"], c["img_size"])
+    kwargs = {"input_names": ["images"], "output_names": ["logits"], "opset_version": opset}
+    if dynamic_batch:
+        kwargs["dynamic_axes"] = {"images": {0: "batch"}, "logits": {0: "batch"}}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False  # the TorchScript exporter: no onnxscript needed
+    model.eval()
+    with torch.no_grad():
+        torch.onnx.export(model, (example,), path, **kwargs)
+
+
+def _main(argv):
+    parser = argparse.ArgumentParser(description="vitc models in PyTorch")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("onnx", help="export a vitc model directory to ONNX")
+    p.add_argument("model_dir")
+    p.add_argument("out")
+    p.add_argument("--opset", type=int, default=14)
+    p.add_argument("--batch", type=int, default=1, help="batch size of the example input")
+    p.add_argument("--static-batch", action="store_true", help="fix the batch size")
+    p = sub.add_parser("logits", help="logits of a batch of model inputs")
+    p.add_argument("model_dir")
+    p.add_argument("images", help=".safetensors with \"images\" [N,C,H,W] float32 (model input)")
+    p.add_argument("out", help=".safetensors to write with \"logits\"")
+    args = parser.parse_args(argv)
+    model = load_model(args.model_dir)
+    if args.command == "onnx":
+        export_onnx(model, args.out, args.batch, args.opset, not args.static_batch)
+        print(f"wrote {args.out}")
+    else:
+        tensors, _ = read_safetensors(args.images)
+        images = tensors["images"].to(torch.float32)
+        with torch.no_grad():
+            logits = model(images)
+        write_safetensors(args.out, {"logits": logits})
+        print(f"wrote {args.out} {list(logits.shape)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,55 @@
+// Imports timm / DeiT Vision Transformer checkpoints (model.safetensors as timm and the Hugging
+// Face hub publish them, PyTorch .pth files): the config is read from a timm config.json sidecar
+// or inferred from the tensor shapes, and unsupported architectures are refused by name.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "io/safetensors.h"
+#include "model/config.h"
+#include "model/model_dir.h"
+
+namespace vitc {
+
+// A checkpoint file vitc can import: a regular file named *.safetensors, *.pth, *.pt or *.bin.
+bool is_checkpoint_file(const std::string& path);
+
+// The tensors of a checkpoint, with timm's key names:
+//   .safetensors: read directly (F32/F16/BF16...);
+//   .pth/.pt/.bin (torch.save's zip format): read with LibTorch's pickle reader where it can (a
+//     plain dict of tensors, or one wrapped as {"model": ...} or {"state_dict": ...}); LibTorch
+//     1.13 cannot read state-dict pickles, and the error then says how to convert the file with
+//     python/pth_to_safetensors.py.
+// A "module." prefix (DistributedDataParallel) is removed from every key.
+TensorMap read_checkpoint_tensors(const std::string& path);
+
+// What a timm config.json next to a checkpoint says (all fields optional).
+struct CheckpointSidecar {
+  std::string path;          // empty when there is none
+  std::string architecture;  // e.g. "deit_small_patch16_224"
+  int num_heads = 0;         // from "model_args" or the top level, 0 if absent
+  std::vector<double> mean, std;
+  double crop_pct = 0;  // 0 if absent
+};
+// Reads `<dir of checkpoint>/config.json` if it exists (errors name the file and key).
+CheckpointSidecar read_sidecar(const std::string& checkpoint_path);
+
+// The config of a timm VisionTransformer / VisionTransformerDistilled state dict:
+//   patch size, channels and width from patch_embed.proj.weight; image size and the distillation
+//   token from pos_embed, cls_token and dist_token; depth, MLP widths and qkv bias from the
+//   blocks; classes from head.weight. Heads cannot be seen in the weights: they come from the
+//   sidecar, else from the named config with the same shapes, else a head width of 64 (every
+//   DeiT/ViT config). Keys of features vitc does not implement (LayerScale, register tokens,
+//   global-pool fc_norm, qk-norm, ...) are refused in one error that names them, and so are
+//   missing or wrongly shaped tensors. `how` receives where the config came from.
+ViTConfig infer_timm_config(const TensorMap& weights, const CheckpointSidecar& sidecar,
+                            const std::string& where, std::string* how = nullptr);
+
+// read_checkpoint_tensors + read_sidecar + infer_timm_config + strict loading into a model.
+// model_json holds the config and an "imported_from" record (file, how the config was found,
+// the sidecar's crop_pct under "preprocess").
+LoadedModel import_checkpoint(const std::string& path);
+
+}  // namespace vitc

@@ -1,0 +1,85 @@
+// The Python module python/vitc_torch.py: it rebuilds compressed vitc models (uneven heads,
+// heads with fewer v than q/k dims, skipped blocks, removed attention or MLP branches, a
+// distillation head) as torch.nn.Modules whose logits equal vitc's, and exports them to ONNX.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "io/safetensors.h"
+#include "model/model_dir.h"
+#include "model/slice.h"
+#include "python/python_test_util.h"
+
+namespace vitc {
+namespace {
+
+using namespace vitc::testing;
+
+std::vector<int> range(int begin, int end) {
+  std::vector<int> out;
+  for (int i = begin; i < end; ++i) out.push_back(i);
+  return out;
+}
+
+// A distilled 4-block model (4 heads of 16) compressed in every way a Structure allows.
+std::string write_compressed_model(const std::string& dir, at::Tensor& images, at::Tensor& logits) {
+  const ViTConfig source = make_uniform_config("py_src", 32, 8, 3, 5, 64, 4, 4, 2.0, true);
+  VisionTransformer model = make_model(source, 11);
+  Structure s = dense_structure(source);
+  // Block 0: three heads of three shapes, in a shuffled order, and half the MLP.
+  s.blocks[0].heads = {HeadKeep{2, range(0, 8), range(0, 16)}, HeadKeep{0, range(0, 16), range(4, 8)},
+                       HeadKeep{3, range(0, 16), range(0, 16)}};
+  s.blocks[0].mlp.clear();
+  for (int i = 1; i < 128; i += 2) s.blocks[0].mlp.push_back(i);
+  // Block 1 skipped; block 2 without attention; block 3 without MLP.
+  s.blocks[1] = BlockKeep{true, false, {}, {}};
+  s.blocks[2].attn_skip = true;
+  s.blocks[2].heads.clear();
+  s.blocks[3].mlp.clear();
+  VisionTransformer compact = slice_model(*model, s);
+  save_compressed_model_dir(dir, *compact, source, s);
+  images = at::randn({3, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  compact->eval();
+  logits = compact->forward(images);
+  write_safetensors(dir + "/images.safetensors", {{"images", images}});
+  return dir;
+}
+
+TEST(PythonModule, RebuildsCompressedModelsWithVitcLogits) {
+  VITC_SKIP_WITHOUT_TORCH();
+  const std::string dir = python_temp_dir("module");
+  at::Tensor images, logits;
+  write_compressed_model(dir + "/model", images, logits);
+  ASSERT_TRUE(load_model_dir(dir + "/model").model);  // a valid compressed directory
+  const auto ran = run_python("python/vitc_torch.py", "logits " + dir + "/model " + dir +
+                                                          "/model/images.safetensors " + dir +
+                                                          "/torch_logits.safetensors");
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  const at::Tensor got = read_safetensors(dir + "/torch_logits.safetensors").tensors.at("logits");
+  ASSERT_EQ(got.sizes(), logits.sizes());
+  EXPECT_LT((got - logits).abs().max().item<float>(), 1e-5);
+}
+
+TEST(PythonModule, ExportsToOnnx) {
+  VITC_SKIP_WITHOUT_TORCH();
+  const std::string dir = python_temp_dir("onnx");
+  at::Tensor images, logits;
+  write_compressed_model(dir + "/model", images, logits);
+  const auto ran =
+      run_python("python/vitc_torch.py", "onnx " + dir + "/model " + dir + "/model.onnx");
+  ASSERT_EQ(ran.exit_code, 0) << ran.output;
+  ASSERT_TRUE(std::filesystem::exists(dir + "/model.onnx"));
+  EXPECT_GT(std::filesystem::file_size(dir + "/model.onnx"), 50000u);  // the weights are inside
+  // With the onnx package (Debian's python3-onnx), the graph is checked and its interface read.
+  const auto checked = run_python("tests/python/check_onnx.py", dir + "/model.onnx");
+  if (checked.exit_code == 3) GTEST_SKIP() << "python onnx package not installed: " << checked.output;
+  ASSERT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_NE(checked.output.find("images ['batch', 3, 32, 32] -> logits ['batch', 5]"),
+            std::string::npos)
+      << checked.output;
+}
+
+}  // namespace
+}  // namespace vitc

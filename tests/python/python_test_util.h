@@ -1,0 +1,76 @@
+// Test helpers for comparisons with PyTorch: finding a Python that has torch (tests skip without
+// one), running the project's Python scripts, and temporary directories.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace vitc::testing {
+
+// $VITC_PYTHON, else the first of python3 and /usr/bin/python3 that imports torch; "" if none.
+inline const std::string& python_with_torch() {
+  static const std::string found = [] {
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("VITC_PYTHON"); env != nullptr && *env != '\0') {
+      candidates.push_back(env);
+    }
+    candidates.push_back("python3");
+    candidates.push_back("/usr/bin/python3");
+    for (const std::string& python : candidates) {
+      const std::string command = python + " -c 'import torch' > /dev/null 2>&1";
+      if (std::system(command.c_str()) == 0) return python;
+    }
+    return std::string();
+  }();
+  return found;
+}
+
+#define VITC_SKIP_WITHOUT_TORCH()                                                          \
+  if (vitc::testing::python_with_torch().empty())                                          \
+  GTEST_SKIP() << "no Python with torch (install python3-torch, or set VITC_PYTHON); "     \
+                  "scripts/setup.sh installs it"
+
+// The source tree: $VITC_SOURCE_DIR, else the one this test was built from.
+inline std::string source_dir() {
+  const char* dir = std::getenv("VITC_SOURCE_DIR");
+  if (dir != nullptr && *dir != '\0') return dir;
+#ifdef VITC_TEST_SOURCE_DIR
+  return VITC_TEST_SOURCE_DIR;
+#else
+  return ".";
+#endif
+}
+
+struct PythonOutcome {
+  int exit_code;
+  std::string output;
+};
+
+// Runs `python_with_torch() <script> <args>` (script relative to the source tree).
+inline PythonOutcome run_python(const std::string& script, const std::string& args) {
+  const std::string command =
+      python_with_torch() + " " + source_dir() + "/" + script + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::string output;
+  std::array<char, 4096> buf{};
+  while (pipe != nullptr && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
+  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+inline std::string python_temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("vitc_py_test_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+}  // namespace vitc::testing
