@@ -10,6 +10,7 @@
 #include "model/model_dir.h"
 #include "report/latency.h"
 #include "util/error.h"
+#include "util/progress.h"
 #include "util/run_info.h"
 
 namespace vitc::app {

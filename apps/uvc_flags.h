@@ -12,7 +12,7 @@ namespace vitc::app {
 
 struct UvcFlags {
   std::string budget;        // "0.5", "50%", "11.1M", "11100000"
-  std::string zlr_schedule = "1";
+  std::string zlr_schedule = "0.1";
   UvcRunOptions options;
   bool search_no_hflip = false;
   bool finetune_no_hflip = false;

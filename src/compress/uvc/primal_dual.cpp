@@ -93,14 +93,27 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
   const at::Tensor penalty = (st.y.select(1, 0) * S_heads).sum() + (st.y.select(1, 1) * S_mlp).sum() +
                              (st.p.view({L * H}) * S_dims).sum();
   const at::Tensor R = macs_fraction(var, g, scores, c, straight_through_keep(var.gates, o.tau));
-  const at::Tensor constraint = st.z.item<double>() * R + 0.5 * o.rho * (R - budget).pow(2);
-  const auto grads = torch::autograd::grad({penalty + constraint}, {var.s, var.r, var.gates},
-                                           /*grad_outputs=*/{}, /*retain_graph=*/false,
-                                           /*create_graph=*/false, /*allow_unused=*/true);
-  // Grads of the penalty in the gates are zero, so grads[2] is the constraint's.
-  at::Tensor gs = grads[0].defined() ? grads[0] : torch::zeros_like(st.s);
-  at::Tensor gr = grads[1].defined() ? grads[1] : torch::zeros_like(st.r);
-  at::Tensor gg = grads[2].defined() ? grads[2] * o.gating_weight : torch::zeros_like(st.gates);
+  const auto penalty_grads = torch::autograd::grad({penalty}, {var.s, var.r}, {}, false, false, true);
+  const auto resource_grads =
+      torch::autograd::grad({R}, {var.s, var.r, var.gates}, {}, false, false, true);
+  const auto or_zeros = [](const at::Tensor& t, const at::Tensor& like) {
+    return t.defined() ? t : torch::zeros_like(like);
+  };
+  // Each term's gradient in (s, r) scaled to max-norm 1 (docs/uvc.md): the budget multiplier
+  // then works on a fixed scale however large y and p grow.
+  const auto unit = [](const at::Tensor& a, const at::Tensor& b, at::Tensor& ua, at::Tensor& ub) {
+    const double n = std::max(a.abs().max().item<double>(), b.abs().max().item<double>());
+    ua = n > 0 ? a / n : a;
+    ub = n > 0 ? b / n : b;
+  };
+  at::Tensor ys, yr, rs, rr;
+  unit(or_zeros(penalty_grads[0], st.s), or_zeros(penalty_grads[1], st.r), ys, yr);
+  unit(or_zeros(resource_grads[0], st.s), or_zeros(resource_grads[1], st.r), rs, rr);
+  const double violation = R.item<double>() - budget;
+  const double multiplier = st.z.item<double>() + o.rho * violation;
+  at::Tensor gs = ys + multiplier * rs;
+  at::Tensor gr = yr + multiplier * rr;
+  at::Tensor gg = or_zeros(resource_grads[2], st.gates) * (o.gating_weight * multiplier);
 
   PrimalDualStats stats;
   {
@@ -145,7 +158,7 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
     st.y.clamp_(0);
     st.p.clamp_(0);
     stats.macs_fraction = current_macs_fraction(st, g, scores);
-    if (!stats.saturated) st.z += zlr * (stats.macs_fraction - budget);
+    st.z += zlr * (stats.macs_fraction - budget);
     stats.z = st.z.item<double>();
   }
   return stats;

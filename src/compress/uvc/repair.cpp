@@ -73,12 +73,21 @@ class Projector {
     for (size_t i = 0; i < vars_.size(); ++i) {
       const Var& v = vars_[i];
       if (excluded[i] || d.skip[v.block] || (fine_only && v.kind == 0)) continue;
+      if (v.kind == 2 && head_pruned(d, v.block, v.head)) continue;  // costs nothing either way
       const int c = count(const_cast<UvcDecision&>(d), v);
       if (more ? c >= v.bound - 1 : c <= 0) continue;
-      const double t = (more ? c : c - 1) / static_cast<double>(v.bound) - v.fraction;
+      // The step from c to c + 1 sits at fraction (c + 1/2) / bound: rounding, not ceil, so that
+      // fractions at 0 do not all take their first unit at once (a head of every block).
+      const double t = ((more ? c : c - 1) + 0.5) / static_cast<double>(v.bound) - v.fraction;
       if (more ? t < best_t : t > best_t) best_t = t, best = static_cast<int>(i);
     }
     return best;
+  }
+
+  bool head_pruned(const UvcDecision& d, int block, int head) const {
+    for (int i = 0; i < d.counts.heads[block]; ++i)
+      if (head_order_[block][i] == head) return true;
+    return false;
   }
 
   const std::vector<Var>& vars() const { return vars_; }

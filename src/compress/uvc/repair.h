@@ -1,6 +1,6 @@
 // The final projection from UVC's continuous variables to an integer Structure that meets the
 // MACs budget: the learned decision, then pruning counts moved one unit at a time (the unit whose
-// fraction is nearest its next integer step, i.e. all fractions shifted by one common offset)
+// fraction is nearest its next half-integer step, i.e. all fractions shifted by one common offset)
 // until the exact MACs reach the target from below, then single MLP neurons / v dims restored
 // while they still fit. Blocks are skipped or restored by their gate margin only when the counts
 // alone cannot reach the budget.
@@ -29,9 +29,8 @@ struct Repair {
   double relative_error() const;  // (macs - target) / target
 };
 
-// Throws vitc::Error if `target` is above the source's MACs or below the least reachable (one
-// block kept with one head of one v dim and one neuron... i.e. every block skipped but the
-// fixed cost), or if no configuration lies within `tolerance` (relative) of it.
+// Throws vitc::Error if `target` is above the source's MACs, not above the fixed cost (patch
+// embedding and head), or if no configuration lies within `tolerance` (relative) of it.
 Repair meet_budget(const ViTConfig& source, const UvcGeometry& geometry, const UvcState& state,
                    const GroupScores& scores, int64_t target, double tolerance = 0.01);
 

@@ -36,7 +36,7 @@ struct UvcSearchOptions {
   PrimalDualOptions primal_dual;
   // z's dual step: piecewise constant over equal parts of the post-warmup steps ("1,5,9,13,17"
   // gives five parts). The reference's schedule never applied (z stayed at its first entry, 1).
-  std::vector<double> zlr_schedule = {1.0};
+  std::vector<double> zlr_schedule = {0.1};
   uint64_t seed = 0;  // data order, augmentation and the Gumbel noise
   AugmentOptions augment;
   int64_t eval_batch_size = 256;

@@ -66,7 +66,7 @@ TEST(UvcRepair, OvershootIsUndoneAndGatesAreOverruledOnlyWhenNeeded) {
   EXPECT_TRUE(r.skipped_by_repair.empty() && r.restored_by_repair.empty());
 
   // Four of six blocks skipped by their gates: the two kept blocks cannot reach 70%, so the
-  // skipped blocks the gates like most come back; 20% needs more skipping than the gates chose.
+  // skipped blocks the gates like most come back; 5% needs more skipping than the gates chose (all six blocks at their least cost 8.7%).
   for (int l = 0; l < 4; ++l) {
     st.gates[l][0] = 1.0 + l;  // skip, block 3 most decidedly
     st.gates[l][1] = -1.0;
@@ -74,9 +74,9 @@ TEST(UvcRepair, OvershootIsUndoneAndGatesAreOverruledOnlyWhenNeeded) {
   r = meet_budget(f.model->config(), f.g, st, f.scores, target);
   EXPECT_LE(std::abs(r.relative_error()), 0.01);
   ASSERT_FALSE(r.restored_by_repair.empty());
-  EXPECT_EQ(r.restored_by_repair[0], 0);  // the smallest skip margin
+  EXPECT_EQ(r.restored_by_repair[0], 0);  // the gates prefer skipping it least
   UvcState none = random_state(f.g, 6, 0.0);
-  r = meet_budget(f.model->config(), f.g, none, f.scores, std::llround(0.12 * f.dense));
+  r = meet_budget(f.model->config(), f.g, none, f.scores, std::llround(0.05 * f.dense));
   EXPECT_FALSE(r.skipped_by_repair.empty());
   EXPECT_LE(std::abs(r.relative_error()), 0.01);
 }
