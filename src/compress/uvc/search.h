@@ -35,7 +35,8 @@ struct UvcSearchOptions {
   DistillOptions loss{0.1, 1.0, 0.1};
   PrimalDualOptions primal_dual;
   // z's dual step: piecewise constant over equal parts of the post-warmup steps ("1,5,9,13,17"
-  // gives five parts). The reference's schedule never applied (z stayed at its first entry, 1).
+  // gives five parts). The reference's schedule never applied (z stayed at its first entry, 1);
+  // vitc's z works on a unit scale (primal_dual.h), where 0.1 settles without overshoot.
   std::vector<double> zlr_schedule = {0.1};
   uint64_t seed = 0;  // data order, augmentation and the Gumbel noise
   AugmentOptions augment;
