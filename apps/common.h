@@ -70,5 +70,6 @@ void add_prune_command(CLI::App& app, Runner& run);
 void add_experiment_command(CLI::App& app, Runner& run);
 void add_predict_command(CLI::App& app, Runner& run);
 void add_import_command(CLI::App& app, Runner& run);
+void add_uvc_command(CLI::App& app, Runner& run);
 
 }  // namespace vitc::app

@@ -1,0 +1,28 @@
+// Flags of `vitc uvc run`: budget, stage-1 search settings (--search-*, UVC's own --slr, --zlr-...)
+// and stage-2 finetuning settings (--finetune-*).
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "compress/uvc/pipeline.h"
+
+namespace vitc::app {
+
+struct UvcFlags {
+  std::string budget;        // "0.5", "50%", "11.1M", "11100000"
+  std::string zlr_schedule = "0.1";
+  UvcRunOptions options;
+  bool search_no_hflip = false;
+  bool finetune_no_hflip = false;
+  int latency_repeats = 20;
+  void add_to(CLI::App& cmd);
+  // Options for a teacher of `teacher_macs` MACs; the search goes to <out>/search.
+  UvcRunOptions get(int64_t teacher_macs, const std::string& out_dir, bool resume,
+                    bool quiet) const;
+  // Checks what can be checked before the teacher is loaded (names the flag).
+  void validate_early() const;
+};
+
+}  // namespace vitc::app

@@ -1,0 +1,37 @@
+// An integer UVC configuration (skipped blocks and pruning counts) and the Structure it gives
+// under a ranking of the groups by their scores.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "compress/uvc/geometry.h"
+#include "compress/uvc/groups.h"
+#include "model/structure.h"
+
+namespace vitc {
+
+struct UvcDecision {
+  std::vector<bool> skip;  // [L]
+  PruneCounts counts;      // ignored for skipped blocks
+};
+
+// Throws vitc::Error unless every count lies in its range: heads and dims in [0, H-1] / [0, d-1],
+// MLP in [0, F-1] (at least one head, one v dim per head and one neuron survive, as in UVC).
+void validate_decision(const UvcGeometry& geometry, const UvcDecision& decision);
+
+// Skipped blocks are skipped; other blocks keep every head but the counts.heads smallest by
+// score (in source order), each kept head with all its q/k dims and its v dims minus the
+// counts.dims smallest, and every MLP neuron but the counts.mlp smallest.
+Structure decision_structure(const ViTConfig& source, const UvcGeometry& geometry,
+                             const UvcDecision& decision, const GroupScores& scores);
+
+// Exact MACs of decision_structure (UvcGeometry::block_macs per kept block), without building it.
+int64_t decision_macs(const UvcGeometry& geometry, const UvcDecision& decision,
+                      const GroupScores& scores);
+
+// Per block: {"skipped", "heads" (kept source heads), "v_dims" (per kept head), "mlp"}.
+nlohmann::json structure_summary(const Structure& structure);
+
+}  // namespace vitc

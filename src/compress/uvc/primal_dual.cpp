@@ -1,0 +1,167 @@
+// The pruning-variable, gate and dual updates of one UVC step.
+#include "compress/uvc/primal_dual.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "compress/uvc/autograd.h"
+#include "compress/uvc/resource.h"
+#include "util/error.h"
+
+namespace vitc {
+
+void PrimalDualOptions::validate() const {
+  check(slr >= 0 && rlr >= 0, "--slr and --rlr must be >= 0, got ", slr, ", ", rlr);
+  check(ylr >= 0 && plr >= 0, "--ylr and --plr must be >= 0, got ", ylr, ", ", plr);
+  check(rho >= 0 && std::isfinite(rho), "--rho must be >= 0, got ", rho);
+  check(glr >= 0, "--glr must be >= 0, got ", glr);
+  check(gate_momentum >= 0 && gate_momentum < 1, "gate momentum must lie in [0, 1), got ",
+        gate_momentum);
+  check(gate_weight_decay >= 0, "gate weight decay must be >= 0, got ", gate_weight_decay);
+  check(gating_weight >= 0, "--gating-weight must be >= 0, got ", gating_weight);
+  check(tau > 0, "--tau must be positive, got ", tau);
+  check(gating_interval >= 1, "--gating-interval must be at least 1, got ", gating_interval);
+}
+
+nlohmann::json PrimalDualOptions::to_json() const {
+  return {{"slr", slr},
+          {"rlr", rlr},
+          {"ylr", ylr},
+          {"plr", plr},
+          {"rho", rho},
+          {"glr", glr},
+          {"gate_momentum", gate_momentum},
+          {"gate_weight_decay", gate_weight_decay},
+          {"gating_weight", gating_weight},
+          {"tau", tau},
+          {"gating_interval", gating_interval}};
+}
+
+namespace {
+
+PruneCounts integer_counts(const ContinuousCounts& c) {
+  PruneCounts out;
+  const at::Tensor heads = c.heads.detach().to(torch::kLong), mlp = c.mlp.detach().to(torch::kLong),
+                   dims = c.dims.detach().to(torch::kLong);
+  for (int64_t l = 0; l < heads.size(0); ++l) {
+    out.heads.push_back(static_cast<int>(heads[l].item<int64_t>()));
+    out.mlp.push_back(static_cast<int>(mlp[l].item<int64_t>()));
+    std::vector<int> row;
+    for (int64_t h = 0; h < dims.size(1); ++h) row.push_back(static_cast<int>(dims[l][h].item<int64_t>()));
+    out.dims.push_back(row);
+  }
+  return out;
+}
+
+// Hard keep decision (g1 > g0) with the gradient of softmax(g / tau)[:, 1].
+at::Tensor straight_through_keep(const at::Tensor& gates, double tau) {
+  const at::Tensor soft = keep_probability(gates, tau);
+  const at::Tensor hard = (gates.select(1, 1) > gates.select(1, 0)).to(torch::kFloat64);
+  return hard + soft - soft.detach();
+}
+
+// R / dense for the variables in `st` (which may require grad).
+at::Tensor macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores,
+                         const ContinuousCounts& c, const at::Tensor& keep) {
+  const at::Tensor kept = kept_head_mask(scores, integer_counts(c));
+  return resource_macs(g, c.heads, c.mlp, c.dims, kept, keep) /
+         static_cast<double>(g.dense_macs());
+}
+
+}  // namespace
+
+double current_macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores) {
+  torch::NoGradGuard no_grad;
+  const ContinuousCounts c = continuous_counts(st, g);
+  return macs_fraction(st, g, scores, c, straight_through_keep(st.gates, 1.0)).item<double>();
+}
+
+PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const GroupScores& scores,
+                                 double budget, double zlr, const PrimalDualOptions& o,
+                                 const at::Tensor& gate_task_grad) {
+  const int64_t L = g.depth, H = g.heads;
+  UvcState var = st;
+  var.s = st.s.detach().clone().requires_grad_(true);
+  var.r = st.r.detach().clone().requires_grad_(true);
+  var.gates = st.gates.detach().clone().requires_grad_(true);
+  const ContinuousCounts c = continuous_counts(var, g);
+  const at::Tensor S_heads = least_k_sum(scores.heads, c.heads);                        // [L]
+  const at::Tensor S_mlp = least_k_sum(scores.mlp, c.mlp);                              // [L]
+  const at::Tensor S_dims = least_k_sum(scores.dims.view({L * H, g.head_dim}), c.dims.view({L * H}));
+  const at::Tensor penalty = (st.y.select(1, 0) * S_heads).sum() + (st.y.select(1, 1) * S_mlp).sum() +
+                             (st.p.view({L * H}) * S_dims).sum();
+  const at::Tensor R = macs_fraction(var, g, scores, c, straight_through_keep(var.gates, o.tau));
+  const auto penalty_grads = torch::autograd::grad({penalty}, {var.s, var.r}, {}, false, false, true);
+  const auto resource_grads =
+      torch::autograd::grad({R}, {var.s, var.r, var.gates}, {}, false, false, true);
+  const auto or_zeros = [](const at::Tensor& t, const at::Tensor& like) {
+    return t.defined() ? t : torch::zeros_like(like);
+  };
+  // Each term's gradient in (s, r) scaled to max-norm 1 (docs/uvc.md): the budget multiplier
+  // then works on a fixed scale however large y and p grow.
+  const auto unit = [](const at::Tensor& a, const at::Tensor& b, at::Tensor& ua, at::Tensor& ub) {
+    const double n = std::max(a.abs().max().item<double>(), b.abs().max().item<double>());
+    ua = n > 0 ? a / n : a;
+    ub = n > 0 ? b / n : b;
+  };
+  at::Tensor ys, yr, rs, rr;
+  unit(or_zeros(penalty_grads[0], st.s), or_zeros(penalty_grads[1], st.r), ys, yr);
+  unit(or_zeros(resource_grads[0], st.s), or_zeros(resource_grads[1], st.r), rs, rr);
+  const double violation = R.item<double>() - budget;
+  const double multiplier = st.z.item<double>() + o.rho * violation;
+  at::Tensor gs = ys + multiplier * rs;
+  at::Tensor gr = yr + multiplier * rr;
+  at::Tensor gg = or_zeros(resource_grads[2], st.gates) * (o.gating_weight * multiplier);
+
+  PrimalDualStats stats;
+  {
+    torch::NoGradGuard no_grad;
+    // Projection: drop components that push out of [0, max] at a bound.
+    const auto project = [](at::Tensor& grad, const at::Tensor& x, const at::Tensor& upper) {
+      grad = torch::where((x <= 0) & (grad > 0), torch::zeros_like(grad), grad);
+      grad = torch::where((x >= upper) & (grad < 0), torch::zeros_like(grad), grad);
+    };
+    const at::Tensor s_upper = torch::stack(
+        {torch::full({L}, max_prune_fraction(g.heads), torch::kFloat64),
+         torch::full({L}, max_prune_fraction(g.mlp_hidden), torch::kFloat64)}, 1);
+    const at::Tensor r_upper = torch::full({L, H}, max_prune_fraction(g.head_dim), torch::kFloat64);
+    project(gs, st.s, s_upper);
+    project(gr, st.r, r_upper);
+    const double m = std::max(gs.abs().max().item<double>(), gr.abs().max().item<double>());
+    stats.saturated = m > 1.0;
+    if (stats.saturated) gs /= m, gr /= m;
+    st.s -= o.slr * gs;
+    st.r -= o.rlr * gr;
+    clamp_pruning(st, g);
+
+    // Gates: task gradient + resource gradient, averaged over gating_interval steps.
+    at::Tensor total = gg;
+    if (gate_task_grad.defined()) total = total + gate_task_grad.to(torch::kFloat64);
+    st.gate_grad_sum += total;
+    st.gate_grad_steps += 1;
+    if (st.gate_grad_steps.item<double>() >= o.gating_interval) {
+      const at::Tensor d_p = st.gate_grad_sum / st.gate_grad_steps.item<double>() +
+                             o.gate_weight_decay * st.gates;
+      st.gate_momentum.mul_(o.gate_momentum).add_(d_p);
+      st.gates -= o.glr * st.gate_momentum;
+      st.gate_grad_sum.zero_();
+      st.gate_grad_steps.zero_();
+      stats.gate_step = true;
+    }
+
+    // Dual ascent: y and p by the penalties they weigh (>= 0), z by the constraint's violation.
+    st.y.select(1, 0).add_(o.ylr * S_heads.detach());
+    st.y.select(1, 1).add_(o.ylr * S_mlp.detach());
+    st.p.add_(o.plr * S_dims.detach().view({L, H}));
+    st.y.clamp_(0);
+    st.p.clamp_(0);
+    stats.macs_fraction = current_macs_fraction(st, g, scores);
+    st.z += zlr * (stats.macs_fraction - budget);
+    stats.z = st.z.item<double>();
+  }
+  return stats;
+}
+
+}  // namespace vitc

@@ -1,0 +1,61 @@
+// One primal-dual update of UVC's non-weight variables, after the weight step: projected SGD on
+// the pruning amounts, the gate optimiser (its own SGD, every `gating_interval` steps), and dual
+// ascent on y, p and z. The weights' AdamW step and proximal shrinkage are the search loop's.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "compress/uvc/groups.h"
+#include "compress/uvc/state.h"
+
+namespace vitc {
+
+// Defaults are the reference's (joint_train.py argparse and run_uvc_train.sh) except `rho`,
+// which is vitc's (docs/uvc.md: the augmented-Lagrangian term that stops the overshoot), and
+// z's step (UvcSearchOptions::zlr_schedule).
+struct PrimalDualOptions {
+  double slr = 0.02;  // SGD lr of the head / MLP pruning fractions
+  double rlr = 0.02;  // SGD lr of the per-head dim pruning fractions
+  double ylr = 1e-4;  // dual ascent on y (head and MLP group penalties)
+  double plr = 1e-4;  // dual ascent on p (dim penalties)
+  double rho = 10.0;  // augmented-Lagrangian weight of (R - B)^2 / 2 (0 = the reference's z (R - B) only)
+  double glr = 0.1;   // gate SGD lr
+  double gate_momentum = 0.9;
+  double gate_weight_decay = 1e-4;
+  double gating_weight = 5e-4;  // weight of the resource term in the gates' gradient
+  double tau = 0.5;             // Gumbel-softmax temperature of the gates
+  int gating_interval = 50;     // gate steps happen every this many primal-dual steps
+  void validate() const;        // names the flag
+  nlohmann::json to_json() const;
+};
+
+struct PrimalDualStats {
+  double macs_fraction = 0;  // R / dense MACs after the update (current integer decision)
+  double z = 0;
+  bool saturated = false;    // the pruning step was rescaled (max |grad| > 1): at its rate limit
+  bool gate_step = false;    // the gate optimiser stepped
+};
+
+// `budget` is the target as a fraction of the dense MACs; `zlr` the current dual step of z;
+// `gate_task_grad` [L, 2] the task loss's gradient in the gate logits (undefined = none).
+// With P = sum y·S_ceil(s)(scores) + sum p·S_ceil(r)(scores) (the group penalties) and R the
+// resource function (resource.h) as a fraction of the dense MACs, whose gate factor is the hard
+// keep decision with the gradient of softmax(gates / tau) (straight through), the pruning step
+// direction is
+//   unit(dP/d(s,r)) + (z + rho (R - B)) · unit(dR/d(s,r)),   unit(v) = v / max|v|
+// (each term scaled to max-norm 1, so z works on a fixed scale however large y and p grow),
+// projected (components pushing out of the box at a bound are dropped), rescaled so that
+// max |grad| <= 1, then s -= slr·grad, r -= rlr·grad, clamp. The gates get the task gradient plus
+// gating_weight · (z + rho (R - B)) · dR/dgates. Then y += ylr·S, p += plr·S (clamped at 0) and
+// z += zlr · (R - B) with R of the updated decision (z is the multiplier of an equality: it may
+// go negative when R is below the budget).
+PrimalDualStats primal_dual_step(UvcState& state, const UvcGeometry& geometry,
+                                 const GroupScores& scores, double budget, double zlr,
+                                 const PrimalDualOptions& options,
+                                 const at::Tensor& gate_task_grad);
+
+// R / dense MACs of the current integer decision (hard gates), no gradients.
+double current_macs_fraction(const UvcState& state, const UvcGeometry& geometry,
+                             const GroupScores& scores);
+
+}  // namespace vitc

@@ -1,0 +1,218 @@
+// Meeting the budget exactly: single-unit count moves ordered by the learned fractions.
+#include "compress/uvc/repair.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "model/complexity.h"
+#include "util/error.h"
+
+namespace vitc {
+
+double Repair::relative_error() const {
+  return target > 0 ? static_cast<double>(macs - target) / static_cast<double>(target) : 0.0;
+}
+
+namespace {
+
+// One pruning count: which block/kind/head, its learned fraction and bound.
+struct Var {
+  int block, kind, head;  // kind 0 heads, 1 MLP, 2 v dims of `head`
+  double fraction;
+  int bound;
+};
+
+class Projector {
+ public:
+  Projector(const UvcGeometry& g, const UvcState& st, const GroupScores& scores) : g_(g) {
+    for (int l = 0; l < g.depth; ++l) {
+      head_order_.push_back(smallest_indices(scores.heads[l], g.heads));
+      vars_.push_back({l, 0, -1, st.s[l][0].item<double>(), g.heads});
+      vars_.push_back({l, 1, -1, st.s[l][1].item<double>(), g.mlp_hidden});
+      for (int h = 0; h < g.heads; ++h) vars_.push_back({l, 2, h, st.r[l][h].item<double>(), g.head_dim});
+    }
+  }
+
+  int& count(UvcDecision& d, const Var& v) const {
+    return v.kind == 0 ? d.counts.heads[v.block]
+                       : v.kind == 1 ? d.counts.mlp[v.block] : d.counts.dims[v.block][v.head];
+  }
+
+  int64_t macs(const UvcDecision& d) const {
+    int64_t total = g_.fixed_macs;
+    for (int l = 0; l < g_.depth; ++l) {
+      if (d.skip[l]) continue;
+      int64_t v = 0;
+      for (int i = d.counts.heads[l]; i < g_.heads; ++i)
+        v += g_.head_dim - d.counts.dims[l][head_order_[l][i]];
+      total += g_.block_macs(g_.heads - d.counts.heads[l], v, g_.mlp_hidden - d.counts.mlp[l]);
+    }
+    return total;
+  }
+
+  // Every count of a kept block at `value(bound)`.
+  UvcDecision with_all_counts(const UvcDecision& d, bool at_max) const {
+    UvcDecision out = d;
+    for (const Var& v : vars_) count(out, v) = at_max ? v.bound - 1 : 0;
+    return out;
+  }
+
+  // The next single-unit move in one direction: the variable whose fraction, shifted by a common
+  // offset t, crosses its next integer step first (smallest t when pruning more, largest t when
+  // pruning less). `fine_only` restricts to MLP neurons and v dims. Returns -1 if none.
+  int next_move(const UvcDecision& d, bool more, bool fine_only,
+                const std::vector<bool>& excluded) const {
+    int best = -1;
+    double best_t = more ? std::numeric_limits<double>::infinity()
+                         : -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < vars_.size(); ++i) {
+      const Var& v = vars_[i];
+      if (excluded[i] || d.skip[v.block] || (fine_only && v.kind == 0)) continue;
+      if (v.kind == 2 && head_pruned(d, v.block, v.head)) continue;  // costs nothing either way
+      const int c = count(const_cast<UvcDecision&>(d), v);
+      if (more ? c >= v.bound - 1 : c <= 0) continue;
+      // The step from c to c + 1 sits at fraction (c + 1/2) / bound: rounding, not ceil, so that
+      // fractions at 0 do not all take their first unit at once (a head of every block).
+      const double t = ((more ? c : c - 1) + 0.5) / static_cast<double>(v.bound) - v.fraction;
+      if (more ? t < best_t : t > best_t) best_t = t, best = static_cast<int>(i);
+    }
+    return best;
+  }
+
+  bool head_pruned(const UvcDecision& d, int block, int head) const {
+    for (int i = 0; i < d.counts.heads[block]; ++i)
+      if (head_order_[block][i] == head) return true;
+    return false;
+  }
+
+  const std::vector<Var>& vars() const { return vars_; }
+
+ private:
+  const UvcGeometry& g_;
+  std::vector<std::vector<int>> head_order_;
+  std::vector<Var> vars_;
+};
+
+}  // namespace
+
+Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState& st,
+                   const GroupScores& scores, int64_t target, double tolerance) {
+  check(tolerance > 0, "MACs tolerance must be positive, got ", tolerance);
+  const int64_t dense = g.dense_macs();
+  check(target > 0 && target <= dense, "UVC budget: target ", target, " MACs is not in (0, ",
+        dense, "], the teacher's MACs");
+  check(target >= g.fixed_macs * (1.0 + tolerance), "UVC budget: target ", target,
+        " MACs is unreachable: patch embedding and head alone cost ", g.fixed_macs);
+  Repair rep;
+  rep.target = target;
+  rep.learned = current_decision(st, g);
+  Projector proj(g, st, scores);
+  rep.learned_macs = proj.macs(rep.learned);
+  UvcDecision d = rep.learned;
+
+  // Gates first, only where the counts cannot reach the target: skip the kept block the gates
+  // like least, or restore the skipped block they like most.
+  std::vector<double> margin;
+  for (int l = 0; l < g.depth; ++l)
+    margin.push_back(st.gates[l][1].item<double>() - st.gates[l][0].item<double>());
+  for (int round = 0; round <= g.depth; ++round) {
+    const int64_t least = proj.macs(proj.with_all_counts(d, true));
+    const int64_t most = proj.macs(proj.with_all_counts(d, false));
+    int pick = -1;
+    if (least > target) {
+      for (int l = 0; l < g.depth; ++l)
+        if (!d.skip[l] && (pick < 0 || margin[l] < margin[pick])) pick = l;
+      check(pick >= 0, "UVC budget: target ", target, " MACs is unreachable");
+      d.skip[pick] = true;
+      rep.skipped_by_repair.push_back(pick);
+    } else if (static_cast<double>(most) < target * (1.0 - tolerance / 2)) {
+      for (int l = 0; l < g.depth; ++l)
+        if (d.skip[l] && (pick < 0 || margin[l] > margin[pick])) pick = l;
+      if (pick < 0) break;  // everything kept and dense: cannot grow further
+      d.skip[pick] = false;
+      rep.restored_by_repair.push_back(pick);
+    } else {
+      break;
+    }
+  }
+
+  const std::vector<bool> none(proj.vars().size(), false);
+  int64_t macs = proj.macs(d);
+  if (macs > target) {
+    while (macs > target) {
+      const int i = proj.next_move(d, /*more=*/true, false, none);
+      check(i >= 0, "UVC budget: cannot prune below ", macs, " MACs (target ", target, ")");
+      proj.count(d, proj.vars()[i]) += 1;
+      macs = proj.macs(d);
+      ++rep.steps;
+    }
+  } else {
+    for (;;) {
+      const int i = proj.next_move(d, /*more=*/false, false, none);
+      if (i < 0) break;
+      proj.count(d, proj.vars()[i]) -= 1;
+      const int64_t grown = proj.macs(d);
+      if (grown > target) {
+        proj.count(d, proj.vars()[i]) += 1;
+        break;
+      }
+      macs = grown;
+      ++rep.steps;
+    }
+  }
+  // Fill what a coarse step (a whole head) left below the target with single neurons / v dims.
+  std::vector<bool> excluded(proj.vars().size(), false);
+  for (;;) {
+    const int i = proj.next_move(d, /*more=*/false, /*fine_only=*/true, excluded);
+    if (i < 0) break;
+    proj.count(d, proj.vars()[i]) -= 1;
+    const int64_t grown = proj.macs(d);
+    if (grown > target) {
+      proj.count(d, proj.vars()[i]) += 1;
+      excluded[i] = true;  // this unit does not fit; smaller ones elsewhere may
+      continue;
+    }
+    macs = grown;
+    ++rep.steps;
+  }
+
+  rep.decision = d;
+  rep.structure = normalize_structure(decision_structure(source, g, d, scores));
+  rep.macs = compute_complexity(compact_config(source, rep.structure)).macs();
+  check(rep.macs == macs, "UVC budget: internal MACs count ", macs,
+        " disagrees with the compact model's ", rep.macs);
+  check(std::abs(rep.relative_error()) <= tolerance, "UVC budget: the nearest configuration has ",
+        rep.macs, " MACs, ", rep.relative_error() * 100, "% from the target ", target,
+        " (tolerance ", tolerance * 100, "%)");
+  return rep;
+}
+
+nlohmann::json repair_to_json(const Repair& r, const UvcGeometry& g) {
+  const auto counts = [&](const UvcDecision& d) {
+    nlohmann::json blocks = nlohmann::json::array();
+    for (int l = 0; l < g.depth; ++l) {
+      blocks.push_back({{"skip", static_cast<bool>(d.skip[l])},
+                        {"heads_pruned", d.counts.heads[l]},
+                        {"mlp_pruned", d.counts.mlp[l]},
+                        {"dims_pruned", d.counts.dims[l]}});
+    }
+    return blocks;
+  };
+  return {{"target_macs", r.target},
+          {"learned_macs", r.learned_macs},
+          {"learned_fraction", static_cast<double>(r.learned_macs) / g.dense_macs()},
+          {"learned", counts(r.learned)},
+          {"macs", r.macs},
+          {"relative_error", r.relative_error()},
+          {"unit_steps", r.steps},
+          {"blocks_skipped_by_repair", r.skipped_by_repair},
+          {"blocks_restored_by_repair", r.restored_by_repair},
+          {"final", counts(r.decision)}};
+}
+
+}  // namespace vitc

@@ -1,0 +1,39 @@
+// The final projection from UVC's continuous variables to an integer Structure that meets the
+// MACs budget: the learned decision, then pruning counts moved one unit at a time (the unit whose
+// fraction is nearest its next half-integer step, i.e. all fractions shifted by one common offset)
+// until the exact MACs reach the target from below, then single MLP neurons / v dims restored
+// while they still fit. Blocks are skipped or restored by their gate margin only when the counts
+// alone cannot reach the budget.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "compress/uvc/decision.h"
+#include "compress/uvc/state.h"
+#include "model/structure.h"
+
+namespace vitc {
+
+struct Repair {
+  UvcDecision learned;    // what the variables said
+  int64_t learned_macs = 0;
+  UvcDecision decision;   // after the projection
+  Structure structure;
+  int64_t macs = 0;       // exact (compute_complexity of the compact config)
+  int64_t target = 0;
+  int steps = 0;          // single-unit count changes made
+  std::vector<int> skipped_by_repair, restored_by_repair;  // blocks whose gate was overruled
+  double relative_error() const;  // (macs - target) / target
+};
+
+// Throws vitc::Error if `target` is above the source's MACs, not above the fixed cost (patch
+// embedding and head), or if no configuration lies within `tolerance` (relative) of it.
+Repair meet_budget(const ViTConfig& source, const UvcGeometry& geometry, const UvcState& state,
+                   const GroupScores& scores, int64_t target, double tolerance = 0.01);
+
+nlohmann::json repair_to_json(const Repair& repair, const UvcGeometry& geometry);
+
+}  // namespace vitc

@@ -1,0 +1,296 @@
+// UVC stage-1 loop: soft-gated forward with Gumbel noise, KD loss, AdamW + proximal step on the
+// weights, then the primal-dual update of pruning amounts, gates and duals; per-epoch evaluation
+// of the structure the variables describe, checkpoints and resume.
+#include "compress/uvc/search.h"
+
+#include <cmath>
+#include <optional>
+
+#include <torch/torch.h>
+
+#include "compress/common/clone_model.h"
+#include "compress/uvc/decision.h"
+#include "compress/uvc/groups.h"
+#include "compress/uvc/loss.h"
+#include "data/loader.h"
+#include "model/model_dir.h"
+#include "model/state_dict.h"
+#include "model/structure_masks.h"
+#include "train/adamw.h"
+#include "train/evaluate.h"
+#include "train/schedule.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+namespace {
+
+const char* kOptimizerFile = "optimizer.safetensors";
+
+// A search directory: the searched weights (model directory), the UVC state, search.json last.
+void write_search_dir(const std::string& dir, VisionTransformerImpl& model, const UvcState& st,
+                      const nlohmann::json& info, const AdamW* optimizer) {
+  make_dirs(dir);
+  save_model_dir(dir, model, {{"searched_by", "vitc uvc (stage 1)"}});
+  write_safetensors(dir + "/" + kUvcStateFile, uvc_state_to_tensors(st),
+                    {{"format", "vitc-uvc-state"}});
+  if (optimizer != nullptr) write_safetensors(dir + "/" + kOptimizerFile, optimizer->state());
+  nlohmann::json meta = info;
+  meta["format"] = "vitc-uvc-search";
+  write_json(dir + "/" + kUvcSearchJsonFile, meta);
+}
+
+struct SavedSearch {
+  VisionTransformer model{nullptr};
+  UvcState state;
+  nlohmann::json info;
+};
+
+SavedSearch read_search_dir(const std::string& dir, const UvcGeometry& g) {
+  SavedSearch s;
+  s.info = read_json(dir + "/" + kUvcSearchJsonFile);
+  check(s.info.is_object() && s.info.value("format", "") == "vitc-uvc-search", "'", dir, "/",
+        kUvcSearchJsonFile, "' is not a UVC search record (expected \"format\": \"vitc-uvc-search\")");
+  s.model = load_model_dir(dir).model;
+  const std::string state_path = dir + "/" + kUvcStateFile;
+  check(file_exists(state_path), "UVC search directory '", dir, "' has no ", kUvcStateFile);
+  s.state = uvc_state_from_tensors(read_safetensors(state_path).tensors, g, state_path);
+  return s;
+}
+
+// A resume must continue the same search: same settings, same teacher.
+void check_same_search(const nlohmann::json& saved, const UvcSearchOptions& options,
+                       const nlohmann::json& teacher_info, const std::string& where) {
+  const nlohmann::json now = options.trajectory_json();
+  const nlohmann::json before = saved.value("options", nlohmann::json::object());
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    check(before.contains(it.key()) && before[it.key()] == it.value(), "cannot resume from '",
+          where, "': setting '", it.key(), "' was ",
+          before.value(it.key(), nlohmann::json()).dump(), " and is now ", it.value().dump(),
+          " (use the same settings, or a new --out)");
+  }
+  const std::string teacher = teacher_info.value("dir", "");
+  const std::string saved_teacher =
+      saved.value("teacher", nlohmann::json::object()).value("dir", "");
+  check(teacher == saved_teacher, "cannot resume from '", where, "': it searched teacher '",
+        saved_teacher, "', not '", teacher, "'");
+}
+
+nlohmann::json decision_json(const UvcDecision& d) {
+  nlohmann::json skipped = nlohmann::json::array();
+  for (size_t l = 0; l < d.skip.size(); ++l)
+    if (d.skip[l]) skipped.push_back(l);
+  return {{"skipped_blocks", skipped},
+          {"heads_pruned", d.counts.heads},
+          {"mlp_pruned", d.counts.mlp},
+          {"dims_pruned", d.counts.dims}};
+}
+
+// Gate values of one forward pass: fixed during the warmup, else a Gumbel-softmax sample
+// (soft, tau) of the logits, one per block for the whole batch, as in the reference.
+at::Tensor sample_keep(const at::Tensor& gates, bool warmup, double warmup_gate, double tau,
+                       at::Generator& gen) {
+  if (warmup) return torch::full({gates.size(0)}, warmup_gate, torch::kFloat64);
+  const at::Tensor u = at::rand(gates.sizes(), gen, torch::kFloat64).clamp(1e-12, 1.0 - 1e-12);
+  const at::Tensor gumbel = -torch::log(-torch::log(u));
+  return torch::softmax((gates + gumbel) / tau, 1).select(1, 1);
+}
+
+}  // namespace
+
+UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& teacher_info,
+                               const std::shared_ptr<const Dataset>& train_data,
+                               const std::shared_ptr<const Dataset>& eval_data,
+                               const UvcSearchOptions& options) {
+  options.validate();
+  const ViTConfig& config = teacher->config();
+  const UvcGeometry g = uvc_geometry(config);
+  const int64_t dense = g.dense_macs();
+  check(options.target_macs <= dense, "UVC budget ", options.target_macs,
+        " MACs is above the teacher's ", dense, " ('", config.name, "')");
+  check(options.target_macs > g.fixed_macs, "UVC budget ", options.target_macs,
+        " MACs is unreachable: patch embedding and head alone cost ", g.fixed_macs);
+  check(train_data->num_classes() <= config.num_classes, "training data '", train_data->name(),
+        "' has ", train_data->num_classes(), " classes but model '", config.name, "' predicts ",
+        config.num_classes);
+  Stopwatch total_clock;
+  UvcSearchResult result;
+  const std::string final_json = options.out_dir + "/" + kUvcSearchJsonFile;
+  if (options.resume && file_exists(final_json) && read_json(final_json).value("complete", false)) {
+    SavedSearch done = read_search_dir(options.out_dir, g);
+    check_same_search(done.info, options, teacher_info, options.out_dir);
+    result.model = done.model;
+    result.state = done.state;
+    result.history = done.info.at("history");
+    result.reused = true;
+    result.search_seconds = done.info.value("search_seconds", 0.0);
+    if (!options.quiet)
+      std::fprintf(stderr, "reusing the finished UVC search in %s\n", options.out_dir.c_str());
+    return result;
+  }
+  make_dirs(options.out_dir);
+
+  LoaderOptions loader_options;
+  loader_options.batch_size = options.batch_size;
+  loader_options.drop_last = train_data->size() >= options.batch_size;
+  loader_options.seed = options.seed;
+  loader_options.augment = options.augment;
+  DataLoader loader(train_data, loader_options);
+  int64_t steps_per_epoch = loader.batches_per_epoch();
+  if (options.max_steps_per_epoch > 0)
+    steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
+  check(steps_per_epoch > 0, "training data '", train_data->name(), "' yields no batches");
+  const int64_t total_steps = steps_per_epoch * options.epochs;
+  const int64_t warmup_steps = std::llround(options.warmup_epochs * steps_per_epoch);
+
+  CosineSchedule schedule;
+  schedule.base_lr = options.lr;
+  schedule.min_lr = options.min_lr;
+  schedule.warmup_lr = std::min(1e-6, options.lr);
+  schedule.warmup_steps = std::llround(options.lr_warmup_epochs * steps_per_epoch);
+  schedule.total_steps = total_steps;
+
+  VisionTransformer student = clone_model(*teacher);
+  student->train();
+  teacher->eval();
+  AdamWOptions adam_options;
+  adam_options.weight_decay = options.weight_decay;
+  AdamW optimizer(trainable_parameters(*student), adam_options);
+  std::vector<at::Tensor> params;
+  for (const auto& [name, p] : optimizer.params()) params.push_back(p);
+  UvcState st = make_uvc_state(g);
+
+  int start_epoch = 0;
+  const std::string ckpt = options.resume
+                               ? find_complete_directory(options.out_dir, "checkpoint",
+                                                         kUvcSearchJsonFile)
+                               : "";
+  if (!ckpt.empty()) {
+    SavedSearch saved = read_search_dir(ckpt, g);
+    check_same_search(saved.info, options, teacher_info, ckpt);
+    load_state_dict(*student, state_dict(*saved.model), ckpt + "/" + kWeightsFile);
+    optimizer.load_state(read_safetensors(ckpt + "/" + kOptimizerFile).tensors,
+                         ckpt + "/" + kOptimizerFile);
+    st = saved.state;
+    result.history = saved.info.at("history");
+    start_epoch = saved.info.at("epochs_done");
+    result.resumed_after_epoch = start_epoch;
+    if (!options.quiet)
+      std::fprintf(stderr, "resuming the UVC search from %s after epoch %d\n", ckpt.c_str(),
+                   start_epoch);
+  }
+
+  const double budget = static_cast<double>(options.target_macs) / static_cast<double>(dense);
+  const auto device = teacher->pos_embed.device();
+  for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
+    Stopwatch epoch_clock;
+    student->train();
+    loader.start_epoch(epoch);
+    at::Generator gen = at::detail::createCPUGenerator(options.seed * 1000003ULL + epoch + 1);
+    Progress progress(str_cat(options.label, " epoch ", epoch + 1, "/", options.epochs),
+                      steps_per_epoch, options.quiet);
+    double loss_sum = 0, lr = 0, macs = current_macs_fraction(st, g, group_scores(*student, g));
+    int64_t images = 0, gate_steps = 0, saturated = 0;
+    Batch batch;
+    for (int64_t step = 0; step < steps_per_epoch && loader.next(batch); ++step) {
+      const int64_t global = static_cast<int64_t>(epoch) * steps_per_epoch + step;
+      const bool warmup = global < warmup_steps;
+      lr = schedule.at(global);
+      optimizer.zero_grad();
+      const at::Tensor gates = st.gates.detach().clone().requires_grad_(!warmup);
+      const at::Tensor keep =
+          sample_keep(gates, warmup, options.warmup_gate, options.primal_dual.tau, gen);
+      ModelMasks masks;
+      masks.blocks.resize(g.depth);
+      for (int l = 0; l < g.depth; ++l)
+        masks.blocks[l].gate = keep[l].to(device, torch::kFloat32);
+      const HeadOutputs out = student->forward_heads(batch.images, &masks);
+      const at::Tensor target =
+          options.loss.uses_teacher() ? teacher_logits(*teacher, batch.images) : at::Tensor();
+      const at::Tensor loss = uvc_loss(out, target, batch.labels, options.loss);
+      const double loss_value = loss.item<double>();
+      check(std::isfinite(loss_value), options.label, ": loss became ", loss_value, " at epoch ",
+            epoch + 1, " step ", step + 1, " (lower --search-lr?)");
+      loss.backward();
+      if (options.clip_grad > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_grad);
+      optimizer.step(lr);
+      prox_shrink(*student, g, group_scores(*student, g), current_decision(st, g).counts, st.y,
+                  st.p, lr);
+      if (!warmup) {
+        const double zlr = options.zlr_at(global - warmup_steps, total_steps - warmup_steps);
+        const PrimalDualStats stats = primal_dual_step(st, g, group_scores(*student, g), budget,
+                                                       zlr, options.primal_dual, gates.grad());
+        macs = stats.macs_fraction;
+        gate_steps += stats.gate_step;
+        saturated += stats.saturated;
+      }
+      loss_sum += loss_value;
+      images += batch.labels.size(0);
+      progress.update(step + 1, batch.labels.size(0),
+                      {{"loss", loss_sum / (step + 1)},
+                       {"macs", macs},
+                       {"budget", budget},
+                       {"z", st.z.item<double>()},
+                       {"lr", lr}});
+    }
+    const double train_seconds = epoch_clock.seconds();
+    progress.finish({{"loss", loss_sum / steps_per_epoch}, {"macs", macs}, {"z", st.z.item<double>()}});
+    const GroupScores scores = group_scores(*student, g);
+    const UvcDecision decision = current_decision(st, g);
+    nlohmann::json record = {{"epoch", epoch + 1},
+                             {"loss", loss_sum / steps_per_epoch},
+                             {"lr", lr},
+                             {"train_seconds", train_seconds},
+                             {"train_images_per_s", images / train_seconds},
+                             {"macs_fraction", current_macs_fraction(st, g, scores)},
+                             {"budget", budget},
+                             {"z", st.z.item<double>()},
+                             {"y_mean", st.y.mean().item<double>()},
+                             {"p_mean", st.p.mean().item<double>()},
+                             {"gate_steps", gate_steps},
+                             {"saturated_steps", saturated},
+                             {"decision", decision_json(decision)}};
+    if (eval_data) {
+      // What slicing the current decision would give, before any finetuning.
+      const Structure structure = decision_structure(config, g, decision, scores);
+      const ModelMasks view =
+          masks_to(structure_masks(config, structure), teacher->pos_embed.options());
+      const EvalResult eval = evaluate(*student, *eval_data, options.eval_batch_size, &view);
+      record["eval_current_structure"] = eval_to_json(eval);
+      if (!options.quiet) {
+        std::fprintf(stderr,
+                     "%s epoch %d/%d  MACs %.3f of the teacher (budget %.3f)  z %.4g  "
+                     "top1 of the current structure %.2f%%\n",
+                     options.label.c_str(), epoch + 1, options.epochs,
+                     record["macs_fraction"].get<double>(), budget, st.z.item<double>(), eval.top1);
+      }
+    }
+    record["seconds"] = epoch_clock.seconds();
+    result.history.push_back(record);
+    const nlohmann::json info = {{"complete", false},
+                                 {"epochs_done", epoch + 1},
+                                 {"options", options.trajectory_json()},
+                                 {"teacher", teacher_info},
+                                 {"history", result.history}};
+    replace_directory(options.out_dir, "checkpoint", [&](const std::string& dir) {
+      write_search_dir(dir, *student, st, info, &optimizer);
+    });
+  }
+  for (const auto& record : result.history) result.search_seconds += record.value("seconds", 0.0);
+  result.model = student;
+  result.state = st;
+  result.seconds = total_clock.seconds();
+  write_search_dir(options.out_dir, *student, st,
+                   {{"complete", true},
+                    {"epochs_done", options.epochs},
+                    {"options", options.trajectory_json()},
+                    {"teacher", teacher_info},
+                    {"history", result.history},
+                    {"search_seconds", result.search_seconds}},
+                   nullptr);
+  return result;
+}
+
+}  // namespace vitc

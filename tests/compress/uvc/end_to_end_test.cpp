@@ -1,0 +1,113 @@
+// UVC end to end on a Fashion-MNIST subset: a briefly trained fm_tiny teacher, a short stage-1
+// search, the Structure at 50% of its MACs, slicing and a short distilled stage 2 give a loadable
+// compressed model directory whose logits are the masked searched model's, whose MACs are within
+// 1% of the budget and whose accuracy is far above chance; the command does the same and refuses
+// bad budgets with a clear message.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "apps/run_vitc.h"
+#include "compress/uvc/pipeline.h"
+#include "data/fashion_mnist.h"
+#include "data/sampling.h"
+#include "model/complexity.h"
+#include "model/model_dir.h"
+#include "model/structure.h"
+#include "train/evaluate.h"
+#include "util/files.h"
+#include "uvc_test_util.h"
+
+namespace vitc {
+namespace {
+
+std::shared_ptr<const Dataset> subset(const std::string& split, int64_t n) {
+  auto full = load_fashion_mnist(split);
+  return make_subset(full, sample_subset(*full, n, 0));
+}
+
+TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
+  const auto train = subset("train", 9600);
+  const auto test = subset("test", 1000);
+
+  TrainOptions teacher_options;
+  teacher_options.epochs = 2;
+  teacher_options.batch_size = 64;
+  teacher_options.lr = 2e-3;
+  teacher_options.warmup_epochs = 0.2;
+  teacher_options.max_steps_per_epoch = 150;
+  teacher_options.out_dir = test::uvc_temp_dir("teacher");
+  teacher_options.quiet = true;
+  VisionTransformer teacher = make_model(named_config("fm_tiny"), 0);
+  const double teacher_top1 = train_model(teacher, train, test, teacher_options).final_eval.top1;
+  ASSERT_GT(teacher_top1, 60.0);
+  const int64_t teacher_macs = compute_complexity(teacher->config()).macs();
+
+  const std::string out = test::uvc_temp_dir("compact");
+  UvcRunOptions options;
+  options.search.target_macs = teacher_macs / 2;
+  options.search.epochs = 1;
+  options.search.max_steps_per_epoch = 80;
+  options.search.warmup_epochs = 0.25;
+  options.search.lr_warmup_epochs = 0.1;
+  options.search.batch_size = 64;
+  options.search.out_dir = out + "/search";
+  options.search.quiet = true;
+  options.finetune.train.epochs = 1;
+  options.finetune.train.batch_size = 64;
+  options.finetune.train.lr = 5e-4;
+  options.finetune.train.warmup_epochs = 0;
+  options.finetune.train.max_steps_per_epoch = 100;
+  options.finetune.train.out_dir = out;
+  options.finetune.train.quiet = true;
+  options.finetune.loss.alpha = 0.1;
+  const UvcRunResult r =
+      run_uvc(teacher, {{"dir", teacher_options.out_dir}}, train, test, options);
+
+  // Stage 1 moved the MACs to the budget; the final Structure is within 1% of it.
+  const auto& last = r.record["search"]["history"].back();
+  EXPECT_NEAR(last["macs_fraction"].get<double>(), 0.5, 0.05);
+  EXPECT_NEAR(r.record["result"]["macs"].get<int64_t>(), teacher_macs / 2, teacher_macs / 100);
+  EXPECT_LE(r.record["result"]["macs"].get<int64_t>(), teacher_macs / 2);
+  EXPECT_LT(r.record["structure"]["slice_check_max_abs_diff"].get<double>(), 1e-4);
+  EXPECT_GT(r.record["result"]["top1"].get<double>(), 50.0) << "chance is 10%";
+  EXPECT_EQ(r.record["structure"]["per_block"].size(), 4u);
+
+  // The directory loads as a compressed model and evaluates as recorded.
+  LoadedModel loaded = load_model_dir(out);
+  ASSERT_TRUE(loaded.model_json.contains("structure"));
+  const Structure structure = structure_from_json(loaded.model_json["structure"], "model.json");
+  EXPECT_EQ(loaded.model->config(), compact_config(teacher->config(), structure));
+  EXPECT_NEAR(evaluate(*loaded.model, *test, 500).top1, r.record["result"]["top1"].get<double>(),
+              1e-9);
+
+  // The command, on the same teacher (saved by the trainer), with a tiny run; and a bad budget.
+  using test_support::run_vitc;
+  const std::string cli_out = test::uvc_temp_dir("cli");
+  const auto ok = run_vitc("uvc run --teacher " + teacher_options.out_dir + " --budget 0.6 --out " +
+                           cli_out +
+                           " --train-subset 640 --eval-subset 200 --search-epochs 1 "
+                           "--search-warmup-epochs 0.2 --search-batch-size 64 --finetune-epochs 1 "
+                           "--finetune-batch-size 64 --latency-repeats 1 --quiet");
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  const nlohmann::json run = read_json(cli_out + "/run.json");
+  EXPECT_NEAR(run["result"]["macs_fraction"].get<double>(), 0.6, 0.006);
+  EXPECT_TRUE(run.contains("latency"));
+  EXPECT_TRUE(run["structure"].contains("per_block"));
+  const auto bad = run_vitc("uvc run --teacher " + teacher_options.out_dir +
+                            " --budget 1.5x --out " + cli_out + "_bad");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find("--budget"), std::string::npos) << bad.output;
+  const auto above = run_vitc("uvc run --teacher " + teacher_options.out_dir +
+                              " --budget 99G --out " + cli_out + "_bad --eval-subset 10");
+  EXPECT_EQ(above.exit_code, 1);
+  EXPECT_NE(above.output.find("above the teacher"), std::string::npos) << above.output;
+  std::filesystem::remove_all(teacher_options.out_dir);
+  std::filesystem::remove_all(out);
+  std::filesystem::remove_all(cli_out);
+}
+
+}  // namespace
+}  // namespace vitc

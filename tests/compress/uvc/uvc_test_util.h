@@ -1,0 +1,36 @@
+// Test helpers for UVC: small dense source models with every parameter random, temp directories.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+#include <torch/torch.h>
+
+#include "model/slice_test_util.h"
+#include "model/vit.h"
+
+namespace vitc::test {
+
+// 28x28, patch 7 (16 patches + cls), dim 64, `depth` blocks of 4 heads of 16, MLP 128, with
+// random weights, biases and norms.
+inline VisionTransformer random_uvc_model(uint64_t seed, int depth = 4, bool distilled = false) {
+  VisionTransformer model =
+      make_model(make_uniform_config(distilled ? "uvc_distilled" : "uvc_tiny", 28, 7, 1, 10, 64,
+                                     depth, 4, 2.0, distilled),
+                 seed);
+  randomize_parameters(*model, seed);
+  model->eval();
+  return model;
+}
+
+// An empty directory under /tmp, one per process.
+inline std::string uvc_temp_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("vitc_uvc_test_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+}  // namespace vitc::test
