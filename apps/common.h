@@ -50,5 +50,7 @@ void add_eval_command(CLI::App& app, Runner& run);
 void add_info_command(CLI::App& app, Runner& run);
 void add_bench_command(CLI::App& app, Runner& run);
 void add_slim_command(CLI::App& app, Runner& run);
+void add_dcvit_command(CLI::App& app, Runner& run);
+void add_practise_command(CLI::App& app, Runner& run);
 
 }  // namespace vitc::app

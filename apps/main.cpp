@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   vitc::app::add_info_command(app, run);
   vitc::app::add_bench_command(app, run);
   vitc::app::add_slim_command(app, run);
+  vitc::app::add_dcvit_command(app, run);
+  vitc::app::add_practise_command(app, run);
   std::vector<std::string> names;
   const std::function<bool(const CLI::App*)> all = [](const CLI::App*) { return true; };
   for (const CLI::App* sub : std::as_const(app).get_subcommands(all)) names.push_back(sub->get_name());

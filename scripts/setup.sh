@@ -13,6 +13,7 @@ PACKAGES=(
   nlohmann-json3-dev      # JSON
   libcli11-dev            # command-line parsing
   zlib1g-dev              # Fashion-MNIST's IDX files are gzip
+  libpng-dev              # PNG output (DC-ViT's synthetic images)
   libgtest-dev libgmock-dev
   dataset-fashion-mnist   # the bundled data set (/usr/share/datasets/fashion-mnist)
   gnuplot-nox             # accuracy-vs-MACs plots
