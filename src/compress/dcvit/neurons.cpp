@@ -52,7 +52,7 @@ std::vector<double> neuron_importance(VisionTransformerImpl& model, const ModelM
     at::Tensor x = model.embed(data.get_batch(idx).images);
     for (int i = 0; i < block; ++i) x = model.block(i)->forward(x, masks.blocks.empty() ? nullptr : &masks.blocks[static_cast<size_t>(i)]);
     const at::Tensor h = torch::gelu(b->mlp->fc1->forward(b->norm2->forward(x))).abs();
-    const at::Tensor s = h.sum({0, 1});
+    const at::Tensor s = h.sum(at::IntArrayRef{0, 1});
     sum = sum.defined() ? sum + s : s;
     tokens += h.size(0) * h.size(1);
   }

@@ -30,7 +30,8 @@ ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vecto
                                          int hidden, const DcvitSettings& settings,
                                          const std::string& dir, const Ranking* ranking) {
   check(!blocks.empty(), "DC-ViT: no blocks to compress");
-  VisionTransformerImpl& teacher = *in.teacher;
+  VisionTransformer teacher_holder = in.teacher;
+  VisionTransformerImpl& teacher = *teacher_holder;
   const ViTConfig& config = teacher.config();
   ProgressiveResult result;
   result.model = clone_model(teacher);

@@ -52,7 +52,8 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
   check(!settings.candidates.empty(), "DC-ViT ranking: no candidate blocks");
   check(in.synthetic.images.defined() && in.synthetic.images.size(0) > 0,
         "DC-ViT ranking: the synthetic metric set is empty");
-  VisionTransformerImpl& teacher = *in.teacher;
+  VisionTransformer teacher_holder = in.teacher;
+  VisionTransformerImpl& teacher = *teacher_holder;
   Ranking ranking;
   ranking.dir = dir;
   ranking.hidden = hidden;
