@@ -20,6 +20,9 @@ PER_CLASS=${PER_CLASS:-"100 10"}
 TARGETS=${TARGETS:-"0.95,0.9,0.85,0.8,0.7,0.6"}
 IMPORTANCE_FOR=${IMPORTANCE_FOR:-"100"}
 SYNTH_ARGS=${SYNTH_ARGS:-}
+# Candidate blocks all have the same size, so their measured latency reductions differ only by
+# timing noise, which on a shared machine reorders PRACTISE's scores; the MACs reduction is used.
+PRACTISE_ARGS=${PRACTISE_ARGS---latency-proxy-macs}
 
 [ -x "$VITC" ] || { echo "error: $VITC not found; build first (scripts/setup.sh) or set VITC=" >&2; exit 1; }
 [ -f "$TEACHER/model.json" ] || { echo "error: no teacher in $TEACHER; train it with: $VITC train --model fm_small --out $TEACHER" >&2; exit 1; }
@@ -38,7 +41,7 @@ for n in $PER_CLASS; do
     [ "$b" -gt 1 ] && ranking=(--ranking "$dir/practise_drop1/ranking")
     # shellcheck disable=SC2086
     "$VITC" practise run --teacher "$TEACHER" --per-class "$n" --drop "$b" --out "$dir/practise_drop$b" \
-      --resume "${ranking[@]}" ${PRACTISE_ARGS:-} "$@"
+      --resume "${ranking[@]}" $PRACTISE_ARGS "$@"
   done
   matched="$(macs_of "$dir/practise_drop1/run.json"):2,$(macs_of "$dir/practise_drop2/run.json"):3,$(macs_of "$dir/practise_drop3/run.json"):4"
   # Blocks are ranked once, at the width of the second PRACTISE-matched target (the paper's

@@ -9,6 +9,7 @@
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "train/evaluate.h"
+#include "util/error.h"
 
 namespace vitc {
 namespace {

@@ -10,6 +10,7 @@
 #include "compress/dcvit/plan.h"
 #include "dcvit_test_util.h"
 #include "model/state_dict.h"
+#include "util/error.h"
 
 namespace vitc {
 namespace {

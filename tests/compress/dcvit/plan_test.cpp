@@ -28,9 +28,13 @@ TEST(DcvitPlan, MeetsEveryTargetWithinOnePercent) {
       try {
         plan = plan_dense_target(c, candidates, target);
       } catch (const Error& e) {
-        // fm_tiny (4 blocks, candidates 1..2) cannot go below ~50%: that must be the reason.
+        // fm_tiny (candidates 1..2, attention costlier than its MLP of ratio 2) cannot go below
+        // 51% and has gaps (e.g. two attention branches already remove more than 25%).
         EXPECT_EQ(name, "fm_tiny") << e.what();
-        EXPECT_NE(std::string(e.what()).find("unreachable"), std::string::npos) << e.what();
+        const std::string what = e.what();
+        EXPECT_TRUE(what.find("unreachable") != std::string::npos ||
+                    what.find("cannot be met within 1%") != std::string::npos)
+            << what;
         continue;
       }
       const int64_t macs = structure_macs(c, plan, candidates);

@@ -5,6 +5,7 @@
 #include "compress/common/few_shot.h"
 #include "compress/dcvit/ranking.h"
 #include "dcvit_test_util.h"
+#include "util/error.h"
 
 namespace vitc {
 namespace {

@@ -7,6 +7,7 @@
 #include "compress/practise/practise.h"
 #include "compress/dcvit/dcvit_test_util.h"
 #include "model/model_dir.h"
+#include "util/error.h"
 
 namespace vitc {
 namespace {
