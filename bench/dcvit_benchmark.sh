@@ -10,7 +10,8 @@
 # Prints Markdown tables from the run.json files: top-1, MACs, params, batch-64 latency relative
 # to the teacher (timed in the same run), wall time. Every step resumes (--resume) if interrupted.
 # Extra arguments go to every vitc command (e.g. --blas-threads 1); $DCVIT_ARGS / $PRACTISE_ARGS
-# only to one method (e.g. DCVIT_ARGS="--epochs 4").
+# only to one method (e.g. DCVIT_ARGS="--epochs 4"); $EVAL_ARGS to both methods, not to the synthesis
+# (e.g. EVAL_ARGS="--eval-subset 2000 --latency-repeats 5" for a quick run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VITC=${VITC:-build/apps/vitc}
@@ -23,6 +24,7 @@ SYNTH_ARGS=${SYNTH_ARGS:-}
 # Candidate blocks all have the same size, so their measured latency reductions differ only by
 # timing noise, which on a shared machine reorders PRACTISE's scores; the MACs reduction is used.
 PRACTISE_ARGS=${PRACTISE_ARGS---latency-proxy-macs}
+EVAL_ARGS=${EVAL_ARGS:-}
 
 [ -x "$VITC" ] || { echo "error: $VITC not found; build first (scripts/setup.sh) or set VITC=" >&2; exit 1; }
 [ -f "$TEACHER/model.json" ] || { echo "error: no teacher in $TEACHER; train it with: $VITC train --model fm_small --out $TEACHER" >&2; exit 1; }
@@ -41,19 +43,19 @@ for n in $PER_CLASS; do
     [ "$b" -gt 1 ] && ranking=(--ranking "$dir/practise_drop1/ranking")
     # shellcheck disable=SC2086
     "$VITC" practise run --teacher "$TEACHER" --per-class "$n" --drop "$b" --out "$dir/practise_drop$b" \
-      --resume "${ranking[@]}" $PRACTISE_ARGS "$@"
+      --resume "${ranking[@]}" $PRACTISE_ARGS $EVAL_ARGS "$@"
   done
   matched="$(macs_of "$dir/practise_drop1/run.json"):2,$(macs_of "$dir/practise_drop2/run.json"):3,$(macs_of "$dir/practise_drop3/run.json"):4"
   # Blocks are ranked once, at the width of the second PRACTISE-matched target (the paper's
   # "drop 2 blocks" setting), and reused for every target.
   # shellcheck disable=SC2086
   "$VITC" dcvit sweep --teacher "$TEACHER" --per-class "$n" --synth "$OUT/synth" \
-    --targets "$matched,$TARGETS" --rank-at 2 --out "$dir/dcvit" --resume ${DCVIT_ARGS:-} "$@"
+    --targets "$matched,$TARGETS" --rank-at 2 --out "$dir/dcvit" --resume ${DCVIT_ARGS:-} $EVAL_ARGS "$@"
   if [[ " $IMPORTANCE_FOR " == *" $n "* ]]; then
     # shellcheck disable=SC2086
     "$VITC" dcvit sweep --teacher "$TEACHER" --per-class "$n" --synth "$OUT/synth" \
       --targets "$matched" --neurons importance --ranking "$dir/dcvit/ranking" \
-      --out "$dir/dcvit_importance" --resume ${DCVIT_ARGS:-} "$@"
+      --out "$dir/dcvit_importance" --resume ${DCVIT_ARGS:-} $EVAL_ARGS "$@"
   fi
 done
 echo "benchmark wall time: $(( ($(date +%s) - start) / 60 )) min" >&2
