@@ -61,7 +61,9 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
   ranking.key["hidden"] = hidden;
   ranking.key["candidates"] = settings.candidates;
   ranking.key["mimic"] = settings.mimic.to_json();
-  ranking.key["synthetic"] = in.synthetic.info.value("options", nlohmann::json());
+  ranking.key["synthetic"] = in.synthetic.info.is_object()
+                                 ? in.synthetic.info.value("options", nlohmann::json())
+                                 : nlohmann::json();
   if (settings.resume && file_exists(dir + "/" + kRankingFile)) {
     Ranking done = load_ranking(dir);
     check(done.key == ranking.key, "cannot resume: the ranking in ", dir,
