@@ -9,6 +9,7 @@
 #include "report/latency.h"
 #include "train/evaluate.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/run_info.h"
 
 namespace vitc::app {
@@ -60,6 +61,23 @@ void check_out_differs(const std::string& out, const std::string& other, const s
         " directory: writing there would overwrite it; choose another --out");
 }
 
+namespace {
+
+// FNV-1a of the weights file: stages and rankings computed from another teacher at the same path
+// are not reused by --resume.
+std::string weights_fingerprint(const std::string& path) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char ch : read_file(path)) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  char text[20];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+}  // namespace
+
 FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
   flags.few_shot.validate();
   check_out_differs(flags.out, flags.teacher, "teacher");
@@ -72,7 +90,8 @@ FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
   in.teacher_info = {{"dir", std::filesystem::absolute(flags.teacher).lexically_normal().string()},
                      {"config", config.name},
                      {"macs", c.macs()},
-                     {"params", c.params()}};
+                     {"params", c.params()},
+                     {"weights_fingerprint", weights_fingerprint(flags.teacher + "/" + kWeightsFile)}};
   DataFlags train_flags = flags.data;
   train_flags.train_subset = 0;
   const auto train = train_flags.open("train", config.mean, config.std);

@@ -21,7 +21,7 @@ std::vector<int> choose_neurons(VisionTransformerImpl& model, const ModelMasks& 
 }
 
 nlohmann::json stage_key_base(const DcvitInputs& in, const DcvitSettings& settings) {
-  return {{"teacher", in.teacher_info.value("dir", std::string())},
+  return {{"teacher", in.teacher_info},
           {"few_shot_indices", in.few_shot.indices},
           {"neurons", to_string(settings.neurons)},
           {"neuron_seed", settings.neuron_seed}};

@@ -113,7 +113,7 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
   PractiseRanking r;
   r.dir = dir;
   r.latency_source = latency ? "measured" : "macs";
-  r.key = {{"teacher", teacher_info.value("dir", std::string())},
+  r.key = {{"teacher", teacher_info},
            {"few_shot_indices", few_shot.indices},
            {"candidates", settings.candidates},
            {"recover", settings.recover.to_json()},
@@ -210,7 +210,7 @@ PractiseResult compress_practise(VisionTransformer teacher, const nlohmann::json
   stage.resume = settings.resume;
   stage.quiet = settings.quiet;
   stage.label = str_cat("practise finetune (drop ", join(dropped), ")");
-  stage.key = {{"teacher", teacher_info.value("dir", std::string())},
+  stage.key = {{"teacher", teacher_info},
                {"few_shot_indices", few_shot.indices},
                {"structure", structure_to_json(s)},
                {"trainable_up_to_block", last}};

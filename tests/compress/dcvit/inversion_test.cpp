@@ -50,7 +50,7 @@ TEST(ModelInversion, MovesNoiseTowardsTheTargetClasses) {
   const SyntheticSet back = load_synthetic_set(dir, teacher->config());
   EXPECT_TRUE(torch::equal(back.images, set.images));
   EXPECT_TRUE(torch::equal(back.targets, set.targets));
-  EXPECT_THROW(load_synthetic_set(dir, named_config("fm_small")), Error);
+  EXPECT_THROW(load_synthetic_set(dir, named_config("deit_tiny_patch16_224")), Error);
   InversionOptions bad;
   bad.iterations = 0;
   EXPECT_THROW(invert_teacher(*teacher, bad), Error);
