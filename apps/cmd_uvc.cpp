@@ -54,8 +54,8 @@ int run_uvc_command(const RunCmd& cmd) {
   const ViTConfig& config = teacher->config();
   const Complexity c = compute_complexity(config);
   const UvcRunOptions options = cmd.uvc.get(c.macs(), cmd.out, cmd.resume, cmd.quiet);
-  const auto train_data = cmd.data.open("train", config.mean, config.std);
-  const auto eval_data = cmd.data.open("test", config.mean, config.std);
+  const auto train_data = cmd.data.open("train", config.mean, config.std, config.img_size);
+  const auto eval_data = cmd.data.open("test", config.mean, config.std, config.img_size);
   std::fprintf(stderr,
                "teacher %s: %.3f M params, %.2f M MACs; budget %.3f M MACs (%.1f%%); train %lld "
                "images, test %lld images\n",

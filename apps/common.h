@@ -71,5 +71,7 @@ void add_experiment_command(CLI::App& app, Runner& run);
 void add_predict_command(CLI::App& app, Runner& run);
 void add_import_command(CLI::App& app, Runner& run);
 void add_uvc_command(CLI::App& app, Runner& run);
+void add_dcvit_command(CLI::App& app, Runner& run);
+void add_practise_command(CLI::App& app, Runner& run);
 
 }  // namespace vitc::app

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   vitc::app::add_predict_command(app, run);
   vitc::app::add_import_command(app, run);
   vitc::app::add_uvc_command(app, run);
+  vitc::app::add_dcvit_command(app, run);
+  vitc::app::add_practise_command(app, run);
   if (const int code = vitc::app::reject_unknown_subcommand(app, argc, argv)) return code;
   try {
     app.parse(argc, argv);

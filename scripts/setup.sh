@@ -16,7 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   dataset-fashion-mnist   # the bundled data set (/usr/share/datasets/fashion-mnist)
   gnuplot-nox             # accuracy-vs-MACs plots
-  libjpeg-dev libpng-dev  # image folders: JPEG (libjpeg-turbo, CMYK/YCCK too) and PNG decoding
+  libjpeg-dev libpng-dev  # image folders: JPEG (libjpeg-turbo, CMYK/YCCK too) and PNG decoding; DC-ViT PNG output
   python3-torch python3-numpy python3-onnx  # tests: logits vs PyTorch, python/vitc_torch.py, ONNX
 )
 

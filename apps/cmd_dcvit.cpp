@@ -1,0 +1,339 @@
+// `vitc dcvit synth|run|sweep`: DC-ViT (dense few-shot compression without labels): a synthetic
+// metric set by model inversion, block ranking, progressive compression, one or many targets.
+#include <cstdio>
+#include <filesystem>
+
+#include "common.h"
+#include "dcvit_flags.h"
+#include "compress/dcvit/pipeline.h"
+#include "compress/slim/macs_target.h"
+#include "model/complexity.h"
+#include "model/model_dir.h"
+#include "train/evaluate.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc::app {
+
+namespace {
+
+// --synth-* flags of the model inversion.
+struct SynthFlags {
+  InversionOptions options;
+  bool no_flip = false;
+  void add_to(CLI::App& cmd) {
+    InversionOptions& o = options;
+    cmd.add_option("--synth-count", o.count, "synthetic images (targets: distinct classes first)")
+        ->capture_default_str();
+    cmd.add_option("--synth-iterations", o.iterations, "Adam iterations of the inversion")
+        ->capture_default_str();
+    cmd.add_option("--synth-lr", o.lr, "peak learning rate (cosine, 5% warmup)")->capture_default_str();
+    cmd.add_option("--synth-tv", o.tv_weight, "weight of the total-variation (L2) prior")
+        ->capture_default_str();
+    cmd.add_option("--synth-tv-beta", o.tv_beta, "exponent of the TV norms")->capture_default_str();
+    cmd.add_option("--synth-l2", o.l2_weight, "weight of the image L2 prior")->capture_default_str();
+    cmd.add_option("--synth-jitter", o.jitter, "max random roll in pixels (-1: 30 px scaled from 224)")
+        ->capture_default_str();
+    cmd.add_flag("--synth-no-flip", no_flip, "no random flips during the inversion");
+    cmd.add_option("--synth-seed", o.seed, "seed of targets, noise, jitter and flips")
+        ->capture_default_str();
+  }
+  InversionOptions get(bool quiet) const {
+    InversionOptions o = options;
+    o.flip = !no_flip;
+    o.quiet = quiet;
+    o.validate();
+    return o;
+  }
+};
+
+// Generates, saves and reports a synthetic set.
+SyntheticSet synthesize(VisionTransformer teacher, const InversionOptions& options,
+                        const std::string& dir) {
+  SyntheticSet set = invert_teacher(*teacher, options);
+  save_synthetic_set(dir, set, teacher->config());
+  std::fprintf(stderr,
+               "synthetic set: %d images in %s (loss %.4f -> %.4f at iteration %d; the teacher "
+               "classifies %.0f%% as their targets) %s\n",
+               options.count, dir.c_str(), set.info["first_loss"].get<double>(),
+               set.info["best_loss"].get<double>(), set.info["best_iteration"].get<int>(),
+               100 * set.info["teacher_agreement"].get<double>(),
+               format_duration(set.info["seconds"].get<double>()).c_str());
+  return set;
+}
+
+// DC-ViT's own flags (run and sweep).
+struct DcvitFlags {
+  FewShotCommonFlags common;
+  MimicFlags mimic;
+  SynthFlags synth;
+  std::string synth_dir;
+  std::string ranking_dir;
+  int min_block = -1, max_block = -1;
+  std::string neurons = "random";
+  uint64_t neuron_seed = 0;
+  int latency_repeats = 20;
+  void add_to(CLI::App& cmd, const std::string& out_help) {
+    common.add_to(cmd, out_help);
+    mimic.add_to(cmd);
+    synth.add_to(cmd);
+    cmd.add_option("--synth", synth_dir,
+                   "reuse the synthetic set of this directory (`vitc dcvit synth`) instead of "
+                   "generating one in <out>/synth");
+    cmd.add_option("--ranking", ranking_dir,
+                   "reuse the finished block ranking in this directory instead of ranking in "
+                   "<out>/ranking");
+    cmd.add_option("--min-block", min_block, "first candidate block (-1: 1)")->capture_default_str();
+    cmd.add_option("--max-block", max_block, "last candidate block (-1: depth-2)")->capture_default_str();
+    cmd.add_option("--neurons", neurons, "kept MLP neurons: random (reference) or importance")
+        ->capture_default_str();
+    cmd.add_option("--neuron-seed", neuron_seed, "seed of the random neuron choice")
+        ->capture_default_str();
+    cmd.add_option("--latency-repeats", latency_repeats,
+                   "timed batch-64 runs of teacher and compressed model (0 = skip)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+  }
+};
+
+struct Prepared {
+  FewShotInputs in;
+  DcvitInputs dcvit;
+  DcvitSettings settings;
+  EvalResult teacher_eval;
+  nlohmann::json synthetic_record;
+};
+
+Prepared prepare(const DcvitFlags& f) {
+  Prepared p;
+  p.settings.mimic = f.mimic.get();
+  p.settings.neurons = parse_neuron_choice(f.neurons);
+  p.settings.neuron_seed = f.neuron_seed;
+  p.settings.resume = f.common.resume;
+  p.settings.quiet = f.common.quiet;
+  const InversionOptions synth_options = f.synth.get(f.common.quiet);
+  if (!f.synth_dir.empty()) check_out_differs(f.common.out, f.synth_dir, "synthetic set");
+  if (!f.ranking_dir.empty()) check_out_differs(f.common.out, f.ranking_dir, "ranking");
+  p.in = open_few_shot_inputs(f.common);
+  p.settings.candidates = candidate_blocks(p.in.teacher->config(), f.min_block, f.max_block);
+  p.dcvit.teacher = p.in.teacher;
+  p.dcvit.teacher_info = p.in.teacher_info;
+  p.dcvit.few_shot = p.in.few_shot;
+  const std::string own_synth = f.common.out + "/synth";
+  if (!f.synth_dir.empty()) {
+    p.dcvit.synthetic = load_synthetic_set(f.synth_dir, p.in.teacher->config());
+    p.synthetic_record = {{"dir", f.synth_dir}, {"reused", true}};
+  } else if (f.common.resume && file_exists(own_synth + "/synthetic.safetensors")) {
+    p.dcvit.synthetic = load_synthetic_set(own_synth, p.in.teacher->config());
+    check(p.dcvit.synthetic.info.value("options", nlohmann::json()) == synth_options.to_json(),
+          "cannot resume: the synthetic set in ", own_synth,
+          " was made with other --synth-* settings; use the same or a new --out");
+    p.synthetic_record = {{"dir", own_synth}, {"reused", true}};
+  } else {
+    p.dcvit.synthetic = synthesize(p.in.teacher, synth_options, own_synth);
+    p.synthetic_record = {{"dir", own_synth}, {"reused", false}};
+  }
+  for (const char* k : {"options", "best_loss", "first_loss", "teacher_agreement", "seconds"})
+    if (p.dcvit.synthetic.info.contains(k)) p.synthetic_record[k] = p.dcvit.synthetic.info[k];
+  p.teacher_eval = evaluate(*p.in.teacher, *p.in.eval_data, f.common.eval_batch);
+  std::fprintf(stderr, "teacher top1 %.2f%%\n", p.teacher_eval.top1);
+  return p;
+}
+
+// "0.7", "70%", "15.6M" or "15.6M:3" (target:k).
+DcvitJob parse_job(const std::string& text, int64_t teacher_macs, int blocks_flag) {
+  DcvitJob job;
+  std::string macs = text;
+  const size_t colon = text.find(':');
+  job.blocks = blocks_flag;
+  if (colon != std::string::npos) {
+    macs = text.substr(0, colon);
+    const std::string k = text.substr(colon + 1);
+    char* end = nullptr;
+    const long v = std::strtol(k.c_str(), &end, 10);
+    check(!k.empty() && end == k.c_str() + k.size() && v >= 1, "--targets: '", text,
+          "': the number of blocks after ':' must be a positive integer");
+    job.blocks = static_cast<int>(v);
+  }
+  job.target = parse_macs_target(macs).resolve(teacher_macs);
+  return job;
+}
+
+int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
+           nlohmann::json header, bool sweep) {
+  nlohmann::json summary = nlohmann::json::array();
+  for (const DcvitJobResult& j : run.jobs) {
+    nlohmann::json r = header;
+    r["teacher"] = p.in.teacher_info;
+    r["teacher"]["eval"] = eval_to_json(p.teacher_eval);
+    r["data"] = f.common.data.to_json();
+    r["few_shot"] = {{"options", f.common.few_shot.to_json()},
+                     {"count", p.in.few_shot.indices.size()},
+                     {"indices", p.in.few_shot.indices}};
+    r["settings"] = p.settings.to_json();
+    r["synthetic"] = p.synthetic_record;
+    r["ranking"] = run.ranking_record;
+    r["ranking"]["scores"] = run.ranking.to_json()["scores"];
+    r.update(j.record);
+    r["result"]["top1_drop"] = p.teacher_eval.top1 - j.record["result"]["top1"].get<double>();
+    if (f.latency_repeats > 0) r["latency"] = compare_latency(p.in.teacher, j.compact, f.latency_repeats);
+    const std::string dir = j.record["result"]["dir"];
+    write_run_json(dir, r);
+    const nlohmann::json& res = r["result"];
+    std::printf("target %.2f%%  k=%d MLP %d  top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M",
+                100.0 * j.plan.target / j.plan.teacher_macs, j.plan.blocks, j.plan.hidden,
+                res["top1"].get<double>(), p.teacher_eval.top1, res["macs"].get<int64_t>() / 1e6,
+                100 * res["macs_fraction"].get<double>(), res["params"].get<int64_t>() / 1e6);
+    if (r.contains("latency")) std::printf("  latency b64 x%.3f", r["latency"]["ratio"].get<double>());
+    std::printf("  -> %s\n", dir.c_str());
+    summary.push_back({{"dir", dir},
+                       {"plan", j.plan.to_json()},
+                       {"blocks", j.record["blocks"]},
+                       {"top1", res["top1"]},
+                       {"macs", res["macs"]},
+                       {"macs_fraction", res["macs_fraction"]},
+                       {"params", res["params"]},
+                       {"latency_ratio", r.contains("latency") ? r["latency"]["ratio"] : nlohmann::json()},
+                       {"seconds", j.record["seconds"]}});
+  }
+  if (sweep) {
+    nlohmann::json s = header;
+    s["teacher"] = p.in.teacher_info;
+    s["teacher"]["eval"] = eval_to_json(p.teacher_eval);
+    s["ranking"] = run.ranking_record;
+    s["targets"] = summary;
+    write_json(f.common.out + "/sweep.json", s);
+    std::fprintf(stderr, "wrote %s/sweep.json\n", f.common.out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_dcvit_command(CLI::App& app, Runner& run) {
+  CLI::App* dcvit = app.add_subcommand(
+      "dcvit", "DC-ViT: dense few-shot compression without labels (docs/dc_vit.md)");
+  dcvit->require_subcommand(1);
+
+  struct SynthCmd {
+    std::string teacher, out;
+    bool quiet = false;
+    ThreadFlags threads;
+    SynthFlags synth;
+  };
+  auto s = std::make_shared<SynthCmd>();
+  CLI::App* synth = dcvit->add_subcommand(
+      "synth", "invert the teacher into a synthetic metric set (PNG files + safetensors)");
+  synth->add_option("--teacher", s->teacher, "teacher model directory")->required();
+  synth->add_option("--out", s->out, "output directory (images/, grid.png, synthetic.*)")->required();
+  synth->add_flag("--quiet", s->quiet, "no progress lines");
+  s->threads.add_to(*synth);
+  s->synth.add_to(*synth);
+  synth->callback([&run, s] {
+    run = [s] {
+      const std::string threads = s->threads.apply();
+      const InversionOptions options = s->synth.get(s->quiet);
+      check_out_differs(s->out, s->teacher, "teacher");
+      VisionTransformer teacher = load_model_dir(s->teacher).model;
+      Stopwatch clock;
+      const SyntheticSet set = synthesize(teacher, options, s->out);
+      nlohmann::json r = run_header("dcvit synth", "dc-vit", threads);
+      r["teacher_dir"] = s->teacher;
+      r["synthetic"] = set.info;
+      r["wall_seconds"] = clock.seconds();
+      write_run_json(s->out, r);
+      std::printf("synthetic set: %d images, teacher agreement %.0f%% -> %s\n", options.count,
+                  100 * set.info["teacher_agreement"].get<double>(), s->out.c_str());
+      return 0;
+    };
+  });
+
+  struct RunCmd {
+    DcvitFlags flags;
+    std::string macs;
+    int blocks = 0;
+  };
+  auto r = std::make_shared<RunCmd>();
+  CLI::App* one = dcvit->add_subcommand(
+      "run", "synthesize, rank blocks, compress progressively to one MACs target");
+  r->flags.add_to(*one, "output model directory (synth/, ranking/, steps/ and run.json inside)");
+  one->add_option("--macs", r->macs,
+                  "MACs target: fraction of the teacher's (0.7, 70%) or absolute (15.6M)")->required();
+  one->add_option("--blocks", r->blocks,
+                  "number of blocks to compress (0: the smallest that reaches the target)")
+      ->capture_default_str();
+  one->callback([&run, r] {
+    run = [r] {
+      Stopwatch clock;
+      const std::string threads = r->flags.common.threads.apply();
+      parse_macs_target(r->macs);  // bad flags fail before loading anything
+      r->flags.mimic.get();
+      Prepared p = prepare(r->flags);
+      DcvitJob job = parse_job(r->macs, compute_complexity(p.in.teacher->config()).macs(), r->blocks);
+      job.out_dir = r->flags.common.out;
+      const std::string ranking_dir =
+          r->flags.ranking_dir.empty() ? r->flags.common.out + "/ranking" : r->flags.ranking_dir;
+      const DcvitRunResult result =
+          run_dcvit(p.dcvit, {job}, 0, ranking_dir,
+                    !r->flags.ranking_dir.empty(), p.settings,
+                    *p.in.eval_data, r->flags.common.eval_batch);
+      nlohmann::json header = run_header("dcvit run", "dc-vit", threads);
+      header["wall_seconds"] = clock.seconds();
+      return report(p, r->flags, result, header, false);
+    };
+  });
+
+  struct SweepCmd {
+    DcvitFlags flags;
+    std::vector<std::string> targets;
+    int rank_at = 1;
+  };
+  auto w = std::make_shared<SweepCmd>();
+  CLI::App* sweep = dcvit->add_subcommand(
+      "sweep", "compress to several MACs targets, ranking the blocks once (dense compression)");
+  w->flags.add_to(*sweep, "output directory: synth/, ranking/, one model directory per target, sweep.json");
+  sweep->add_option("--targets", w->targets,
+                    "comma-separated MACs targets, each a fraction (0.9, 90%) or count (15.6M), "
+                    "optionally ':k' blocks (0.8:3)")
+      ->required()
+      ->delimiter(',');
+  sweep->add_option("--rank-at", w->rank_at,
+                    "the ranking compresses candidates to the MLP width of this target (1-based)")
+      ->capture_default_str();
+  sweep->callback([&run, w] {
+    run = [w] {
+      Stopwatch clock;
+      const std::string threads = w->flags.common.threads.apply();
+      w->flags.mimic.get();
+      for (const std::string& t : w->targets) {
+        const size_t colon = t.find(':');
+        parse_macs_target(colon == std::string::npos ? t : t.substr(0, colon));
+      }
+      check(w->rank_at >= 1 && w->rank_at <= static_cast<int>(w->targets.size()), "--rank-at ",
+            w->rank_at, " must lie in [1, ", w->targets.size(), "] (a position in --targets)");
+      Prepared p = prepare(w->flags);
+      const int64_t teacher_macs = compute_complexity(p.in.teacher->config()).macs();
+      std::vector<DcvitJob> jobs;
+      for (const std::string& t : w->targets) {
+        DcvitJob job = parse_job(t, teacher_macs, 0);
+        std::string label = t;
+        for (char& c : label)
+          if (c == ':' || c == '%' || c == '/') c = '_';
+        job.out_dir = w->flags.common.out + "/target_" + label;
+        jobs.push_back(job);
+      }
+      const std::string ranking_dir =
+          w->flags.ranking_dir.empty() ? w->flags.common.out + "/ranking" : w->flags.ranking_dir;
+      const DcvitRunResult result =
+          run_dcvit(p.dcvit, jobs, w->rank_at - 1, ranking_dir,
+                    !w->flags.ranking_dir.empty(), p.settings,
+                    *p.in.eval_data, w->flags.common.eval_batch);
+      nlohmann::json header = run_header("dcvit sweep", "dc-vit", threads);
+      header["wall_seconds"] = clock.seconds();
+      return report(p, w->flags, result, header, true);
+    };
+  });
+}
+
+}  // namespace vitc::app

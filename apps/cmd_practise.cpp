@@ -1,0 +1,131 @@
+// `vitc practise run`: PRACTISE ported to ViTs (whole blocks dropped, chosen by recoverability
+// per latency saved), the few-shot baseline DC-ViT compares against.
+#include <cstdio>
+
+#include "common.h"
+#include "dcvit_flags.h"
+#include "compress/dcvit/plan.h"
+#include "compress/practise/practise.h"
+#include "report/latency.h"
+#include "train/evaluate.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace vitc::app {
+
+void add_practise_command(CLI::App& app, Runner& run) {
+  CLI::App* practise = app.add_subcommand(
+      "practise", "PRACTISE (ViT port): drop the most recoverable blocks, few-shot, no labels");
+  practise->require_subcommand(1);
+  struct RunCmd {
+    FewShotCommonFlags common;
+    MimicFlags mimic;
+    RecoverOptions recover;
+    bool recover_no_hflip = false;
+    int drop = 1;
+    int min_block = -1, max_block = -1;
+    std::string ranking_dir;
+    bool front = false;
+    bool macs_proxy = false;
+    int latency_repeats = 20;
+  };
+  auto r = std::make_shared<RunCmd>();
+  CLI::App* cmd = practise->add_subcommand(
+      "run", "score every candidate block, drop the best --drop, finetune by feature mimicking");
+  r->common.add_to(*cmd, "output model directory (ranking/, finetune/ and run.json inside)");
+  r->mimic.add_to(*cmd);
+  cmd->add_option("--drop", r->drop, "number of whole blocks to drop")->capture_default_str();
+  cmd->add_option("--min-block", r->min_block, "first candidate block (-1: 1)")->capture_default_str();
+  cmd->add_option("--max-block", r->max_block, "last candidate block (-1: depth-2)")->capture_default_str();
+  cmd->add_option("--ranking", r->ranking_dir,
+                  "reuse the finished PRACTISE scores in this directory instead of scoring in "
+                  "<out>/ranking");
+  cmd->add_option("--recover-epochs", r->recover.epochs,
+                  "adaptor training epochs (passes over the few-shot set) per candidate")
+      ->capture_default_str();
+  cmd->add_option("--recover-batch-size", r->recover.batch_size, "adaptor training batch size")
+      ->capture_default_str();
+  cmd->add_option("--recover-lr", r->recover.lr, "adaptor SGD learning rate (x0.1 at 40%)")
+      ->capture_default_str();
+  cmd->add_option("--recover-momentum", r->recover.momentum, "adaptor SGD momentum")
+      ->capture_default_str();
+  cmd->add_option("--recover-weight-decay", r->recover.weight_decay, "adaptor SGD weight decay")
+      ->capture_default_str();
+  cmd->add_option("--recover-seed", r->recover.seed, "seed of the adaptor training data order")
+      ->capture_default_str();
+  cmd->add_flag("--finetune-front", r->front,
+                "finetune only up to the block after the last dropped one (DC-ViT's rule) "
+                "instead of every block");
+  cmd->add_flag("--latency-proxy-macs", r->macs_proxy,
+                "score by the MACs saved instead of the measured batch-64 latency");
+  cmd->add_option("--latency-repeats", r->latency_repeats,
+                  "timed batch-64 runs per candidate and of the final model (0 = skip the final)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->callback([&run, r] {
+    run = [r] {
+      Stopwatch clock;
+      const std::string threads = r->common.threads.apply();
+      PractiseSettings settings;
+      settings.mimic = r->mimic.get();
+      settings.recover = r->recover;
+      settings.recover.validate();
+      settings.finetune_all = !r->front;
+      settings.latency_repeats = std::max(1, r->latency_repeats);
+      settings.resume = r->common.resume;
+      settings.quiet = r->common.quiet;
+      check(r->drop >= 1, "--drop must be at least 1, got ", r->drop);
+      if (!r->ranking_dir.empty()) check_out_differs(r->common.out, r->ranking_dir, "ranking");
+      FewShotInputs in = open_few_shot_inputs(r->common);
+      settings.candidates = candidate_blocks(in.teacher->config(), r->min_block, r->max_block);
+      check(r->drop <= static_cast<int>(settings.candidates.size()), "--drop ", r->drop,
+            " is more than the ", settings.candidates.size(), " candidate blocks");
+      const EvalResult teacher_eval = evaluate(*in.teacher, *in.eval_data, r->common.eval_batch);
+      std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
+      LatencyFn latency;
+      if (!r->macs_proxy) {
+        const at::Tensor images = latency_input(in.teacher->config(), 64, c10::Device(c10::kCPU));
+        latency = [images](VisionTransformerImpl& m) { return time_forward_ms(m, images); };
+      }
+      Stopwatch rank_clock;
+      const PractiseRanking ranking =
+          r->ranking_dir.empty()
+              ? rank_practise(in.teacher, in.teacher_info, in.few_shot, settings,
+                              r->common.out + "/ranking", latency)
+              : load_practise_ranking(r->ranking_dir);
+      const double rank_seconds = rank_clock.seconds();
+      std::fprintf(stderr, "practise: order %s\n", join(ranking.order()).c_str());
+      PractiseResult result = compress_practise(in.teacher, in.teacher_info, in.few_shot, ranking,
+                                                r->drop, settings, *in.eval_data, r->common.out,
+                                                r->common.eval_batch);
+      nlohmann::json out = run_header("practise run", "practise", threads);
+      out["teacher"] = in.teacher_info;
+      out["teacher"]["eval"] = eval_to_json(teacher_eval);
+      out["data"] = r->common.data.to_json();
+      out["few_shot"] = {{"options", r->common.few_shot.to_json()},
+                         {"count", in.few_shot.indices.size()},
+                         {"indices", in.few_shot.indices}};
+      out["settings"] = settings.to_json();
+      out["ranking"] = ranking.to_json();
+      out["ranking"]["dir"] = ranking.dir;
+      out["ranking"]["reused"] = !r->ranking_dir.empty();
+      out["ranking"]["wall_seconds"] = rank_seconds;
+      out.update(result.record);
+      out["result"]["top1_drop"] = teacher_eval.top1 - result.record["result"]["top1"].get<double>();
+      out["wall_seconds"] = clock.seconds();
+      if (r->latency_repeats > 0)
+        out["latency"] = compare_latency(in.teacher, result.compact, r->latency_repeats);
+      write_run_json(r->common.out, out);
+      const nlohmann::json& res = out["result"];
+      std::printf("dropped %s  top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M",
+                  join(result.record["dropped"].get<std::vector<int>>()).c_str(),
+                  res["top1"].get<double>(), teacher_eval.top1, res["macs"].get<int64_t>() / 1e6,
+                  100 * res["macs_fraction"].get<double>(), res["params"].get<int64_t>() / 1e6);
+      if (out.contains("latency")) std::printf("  latency b64 x%.3f", out["latency"]["ratio"].get<double>());
+      std::printf("  -> %s\n", r->common.out.c_str());
+      return 0;
+    };
+  });
+}
+
+}  // namespace vitc::app

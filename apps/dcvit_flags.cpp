@@ -1,0 +1,131 @@
+// Registration and validation of the flag groups shared by `vitc dcvit` and `vitc practise`.
+#include "dcvit_flags.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "model/complexity.h"
+#include "model/model_dir.h"
+#include "report/latency.h"
+#include "train/evaluate.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/run_info.h"
+
+namespace vitc::app {
+
+void FewShotCommonFlags::add_to(CLI::App& cmd, const std::string& out_help) {
+  cmd.add_option("--teacher", teacher, "teacher model directory")->required();
+  cmd.add_option("--out", out, out_help)->required();
+  cmd.add_flag("--resume", resume, "reuse finished stages in --out and continue an interrupted one");
+  cmd.add_flag("--quiet", quiet, "no progress lines");
+  threads.add_to(cmd);
+  data.add_to(cmd, /*with_train=*/false);
+  cmd.add_option("--per-class", few_shot.per_class,
+                 "few-shot set: this many training images of every class (labels then hidden)");
+  cmd.add_option("--few-shot", few_shot.total,
+                 "few-shot set: this many training images drawn from the whole training set");
+  cmd.add_option("--few-shot-seed", few_shot.seed, "seed of the few-shot subset")
+      ->capture_default_str();
+  cmd.add_option("--eval-batch-size", eval_batch, "batch size of evaluation")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+void MimicFlags::add_to(CLI::App& cmd) {
+  MimicOptions& o = options;
+  cmd.add_option("--epochs", o.epochs,
+                 "finetuning epochs (passes over the few-shot set) per stage; 0 = none")
+      ->capture_default_str();
+  cmd.add_option("--batch-size", o.batch_size, "finetuning batch size")->capture_default_str();
+  cmd.add_option("--lr", o.lr, "peak AdamW learning rate (cosine schedule)")->capture_default_str();
+  cmd.add_option("--min-lr", o.min_lr, "final learning rate")->capture_default_str();
+  cmd.add_option("--warmup-epochs", o.warmup_epochs, "linear warmup in epochs")->capture_default_str();
+  cmd.add_option("--weight-decay", o.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd.add_option("--pad", o.augment.pad, "random-crop padding in pixels (0 = off)")
+      ->capture_default_str();
+  cmd.add_flag("--no-hflip", no_hflip, "disable random horizontal flips");
+  cmd.add_option("--seed", o.seed, "seed of data order and augmentation")->capture_default_str();
+}
+
+MimicOptions MimicFlags::get() const {
+  MimicOptions o = options;
+  o.augment.hflip = !no_hflip;
+  o.validate();
+  return o;
+}
+
+void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
+  namespace fs = std::filesystem;
+  check(fs::weakly_canonical(out) != fs::weakly_canonical(other), "--out ", out, " is the ", what,
+        " directory: writing there would overwrite it; choose another --out");
+}
+
+namespace {
+
+// FNV-1a of the weights file: stages and rankings computed from another teacher at the same path
+// are not reused by --resume.
+std::string weights_fingerprint(const std::string& path) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char ch : read_file(path)) {
+    h ^= static_cast<unsigned char>(ch);
+    h *= 1099511628211ull;
+  }
+  char text[20];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+}  // namespace
+
+FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
+  flags.few_shot.validate();
+  check_out_differs(flags.out, flags.teacher, "teacher");
+  FewShotInputs in;
+  in.teacher_dir = flags.teacher;
+  in.teacher = load_model_dir(flags.teacher).model;
+  in.teacher->eval();
+  const ViTConfig& config = in.teacher->config();
+  const Complexity c = compute_complexity(config);
+  in.teacher_info = {{"dir", std::filesystem::absolute(flags.teacher).lexically_normal().string()},
+                     {"config", config.name},
+                     {"macs", c.macs()},
+                     {"params", c.params()},
+                     {"weights_fingerprint", weights_fingerprint(flags.teacher + "/" + kWeightsFile)}};
+  DataFlags train_flags = flags.data;
+  train_flags.train_subset = 0;
+  const auto train = train_flags.open("train", config.mean, config.std, config.img_size);
+  in.few_shot = sample_few_shot(train, flags.few_shot);
+  in.eval_data = flags.data.open("test", config.mean, config.std, config.img_size);
+  std::fprintf(stderr,
+               "teacher %s: %.3f M params, %.2f M MACs; few-shot %zu training images (labels "
+               "hidden); test %lld images\n",
+               flags.teacher.c_str(), c.params() / 1e6, c.macs() / 1e6, in.few_shot.indices.size(),
+               static_cast<long long>(in.eval_data->size()));
+  return in;
+}
+
+nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
+  const int64_t batch = 64;
+  const at::Tensor images = latency_input(teacher->config(), batch, c10::Device(c10::kCPU));
+  std::vector<double> t, c;
+  for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
+    const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);
+    if (i >= 2) t.push_back(tt), c.push_back(tc);
+  }
+  const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
+  return {{"batch", batch},
+          {"teacher", latency_to_json(rt)},
+          {"compact", latency_to_json(rc)},
+          {"ratio", rc.median_ms / rt.median_ms}};
+}
+
+nlohmann::json run_header(const std::string& command, const std::string& method,
+                          const std::string& threads) {
+  return {{"command", command},
+          {"method", method},
+          {"command_line", command_line()},
+          {"environment", environment_json(threads)}};
+}
+
+}  // namespace vitc::app

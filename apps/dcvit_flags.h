@@ -1,0 +1,60 @@
+// Flag groups and helpers shared by `vitc dcvit` and `vitc practise`: teacher/output/data, the
+// few-shot set, feature-mimicking finetuning, and the interleaved latency comparison.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+#include "compress/common/feature_mimic.h"
+#include "compress/common/few_shot.h"
+#include "model/vit.h"
+
+namespace vitc::app {
+
+// --teacher, --out, --resume, --quiet, threads, --data/--data-dir/--eval-subset.
+struct FewShotCommonFlags {
+  std::string teacher;
+  std::string out;
+  bool resume = false;
+  bool quiet = false;
+  ThreadFlags threads;
+  DataFlags data;
+  FewShotOptions few_shot;
+  int64_t eval_batch = 256;
+  void add_to(CLI::App& cmd, const std::string& out_help);
+};
+
+// --epochs, --batch-size, --lr, --min-lr, --warmup-epochs, --weight-decay, --pad, --no-hflip,
+// --seed of the feature-mimicking finetuning.
+struct MimicFlags {
+  MimicOptions options;
+  bool no_hflip = false;
+  void add_to(CLI::App& cmd);
+  MimicOptions get() const;  // validated
+};
+
+// The teacher, its summary for run.json, the few-shot set (labels hidden) and the test split.
+struct FewShotInputs {
+  std::string teacher_dir;
+  VisionTransformer teacher{nullptr};
+  nlohmann::json teacher_info;  // dir, config, macs, params
+  FewShotSet few_shot;
+  std::shared_ptr<const Dataset> eval_data;
+};
+FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags);
+
+// Refuses an --out that is the teacher's directory (or another input directory).
+void check_out_differs(const std::string& out, const std::string& other, const std::string& what);
+
+// Batch-64 latency of the teacher and a compact model, interleaved in one process.
+nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats);
+
+// {"command", "method", "command_line", "environment"}.
+nlohmann::json run_header(const std::string& command, const std::string& method,
+                          const std::string& threads);
+
+}  // namespace vitc::app

@@ -1,0 +1,189 @@
+// Feature mimicking through the shared trainer, with stage directories that resume.
+#include "compress/common/feature_mimic.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "model/model_dir.h"
+#include "model/state_dict.h"
+#include "model/structure_masks.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace vitc {
+
+void MimicOptions::validate() const {
+  check(epochs >= 0, "--epochs must be >= 0 (0 = no finetuning), got ", epochs);
+  check(batch_size >= 1, "--batch-size must be at least 1, got ", batch_size);
+  check(lr > 0 && std::isfinite(lr), "--lr must be positive, got ", lr);
+  check(min_lr >= 0 && min_lr <= lr, "--min-lr must lie in [0, lr=", lr, "], got ", min_lr);
+  check(warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", warmup_epochs);
+  check(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
+  check(augment.pad >= 0, "--pad must be >= 0, got ", augment.pad);
+}
+
+nlohmann::json MimicOptions::to_json() const {
+  return {{"epochs", epochs},
+          {"batch_size", batch_size},
+          {"lr", lr},
+          {"min_lr", min_lr},
+          {"warmup_epochs", warmup_epochs},
+          {"weight_decay", weight_decay},
+          {"seed", seed},
+          {"augment_pad", augment.pad},
+          {"augment_hflip", augment.hflip},
+          {"loss", "mse(final-norm features, all tokens)"}};
+}
+
+at::Tensor feature_mimic_loss(VisionTransformerImpl& student, const ModelMasks* masks,
+                              VisionTransformerImpl& teacher, const at::Tensor& images) {
+  at::Tensor target;
+  {
+    torch::NoGradGuard no_grad;
+    if (teacher.is_training()) teacher.eval();
+    target = teacher.forward_features(images);
+  }
+  return torch::mse_loss(student.forward_features(images, masks), target);
+}
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// The block index of a parameter name "blocks.<i>.<...>", or -1.
+int block_of(const std::string& name) {
+  if (!starts_with(name, "blocks.")) return -1;
+  return std::stoi(name.substr(7, name.find('.', 7) - 7));
+}
+
+}  // namespace
+
+void set_mimic_trainable(VisionTransformerImpl& model, int last_block, const Structure& structure) {
+  const ViTConfig& config = model.config();
+  check(last_block >= 0 && last_block < config.depth(), "last trainable block ", last_block,
+        " is outside [0, ", config.depth(), ")");
+  validate_structure(structure, config);
+  for (auto& item : model.named_parameters(true)) {
+    const std::string& name = item.key();
+    bool trainable;
+    const int b = block_of(name);
+    if (b >= 0) {
+      const BlockKeep& keep = structure.blocks[static_cast<size_t>(b)];
+      const bool attention_part = starts_with(name, str_cat("blocks.", b, ".norm1")) ||
+                                  starts_with(name, str_cat("blocks.", b, ".attn."));
+      trainable = b <= last_block && !keep.skip && !(keep.attn_skip && attention_part);
+    } else {
+      trainable = !starts_with(name, "head");  // head and head_dist stay frozen
+    }
+    item.value().set_requires_grad(trainable);
+  }
+}
+
+int front_last_block(const Structure& structure) {
+  int last = -1;
+  for (size_t i = 0; i < structure.blocks.size(); ++i) {
+    const BlockKeep& b = structure.blocks[i];
+    if (b.skip || b.attn_skip) last = static_cast<int>(i);
+  }
+  check(last >= 0, "front_last_block: the structure compresses no block");
+  return std::min(last + 1, static_cast<int>(structure.blocks.size()) - 1);
+}
+
+ModelMasks lean_structure_masks(const ViTConfig& source, const Structure& structure) {
+  ModelMasks masks = structure_masks(source, structure);
+  const Structure dense = dense_structure(source);
+  for (size_t i = 0; i < masks.blocks.size(); ++i) {
+    if (structure.blocks[i] == dense.blocks[i]) masks.blocks[i] = BlockMasks{};
+  }
+  return masks;
+}
+
+namespace {
+const char* kStageFile = "stage.json";
+}
+
+nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks,
+                               VisionTransformer teacher,
+                               const std::shared_ptr<const Dataset>& data,
+                               const MimicOptions& options, const StageOptions& stage) {
+  options.validate();
+  check(!stage.dir.empty(), "a finetuning stage needs a directory");
+  const std::string stage_file = stage.dir + "/" + kStageFile;
+  nlohmann::json key = stage.key;
+  key["mimic"] = options.to_json();
+  if (stage.resume && file_exists(stage_file)) {
+    const nlohmann::json done = read_json(stage_file);
+    check(done.value("key", nlohmann::json()) == key, "cannot resume: stage ", stage.dir,
+          " was computed with other settings (", done.value("key", nlohmann::json()).dump(),
+          "; now ", key.dump(), "); use the same settings or a new --out");
+    LoadedModel loaded = load_model_dir(stage.dir);
+    check(loaded.model->config() == model->config(), "cannot resume: stage ", stage.dir,
+          " holds another model config");
+    {
+      torch::NoGradGuard no_grad;
+      load_state_dict(*model, state_dict(*loaded.model), stage.dir + "/" + kWeightsFile);
+    }
+    if (!stage.quiet) std::fprintf(stderr, "%s: reusing finished stage %s\n", stage.label.c_str(),
+                                   stage.dir.c_str());
+    return done.value("result", nlohmann::json::object());
+  }
+  nlohmann::json result = nlohmann::json::object();
+  if (options.epochs > 0) {
+    TrainOptions train;
+    train.epochs = options.epochs;
+    train.batch_size = options.batch_size;
+    train.lr = options.lr;
+    train.min_lr = options.min_lr;
+    train.warmup_epochs = options.warmup_epochs;
+    train.weight_decay = options.weight_decay;
+    train.label_smoothing = 0.0;
+    train.clip_grad = 0.0;  // the reference passes clip_grad but never applies it
+    train.seed = options.seed;
+    train.augment = options.augment;
+    train.out_dir = stage.dir;
+    train.resume = stage.resume;
+    train.quiet = stage.quiet;
+    train.label = stage.label;
+    const ModelMasks* m = &masks;
+    const LossFn loss = [teacher, m](VisionTransformerImpl& student, const Batch& batch) mutable {
+      return feature_mimic_loss(student, m, *teacher, batch.images);  // batch.labels unused
+    };
+    model->train();
+    const TrainResult trained = train_model(model, data, nullptr, train, loss);
+    model->eval();
+    result = train_result_to_json(trained);
+    std::error_code ignored;  // checkpoints are only for an interrupted stage
+    std::filesystem::remove_all(stage.dir + "/checkpoint", ignored);
+    std::filesystem::remove_all(stage.dir + "/checkpoint.old", ignored);
+  } else {
+    save_model_dir(stage.dir, *model);
+  }
+  write_json(stage_file, {{"key", key}, {"result", result}});
+  return result;
+}
+
+double mean_logit_kl(VisionTransformerImpl& student, const ModelMasks* masks,
+                     VisionTransformerImpl& teacher, const at::Tensor& images,
+                     int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  check(images.size(0) > 0, "mean_logit_kl: no images");
+  const bool was_training = student.is_training();
+  student.eval();
+  teacher.eval();
+  double sum = 0;
+  for (int64_t start = 0; start < images.size(0); start += batch_size) {
+    const at::Tensor x = images.slice(0, start, std::min(images.size(0), start + batch_size));
+    const at::Tensor lt = torch::log_softmax(teacher.forward(x), -1);
+    const at::Tensor ls = torch::log_softmax(student.forward(x, masks), -1);
+    sum += (lt.exp() * (lt - ls)).sum().item<double>();
+  }
+  student.train(was_training);
+  return sum / static_cast<double>(images.size(0));
+}
+
+}  // namespace vitc

@@ -1,0 +1,51 @@
+// Slicing, contract check, evaluation and the compressed model directory.
+#include "compress/common/finalize.h"
+
+#include <torch/torch.h>
+
+#include "model/complexity.h"
+#include "model/slice.h"
+#include "model/structure_masks.h"
+#include "train/evaluate.h"
+
+namespace vitc {
+
+nlohmann::json model_summary_json(const ViTConfig& config, const nlohmann::json& eval) {
+  const Complexity c = compute_complexity(config);
+  nlohmann::json j = {{"config", config.name}, {"macs", c.macs()}, {"params", c.params()}};
+  for (const char* key : {"top1", "top5", "loss"})
+    if (eval.contains(key)) j[key] = eval[key];
+  return j;
+}
+
+FinalModel finalize_compressed(VisionTransformerImpl& trained, const Structure& structure,
+                               const Dataset& eval_data, int64_t eval_batch,
+                               const std::string& out_dir, const nlohmann::json& provenance) {
+  const ViTConfig& source = trained.config();
+  trained.eval();
+  FinalModel out;
+  out.compact = slice_model(trained, structure);
+  out.compact->eval();
+  double max_diff = 0;
+  {
+    torch::NoGradGuard no_grad;
+    std::vector<int64_t> idx;
+    for (int64_t i = 0; i < std::min<int64_t>(64, eval_data.size()); ++i) idx.push_back(i);
+    const at::Tensor images = eval_data.get_batch(idx).images;
+    const ModelMasks masks = structure_masks(source, structure);
+    max_diff = (out.compact->forward(images) - trained.forward(images, &masks))
+                   .abs().max().item<double>();
+  }
+  const EvalResult eval = evaluate(*out.compact, eval_data, eval_batch);
+  save_compressed_model_dir(out_dir, *out.compact, source, structure, provenance);
+  const Complexity src = compute_complexity(source), dst = compute_complexity(out.compact->config());
+  out.record = model_summary_json(out.compact->config(), eval_to_json(eval));
+  out.record["macs_fraction"] = static_cast<double>(dst.macs()) / static_cast<double>(src.macs());
+  out.record["params_fraction"] = static_cast<double>(dst.params()) / static_cast<double>(src.params());
+  out.record["slice_check_max_abs_diff"] = max_diff;
+  out.record["eval"] = eval_to_json(eval);
+  out.record["dir"] = out_dir;
+  return out;
+}
+
+}  // namespace vitc

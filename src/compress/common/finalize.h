@@ -1,0 +1,32 @@
+// The last step every masked-view method shares: slice the trained source model to its Structure,
+// check the slicing contract, evaluate and write the compressed model directory.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "data/dataset.h"
+#include "model/structure.h"
+#include "model/vit.h"
+
+namespace vitc {
+
+struct FinalModel {
+  VisionTransformer compact{nullptr};
+  // config, macs, params, fractions of the source, slice_check_max_abs_diff, eval (top1, ...)
+  nlohmann::json record;
+};
+
+// Slices `trained` (the source-shaped model trained under structure_masks(structure)), measures
+// the largest |compact - masked| logit on up to 64 images of `eval_data`, evaluates the compact
+// model on all of `eval_data` and writes `out_dir` (save_compressed_model_dir with `provenance`).
+// `source_config` is the teacher's config (the Structure's source; `trained` has the same one).
+FinalModel finalize_compressed(VisionTransformerImpl& trained, const Structure& structure,
+                               const Dataset& eval_data, int64_t eval_batch,
+                               const std::string& out_dir, const nlohmann::json& provenance);
+
+// {"config", "macs", "params", "top1", "top5", "loss"} of a model and its evaluation.
+nlohmann::json model_summary_json(const ViTConfig& config, const nlohmann::json& eval);
+
+}  // namespace vitc

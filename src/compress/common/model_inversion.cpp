@@ -1,0 +1,292 @@
+// Model inversion of a teacher into a small synthetic image set, and its PNG/safetensors files.
+#include "compress/common/model_inversion.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <torch/torch.h>
+
+#include "data/random.h"
+#include "io/png_writer.h"
+#include "io/safetensors.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+void InversionOptions::validate() const {
+  check(count >= 1, "--synth-count must be at least 1, got ", count);
+  check(iterations >= 1, "--synth-iterations must be at least 1, got ", iterations);
+  check(lr > 0 && std::isfinite(lr), "--synth-lr must be positive, got ", lr);
+  check(warmup_fraction >= 0 && warmup_fraction < 1, "--synth-warmup must lie in [0, 1), got ",
+        warmup_fraction);
+  check(tv_weight >= 0, "--synth-tv must be >= 0, got ", tv_weight);
+  check(tv_beta > 0, "--synth-tv-beta must be positive, got ", tv_beta);
+  check(l2_weight >= 0, "--synth-l2 must be >= 0, got ", l2_weight);
+  check(jitter >= -1, "--synth-jitter must be >= 0 (or -1 = scaled from 30 px at 224), got ",
+        jitter);
+}
+
+int InversionOptions::jitter_for(int img_size) const {
+  return jitter >= 0 ? jitter : static_cast<int>(std::lround(30.0 * img_size / 224.0));
+}
+
+nlohmann::json InversionOptions::to_json() const {
+  return {{"count", count},         {"iterations", iterations}, {"lr", lr},
+          {"warmup_fraction", warmup_fraction}, {"tv_weight", tv_weight},
+          {"tv_beta", tv_beta},     {"l2_weight", l2_weight},   {"jitter", jitter},
+          {"flip", flip},           {"seed", seed}};
+}
+
+namespace {
+
+enum : uint64_t { kTargetsStream = 101, kNoiseStream = 102, kJitterStream = 103 };
+
+// Disables autograd on the teacher's parameters while alive (only the images are optimised).
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(torch::nn::Module& module) {
+    for (auto& p : module.parameters()) {
+      params_.push_back(p);
+      flags_.push_back(p.requires_grad());
+      p.set_requires_grad(false);
+    }
+  }
+  ~FrozenParameters() {
+    for (size_t i = 0; i < params_.size(); ++i) params_[i].set_requires_grad(flags_[i]);
+  }
+
+ private:
+  std::vector<at::Tensor> params_;
+  std::vector<bool> flags_;
+};
+
+double cosine_lr(double base, int64_t warmup, int64_t total, int64_t it) {
+  if (it < warmup) return base * static_cast<double>(it + 1) / static_cast<double>(warmup);
+  const double progress =
+      static_cast<double>(it - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+  return 0.5 * (1.0 + std::cos(M_PI * progress)) * base;
+}
+
+// Per channel [(0 - mean) / std, (1 - mean) / std]: the normalised image of valid pixels.
+std::pair<std::vector<double>, std::vector<double>> pixel_bounds(const ViTConfig& config) {
+  std::vector<double> lo, hi;
+  for (int c = 0; c < config.in_chans; ++c) {
+    lo.push_back(-config.mean[c] / config.std[c]);
+    hi.push_back((1.0 - config.mean[c]) / config.std[c]);
+  }
+  return {lo, hi};
+}
+
+void clamp_to_pixels(at::Tensor& images, const ViTConfig& config) {
+  const auto [lo, hi] = pixel_bounds(config);
+  for (int c = 0; c < config.in_chans; ++c) images.select(1, c).clamp_(lo[c], hi[c]);
+}
+
+// [n,C,H,W] normalised -> per-image min-max scaled bytes [n,H,W,C] (what the PNGs hold).
+at::Tensor to_bytes(const at::Tensor& images) {
+  const at::Tensor flat = images.reshape({images.size(0), -1});
+  const at::Tensor lo = std::get<0>(flat.min(1, true));
+  const at::Tensor hi = std::get<0>(flat.max(1, true));
+  const at::Tensor scaled = (flat - lo) / (hi - lo).clamp_min(1e-12);
+  return (scaled * 255.0).round().clamp(0, 255).to(at::kByte).reshape(images.sizes())
+      .permute({0, 2, 3, 1}).contiguous();
+}
+
+// Bytes [n,H,W,C] -> normalised [n,C,H,W] float, as a data loader would read the PNGs.
+at::Tensor from_bytes(const at::Tensor& bytes, const ViTConfig& config) {
+  at::Tensor x = bytes.permute({0, 3, 1, 2}).to(at::kFloat) / 255.0;
+  const at::Tensor mean = torch::tensor(config.mean, at::kFloat).view({1, -1, 1, 1});
+  const at::Tensor std = torch::tensor(config.std, at::kFloat).view({1, -1, 1, 1});
+  return ((x - mean) / std).contiguous();
+}
+
+Image8 image_of(const at::Tensor& hwc) {
+  Image8 img;
+  img.height = static_cast<int>(hwc.size(0));
+  img.width = static_cast<int>(hwc.size(1));
+  img.channels = static_cast<int>(hwc.size(2));
+  const at::Tensor c = hwc.contiguous();
+  img.pixels.assign(c.data_ptr<uint8_t>(), c.data_ptr<uint8_t>() + c.numel());
+  return img;
+}
+
+}  // namespace
+
+std::vector<int64_t> inversion_targets(int count, int num_classes, uint64_t seed) {
+  check(count >= 1 && num_classes >= 1, "inversion targets: need count >= 1 and classes >= 1");
+  std::vector<int64_t> out;
+  for (int r = 0; r < count / num_classes; ++r)
+    for (int c = 0; c < num_classes; ++c) out.push_back(c);
+  const int extra = count % num_classes;
+  const std::vector<int64_t> perm =
+      seeded_permutation(num_classes, derive_seed({kTargetsStream, seed}));
+  out.insert(out.end(), perm.begin(), perm.begin() + extra);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
+                                                 const at::Tensor& x, const at::Tensor& targets,
+                                                 const InversionOptions& options) {
+  const at::Tensor ce = torch::cross_entropy_loss(teacher.forward(x), targets);
+  using torch::indexing::None;
+  using torch::indexing::Slice;
+  const auto d1 = x.index({"...", Slice(), Slice(None, -1)}) - x.index({"...", Slice(), Slice(1, None)});
+  const auto d2 = x.index({"...", Slice(None, -1), Slice()}) - x.index({"...", Slice(1, None), Slice()});
+  const auto d3 = x.index({"...", Slice(1, None), Slice(None, -1)}) -
+                  x.index({"...", Slice(None, -1), Slice(1, None)});
+  const auto d4 = x.index({"...", Slice(None, -1), Slice(None, -1)}) -
+                  x.index({"...", Slice(1, None), Slice(1, None)});
+  const double b = options.tv_beta;
+  const at::Tensor tv = d1.norm().pow(b) + d2.norm().pow(b) + d3.norm().pow(b) + d4.norm().pow(b);
+  const at::Tensor l2 = x.reshape({x.size(0), -1}).norm(2, 1).mean();
+  return {ce + options.tv_weight * tv + options.l2_weight * l2, ce};
+}
+
+SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options) {
+  options.validate();
+  const ViTConfig& config = teacher.config();
+  const bool was_training = teacher.is_training();
+  teacher.eval();
+  FrozenParameters frozen(teacher);
+  const c10::Device device = teacher.parameters().front().device();
+  const std::vector<int64_t> target_list =
+      inversion_targets(options.count, config.num_classes, options.seed);
+  const at::Tensor targets = torch::tensor(target_list, at::kLong).to(device);
+  at::Generator gen = at::detail::createCPUGenerator(derive_seed({kNoiseStream, options.seed}));
+  at::Tensor images =
+      at::normal(0.0, 1.0, {options.count, config.in_chans, config.img_size, config.img_size}, gen)
+          .to(device)
+          .set_requires_grad(true);
+  torch::optim::Adam adam({images},
+                          torch::optim::AdamOptions(options.lr).betas({0.5, 0.9}).eps(1e-8));
+  std::mt19937_64 rng(derive_seed({kJitterStream, options.seed}));
+  const int jitter = options.jitter_for(config.img_size);
+  const int64_t warmup = static_cast<int64_t>(std::llround(options.warmup_fraction * options.iterations));
+
+  SyntheticSet set;
+  nlohmann::json history = nlohmann::json::array();
+  double best = std::numeric_limits<double>::infinity();
+  int best_iteration = 0;
+  at::Tensor best_images;
+  Stopwatch clock;
+  Progress progress("synthesize", options.iterations, options.quiet);
+  for (int it = 0; it < options.iterations; ++it) {
+    const double lr = cosine_lr(options.lr, warmup, options.iterations, it);
+    static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
+    const int64_t dy = static_cast<int64_t>(uniform_below(rng, 2 * jitter + 1)) - jitter;
+    const int64_t dx = static_cast<int64_t>(uniform_below(rng, 2 * jitter + 1)) - jitter;
+    const bool flip = options.flip && uniform_below(rng, 2) == 1;
+    at::Tensor x = torch::roll(images, {dy, dx}, {2, 3});
+    if (flip) x = torch::flip(x, {3});
+    adam.zero_grad();
+    const auto [loss, ce] = inversion_loss(teacher, x, targets, options);
+    const double value = loss.item<double>();
+    check(std::isfinite(value), "model inversion: loss became ", value, " at iteration ", it + 1,
+          " (lower --synth-lr?)");
+    if (value < best) {  // the iterate this loss belongs to (before the step)
+      best = value;
+      best_iteration = it + 1;
+      best_images = images.detach().clone();
+    }
+    loss.backward();
+    adam.step();
+    {
+      torch::NoGradGuard no_grad;
+      at::Tensor data = images.detach();
+      clamp_to_pixels(data, config);
+    }
+    if (it == 0 || (it + 1) % 50 == 0 || it + 1 == options.iterations) {
+      history.push_back({{"iteration", it + 1}, {"loss", value}, {"ce", ce.item<double>()}, {"lr", lr}});
+    }
+    progress.update(it + 1, options.count, {{"loss", value}, {"ce", ce.item<double>()}});
+  }
+  progress.finish({{"best_loss", best}});
+  teacher.train(was_training);
+
+  set.raw = best_images.cpu();
+  set.images = from_bytes(to_bytes(set.raw), config);
+  set.targets = targets.cpu();
+  set.info = {{"options", options.to_json()},
+              {"jitter_pixels", jitter},
+              {"targets", target_list},
+              {"history", history},
+              {"first_loss", history.front()["loss"]},
+              {"best_loss", best},
+              {"best_iteration", best_iteration},
+              {"seconds", clock.seconds()}};
+  set.info["teacher_agreement"] = target_agreement(teacher, set);
+  SyntheticSet raw_view = set;
+  raw_view.images = set.raw;
+  set.info["teacher_agreement_raw"] = target_agreement(teacher, raw_view);
+  return set;
+}
+
+double target_agreement(VisionTransformerImpl& model, const SyntheticSet& set) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  const c10::Device device = model.parameters().front().device();
+  const at::Tensor predicted = model.forward(set.images.to(device)).argmax(-1).cpu();
+  model.train(was_training);
+  return predicted.eq(set.targets).to(at::kDouble).mean().item<double>();
+}
+
+void save_synthetic_set(const std::string& dir, const SyntheticSet& set, const ViTConfig& config) {
+  make_dirs(dir + "/images");
+  const at::Tensor bytes = to_bytes(set.raw);  // [n,H,W,C]
+  const int64_t n = bytes.size(0), H = bytes.size(1), W = bytes.size(2), C = bytes.size(3);
+  for (int64_t i = 0; i < n; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/images/%03lld_class_%lld.png", static_cast<long long>(i),
+                  static_cast<long long>(set.targets[i].item<int64_t>()));
+    write_png(dir + name, image_of(bytes[i]));
+  }
+  // A contact sheet: 10 images per row, 2 px gray borders.
+  const int64_t cols = std::min<int64_t>(10, n), rows = (n + cols - 1) / cols, pad = 2;
+  at::Tensor grid = at::full({rows * (H + pad) + pad, cols * (W + pad) + pad, C}, 128, at::kByte);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t top = pad + (i / cols) * (H + pad), left = pad + (i % cols) * (W + pad);
+    grid.slice(0, top, top + H).slice(1, left, left + W).copy_(bytes[i]);
+  }
+  write_png(dir + "/grid.png", image_of(grid));
+  write_safetensors(dir + "/synthetic.safetensors",
+                    {{"images", set.images}, {"raw", set.raw}, {"targets", set.targets}});
+  nlohmann::json info = set.info;
+  info["config"] = config.name;
+  info["image_shape"] = {C, H, W};
+  write_json(dir + "/synthetic.json", info);
+}
+
+SyntheticSet load_synthetic_set(const std::string& dir, const ViTConfig& config) {
+  const std::string path = dir + "/synthetic.safetensors";
+  check(file_exists(path), "synthetic set '", dir, "': ", path,
+        " is missing (create one with `vitc dcvit synth`)");
+  TensorMap t = read_safetensors(path).tensors;
+  for (const char* key : {"images", "raw", "targets"})
+    check(t.count(key), path, ": tensor '", key, "' is missing");
+  SyntheticSet set;
+  set.images = t["images"].to(at::kFloat);
+  set.raw = t["raw"].to(at::kFloat);
+  set.targets = t["targets"].to(at::kLong);
+  const std::vector<int64_t> shape = {set.images.size(0), config.in_chans, config.img_size,
+                                      config.img_size};
+  check(set.images.dim() == 4 && set.images.sizes() == at::IntArrayRef(shape) &&
+            set.raw.sizes() == set.images.sizes(),
+        path, ": images have shape ", set.images.sizes(), ", expected [n, ", config.in_chans, ", ",
+        config.img_size, ", ", config.img_size, "] for model '", config.name, "'");
+  check(set.targets.dim() == 1 && set.targets.size(0) == set.images.size(0), path,
+        ": targets have shape ", set.targets.sizes(), ", expected [", set.images.size(0), "]");
+  check(set.targets.numel() == 0 ||
+            (set.targets.min().item<int64_t>() >= 0 &&
+             set.targets.max().item<int64_t>() < config.num_classes),
+        path, ": a target lies outside [0, ", config.num_classes, ")");
+  const std::string info_path = dir + "/synthetic.json";
+  set.info = file_exists(info_path) ? read_json(info_path) : nlohmann::json::object();
+  return set;
+}
+
+}  // namespace vitc

@@ -1,0 +1,71 @@
+// A synthetic image set inverted from a teacher (DeepInversion without feature statistics, as
+// DC-ViT uses for ViTs): Gaussian noise optimised by Adam for cross-entropy to chosen classes plus
+// total-variation and L2 priors, under random jitter and flips; the best iterate is kept. Used as
+// DC-ViT's block-selection metric set; saved as PNG files a person can look at.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <ATen/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "model/vit.h"
+
+namespace vitc {
+
+// Defaults follow the reference (setting 1: Adam lr 0.25, betas 0.5/0.9, cosine with a 5% linear
+// warmup, TV-L2 weight 1e-4 with exponent 0.6, L2 weight 1e-5, one image per class of 50 random
+// classes, seed 2023) except the iteration count (2000 there; 500 fits a 2-core CPU for the
+// bundled teacher) and the jitter, which scales the reference's 30 px at 224 px to the image size.
+struct InversionOptions {
+  int count = 50;         // images; targets are `count` distinct classes when there are enough
+  int iterations = 500;
+  double lr = 0.25;
+  double warmup_fraction = 0.05;
+  double tv_weight = 1e-4;  // weight of sum over 4 directions of ||neighbour differences||_2^beta
+  double tv_beta = 0.6;
+  double l2_weight = 1e-5;  // weight of mean over images of ||x||_2
+  int jitter = -1;          // max roll in pixels; -1 = round(30 * img_size / 224)
+  bool flip = true;         // flip the batch horizontally with probability 1/2 per iteration
+  uint64_t seed = 2023;     // targets, noise, jitter and flips
+  bool quiet = false;
+  void validate() const;    // names the flags (--synth-*)
+  nlohmann::json to_json() const;
+  int jitter_for(int img_size) const;
+};
+
+struct SyntheticSet {
+  at::Tensor images;   // [n,C,H,W] normalised: the saved 8-bit images (per-image min-max scaled)
+  at::Tensor raw;      // [n,C,H,W] normalised: the optimised images as they were
+  at::Tensor targets;  // [n] int64 classes
+  nlohmann::json info;  // options, loss history, best iteration, teacher agreement, seconds
+};
+
+// The classes of `count` images: distinct classes drawn with `seed` (sorted) when count <=
+// num_classes, otherwise every class count/num_classes times plus distinct extra classes.
+std::vector<int64_t> inversion_targets(int count, int num_classes, uint64_t seed);
+
+// One loss evaluation of the inversion objective on (already jittered) images: returns
+// {total, cross-entropy}.
+std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
+                                                 const at::Tensor& images,
+                                                 const at::Tensor& targets,
+                                                 const InversionOptions& options);
+
+// Runs the inversion; the teacher is only read (eval mode, its parameters get no gradient).
+SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options);
+
+// Writes `dir`: synthetic.safetensors (images, raw, targets), synthetic.json (info), one PNG per
+// image (images/NNN_class_C.png) and grid.png (all images, 10 per row), each written atomically.
+// `config` gives the mean/std that undo the normalisation.
+void save_synthetic_set(const std::string& dir, const SyntheticSet& set, const ViTConfig& config);
+
+// Reads a directory written by save_synthetic_set; checks the tensors against `config` (channels,
+// image size, classes) and names the file in errors.
+SyntheticSet load_synthetic_set(const std::string& dir, const ViTConfig& config);
+
+// Fraction (0..1) of `set.images` the model classifies as their targets.
+double target_agreement(VisionTransformerImpl& model, const SyntheticSet& set);
+
+}  // namespace vitc

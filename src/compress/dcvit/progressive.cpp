@@ -1,0 +1,90 @@
+// One block at a time: choose neurons from the current weights, mask, finetune the front.
+#include "compress/dcvit/progressive.h"
+
+#include "compress/common/clone_model.h"
+#include "compress/dcvit/plan.h"
+#include "model/model_dir.h"
+#include "model/state_dict.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+namespace {
+
+// Whether the ranking's finetuned candidate of `block` is what step 0 would compute.
+bool candidate_reusable(const Ranking* ranking, int block, int hidden, const nlohmann::json& key) {
+  if (ranking == nullptr || ranking->hidden != hidden) return false;
+  nlohmann::json expected = ranking->key;
+  expected["hidden"] = hidden;
+  for (const char* field : {"teacher", "few_shot_indices", "neurons", "neuron_seed", "mimic"}) {
+    if (!key.contains(field) || expected.value(field, nlohmann::json()) != key[field]) return false;
+  }
+  return file_exists(ranking->candidate_dir(block) + "/stage.json");
+}
+
+}  // namespace
+
+ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vector<int>& blocks,
+                                         int hidden, const DcvitSettings& settings,
+                                         const std::string& dir, const Ranking* ranking) {
+  check(!blocks.empty(), "DC-ViT: no blocks to compress");
+  VisionTransformer teacher_holder = in.teacher;
+  VisionTransformerImpl& teacher = *teacher_holder;
+  const ViTConfig& config = teacher.config();
+  ProgressiveResult result;
+  result.model = clone_model(teacher);
+  result.model->eval();
+  result.structure = dense_structure(config);
+  ModelMasks masks;
+  make_dirs(dir);
+  nlohmann::json key_base = stage_key_base(in, settings);
+  key_base["mimic"] = settings.mimic.to_json();
+  for (size_t t = 0; t < blocks.size(); ++t) {
+    const int b = blocks[t];
+    check(!result.kept.count(b), "DC-ViT: block ", b, " is listed twice");
+    Stopwatch clock;
+    result.kept[b] = choose_neurons(*result.model, masks, b, hidden, in, settings);
+    result.structure = dcvit_structure(config, result.kept);
+    masks = lean_structure_masks(config, result.structure);
+    const int last = front_last_block(result.structure);
+    set_mimic_trainable(*result.model, last, result.structure);
+    nlohmann::json step = {{"step", t + 1}, {"block", b}, {"trainable_up_to_block", last},
+                           {"neurons", result.kept[b]}};
+    if (t == 0 && candidate_reusable(ranking, b, hidden, key_base)) {
+      const std::string from = ranking->candidate_dir(b);
+      LoadedModel loaded = load_model_dir(from);
+      torch::NoGradGuard no_grad;
+      load_state_dict(*result.model, state_dict(*loaded.model), from + "/" + kWeightsFile);
+      step["reused_ranking_candidate"] = from;
+      if (!settings.quiet) std::fprintf(stderr, "step 1: reusing the ranking's finetuned block %d (%s)\n", b, from.c_str());
+    } else {
+      StageOptions stage;
+      stage.dir = str_cat(dir, "/step_", t + 1, "_block_", b);
+      stage.resume = settings.resume;
+      stage.quiet = settings.quiet;
+      stage.label = str_cat("step ", t + 1, "/", blocks.size(), " block ", b);
+      stage.key = key_base;
+      stage.key.erase("mimic");  // run_mimic_stage adds it
+      stage.key["hidden"] = hidden;
+      stage.key["blocks_so_far"] = std::vector<int>(blocks.begin(), blocks.begin() + t + 1);
+      stage.key["structure"] = structure_to_json(result.structure);
+      step["finetune"] = run_mimic_stage(result.model, masks, in.teacher, in.few_shot.images,
+                                         settings.mimic, stage);
+      step["dir"] = stage.dir;
+    }
+    step["kl_synthetic"] = mean_logit_kl(*result.model, &masks, teacher, in.synthetic.images);
+    step["seconds"] = clock.seconds();
+    if (!settings.quiet) {
+      std::fprintf(stderr, "step %zu/%zu: block %d compressed (MLP %d), KL on the synthetic set %.5f  %s\n",
+                   t + 1, blocks.size(), b, hidden, step["kl_synthetic"].get<double>(),
+                   format_duration(clock.seconds()).c_str());
+    }
+    result.steps.push_back(step);
+  }
+  for (auto& p : result.model->parameters()) p.set_requires_grad(true);
+  return result;
+}
+
+}  // namespace vitc

@@ -1,0 +1,138 @@
+// Candidate-by-candidate compression, finetuning and scoring on the synthetic set.
+#include "compress/dcvit/ranking.h"
+
+#include <algorithm>
+
+#include "compress/common/clone_model.h"
+#include "compress/dcvit/plan.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+std::vector<int> Ranking::order() const {
+  std::vector<int> out;
+  for (const CandidateScore& s : scores) out.push_back(s.block);
+  return out;
+}
+
+std::string Ranking::candidate_dir(int block) const { return str_cat(dir, "/block_", block); }
+
+nlohmann::json Ranking::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const CandidateScore& s : scores) {
+    list.push_back({{"block", s.block},
+                    {"kl", s.kl},
+                    {"kl_before_finetune", s.kl_before},
+                    {"neurons", s.neurons},
+                    {"seconds", s.seconds},
+                    {"finetune", s.finetune}});
+  }
+  return {{"method", "dc-vit block selection"},
+          {"hidden", hidden},
+          {"order", order()},
+          {"scores", list},
+          {"key", key},
+          {"seconds", seconds}};
+}
+
+namespace {
+const char* kRankingFile = "ranking.json";
+
+void sort_scores(std::vector<CandidateScore>& scores) {
+  std::stable_sort(scores.begin(), scores.end(), [](const CandidateScore& x, const CandidateScore& y) {
+    return x.kl < y.kl || (x.kl == y.kl && x.block < y.block);
+  });
+}
+}  // namespace
+
+Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& settings,
+                    const std::string& dir) {
+  check(!settings.candidates.empty(), "DC-ViT ranking: no candidate blocks");
+  check(in.synthetic.images.defined() && in.synthetic.images.size(0) > 0,
+        "DC-ViT ranking: the synthetic metric set is empty");
+  VisionTransformer teacher_holder = in.teacher;
+  VisionTransformerImpl& teacher = *teacher_holder;
+  Ranking ranking;
+  ranking.dir = dir;
+  ranking.hidden = hidden;
+  ranking.key = stage_key_base(in, settings);
+  ranking.key["hidden"] = hidden;
+  ranking.key["candidates"] = settings.candidates;
+  ranking.key["mimic"] = settings.mimic.to_json();
+  ranking.key["synthetic"] = in.synthetic.info.is_object()
+                                 ? in.synthetic.info.value("options", nlohmann::json())
+                                 : nlohmann::json();
+  if (settings.resume && file_exists(dir + "/" + kRankingFile)) {
+    Ranking done = load_ranking(dir);
+    check(done.key == ranking.key, "cannot resume: the ranking in ", dir,
+          " was computed with other settings; use the same settings or a new --out");
+    if (!settings.quiet) std::fprintf(stderr, "ranking: reusing %s\n", dir.c_str());
+    return done;
+  }
+  make_dirs(dir);
+  Stopwatch clock;
+  for (size_t i = 0; i < settings.candidates.size(); ++i) {
+    const int b = settings.candidates[i];
+    Stopwatch candidate_clock;
+    VisionTransformer model = clone_model(teacher);
+    model->eval();
+    CandidateScore score;
+    score.block = b;
+    score.neurons = choose_neurons(*model, ModelMasks{}, b, hidden, in, settings);
+    const Structure s = dcvit_structure(teacher.config(), {{b, score.neurons}});
+    const ModelMasks masks = lean_structure_masks(teacher.config(), s);
+    score.kl_before = mean_logit_kl(*model, &masks, teacher, in.synthetic.images);
+    set_mimic_trainable(*model, front_last_block(s), s);
+    StageOptions stage;
+    stage.dir = ranking.candidate_dir(b);
+    stage.resume = settings.resume;
+    stage.quiet = settings.quiet;
+    stage.label = str_cat("rank ", i + 1, "/", settings.candidates.size(), " block ", b);
+    stage.key = ranking.key;
+    stage.key["structure"] = structure_to_json(s);
+    score.finetune = run_mimic_stage(model, masks, in.teacher, in.few_shot.images, settings.mimic, stage);
+    score.kl = mean_logit_kl(*model, &masks, teacher, in.synthetic.images);
+    score.seconds = candidate_clock.seconds();
+    if (!settings.quiet) {
+      std::fprintf(stderr, "rank: block %d  KL on the synthetic set %.5f (before finetuning %.5f)  %s\n",
+                   b, score.kl, score.kl_before, format_duration(score.seconds).c_str());
+    }
+    ranking.scores.push_back(std::move(score));
+  }
+  sort_scores(ranking.scores);
+  ranking.seconds = clock.seconds();
+  write_json(dir + "/" + kRankingFile, ranking.to_json());
+  return ranking;
+}
+
+Ranking load_ranking(const std::string& dir) {
+  const std::string path = dir + "/" + kRankingFile;
+  check(file_exists(path), "no DC-ViT ranking in '", dir, "': ", path, " is missing");
+  const nlohmann::json j = read_json(path);
+  Ranking r;
+  r.dir = dir;
+  try {
+    r.hidden = j.at("hidden");
+    r.key = j.at("key");
+    r.seconds = j.value("seconds", 0.0);
+    for (const auto& s : j.at("scores")) {
+      CandidateScore c;
+      c.block = s.at("block");
+      c.kl = s.at("kl");
+      c.kl_before = s.at("kl_before_finetune");
+      c.neurons = s.at("neurons").get<std::vector<int>>();
+      c.seconds = s.value("seconds", 0.0);
+      c.finetune = s.value("finetune", nlohmann::json());
+      r.scores.push_back(std::move(c));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": not a DC-ViT ranking (", e.what(), ")");
+  }
+  check(!r.scores.empty(), path, ": the ranking has no candidates");
+  sort_scores(r.scores);
+  return r;
+}
+
+}  // namespace vitc

@@ -1,0 +1,43 @@
+// What every DC-ViT stage shares: the teacher, the few-shot and synthetic sets, and the settings
+// of block compression and finetuning.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "compress/common/feature_mimic.h"
+#include "compress/common/few_shot.h"
+#include "compress/common/model_inversion.h"
+#include "compress/dcvit/neurons.h"
+#include "model/vit.h"
+
+namespace vitc {
+
+struct DcvitSettings {
+  std::vector<int> candidates;  // blocks the ranking tries (plan.h candidate_blocks)
+  NeuronChoice neurons = NeuronChoice::kRandom;
+  uint64_t neuron_seed = 0;
+  MimicOptions mimic;
+  bool resume = false;
+  bool quiet = false;
+  nlohmann::json to_json() const;
+};
+
+struct DcvitInputs {
+  VisionTransformer teacher{nullptr};  // only read
+  nlohmann::json teacher_info;         // {"dir", ...}: recorded, part of every stage key
+  FewShotSet few_shot;                 // labels hidden
+  SyntheticSet synthetic;              // the block-selection metric set
+};
+
+// The neurons block `block` keeps (`hidden` of them) when it is compressed in `model`, the current
+// model under `masks`: a seeded random subset, or the most important on the few-shot images.
+std::vector<int> choose_neurons(VisionTransformerImpl& model, const ModelMasks& masks, int block,
+                                int hidden, const DcvitInputs& in, const DcvitSettings& settings);
+
+// The part of a stage key every DC-ViT stage shares (teacher, few-shot images, neuron choice).
+nlohmann::json stage_key_base(const DcvitInputs& in, const DcvitSettings& settings);
+
+}  // namespace vitc

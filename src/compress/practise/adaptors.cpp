@@ -1,0 +1,170 @@
+// Adapted forward pass over the model's own modules (no model change) and the adaptor training.
+#include "compress/practise/adaptors.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "data/loader.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+std::vector<at::Tensor> Adaptors::parameters() const {
+  std::vector<at::Tensor> out;
+  for (const auto* group : {&after, &pre})
+    for (const auto& [block, linear] : *group)
+      for (const auto& p : linear->parameters()) out.push_back(p);
+  return out;
+}
+
+namespace {
+
+torch::nn::Linear identity_linear(int dim, const c10::Device& device) {
+  torch::nn::Linear linear(dim, dim);
+  torch::NoGradGuard no_grad;
+  linear->weight.copy_(torch::eye(dim));
+  linear->bias.zero_();
+  linear->to(device);
+  return linear;
+}
+
+}  // namespace
+
+Adaptors make_adaptors(const VisionTransformerImpl& model, const std::set<int>& dropped) {
+  check(!dropped.empty(), "PRACTISE adaptors: no dropped block");
+  const ViTConfig& config = model.config();
+  const c10::Device device = model.parameters().front().device();
+  const int first = *dropped.begin(), last = *dropped.rbegin();
+  Adaptors a;
+  for (int b = 0; b < config.depth(); ++b) {
+    if (dropped.count(b)) continue;
+    const BlockSpec& spec = config.blocks[static_cast<size_t>(b)];
+    if (b < last && spec.has_mlp()) a.after.emplace(b, identity_linear(config.embed_dim, device));
+    if (b > first && spec.has_attention()) a.pre.emplace(b, identity_linear(config.embed_dim, device));
+  }
+  return a;
+}
+
+at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& dropped,
+                            const Adaptors& adaptors, const at::Tensor& images) {
+  at::Tensor x = model.embed(images);
+  for (int b = 0; b < model.config().depth(); ++b) {
+    if (dropped.count(b)) continue;
+    Block block = model.block(b);
+    const BlockSpec& spec = block->spec();
+    if (spec.skip) continue;
+    if (spec.has_attention()) {
+      at::Tensor y = block->norm1->forward(x);
+      const auto pre = adaptors.pre.find(b);
+      if (pre != adaptors.pre.end()) y = torch::nn::Linear(pre->second)->forward(y);
+      x = x + block->attn->forward(y);
+    }
+    if (spec.has_mlp()) {
+      at::Tensor m = block->mlp->forward(block->norm2->forward(x));
+      const auto after = adaptors.after.find(b);
+      if (after != adaptors.after.end()) m = torch::nn::Linear(after->second)->forward(m);
+      x = x + m;
+    }
+  }
+  return model.norm->forward(x);
+}
+
+void RecoverOptions::validate() const {
+  check(epochs >= 0, "--recover-epochs must be >= 0, got ", epochs);
+  check(batch_size >= 1, "--recover-batch-size must be at least 1, got ", batch_size);
+  check(lr > 0 && std::isfinite(lr), "--recover-lr must be positive, got ", lr);
+  check(momentum >= 0 && momentum < 1, "--recover-momentum must lie in [0, 1), got ", momentum);
+  check(weight_decay >= 0, "--recover-weight-decay must be >= 0, got ", weight_decay);
+  check(decay_at > 0 && decay_at <= 1, "recover lr decay point must lie in (0, 1], got ", decay_at);
+}
+
+nlohmann::json RecoverOptions::to_json() const {
+  return {{"epochs", epochs},     {"batch_size", batch_size},     {"lr", lr},
+          {"momentum", momentum}, {"weight_decay", weight_decay}, {"decay_at", decay_at},
+          {"seed", seed},         {"augment_pad", augment.pad},   {"augment_hflip", augment.hflip},
+          {"optimizer", "sgd"},   {"loss", "mse(final-norm features, all tokens)"}};
+}
+
+nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>& dropped,
+                              Adaptors& adaptors, VisionTransformerImpl& teacher,
+                              const std::shared_ptr<const Dataset>& data,
+                              const RecoverOptions& options, bool quiet) {
+  options.validate();
+  Stopwatch clock;
+  std::vector<std::pair<at::Tensor, bool>> frozen;
+  for (auto& p : model.parameters()) {
+    frozen.emplace_back(p, p.requires_grad());
+    p.set_requires_grad(false);
+  }
+  model.eval();
+  teacher.eval();
+  LoaderOptions lo;
+  lo.batch_size = options.batch_size;
+  lo.shuffle = true;
+  lo.drop_last = data->size() >= options.batch_size;
+  lo.seed = options.seed;
+  lo.augment = options.augment;
+  DataLoader loader(data, lo);
+  const int64_t per_epoch = loader.batches_per_epoch();
+  const int64_t total = per_epoch * options.epochs;
+  const int64_t decay_step = static_cast<int64_t>(std::llround(options.decay_at * total));
+  std::vector<at::Tensor> params = adaptors.parameters();
+  torch::optim::SGD sgd(params, torch::optim::SGDOptions(options.lr)
+                                    .momentum(options.momentum)
+                                    .weight_decay(options.weight_decay));
+  double first = 0, last = 0;
+  int64_t step = 0;
+  Progress progress("recover", total, quiet || total == 0);
+  for (int e = 0; e < options.epochs; ++e) {
+    loader.start_epoch(e);
+    Batch batch;
+    while (loader.next(batch)) {
+      const double lr = step < decay_step ? options.lr : options.lr * 0.1;
+      static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
+      at::Tensor target;
+      {
+        torch::NoGradGuard no_grad;
+        target = teacher.forward_features(batch.images);
+      }
+      sgd.zero_grad();
+      const at::Tensor loss =
+          torch::mse_loss(adapted_features(model, dropped, adaptors, batch.images), target);
+      const double value = loss.item<double>();
+      check(std::isfinite(value), "PRACTISE recovery: loss became ", value, " at step ", step + 1,
+            " (lower --recover-lr?)");
+      loss.backward();
+      sgd.step();
+      if (step == 0) first = value;
+      last = value;
+      ++step;
+      progress.update(step, batch.images.size(0), {{"loss", value}, {"lr", lr}});
+    }
+  }
+  if (total > 0) progress.finish({{"loss", last}});
+  for (auto& [p, flag] : frozen) p.set_requires_grad(flag);
+  return {{"steps", step}, {"first_loss", first}, {"last_loss", last}, {"seconds", clock.seconds()}};
+}
+
+double adapted_logit_kl(VisionTransformerImpl& model, const std::set<int>& dropped,
+                        const Adaptors& adaptors, VisionTransformerImpl& teacher,
+                        const Dataset& data, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  check(data.size() > 0, "PRACTISE: no images to score on");
+  model.eval();
+  teacher.eval();
+  double sum = 0;
+  for (int64_t start = 0; start < data.size(); start += batch_size) {
+    std::vector<int64_t> idx;
+    for (int64_t i = start; i < std::min(data.size(), start + batch_size); ++i) idx.push_back(i);
+    const at::Tensor images = data.get_batch(idx).images;
+    const at::Tensor lt = torch::log_softmax(teacher.forward(images), -1);
+    const at::Tensor ls = torch::log_softmax(
+        model.head_outputs(adapted_features(model, dropped, adaptors, images)).combined(), -1);
+    sum += (lt.exp() * (lt - ls)).sum().item<double>();
+  }
+  return sum / static_cast<double>(data.size());
+}
+
+}  // namespace vitc

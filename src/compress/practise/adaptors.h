@@ -1,0 +1,60 @@
+// PRACTISE's recoverability probe for ViTs (DC-ViT's port): with some blocks dropped, identity-
+// initialised linear adaptors after fc2 of the kept blocks before them and before qkv of the kept
+// blocks after them, trained by feature mimicking while the network stays frozen. The adaptors
+// only score a candidate; the final model never contains them.
+#pragma once
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include <torch/nn/modules/linear.h>
+#include <nlohmann/json.hpp>
+
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "model/vit.h"
+
+namespace vitc {
+
+struct Adaptors {
+  std::map<int, torch::nn::Linear> after;  // block -> adaptor on its MLP branch output (after fc2)
+  std::map<int, torch::nn::Linear> pre;    // block -> adaptor on qkv's input (after norm1)
+  std::vector<at::Tensor> parameters() const;
+};
+
+// Adaptors for dropping `dropped` from `model`: D x D, weight = identity, bias = 0, on the model's
+// device. Blocks without an MLP (attention) get no after- (pre-) adaptor.
+Adaptors make_adaptors(const VisionTransformerImpl& model, const std::set<int>& dropped);
+
+// Final-norm features [B,N,D] of `model` with `dropped` blocks skipped and `adaptors` applied.
+at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& dropped,
+                            const Adaptors& adaptors, const at::Tensor& images);
+
+// SGD with momentum and a step decay, as PRACTISE; epochs are passes over the few-shot set.
+struct RecoverOptions {
+  int epochs = 4;
+  int64_t batch_size = 64;
+  double lr = 0.02;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;
+  double decay_at = 0.4;  // lr x 0.1 after this fraction of the steps
+  uint64_t seed = 0;
+  AugmentOptions augment{2, true};
+  void validate() const;  // names the --recover-* flags
+  nlohmann::json to_json() const;
+};
+
+// Trains only the adaptors (model frozen, eval mode) to mimic `teacher`'s final-norm features on
+// `data`'s images; returns {"steps", "first_loss", "last_loss", "seconds"}.
+nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>& dropped,
+                              Adaptors& adaptors, VisionTransformerImpl& teacher,
+                              const std::shared_ptr<const Dataset>& data,
+                              const RecoverOptions& options, bool quiet);
+
+// Mean KL(softmax(teacher) || softmax(adapted)) per image on `data`'s images (no augmentation).
+double adapted_logit_kl(VisionTransformerImpl& model, const std::set<int>& dropped,
+                        const Adaptors& adaptors, VisionTransformerImpl& teacher,
+                        const Dataset& data, int64_t batch_size = 256);
+
+}  // namespace vitc

@@ -1,0 +1,233 @@
+// PRACTISE scoring (recoverability / latency reduction), block dropping and finetuning.
+#include "compress/practise/practise.h"
+
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "compress/common/clone_model.h"
+#include "compress/common/finalize.h"
+#include "model/complexity.h"
+#include "model/slice.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc {
+
+nlohmann::json PractiseSettings::to_json() const {
+  return {{"candidates", candidates},
+          {"recover", recover.to_json()},
+          {"mimic", mimic.to_json()},
+          {"finetune_all", finetune_all},
+          {"latency_repeats", latency_repeats}};
+}
+
+std::vector<int> PractiseRanking::order() const {
+  std::vector<int> out;
+  for (const PractiseScore& s : scores) out.push_back(s.block);
+  return out;
+}
+
+namespace {
+
+const char* kRankingFile = "practise_ranking.json";
+
+nlohmann::json score_json(const PractiseScore& s) {
+  return {{"block", s.block},
+          {"recoverability", s.recoverability},
+          {"kl_without_adaptors", s.kl_before},
+          {"latency_reduction_percent", s.latency_reduction},
+          {"score", s.score},
+          {"recover", s.recover}};
+}
+
+PractiseScore score_from_json(const nlohmann::json& j) {
+  PractiseScore s;
+  s.block = j.at("block");
+  s.recoverability = j.at("recoverability");
+  s.kl_before = j.at("kl_without_adaptors");
+  s.latency_reduction = j.at("latency_reduction_percent");
+  s.score = j.at("score");
+  s.recover = j.value("recover", nlohmann::json());
+  return s;
+}
+
+void sort_scores(std::vector<PractiseScore>& scores) {
+  std::stable_sort(scores.begin(), scores.end(), [](const PractiseScore& x, const PractiseScore& y) {
+    return x.score < y.score || (x.score == y.score && x.block < y.block);
+  });
+}
+
+Structure drop_structure(const ViTConfig& config, const std::vector<int>& dropped) {
+  Structure s = dense_structure(config);
+  for (int b : dropped) {
+    check(b >= 0 && b < config.depth(), "PRACTISE: block ", b, " is outside [0, ", config.depth(), ")");
+    s.blocks[static_cast<size_t>(b)] = BlockKeep{true, false, {}, {}};
+  }
+  validate_structure(s, config);
+  return s;
+}
+
+// Percent of the teacher's time (or MACs) saved by dropping `block`, timings interleaved.
+double latency_reduction(VisionTransformerImpl& teacher, int block, const LatencyFn& latency,
+                         int repeats) {
+  const Structure s = drop_structure(teacher.config(), {block});
+  if (!latency) {
+    const double full = static_cast<double>(compute_complexity(teacher.config()).macs());
+    const double dropped = static_cast<double>(compute_complexity(compact_config(teacher.config(), s)).macs());
+    return 100.0 * (full - dropped) / full;
+  }
+  VisionTransformer dropped = slice_model(teacher, s);
+  dropped->eval();
+  std::vector<double> t, d;
+  for (int i = 0; i < repeats + 1; ++i) {  // the first round warms up
+    const double tt = latency(teacher), td = latency(*dropped);
+    if (i > 0) t.push_back(tt), d.push_back(td);
+  }
+  std::sort(t.begin(), t.end());
+  std::sort(d.begin(), d.end());
+  const double mt = t[t.size() / 2], md = d[d.size() / 2];
+  return 100.0 * (mt - md) / mt;
+}
+
+}  // namespace
+
+nlohmann::json PractiseRanking::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const PractiseScore& s : scores) list.push_back(score_json(s));
+  return {{"method", "practise block scoring"},
+          {"order", order()},
+          {"scores", list},
+          {"latency_source", latency_source},
+          {"key", key},
+          {"seconds", seconds}};
+}
+
+PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& teacher_info,
+                              const FewShotSet& few_shot, const PractiseSettings& settings,
+                              const std::string& dir, const LatencyFn& latency) {
+  settings.recover.validate();
+  check(!settings.candidates.empty(), "PRACTISE: no candidate blocks");
+  check(settings.latency_repeats >= 1, "--latency-repeats must be at least 1 for PRACTISE scoring");
+  PractiseRanking r;
+  r.dir = dir;
+  r.latency_source = latency ? "measured" : "macs";
+  r.key = {{"teacher", teacher_info},
+           {"few_shot_indices", few_shot.indices},
+           {"candidates", settings.candidates},
+           {"recover", settings.recover.to_json()},
+           {"latency_source", r.latency_source}};
+  const std::string path = dir + "/" + kRankingFile;
+  if (settings.resume && file_exists(path)) {
+    PractiseRanking done = load_practise_ranking(dir);
+    check(done.key == r.key, "cannot resume: the PRACTISE ranking in ", dir,
+          " was computed with other settings; use the same settings or a new --out");
+    return done;
+  }
+  make_dirs(dir);
+  Stopwatch clock;
+  teacher->eval();
+  for (size_t i = 0; i < settings.candidates.size(); ++i) {
+    const int b = settings.candidates[i];
+    const std::string cached = str_cat(dir, "/candidate_", b, ".json");
+    if (settings.resume && file_exists(cached)) {
+      const nlohmann::json j = read_json(cached);
+      if (j.value("key", nlohmann::json()) == r.key) {
+        r.scores.push_back(score_from_json(j.at("score")));
+        continue;
+      }
+    }
+    PractiseScore s;
+    s.block = b;
+    const std::set<int> dropped = {b};
+    VisionTransformer model = clone_model(*teacher);
+    Adaptors adaptors = make_adaptors(*model, dropped);
+    s.kl_before = adapted_logit_kl(*model, dropped, adaptors, *teacher, *few_shot.images);
+    s.recover = train_adaptors(*model, dropped, adaptors, *teacher, few_shot.images,
+                               settings.recover, settings.quiet);
+    s.recoverability = adapted_logit_kl(*model, dropped, adaptors, *teacher, *few_shot.images);
+    s.latency_reduction = latency_reduction(*teacher, b, latency, settings.latency_repeats);
+    check(s.latency_reduction > 0, "PRACTISE: dropping block ", b,
+          " did not reduce the measured latency (", s.latency_reduction,
+          "%); the machine is too noisy: raise --latency-repeats");
+    s.score = s.recoverability / s.latency_reduction;
+    if (!settings.quiet) {
+      std::fprintf(stderr,
+                   "practise: block %zu/%zu (%d)  recoverability %.5f (without adaptors %.5f) / "
+                   "latency reduction %.2f%% = %.6f\n",
+                   i + 1, settings.candidates.size(), b, s.recoverability, s.kl_before,
+                   s.latency_reduction, s.score);
+    }
+    write_json(cached, {{"key", r.key}, {"score", score_json(s)}});
+    r.scores.push_back(s);
+  }
+  sort_scores(r.scores);
+  r.seconds = clock.seconds();
+  write_json(path, r.to_json());
+  return r;
+}
+
+PractiseRanking load_practise_ranking(const std::string& dir) {
+  const std::string path = dir + "/" + kRankingFile;
+  check(file_exists(path), "no PRACTISE ranking in '", dir, "': ", path, " is missing");
+  const nlohmann::json j = read_json(path);
+  PractiseRanking r;
+  r.dir = dir;
+  try {
+    r.key = j.at("key");
+    r.latency_source = j.at("latency_source");
+    r.seconds = j.value("seconds", 0.0);
+    for (const auto& s : j.at("scores")) r.scores.push_back(score_from_json(s));
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": not a PRACTISE ranking (", e.what(), ")");
+  }
+  check(!r.scores.empty(), path, ": the ranking has no candidates");
+  sort_scores(r.scores);
+  return r;
+}
+
+PractiseResult compress_practise(VisionTransformer teacher, const nlohmann::json& teacher_info,
+                                 const FewShotSet& few_shot, const PractiseRanking& ranking,
+                                 int drop, const PractiseSettings& settings,
+                                 const Dataset& eval_data, const std::string& out_dir,
+                                 int64_t eval_batch) {
+  settings.mimic.validate();
+  check(drop >= 1 && drop <= static_cast<int>(ranking.scores.size()), "--drop ", drop,
+        " must lie in [1, ", ranking.scores.size(), "] (the scored candidate blocks)");
+  Stopwatch clock;
+  const ViTConfig& config = teacher->config();
+  const std::vector<int> order = ranking.order();
+  std::vector<int> dropped(order.begin(), order.begin() + drop);
+  std::sort(dropped.begin(), dropped.end());
+  const Structure s = drop_structure(config, dropped);
+  const ModelMasks masks = lean_structure_masks(config, s);
+  VisionTransformer model = clone_model(*teacher);  // adaptors discarded: teacher weights
+  const int last = settings.finetune_all ? config.depth() - 1 : front_last_block(s);
+  set_mimic_trainable(*model, last, s);
+  StageOptions stage;
+  stage.dir = out_dir + "/finetune";
+  stage.resume = settings.resume;
+  stage.quiet = settings.quiet;
+  stage.label = str_cat("practise finetune (drop ", join(dropped), ")");
+  stage.key = {{"teacher", teacher_info},
+               {"few_shot_indices", few_shot.indices},
+               {"structure", structure_to_json(s)},
+               {"trainable_up_to_block", last}};
+  const nlohmann::json finetune =
+      run_mimic_stage(model, masks, teacher, few_shot.images, settings.mimic, stage);
+  for (auto& p : model->parameters()) p.set_requires_grad(true);
+  const nlohmann::json provenance = {{"compressed_by", "vitc practise (PRACTISE, ViT port)"},
+                                     {"dropped_blocks", dropped}};
+  FinalModel f = finalize_compressed(*model, s, eval_data, eval_batch, out_dir, provenance);
+  PractiseResult r;
+  r.compact = f.compact;
+  r.record = {{"dropped", dropped},
+              {"trainable_up_to_block", last},
+              {"finetune", finetune},
+              {"result", f.record},
+              {"seconds", clock.seconds()}};
+  return r;
+}
+
+}  // namespace vitc
