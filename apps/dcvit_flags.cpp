@@ -55,12 +55,6 @@ MimicOptions MimicFlags::get() const {
   return o;
 }
 
-void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
-  namespace fs = std::filesystem;
-  check(fs::weakly_canonical(out) != fs::weakly_canonical(other), "--out ", out, " is the ", what,
-        " directory: writing there would overwrite it; choose another --out");
-}
-
 namespace {
 
 // FNV-1a of the weights file: stages and rankings computed from another teacher at the same path
@@ -105,27 +99,9 @@ FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
   return in;
 }
 
-nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
-  const int64_t batch = 64;
-  const at::Tensor images = latency_input(teacher->config(), batch, c10::Device(c10::kCPU));
-  std::vector<double> t, c;
-  for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
-    const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);
-    if (i >= 2) t.push_back(tt), c.push_back(tc);
-  }
-  const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
-  return {{"batch", batch},
-          {"teacher", latency_to_json(rt)},
-          {"compact", latency_to_json(rc)},
-          {"ratio", rc.median_ms / rt.median_ms}};
-}
-
 nlohmann::json run_header(const std::string& command, const std::string& method,
                           const std::string& threads) {
-  return {{"command", command},
-          {"method", method},
-          {"command_line", command_line()},
-          {"environment", environment_json(threads)}};
+  return method_run_header(command, method, threads);
 }
 
 }  // namespace vitc::app

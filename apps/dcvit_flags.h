@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "method_flags.h"  // check_out_differs, compare_latency, method_run_header
 #include "compress/common/feature_mimic.h"
 #include "compress/common/few_shot.h"
 #include "model/vit.h"
@@ -46,12 +47,6 @@ struct FewShotInputs {
   std::shared_ptr<const Dataset> eval_data;
 };
 FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags);
-
-// Refuses an --out that is the teacher's directory (or another input directory).
-void check_out_differs(const std::string& out, const std::string& other, const std::string& what);
-
-// Batch-64 latency of the teacher and a compact model, interleaved in one process.
-nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats);
 
 // {"command", "method", "command_line", "environment"}.
 nlohmann::json run_header(const std::string& command, const std::string& method,
