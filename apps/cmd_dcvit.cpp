@@ -6,7 +6,7 @@
 #include "common.h"
 #include "dcvit_flags.h"
 #include "compress/dcvit/pipeline.h"
-#include "compress/slim/macs_target.h"
+#include "compress/common/macs_budget.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "train/evaluate.h"

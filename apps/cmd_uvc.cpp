@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common.h"
+#include "method_flags.h"  // compare_latency
 #include "uvc_flags.h"
 #include "compress/uvc/pipeline.h"
 #include "model/complexity.h"
@@ -16,22 +17,6 @@
 namespace vitc::app {
 
 namespace {
-
-// Batch-64 latency of teacher and compact model, interleaved in one process (same conditions).
-nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
-  const int64_t batch = 64;
-  const at::Tensor images = latency_input(teacher->config(), batch, c10::Device(c10::kCPU));
-  std::vector<double> t, c;
-  for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
-    const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);
-    if (i >= 2) t.push_back(tt), c.push_back(tc);
-  }
-  const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
-  return {{"batch", batch},
-          {"teacher", latency_to_json(rt)},
-          {"compact", latency_to_json(rc)},
-          {"ratio", rc.median_ms / rt.median_ms}};
-}
 
 struct RunCmd {
   std::string teacher;

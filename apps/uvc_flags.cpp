@@ -4,14 +4,14 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "compress/slim/macs_target.h"
+#include "compress/common/macs_budget.h"
 #include "util/error.h"
 
 namespace vitc::app {
 
 namespace {
 
-// --budget as MacsTarget (compress/slim/macs_target.h: fraction, percent, or absolute with
+// --budget as MacsTarget (compress/common/macs_budget.h: fraction, percent, or absolute with
 // k/M/G), with errors that name --budget.
 MacsTarget parse_budget(const std::string& text) {
   try {
