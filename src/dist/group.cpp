@@ -66,7 +66,7 @@ Group::Group(const DistConfig& config) : state_(std::make_unique<State>()) {
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<std::uint16_t>(config.master_port);
-    store_options.isServer = config.rank == 0;
+    store_options.isServer = config.rank == 0 && !config.agent_store;
     store_options.numWorkers = static_cast<std::size_t>(config.world_size);
     store_options.waitWorkers = true;
     store_options.timeout = timeout;
