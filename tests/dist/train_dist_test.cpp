@@ -99,17 +99,25 @@ TEST(TrainDist, TwoProcessesOfBatchBMatchOneProcessOfBatch2B) {
   const auto a = vitc::read_safetensors(single + "/model.safetensors").tensors;
   const auto b = vitc::read_safetensors(pair + "/model.safetensors").tensors;
   ASSERT_EQ(a.size(), b.size());
-  // Tolerance: the two runs differ only in float32 summation order (a mean over 32 images vs.
-  // the mean of two means over 16, summed by Gloo), which after 4 AdamW steps of lr 1e-3 leaves
-  // differences far below one step's size (1e-3); a wrong shard, a missing average or unequal
-  // initial weights changes weights by about 1e-3 or more.
-  double max_diff = 0, max_change = 0;
+  // Tolerance: the runs differ only in float32 summation order (a mean over 32 images vs. the
+  // mean of two means over 16, summed by Gloo). AdamW's normalised update can amplify that for
+  // an element whose gradient is near zero, so single elements may move by a few percent of one
+  // step (lr 1e-3): measured max 2.7e-5, mean 2.4e-9 over 139018 weights. A wrong shard, a
+  // missing average or unequal initial weights moves most weights by ~1e-4..1e-3.
+  double max_diff = 0, sum_diff = 0;
+  int64_t count = 0;
   for (const auto& [name, ta] : a) {
     ASSERT_TRUE(b.count(name)) << name;
-    max_diff = std::max(max_diff, (ta - b.at(name)).abs().max().item<double>());
+    const at::Tensor diff = (ta - b.at(name)).abs();
+    max_diff = std::max(max_diff, diff.max().item<double>());
+    sum_diff += diff.sum().item<double>();
+    count += diff.numel();
   }
-  std::printf("max |w_1proc - w_2proc| = %.3g\n", max_diff);
-  EXPECT_LT(max_diff, 1e-5);
+  const double mean_diff = sum_diff / static_cast<double>(count);
+  std::printf("|w_1proc - w_2proc|: max %.3g, mean %.3g over %lld weights\n", max_diff, mean_diff,
+              static_cast<long long>(count));
+  EXPECT_LT(max_diff, 1e-4);
+  EXPECT_LT(mean_diff, 1e-7);
 }
 
 TEST(TrainDist, MissingPeerFailsWithinTheTimeout) {
@@ -118,7 +126,8 @@ TEST(TrainDist, MissingPeerFailsWithinTheTimeout) {
                            std::to_string(free_port());
   const Outcome o = finish(start_vitc(train_args(out, 16) + dist));
   EXPECT_EQ(o.exit_code, 1) << o.output;
-  EXPECT_NE(o.output.find("rendezvous failed at rank 0 of 2"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("failed at rank 0 of 2"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("did every rank start"), std::string::npos) << o.output;
   EXPECT_FALSE(std::filesystem::exists(out + "/model.safetensors"));
 }
 
