@@ -66,7 +66,6 @@ DistConfig resolve_dist_config(const DistFlagValues& flags, const EnvLookup& env
   }
   if (flags.local_addr) config.local_addr = *flags.local_addr;
   config.timeout_seconds = flags.timeout_seconds;
-  if (const auto v = env("TORCHELASTIC_USE_AGENT_STORE")) config.agent_store = *v == "True" || *v == "1";
   config.validate();
   return config;
 }

@@ -19,9 +19,6 @@ struct DistConfig {
   // Address this process's Gloo device binds to; "" = loopback when master_addr is a loopback
   // address, else the address this machine's hostname resolves to.
   std::string local_addr;
-  // torchrun (elastic agent) may already serve the store at MASTER_ADDR:MASTER_PORT and say so
-  // with TORCHELASTIC_USE_AGENT_STORE=True; then rank 0 connects to it instead of serving one.
-  bool agent_store = false;
 
   bool enabled() const { return world_size > 1; }
   void validate() const;  // throws vitc::Error naming the flag or variable and the bad value
@@ -38,8 +35,7 @@ struct DistFlagValues {
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup process_environment();
 
-// Flags win over RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (and
-// TORCHELASTIC_USE_AGENT_STORE sets agent_store); what neither gives keeps
+// Flags win over RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; what neither gives keeps
 // the DistConfig default. Throws vitc::Error for a variable that is not a number, or an invalid
 // combination (rank outside [0, world size), port outside 1..65535, timeout <= 0).
 DistConfig resolve_dist_config(const DistFlagValues& flags, const EnvLookup& env);

@@ -2,6 +2,7 @@
 #include "dist/group.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 
 #include <c10/util/Exception.h>
@@ -66,7 +67,11 @@ Group::Group(const DistConfig& config) : state_(std::make_unique<State>()) {
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<std::uint16_t>(config.master_port);
-    store_options.isServer = config.rank == 0 && !config.agent_store;
+    // torchrun's elastic agent may already serve the store at MASTER_ADDR:MASTER_PORT and say so
+    // with TORCHELASTIC_USE_AGENT_STORE=True; then rank 0 connects to it like the others.
+    const char* agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+    const bool use_agent_store = agent_store != nullptr && std::string(agent_store) == "True";
+    store_options.isServer = config.rank == 0 && !use_agent_store;
     store_options.numWorkers = static_cast<std::size_t>(config.world_size);
     store_options.waitWorkers = true;
     store_options.timeout = timeout;
