@@ -19,21 +19,26 @@ struct TrainFlags {
   TrainOptions train;
   ThreadFlags threads;
   DataFlags data;
+  DistFlags dist;
 };
 
 int run_train(const TrainFlags& flags) {
   const std::string threads = flags.threads.apply();
   TrainOptions options = flags.train;
   options.validate();
+  options.dist = flags.dist.connect();
+  const bool lead = options.rank() == 0;  // only rank 0 reports and writes run.json
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   VisionTransformer model = loaded.model;
   const ViTConfig& config = model->config();
   const auto train_data = flags.data.open("train", config.mean, config.std, config.img_size);
   const auto test_data = flags.data.open("test", config.mean, config.std, config.img_size);
   const Complexity complexity = compute_complexity(config);
-  std::fprintf(stderr, "model %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
-               loaded.source.c_str(), complexity.params() / 1e6, complexity.macs() / 1e6,
-               static_cast<long long>(train_data->size()), static_cast<long long>(test_data->size()));
+  if (lead) {
+    std::fprintf(stderr, "model %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
+                 loaded.source.c_str(), complexity.params() / 1e6, complexity.macs() / 1e6,
+                 static_cast<long long>(train_data->size()), static_cast<long long>(test_data->size()));
+  }
   nlohmann::json run = {{"command", "train"},
                         {"command_line", command_line()},
                         {"environment", environment_json(threads)},
@@ -41,9 +46,11 @@ int run_train(const TrainFlags& flags) {
                                    {"init_seed", flags.init_seed},
                                    {"params", complexity.params()}, {"macs", complexity.macs()}}},
                         {"data", flags.data.to_json()},
-                        {"settings", options.trajectory_json()}};
+                        {"settings", options.trajectory_json()},
+                        {"distributed", DistFlags::to_json(options.dist.get())}};
   options.model_json_extra = {{"trained_by", "vitc train"}};
   const TrainResult result = train_model(model, train_data, test_data, options);
+  if (!lead) return 0;
   run["result"] = train_result_to_json(result);
   write_run_json(options.out_dir, run);
   std::printf("test top1 %.2f%%  top5 %.2f%%  loss %.4f  | train %.0f img/s  wall %s  -> %s\n",
@@ -85,6 +92,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   cmd->add_flag("--quiet", t.quiet, "no progress lines");
   flags->threads.add_to(*cmd);
   flags->data.add_to(*cmd, /*with_train=*/true);
+  flags->dist.add_to(*cmd);
   cmd->callback([&run, flags] { run = [flags] { return run_train(*flags); }; });
 }
 

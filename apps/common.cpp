@@ -215,6 +215,48 @@ nlohmann::json DataFlags::to_json() const {
   return j;
 }
 
+void DistFlags::add_to(CLI::App& cmd) {
+  cmd.add_option("--dist-world-size", world_size,
+                 "number of cooperating processes (default: $WORLD_SIZE, else 1 = no distribution)");
+  cmd.add_option("--dist-rank", rank, "this process's rank in [0, world size) (default: $RANK, else 0)");
+  cmd.add_option("--dist-master-addr", master_addr,
+                 "address of rank 0, which hosts the rendezvous store (default: $MASTER_ADDR, else "
+                 "127.0.0.1)");
+  cmd.add_option("--dist-master-port", master_port,
+                 "TCP port of the rendezvous store (default: $MASTER_PORT, else 29500)");
+  cmd.add_option("--dist-timeout", timeout_seconds,
+                 "seconds to wait for peers at the rendezvous and in every collective; a missing or "
+                 "dead peer fails the run after this")
+      ->capture_default_str();
+  cmd.add_option("--dist-local-addr", local_addr,
+                 "address this process's Gloo device binds to (default: loopback when the master is "
+                 "local, else this machine's hostname)");
+}
+
+std::shared_ptr<dist::Group> DistFlags::connect() const {
+  dist::DistFlagValues values;
+  if (rank != -1) values.rank = rank;
+  if (world_size != -1) values.world_size = world_size;
+  if (master_port != -1) values.master_port = master_port;
+  if (!master_addr.empty()) values.master_addr = master_addr;
+  if (!local_addr.empty()) values.local_addr = local_addr;
+  values.timeout_seconds = timeout_seconds;
+  const dist::DistConfig config = dist::resolve_dist_config(values, dist::process_environment());
+  if (!config.enabled()) return nullptr;
+  std::fprintf(stderr, "dist: rank %d of %d connecting to %s:%d (timeout %g s)\n", config.rank,
+               config.world_size, config.master_addr.c_str(), config.master_port, config.timeout_seconds);
+  auto group = std::make_shared<dist::Group>(config);
+  std::fprintf(stderr, "dist: rank %d of %d connected (gloo)\n", config.rank, config.world_size);
+  return group;
+}
+
+nlohmann::json DistFlags::to_json(const dist::Group* group) {
+  if (group == nullptr) return {{"world_size", 1}};
+  const dist::DistConfig& c = group->config();
+  return {{"world_size", c.world_size}, {"backend", "gloo"}, {"master_addr", c.master_addr},
+          {"master_port", c.master_port}, {"timeout_seconds", c.timeout_seconds}};
+}
+
 void write_run_json(const std::string& dir, const nlohmann::json& run) {
   make_dirs(dir);
   write_json(dir + "/run.json", run);

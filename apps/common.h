@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "util/threads.h"
 
 namespace vitc::app {
@@ -50,6 +51,20 @@ struct DataFlags {
   // --crop-pct was given.
   void use_model_preprocess(const nlohmann::json& model_json);
   nlohmann::json to_json() const;
+};
+
+// --dist-rank / --dist-world-size / --dist-master-addr / --dist-master-port / --dist-timeout /
+// --dist-local-addr: which process of a data-parallel run this is (docs/distributed.md). Unset
+// flags fall back to torchrun's RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT.
+struct DistFlags {
+  int rank = -1, world_size = -1, master_port = -1;  // -1 = not given
+  std::string master_addr, local_addr;               // "" = not given
+  double timeout_seconds = 60;
+  void add_to(CLI::App& cmd);
+  // Resolves the configuration and, for a world size above 1, connects (bounded by the timeout)
+  // and prints "dist: rank r of N ..."; nullptr for a single process.
+  std::shared_ptr<dist::Group> connect() const;
+  static nlohmann::json to_json(const dist::Group* group);
 };
 
 // Writes <dir>/run.json atomically and says where.

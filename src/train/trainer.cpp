@@ -1,12 +1,14 @@
 // Training loop with per-epoch evaluation, checkpoints and exact resume.
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
 #include <torch/torch.h>
 
 #include "data/loader.h"
+#include "dist/sync.h"
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "train/adamw.h"
@@ -31,6 +33,9 @@ nlohmann::json TrainOptions::trajectory_json() const {
           {"augment_hflip", augment.hflip},
           {"max_steps_per_epoch", max_steps_per_epoch}};
 }
+
+int TrainOptions::world_size() const { return dist ? dist->world_size() : 1; }
+int TrainOptions::rank() const { return dist ? dist->rank() : 0; }
 
 void TrainOptions::validate() const {
   check(epochs >= 1, "--epochs must be at least 1, got ", epochs);
@@ -112,6 +117,32 @@ std::string find_checkpoint(const std::string& out_dir) {
   return find_complete_directory(out_dir, "checkpoint", kTrainerStateFile);
 }
 
+// Rank r evaluates test images r, r+N, r+2N, ...; the sums of correct predictions, loss and time
+// over the ranks give the same numbers as one process evaluating them all.
+EvalResult evaluate_sharded(VisionTransformerImpl& model, const std::shared_ptr<const Dataset>& data,
+                            int64_t batch_size, dist::Group* group) {
+  if (group == nullptr) return evaluate(model, *data, batch_size);
+  std::vector<int64_t> indices;
+  for (int64_t i = group->rank(); i < data->size(); i += group->world_size()) indices.push_back(i);
+  EvalResult local;
+  if (!indices.empty()) local = evaluate(model, *make_subset(data, indices), batch_size);
+  const double n = static_cast<double>(local.images);
+  std::vector<double> sums = {local.top1 * n, local.top5 * n, local.loss * n, n};
+  std::vector<double> slowest(group->world_size(), 0.0);
+  slowest[group->rank()] = local.seconds;
+  sums.insert(sums.end(), slowest.begin(), slowest.end());
+  dist::allreduce_sum(*group, sums);
+  EvalResult total;
+  total.images = static_cast<int64_t>(std::llround(sums[3]));
+  if (total.images > 0) {
+    total.top1 = sums[0] / sums[3];
+    total.top5 = sums[1] / sums[3];
+    total.loss = sums[2] / sums[3];
+  }
+  for (size_t r = 4; r < sums.size(); ++r) total.seconds = std::max(total.seconds, sums[r]);
+  return total;
+}
+
 }  // namespace
 
 TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Dataset>& train_data,
@@ -129,8 +160,21 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
   loader_options.drop_last = train_data->size() >= options.batch_size;
   loader_options.seed = options.seed;
   loader_options.augment = options.augment;
+  const int world = options.world_size(), rank = options.rank();
+  const bool lead = rank == 0;  // the rank that writes files and shows progress
+  loader_options.shard_rank = rank;
+  loader_options.shard_count = world;
   DataLoader loader(train_data, loader_options);
   int64_t steps_per_epoch = loader.batches_per_epoch();
+  if (world > 1) {
+    // Every rank must take the same number of steps (one allreduce each): that of the last rank,
+    // which gets the fewest batch slots when their count is not a multiple of the world size.
+    const int64_t n = train_data->size(), b = options.batch_size;
+    const int64_t slots = loader_options.drop_last ? n / b : (n + b - 1) / b;
+    steps_per_epoch = slots / world;
+    check(steps_per_epoch > 0, "training data '", train_data->name(), "' has ", n,
+          " images: too few for ", world, " ranks of batch ", b);
+  }
   if (options.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
   check(steps_per_epoch > 0, "training data '", train_data->name(), "' yields no batches");
 
@@ -152,10 +196,28 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
   int start_epoch = 0;
   if (options.resume) {
     const std::string ckpt = find_checkpoint(options.out_dir);
+    if (options.dist) {
+      // Rank 0 decides; the others must see the same checkpoint (same machine or shared disk).
+      auto epochs_done = [&](const std::string& dir) {
+        return dir.empty() ? -1.0 : read_json(dir + "/" + kTrainerStateFile).at("epochs_done").get<double>();
+      };
+      const double mine = epochs_done(ckpt);
+      std::vector<double> lead_value = {lead ? mine : 0.0};
+      dist::allreduce_sum(*options.dist, lead_value);
+      check(mine == lead_value[0], "cannot resume on rank ", rank, ": rank 0 ",
+            lead_value[0] < 0 ? std::string("found no checkpoint")
+                              : str_cat("resumes after epoch ", lead_value[0]),
+            " but this rank ",
+            ckpt.empty() ? std::string("finds no checkpoint") : str_cat("finds '", ckpt, "' after epoch ", mine),
+            " in '", options.out_dir, "' (every rank must see the same --out: one machine or a shared file system)");
+    }
     if (!ckpt.empty()) {
       const nlohmann::json state = read_json(ckpt + "/" + kTrainerStateFile);
       const nlohmann::json saved = state.at("options");
       const nlohmann::json now = options.trajectory_json();
+      const int saved_world = state.value("world_size", 1);
+      check(saved_world == world, "cannot resume from '", ckpt, "': it was trained by ", saved_world,
+            " process(es) and this run has ", world, " (resume with the same world size, or a new --out)");
       for (auto it = now.begin(); it != now.end(); ++it) {
         check(saved.contains(it.key()) && saved[it.key()] == it.value(), "cannot resume from '", ckpt,
               "': setting '", it.key(), "' was ", saved.value(it.key(), nlohmann::json()).dump(),
@@ -170,11 +232,19 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
       for (const auto& e : state.at("history")) result.history.push_back(epoch_from_json(e));
       start_epoch = state.at("epochs_done");
       result.resumed_after_epoch = start_epoch;
-      if (!options.quiet) {
+      if (!options.quiet && lead) {
         std::fprintf(stderr, "resuming from %s after epoch %d\n", ckpt.c_str(), start_epoch);
       }
     }
   }
+  if (options.dist) {
+    // All ranks start from rank 0's weights (parameters and buffers), whatever their own init.
+    std::vector<at::Tensor> tensors;
+    for (const auto& p : model->parameters(true)) tensors.push_back(p);
+    for (const auto& b : model->buffers(true)) tensors.push_back(b);
+    dist::broadcast_tensors(*options.dist, tensors, 0);
+  }
+  const bool quiet = options.quiet || !lead;
 
   const LossFn loss_of = loss_fn ? loss_fn : [&](VisionTransformerImpl& m, const Batch& b) {
     return classification_loss(m, b, options.label_smoothing);
@@ -187,7 +257,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     model->train();
     loader.start_epoch(epoch);
     Progress progress(str_cat(options.label, " epoch ", epoch + 1, "/", options.epochs),
-                      steps_per_epoch, options.quiet);
+                      steps_per_epoch, quiet);
     Stopwatch epoch_clock;
     double loss_sum = 0, lr = 0, data_wait = 0;
     int64_t images = 0;
@@ -202,15 +272,21 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
       lr = schedule.at(static_cast<int64_t>(epoch) * steps_per_epoch + step);
       optimizer.zero_grad();
       const at::Tensor loss = loss_of(*model, batch);
-      const double loss_value = loss.item<double>();
+      double loss_value = loss.item<double>();
+      if (options.dist) {
+        // The mean loss travels with the gradients, so every rank sees the same value and a
+        // non-finite loss stops all of them at the same step.
+        loss.backward();
+        loss_value = dist::average_gradients(*options.dist, params, loss_value);
+      }
       check(std::isfinite(loss_value), options.label, ": loss became ", loss_value, " at epoch ",
             epoch + 1, " step ", step + 1, " (lower --lr?)");
-      loss.backward();
+      if (!options.dist) loss.backward();
       if (options.clip_grad > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_grad);
       optimizer.step(lr);
       loss_sum += loss_value;
-      images += batch.labels.size(0);
-      progress.update(step + 1, batch.labels.size(0), {{"loss", loss_sum / (step + 1)}, {"lr", lr}});
+      images += batch.labels.size(0) * world;  // each rank's batch has the same size
+      progress.update(step + 1, batch.labels.size(0) * world, {{"loss", loss_sum / (step + 1)}, {"lr", lr}});
     }
     EpochRecord record;
     record.epoch = epoch + 1;
@@ -223,8 +299,8 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     train_seconds += record.train_seconds;
     train_images += images;
     if (eval_data) {
-      record.eval = evaluate(*model, *eval_data, options.eval_batch_size);
-      if (!options.quiet) {
+      record.eval = evaluate_sharded(*model, eval_data, options.eval_batch_size, options.dist.get());
+      if (!quiet) {
         std::fprintf(stderr, "%s epoch %d/%d  test top1 %.2f%%  top5 %.2f%%  loss %.4f  (%.0f img/s)\n",
                      options.label.c_str(), epoch + 1, options.epochs, record.eval.top1,
                      record.eval.top5, record.eval.loss, record.eval.images_per_s());
@@ -232,11 +308,18 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     }
     result.history.push_back(record);
     const nlohmann::json history = train_result_to_json(result).at("epochs");
-    save_checkpoint(options.out_dir, *model, optimizer,
-                    {{"epochs_done", epoch + 1}, {"options", options.trajectory_json()}, {"history", history}},
-                    options.model_json_extra);
+    if (lead) {
+      save_checkpoint(options.out_dir, *model, optimizer,
+                      {{"epochs_done", epoch + 1},
+                       {"world_size", world},
+                       {"options", options.trajectory_json()},
+                       {"history", history}},
+                      options.model_json_extra);
+    }
   }
-  save_model_dir(options.out_dir, *model, options.model_json_extra);
+  if (lead) save_model_dir(options.out_dir, *model, options.model_json_extra);
+  // The others leave once the model is on disk, so waiting on all processes means it is there.
+  if (options.dist) options.dist->barrier();
   result.final_eval = result.history.empty() ? EvalResult{} : result.history.back().eval;
   result.seconds = total_clock.seconds();
   result.train_images_per_s = train_seconds > 0 ? train_images / train_seconds : 0;

@@ -11,6 +11,7 @@
 
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/vit.h"
 #include "train/evaluate.h"
 
@@ -34,6 +35,14 @@ struct TrainOptions {
   bool quiet = false;               // no progress lines
   nlohmann::json model_json_extra = nlohmann::json::object();  // added to every saved model.json
   std::string label = "train";      // progress label
+  // Data-parallel training (dist/group.h); null = one process. With a group of N ranks every rank
+  // calls train_model with the same options: batch_size is per rank (N * batch_size images per
+  // step), each rank reads its shard of the seeded order, gradients are averaged, evaluation is
+  // sharded and summed, and only rank 0 writes the model and checkpoints. A resume needs the same
+  // world size, and every rank must see out_dir (one machine, or a shared file system).
+  std::shared_ptr<dist::Group> dist;
+  int world_size() const;  // 1 without a group
+  int rank() const;        // 0 without a group
 
   // The settings that determine the trajectory; a resume must find the same values.
   nlohmann::json trajectory_json() const;
