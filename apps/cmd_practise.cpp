@@ -1,9 +1,11 @@
 // `vitc practise run`: PRACTISE ported to ViTs (whole blocks dropped, chosen by recoverability
 // per latency saved), the few-shot baseline DC-ViT compares against.
 #include <cstdio>
+#include <optional>
 
 #include "common.h"
 #include "dcvit_flags.h"
+#include "compress/common/macs_budget.h"
 #include "compress/dcvit/plan.h"
 #include "compress/practise/practise.h"
 #include "report/latency.h"
@@ -22,7 +24,8 @@ void add_practise_command(CLI::App& app, Runner& run) {
     MimicFlags mimic;
     RecoverOptions recover;
     bool recover_no_hflip = false;
-    int drop = 1;
+    int drop = 0;
+    std::string macs;
     int min_block = -1, max_block = -1;
     std::string ranking_dir;
     bool front = false;
@@ -34,7 +37,11 @@ void add_practise_command(CLI::App& app, Runner& run) {
       "run", "score every candidate block, drop the best --drop, finetune by feature mimicking");
   r->common.add_to(*cmd, "output model directory (ranking/, finetune/ and run.json inside)");
   r->mimic.add_to(*cmd);
-  cmd->add_option("--drop", r->drop, "number of whole blocks to drop")->capture_default_str();
+  CLI::Option* drop_opt = cmd->add_option("--drop", r->drop, "number of whole blocks to drop (default 1)");
+  cmd->add_option("--macs", r->macs,
+                  "instead of --drop: drop the fewest ranked blocks that bring the MACs to this "
+                  "budget (0.5, 50% or 11.1M; whole blocks are coarse, so usually below it)")
+      ->excludes(drop_opt);
   cmd->add_option("--min-block", r->min_block, "first candidate block (-1: 1)")->capture_default_str();
   cmd->add_option("--max-block", r->max_block, "last candidate block (-1: depth-2)")->capture_default_str();
   cmd->add_option("--ranking", r->ranking_dir,
@@ -74,7 +81,10 @@ void add_practise_command(CLI::App& app, Runner& run) {
       settings.latency_repeats = std::max(1, r->latency_repeats);
       settings.resume = r->common.resume;
       settings.quiet = r->common.quiet;
-      check(r->drop >= 1, "--drop must be at least 1, got ", r->drop);
+      if (r->macs.empty() && r->drop == 0) r->drop = 1;
+      check(!r->macs.empty() || r->drop >= 1, "--drop must be at least 1, got ", r->drop);
+      const std::optional<MacsTarget> budget =
+          r->macs.empty() ? std::nullopt : std::optional<MacsTarget>(parse_macs_target(r->macs));
       if (!r->ranking_dir.empty()) check_out_differs(r->common.out, r->ranking_dir, "ranking");
       FewShotInputs in = open_few_shot_inputs(r->common);
       settings.candidates = candidate_blocks(in.teacher->config(), r->min_block, r->max_block);
@@ -95,6 +105,11 @@ void add_practise_command(CLI::App& app, Runner& run) {
               : load_practise_ranking(r->ranking_dir);
       const double rank_seconds = rank_clock.seconds();
       std::fprintf(stderr, "practise: order %s\n", join(ranking.order()).c_str());
+      if (budget) {
+        const int64_t target = budget->resolve(in.teacher_info["macs"].get<int64_t>());
+        r->drop = drops_for_macs(in.teacher->config(), ranking.order(), target);
+        std::fprintf(stderr, "practise: --macs %s -> drop %d blocks\n", r->macs.c_str(), r->drop);
+      }
       PractiseResult result = compress_practise(in.teacher, in.teacher_info, in.few_shot, ranking,
                                                 r->drop, settings, *in.eval_data, r->common.out,
                                                 r->common.eval_batch);
@@ -106,6 +121,8 @@ void add_practise_command(CLI::App& app, Runner& run) {
                          {"count", in.few_shot.indices.size()},
                          {"indices", in.few_shot.indices}};
       out["settings"] = settings.to_json();
+      out["settings"]["drop"] = r->drop;
+      if (budget) out["settings"]["macs_target"] = budget->to_string();
       out["ranking"] = ranking.to_json();
       out["ranking"]["dir"] = ranking.dir;
       out["ranking"]["reused"] = !r->ranking_dir.empty();

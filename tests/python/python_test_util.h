@@ -38,15 +38,12 @@ inline const std::string& python_with_torch() {
   GTEST_SKIP() << "no Python with torch (install python3-torch, or set VITC_PYTHON); "     \
                   "scripts/setup.sh installs it"
 
-// The source tree: $VITC_SOURCE_DIR, else the one this test was built from.
+// The source tree: $VITC_SOURCE_DIR, else the one this test was built from (the test's CMakeLists
+// must define VITC_TEST_SOURCE_DIR).
 inline std::string source_dir() {
   const char* dir = std::getenv("VITC_SOURCE_DIR");
   if (dir != nullptr && *dir != '\0') return dir;
-#ifdef VITC_TEST_SOURCE_DIR
   return VITC_TEST_SOURCE_DIR;
-#else
-  return ".";
-#endif
 }
 
 struct PythonOutcome {

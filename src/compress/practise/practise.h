@@ -61,6 +61,13 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
 
 PractiseRanking load_practise_ranking(const std::string& dir);
 
+// The fewest blocks, dropped in `order` (a ranking's), that bring the model to at most
+// target_macs * (1 + tolerance) MACs: PRACTISE at a MACs budget. Whole blocks are coarse, so the
+// result usually lies below the target. Throws naming the smallest reachable MACs when even
+// dropping every block in `order` is not enough.
+int drops_for_macs(const ViTConfig& config, const std::vector<int>& order, int64_t target_macs,
+                   double tolerance = 0.01);
+
 // Drops the ranking's first `drop` blocks, finetunes (stage in out_dir/finetune), slices and
 // writes out_dir. Returns {"dropped", "finetune", "result"} and the compact model.
 struct PractiseResult {
