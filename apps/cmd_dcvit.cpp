@@ -105,7 +105,28 @@ struct Prepared {
   nlohmann::json synthetic_record;
 };
 
-Prepared prepare(const DcvitFlags& f) {
+// "0.7", "70%", "15.6M" or "15.6M:3" (target:k).
+DcvitJob parse_job(const std::string& text, int64_t teacher_macs, int blocks_flag) {
+  DcvitJob job;
+  std::string macs = text;
+  const size_t colon = text.find(':');
+  job.blocks = blocks_flag;
+  if (colon != std::string::npos) {
+    macs = text.substr(0, colon);
+    const std::string k = text.substr(colon + 1);
+    char* end = nullptr;
+    const long v = std::strtol(k.c_str(), &end, 10);
+    check(!k.empty() && end == k.c_str() + k.size() && v >= 1, "--targets: '", text,
+          "': the number of blocks after ':' must be a positive integer");
+    job.blocks = static_cast<int>(v);
+  }
+  job.target = parse_macs_target(macs).resolve(teacher_macs);
+  return job;
+}
+
+// Loads the inputs, checks that every target (`--macs` / `--targets` text) is reachable, then makes
+// or loads the synthetic set: an unreachable target fails before minutes of inversion.
+Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, int blocks_flag) {
   Prepared p;
   p.settings.mimic = f.mimic.get();
   p.settings.neurons = parse_neuron_choice(f.neurons);
@@ -117,6 +138,11 @@ Prepared prepare(const DcvitFlags& f) {
   if (!f.ranking_dir.empty()) check_out_differs(f.common.out, f.ranking_dir, "ranking");
   p.in = open_few_shot_inputs(f.common);
   p.settings.candidates = candidate_blocks(p.in.teacher->config(), f.min_block, f.max_block);
+  const int64_t teacher_macs = compute_complexity(p.in.teacher->config()).macs();
+  for (const std::string& t : targets) {
+    const DcvitJob job = parse_job(t, teacher_macs, blocks_flag);
+    plan_dense_target(p.in.teacher->config(), p.settings.candidates, job.target, job.blocks);
+  }
   p.dcvit.teacher = p.in.teacher;
   p.dcvit.teacher_info = p.in.teacher_info;
   p.dcvit.few_shot = p.in.few_shot;
@@ -141,24 +167,6 @@ Prepared prepare(const DcvitFlags& f) {
   return p;
 }
 
-// "0.7", "70%", "15.6M" or "15.6M:3" (target:k).
-DcvitJob parse_job(const std::string& text, int64_t teacher_macs, int blocks_flag) {
-  DcvitJob job;
-  std::string macs = text;
-  const size_t colon = text.find(':');
-  job.blocks = blocks_flag;
-  if (colon != std::string::npos) {
-    macs = text.substr(0, colon);
-    const std::string k = text.substr(colon + 1);
-    char* end = nullptr;
-    const long v = std::strtol(k.c_str(), &end, 10);
-    check(!k.empty() && end == k.c_str() + k.size() && v >= 1, "--targets: '", text,
-          "': the number of blocks after ':' must be a positive integer");
-    job.blocks = static_cast<int>(v);
-  }
-  job.target = parse_macs_target(macs).resolve(teacher_macs);
-  return job;
-}
 
 int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
            nlohmann::json header, bool sweep) {
@@ -269,7 +277,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       const std::string threads = r->flags.common.threads.apply();
       parse_macs_target(r->macs);  // bad flags fail before loading anything
       r->flags.mimic.get();
-      Prepared p = prepare(r->flags);
+      Prepared p = prepare(r->flags, {r->macs}, r->blocks);
       DcvitJob job = parse_job(r->macs, compute_complexity(p.in.teacher->config()).macs(), r->blocks);
       job.out_dir = r->flags.common.out;
       const std::string ranking_dir =
@@ -312,7 +320,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       }
       check(w->rank_at >= 1 && w->rank_at <= static_cast<int>(w->targets.size()), "--rank-at ",
             w->rank_at, " must lie in [1, ", w->targets.size(), "] (a position in --targets)");
-      Prepared p = prepare(w->flags);
+      Prepared p = prepare(w->flags, w->targets, 0);
       const int64_t teacher_macs = compute_complexity(p.in.teacher->config()).macs();
       std::vector<DcvitJob> jobs;
       for (const std::string& t : w->targets) {

@@ -90,6 +90,9 @@ void add_practise_command(CLI::App& app, Runner& run) {
       settings.candidates = candidate_blocks(in.teacher->config(), r->min_block, r->max_block);
       check(r->drop <= static_cast<int>(settings.candidates.size()), "--drop ", r->drop,
             " is more than the ", settings.candidates.size(), " candidate blocks");
+      if (budget)  // unreachable budgets fail before the scoring, not after it
+        drops_for_macs(in.teacher->config(), settings.candidates,
+                       budget->resolve(in.teacher_info["macs"].get<int64_t>()));
       const EvalResult teacher_eval = evaluate(*in.teacher, *in.eval_data, r->common.eval_batch);
       std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
       LatencyFn latency;

@@ -19,6 +19,10 @@ std::string MacsTarget::to_string() const {
   return is_fraction ? str_cat(value, " of the teacher's MACs") : str_cat(value, " MACs");
 }
 
+namespace {
+constexpr double kMinAbsoluteMacs = 1000;
+}  // namespace
+
 MacsTarget parse_macs_target(const std::string& text, const std::string& flag) {
   const std::string usage = str_cat(
       flag, ": cannot read '", text,
@@ -46,6 +50,10 @@ MacsTarget parse_macs_target(const std::string& text, const std::string& flag) {
   check(t.value > 0, flag, " must be positive, got '", text, "'");
   check(!t.is_fraction || t.value <= 1.0, flag, " as a fraction must lie in (0, 1], got '", text,
         "'");
+  // "1.5" or "70" is a fraction or percentage typed wrongly, not a model of a few MACs.
+  check(t.is_fraction || t.value >= kMinAbsoluteMacs, flag, ": '", text,
+        "' is neither a fraction in (0, 1] nor a plausible absolute count (at least ",
+        kMinAbsoluteMacs, " MACs); for a percentage write '", text, "%'");
   return t;
 }
 

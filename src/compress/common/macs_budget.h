@@ -18,7 +18,8 @@ struct MacsTarget {
   std::string to_string() const;               // "0.5 of the teacher" or "11100000 MACs"
 };
 
-// "0.5" or "50%" (a fraction, in (0, 1]); "11100000", "11.1M" or "2.3G" (absolute MACs, > 1).
+// "0.5" or "50%" (a fraction, in (0, 1]); "11100000", "11.1M" or "2.3G" (absolute MACs, at least
+// 1000: "1.5" or "70" is an error suggesting "70%", not a model of 70 MACs).
 // Throws vitc::Error naming `flag` and the accepted forms.
 MacsTarget parse_macs_target(const std::string& text, const std::string& flag = "--macs");
 

@@ -39,6 +39,10 @@ TEST(MacsTarget, ParsesFractionsPercentagesAndCounts) {
   EXPECT_THROW(parse_macs_target("-0.5"), Error);
   EXPECT_THROW(parse_macs_target("150%"), Error);
   EXPECT_THROW(parse_macs_target("0.5x"), Error);
+  // A mistyped fraction is not a tiny absolute budget.
+  EXPECT_NE(error_of([] { parse_macs_target("70"); }).find("'70%'"), std::string::npos);
+  EXPECT_THROW(parse_macs_target("1.5"), Error);
+  EXPECT_EQ(parse_macs_target("1k").resolve(0), 1000);
   // Commands with another flag name get it in the message.
   EXPECT_NE(error_of([] { parse_macs_target("most", "--budget"); }).find("--budget: cannot read 'most'"),
             std::string::npos);
