@@ -49,7 +49,6 @@ void UvcFlags::add_to(CLI::App& cmd) {
                  "how close (relative) the final Structure must be to the budget")
       ->capture_default_str();
   UvcSearchOptions& s = options.search;
-  s.augment.pad = 2;
   cmd.add_option("--search-epochs", s.epochs, "stage-1 (joint search) epochs")->capture_default_str();
   cmd.add_option("--search-warmup-epochs", s.warmup_epochs,
                  "stage-1 warmup: gates fixed, no pruning/dual updates (fractions allowed)")
@@ -76,7 +75,7 @@ void UvcFlags::add_to(CLI::App& cmd) {
       ->capture_default_str();
   cmd.add_option("--search-pad", s.augment.pad, "stage-1 random-crop padding (0 = off)")
       ->capture_default_str();
-  cmd.add_flag("--search-no-hflip", search_no_hflip, "stage 1 without random horizontal flips");
+  cmd.add_flag("--search-hflip", s.augment.hflip, "stage-1 random horizontal flips");
   cmd.add_option("--search-max-steps-per-epoch", s.max_steps_per_epoch,
                  "truncate stage-1 epochs (0 = full)")
       ->capture_default_str();
@@ -105,7 +104,6 @@ void UvcFlags::add_to(CLI::App& cmd) {
   t.lr = 1e-4;
   t.min_lr = 1e-5;
   t.warmup_epochs = 0;
-  t.augment.pad = 2;
   options.finetune.loss.alpha = 0.1;
   cmd.add_option("--finetune-epochs", t.epochs, "stage-2 epochs (0 = none)")->capture_default_str();
   cmd.add_option("--finetune-batch-size", t.batch_size, "stage-2 batch size")->capture_default_str();
@@ -129,7 +127,7 @@ void UvcFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--finetune-seed", t.seed, "stage-2 seed")->capture_default_str();
   cmd.add_option("--finetune-pad", t.augment.pad, "stage-2 random-crop padding (0 = off)")
       ->capture_default_str();
-  cmd.add_flag("--finetune-no-hflip", finetune_no_hflip, "stage 2 without random horizontal flips");
+  cmd.add_flag("--finetune-hflip", t.augment.hflip, "stage-2 random horizontal flips");
   cmd.add_option("--finetune-max-steps-per-epoch", t.max_steps_per_epoch,
                  "truncate stage-2 epochs (0 = full)")
       ->capture_default_str();
@@ -149,11 +147,9 @@ UvcRunOptions UvcFlags::get(int64_t teacher_macs, const std::string& out_dir, bo
   UvcRunOptions o = options;
   o.search.target_macs = parse_budget(budget).resolve(teacher_macs);
   o.search.zlr_schedule = parse_schedule(zlr_schedule);
-  o.search.augment.hflip = !search_no_hflip;
   o.search.out_dir = out_dir + "/search";
   o.search.resume = resume;
   o.search.quiet = quiet;
-  o.finetune.train.augment.hflip = !finetune_no_hflip;
   o.finetune.train.out_dir = out_dir;
   o.finetune.train.resume = resume;
   o.finetune.train.quiet = quiet;

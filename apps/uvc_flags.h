@@ -14,8 +14,6 @@ struct UvcFlags {
   std::string budget;        // "0.5", "50%", "11.1M", "11100000"
   std::string zlr_schedule = "0.1";
   UvcRunOptions options;
-  bool search_no_hflip = false;
-  bool finetune_no_hflip = false;
   int latency_repeats = 20;
   void add_to(CLI::App& cmd);
   // Options for a teacher of `teacher_macs` MACs; the search goes to <out>/search.
