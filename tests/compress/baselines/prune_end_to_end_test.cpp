@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "compress/baselines/prune_pipeline.h"
+#include "compress/tiny_teacher_test_util.h"
 #include "data/fashion_mnist.h"
 #include "data/sampling.h"
 #include "model/complexity.h"
@@ -21,31 +22,14 @@
 namespace vitc {
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vitc_prune_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-std::shared_ptr<const Dataset> subset(const std::string& split, int64_t n) {
-  auto full = load_fashion_mnist(split);
-  return make_subset(full, sample_subset(*full, n, 0));
-}
+std::string temp_dir(const std::string& name) { return test::process_temp_dir("prune", name); }
 
 TEST(PruneEndToEnd, MagnitudePruneAndFinetuneOnFashionMnist) {
-  const auto train = subset("train", 9600);
-  const auto test = subset("test", 1000);
-  TrainOptions teacher_options;
-  teacher_options.epochs = 2;
-  teacher_options.batch_size = 64;
-  teacher_options.lr = 2e-3;
-  teacher_options.warmup_epochs = 0.2;
-  teacher_options.max_steps_per_epoch = 150;
-  teacher_options.out_dir = temp_dir("teacher");
-  teacher_options.quiet = true;
-  VisionTransformer teacher = make_model(named_config("fm_tiny"), 0);
-  const double teacher_top1 = train_model(teacher, train, test, teacher_options).final_eval.top1;
+  const auto train = test::fm_subset("train", 9600);
+  const auto test = test::fm_subset("test", 1000);
+  const test::TinyTeacher tiny = test::train_tiny_teacher(train, test, temp_dir("teacher"));
+  VisionTransformer teacher = tiny.model;
+  const double teacher_top1 = tiny.top1;
   ASSERT_GT(teacher_top1, 60.0);
   teacher->eval();
 
@@ -84,7 +68,7 @@ TEST(PruneEndToEnd, MagnitudePruneAndFinetuneOnFashionMnist) {
   const EvalResult reloaded = evaluate(*loaded.model, *test, 256);
   EXPECT_NEAR(reloaded.top1, result.record["result"]["top1"].get<double>(), 1e-9);
   EXPECT_GT(reloaded.top1, 40.0);  // chance is 10%
-  std::filesystem::remove_all(teacher_options.out_dir);
+  std::filesystem::remove_all(tiny.dir);
   std::filesystem::remove_all(finetune.train.out_dir);
 }
 

@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "data/fashion_mnist.h"
 #include "data/sampling.h"
+#include "compress/tiny_teacher_test_util.h"
 #include "model/slice_test_util.h"
 #include "model/vit.h"
 #include "train/trainer.h"
@@ -49,32 +50,11 @@ inline std::shared_ptr<const Dataset> random_image_set(const ViTConfig& c, int64
   return std::make_shared<TensorDataset>(images, labels, c.num_classes, "random images");
 }
 
-inline std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vitc_dcvit_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-inline std::shared_ptr<const Dataset> fm_subset(const std::string& split, int64_t n) {
-  auto full = load_fashion_mnist(split);
-  return make_subset(full, sample_subset(*full, n, 0));
-}
+inline std::string temp_dir(const std::string& name) { return process_temp_dir("dcvit", name); }
 
 // fm_tiny trained for 300 steps of 64 images (about 75% top-1 on the test split).
 inline VisionTransformer trained_fm_tiny(const std::shared_ptr<const Dataset>& train) {
-  TrainOptions o;
-  o.epochs = 2;
-  o.batch_size = 64;
-  o.lr = 2e-3;
-  o.warmup_epochs = 0.2;
-  o.max_steps_per_epoch = 150;
-  o.out_dir = temp_dir("teacher");
-  o.quiet = true;
-  VisionTransformer teacher = make_model(named_config("fm_tiny"), 0);
-  train_model(teacher, train, nullptr, o);
-  teacher->eval();
-  return teacher;
+  return train_tiny_teacher(train, nullptr, temp_dir("teacher")).model;
 }
 
 }  // namespace vitc::test

@@ -12,32 +12,19 @@
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "model/structure.h"
+#include "compress/tiny_teacher_test_util.h"
 #include "slim_test_util.h"
 #include "train/trainer.h"
 
 namespace vitc {
 namespace {
 
-std::shared_ptr<const Dataset> subset(const std::string& split, int64_t n) {
-  auto full = load_fashion_mnist(split);
-  return make_subset(full, sample_subset(*full, n, 0));
-}
-
 TEST(SlimEndToEnd, SearchExtractFinetuneOnFashionMnist) {
-  const auto train = subset("train", 9600);
-  const auto test = subset("test", 1000);
-
-  // Teacher: fm_tiny, 300 steps.
-  TrainOptions teacher_options;
-  teacher_options.epochs = 2;
-  teacher_options.batch_size = 64;
-  teacher_options.lr = 2e-3;
-  teacher_options.warmup_epochs = 0.2;
-  teacher_options.max_steps_per_epoch = 150;
-  teacher_options.out_dir = test::temp_dir("teacher");
-  teacher_options.quiet = true;
-  VisionTransformer teacher = make_model(named_config("fm_tiny"), 0);
-  const double teacher_top1 = train_model(teacher, train, test, teacher_options).final_eval.top1;
+  const auto train = test::fm_subset("train", 9600);
+  const auto test = test::fm_subset("test", 1000);
+  const test::TinyTeacher tiny = test::train_tiny_teacher(train, test, test::temp_dir("teacher"));
+  VisionTransformer teacher = tiny.model;
+  const double teacher_top1 = tiny.top1;
   ASSERT_GT(teacher_top1, 60.0);
 
   SearchOptions search_options;
@@ -47,7 +34,7 @@ TEST(SlimEndToEnd, SearchExtractFinetuneOnFashionMnist) {
   search_options.lr = 1e-3;
   search_options.out_dir = test::temp_dir("search");
   search_options.quiet = true;
-  run_search(*teacher, {{"dir", teacher_options.out_dir}}, train, test, search_options);
+  run_search(*teacher, {{"dir", tiny.dir}}, train, test, search_options);
   const SearchDir search = load_search_dir(search_options.out_dir);
 
   ExtractOptions extract;

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "compress/tiny_teacher_test_util.h"
+
 #include "compress/slim/slim_masks.h"
 #include "model/slice_test_util.h"
 #include "model/vit.h"
@@ -37,12 +39,7 @@ inline SlimMasks random_masks(const ViTConfig& config, uint64_t seed, bool with_
 
 // An empty directory under /tmp, one per process: several builds may run their tests at once on
 // one machine.
-inline std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vitc_slim_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+inline std::string temp_dir(const std::string& name) { return process_temp_dir("slim", name); }
 
 inline at::Tensor random_images(const ViTConfig& config, int64_t batch, uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);

@@ -18,30 +18,18 @@
 #include "model/structure.h"
 #include "train/evaluate.h"
 #include "util/files.h"
+#include "compress/tiny_teacher_test_util.h"
 #include "uvc_test_util.h"
 
 namespace vitc {
 namespace {
 
-std::shared_ptr<const Dataset> subset(const std::string& split, int64_t n) {
-  auto full = load_fashion_mnist(split);
-  return make_subset(full, sample_subset(*full, n, 0));
-}
-
 TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
-  const auto train = subset("train", 9600);
-  const auto test = subset("test", 1000);
-
-  TrainOptions teacher_options;
-  teacher_options.epochs = 2;
-  teacher_options.batch_size = 64;
-  teacher_options.lr = 2e-3;
-  teacher_options.warmup_epochs = 0.2;
-  teacher_options.max_steps_per_epoch = 150;
-  teacher_options.out_dir = test::uvc_temp_dir("teacher");
-  teacher_options.quiet = true;
-  VisionTransformer teacher = make_model(named_config("fm_tiny"), 0);
-  const double teacher_top1 = train_model(teacher, train, test, teacher_options).final_eval.top1;
+  const auto train = test::fm_subset("train", 9600);
+  const auto test = test::fm_subset("test", 1000);
+  const test::TinyTeacher tiny = test::train_tiny_teacher(train, test, test::uvc_temp_dir("teacher"));
+  VisionTransformer teacher = tiny.model;
+  const double teacher_top1 = tiny.top1;
   ASSERT_GT(teacher_top1, 60.0);
   const int64_t teacher_macs = compute_complexity(teacher->config()).macs();
 
@@ -64,7 +52,7 @@ TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
   options.finetune.train.quiet = true;
   options.finetune.loss.alpha = 0.1;
   const UvcRunResult r =
-      run_uvc(teacher, {{"dir", teacher_options.out_dir}}, train, test, options);
+      run_uvc(teacher, {{"dir", tiny.dir}}, train, test, options);
 
   // Stage 1 moved the MACs to the budget; the final Structure is within 1% of it.
   const auto& last = r.record["search"]["history"].back();
@@ -86,7 +74,7 @@ TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
   // The command, on the same teacher (saved by the trainer), with a tiny run; and a bad budget.
   using test_support::run_vitc;
   const std::string cli_out = test::uvc_temp_dir("cli");
-  const auto ok = run_vitc("uvc run --teacher " + teacher_options.out_dir + " --budget 0.6 --out " +
+  const auto ok = run_vitc("uvc run --teacher " + tiny.dir + " --budget 0.6 --out " +
                            cli_out +
                            " --train-subset 640 --eval-subset 200 --search-epochs 1 "
                            "--search-warmup-epochs 0.2 --search-batch-size 64 --finetune-epochs 1 "
@@ -96,15 +84,15 @@ TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
   EXPECT_NEAR(run["result"]["macs_fraction"].get<double>(), 0.6, 0.006);
   EXPECT_TRUE(run.contains("latency"));
   EXPECT_TRUE(run["structure"].contains("per_block"));
-  const auto bad = run_vitc("uvc run --teacher " + teacher_options.out_dir +
+  const auto bad = run_vitc("uvc run --teacher " + tiny.dir +
                             " --budget 1.5x --out " + cli_out + "_bad");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("--budget"), std::string::npos) << bad.output;
-  const auto above = run_vitc("uvc run --teacher " + teacher_options.out_dir +
+  const auto above = run_vitc("uvc run --teacher " + tiny.dir +
                               " --budget 99G --out " + cli_out + "_bad --eval-subset 10");
   EXPECT_EQ(above.exit_code, 1);
   EXPECT_NE(above.output.find("above the teacher"), std::string::npos) << above.output;
-  std::filesystem::remove_all(teacher_options.out_dir);
+  std::filesystem::remove_all(tiny.dir);
   std::filesystem::remove_all(out);
   std::filesystem::remove_all(cli_out);
 }

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "compress/tiny_teacher_test_util.h"
+
 #include "model/slice_test_util.h"
 #include "model/vit.h"
 
@@ -26,11 +28,6 @@ inline VisionTransformer random_uvc_model(uint64_t seed, int depth = 4, bool dis
 }
 
 // An empty directory under /tmp, one per process.
-inline std::string uvc_temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vitc_uvc_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+inline std::string uvc_temp_dir(const std::string& name) { return process_temp_dir("uvc", name); }
 
 }  // namespace vitc::test
