@@ -4,23 +4,24 @@
 # run.json files (top-1 vs the teacher, MACs, params, batch-64 latency ratio, wall times).
 # Extra arguments go to every `vitc slim` command (e.g. --blas-threads 1); $SEARCH_ARGS only to the
 # search (e.g. "--epochs 1"), $EXTRACT_ARGS only to the extractions (e.g. "--finetune-epochs 1").
+# The layout ($OUT/search, $OUT/macs_<t>) is `vitc experiment`'s, so TABLE_ONLY=1
+# OUT=runs/experiment_fm_small/vit-slim prints this table for the experiment's ViT-Slim runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VITC=${VITC:-build/apps/vitc}
-TEACHER=${TEACHER:-runs/teacher_fm_small}
 OUT=${OUT:-runs/slim_bench}
 TARGETS=${TARGETS:-"0.7 0.5 0.4"}
 
-[ -x "$VITC" ] || { echo "error: $VITC not found; build first (scripts/setup.sh) or set VITC=" >&2; exit 1; }
-[ -f "$TEACHER/model.json" ] || { echo "error: no teacher in $TEACHER; train it with: $VITC train --model fm_small --out $TEACHER" >&2; exit 1; }
+# shellcheck source=bench/bench_lib.sh
+source bench/bench_lib.sh
 
 # shellcheck disable=SC2086  # the *_ARGS variables are word lists
-"$VITC" slim search --teacher "$TEACHER" --out "$OUT/search" --resume ${SEARCH_ARGS:-} "$@"
-for t in $TARGETS; do
-  pct=$(python3 -c "print(round($t * 100))")
-  # shellcheck disable=SC2086
-  "$VITC" slim extract --search "$OUT/search" --macs "$t" --out "$OUT/macs$pct" --resume ${EXTRACT_ARGS:-} "$@"
-done
+if [ -z "${TABLE_ONLY:-}" ]; then
+  "$VITC" slim search --teacher "$TEACHER" --out "$OUT/search" --resume ${SEARCH_ARGS:-} "$@"
+  for t in $TARGETS; do
+    # shellcheck disable=SC2086
+    "$VITC" slim extract --search "$OUT/search" --macs "$t" --out "$OUT/macs_$t" --resume ${EXTRACT_ARGS:-} "$@"
+  done
+fi
 
 python3 - "$OUT" $TARGETS <<'PY'
 import json, sys
@@ -28,7 +29,7 @@ out, targets = sys.argv[1], sys.argv[2:]
 search = json.load(open(f"{out}/search/search.json"))
 rows = []
 for t in targets:
-    r = json.load(open(f"{out}/macs{round(float(t) * 100)}/run.json"))
+    r = json.load(open(f"{out}/macs_{t}/run.json"))
     rows.append(r)
 t0 = rows[0]["teacher"]
 print(f"Teacher {t0['config']}: top-1 {t0['top1']:.2f}%, {t0['macs'] / 1e6:.2f} M MACs, "

@@ -5,25 +5,26 @@
 # relative to the teacher (timed in the same process), wall time.
 # Defaults (2 search + 3 finetune epochs per budget) take about 45 minutes on a quiet 2-core
 # machine. Extra arguments go to every `vitc uvc run` (e.g. --train-subset 20000 --quiet).
+# The layout ($OUT/macs_<t>) is `vitc experiment`'s, so TABLE_ONLY=1
+# OUT=runs/experiment_fm_small/uvc prints this table for the experiment's UVC runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VITC=${VITC:-build/apps/vitc}
-TEACHER=${TEACHER:-runs/teacher_fm_small}
 OUT=${OUT:-runs/uvc_bench}
 TARGETS=${TARGETS:-"0.7 0.5 0.4"}
 
-[ -x "$VITC" ] || { echo "error: $VITC not found; build first (scripts/setup.sh) or set VITC=" >&2; exit 1; }
-[ -f "$TEACHER/model.json" ] || { echo "error: no teacher in $TEACHER; train it with: $VITC train --model fm_small --out $TEACHER" >&2; exit 1; }
+# shellcheck source=bench/bench_lib.sh
+source bench/bench_lib.sh
 
-for t in $TARGETS; do
-  pct=$(python3 -c "print(round($t * 100))")
-  "$VITC" uvc run --teacher "$TEACHER" --budget "$t" --out "$OUT/macs$pct" --resume "$@"
-done
+if [ -z "${TABLE_ONLY:-}" ]; then
+  for t in $TARGETS; do
+    "$VITC" uvc run --teacher "$TEACHER" --budget "$t" --out "$OUT/macs_$t" --resume "$@"
+  done
+fi
 
 python3 - "$OUT" $TARGETS <<'PY'
 import json, sys
 out, targets = sys.argv[1], sys.argv[2:]
-rows = [json.load(open(f"{out}/macs{round(float(t) * 100)}/run.json")) for t in targets]
+rows = [json.load(open(f"{out}/macs_{t}/run.json")) for t in targets]
 t0 = rows[0]["teacher"]
 print(f"Teacher {t0['config']}: top-1 {t0['top1']:.2f}%, {t0['macs'] / 1e6:.2f} M MACs, "
       f"{t0['params'] / 1e6:.3f} M params.")
