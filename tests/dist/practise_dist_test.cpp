@@ -20,7 +20,7 @@ std::string practise_args(const std::string& teacher, const std::string& out, in
   const std::string b = std::to_string(batch);
   return "practise run --teacher " + teacher + " --out " + out +
          " --per-class 8 --eval-subset 64 --drop 1 --epochs 1 --recover-epochs 1 "
-         "--latency-proxy-macs --latency-repeats 0 --threads 1 --quiet --batch-size " + b +
+         "--pad 0 --no-hflip --latency-proxy-macs --latency-repeats 0 --threads 1 --quiet --batch-size " + b +
          " --recover-batch-size " + b;
 }
 
