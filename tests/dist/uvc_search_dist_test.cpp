@@ -17,14 +17,14 @@ namespace {
 using namespace dist_test;
 
 // One search epoch of 4 steps (1 warmup step, then 3 steps with the primal-dual updates of
-// pruning amounts, gates and duals), the Structure at 60% of the MACs, no finetuning. No
+// pruning amounts, duals and, with --gating-interval 1, the gates), the Structure at 60% of the MACs, no finetuning. No
 // augmentation: the loader seeds it per batch slot, and a slot of 32 images is two slots of 16,
 // so with augmentation one process and two would see differently augmented images.
 std::string uvc_args(const std::string& teacher, const std::string& out, int batch) {
   return "uvc run --teacher " + teacher +
          " --budget 0.6 --train-subset 256 --eval-subset 64 --search-epochs 1 "
          "--search-warmup-epochs 0.25 --search-max-steps-per-epoch 4 --finetune-epochs 0 "
-         "--search-pad 0 --search-no-hflip --latency-repeats 0 --threads 1 --quiet --search-batch-size " +
+         "--gating-interval 1 --search-pad 0 --search-no-hflip --latency-repeats 0 --threads 1 --quiet --search-batch-size " +
          std::to_string(batch) + " --out " + out;
 }
 
@@ -64,8 +64,9 @@ TEST(UvcSearchDist, RanksAgreeAndMatchOneProcessOfDoubleBatch) {
   for (const auto& [name, ta] : wa) weights = std::max(weights, (ta - wb.at(name)).abs().max().item<double>());
   std::printf("uvc weights 1 vs 2 processes: max |diff| %.3g\n", weights);
   EXPECT_LT(weights, 1e-4);
-  // The duals moved off their start (1e-3): the primal-dual steps ran.
+  // The duals and the gates moved off their start (1e-3; -1, +1): the primal-dual and gate steps ran.
   EXPECT_NE(a.at("z").item<double>(), 1e-3);
+  EXPECT_GT(a.at("gate_momentum").abs().max().item<double>(), 0.0);
 
   // The same final Structure (both ranks checked theirs against rank 0's before slicing).
   const nlohmann::json s1 = vitc::read_json(single + "/model.json")["structure"];
