@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "dcvit_flags.h"
+#include "compress/common/data_parallel.h"
 #include "compress/dcvit/pipeline.h"
 #include "compress/common/macs_budget.h"
 #include "model/complexity.h"
@@ -48,12 +49,16 @@ struct SynthFlags {
   }
 };
 
-// Generates, saves and reports a synthetic set.
+// Generates, saves and reports a synthetic set. With a data-parallel group every rank inverts
+// (images sharded, gradients averaged), rank 0 saves, and all ranks return rank 0's set.
 SyntheticSet synthesize(VisionTransformer teacher, const InversionOptions& options,
-                        const std::string& dir) {
-  SyntheticSet set = invert_teacher(*teacher, options);
-  save_synthetic_set(dir, set, teacher->config());
-  std::fprintf(stderr,
+                        const std::string& dir,
+                        const std::shared_ptr<dist::Group>& group = nullptr) {
+  SyntheticSet set = invert_teacher(*teacher, options, group.get());
+  if (lead_process(group)) save_synthetic_set(dir, set, teacher->config());
+  if (group) group->barrier();  // the set is on disk when any rank goes on
+  if (lead_process(group))
+    std::fprintf(stderr,
                "synthetic set: %d images in %s (loss %.4f -> %.4f at iteration %d; the teacher "
                "classifies %.0f%% as their targets) %s\n",
                options.count, dir.c_str(), set.info["first_loss"].get<double>(),
@@ -132,11 +137,14 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, i
   p.settings.neurons = parse_neuron_choice(f.neurons);
   p.settings.neuron_seed = f.neuron_seed;
   p.settings.resume = f.common.resume;
-  p.settings.quiet = f.common.quiet;
-  const InversionOptions synth_options = f.synth.get(f.common.quiet);
+  InversionOptions synth_options = f.synth.get(f.common.quiet);
   if (!f.synth_dir.empty()) check_out_differs(f.common.out, f.synth_dir, "synthetic set");
   if (!f.ranking_dir.empty()) check_out_differs(f.common.out, f.ranking_dir, "ranking");
   p.in = open_few_shot_inputs(f.common);
+  const bool lead = lead_process(p.in.dist);
+  p.settings.quiet = rank_quiet(f.common.quiet, p.in.dist);
+  p.settings.dist = p.in.dist;
+  synth_options.quiet = p.settings.quiet;
   p.settings.candidates = candidate_blocks(p.in.teacher->config(), f.min_block, f.max_block);
   const int64_t teacher_macs = compute_complexity(p.in.teacher->config()).macs();
   for (const std::string& t : targets) {
@@ -150,26 +158,29 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, i
   if (!f.synth_dir.empty()) {
     p.dcvit.synthetic = load_synthetic_set(f.synth_dir, p.in.teacher->config());
     p.synthetic_record = {{"dir", f.synth_dir}, {"reused", true}};
-  } else if (f.common.resume && file_exists(own_synth + "/synthetic.safetensors")) {
+  } else if (lead_decides(p.in.dist.get(),
+                          f.common.resume && file_exists(own_synth + "/synthetic.safetensors"),
+                          str_cat("a synthetic set in ", own_synth))) {
     p.dcvit.synthetic = load_synthetic_set(own_synth, p.in.teacher->config());
     check(p.dcvit.synthetic.info.value("options", nlohmann::json()) == synth_options.to_json(),
           "cannot resume: the synthetic set in ", own_synth,
           " was made with other --synth-* settings; use the same or a new --out");
     p.synthetic_record = {{"dir", own_synth}, {"reused", true}};
   } else {
-    p.dcvit.synthetic = synthesize(p.in.teacher, synth_options, own_synth);
+    p.dcvit.synthetic = synthesize(p.in.teacher, synth_options, own_synth, p.in.dist);
     p.synthetic_record = {{"dir", own_synth}, {"reused", false}};
   }
   for (const char* k : {"options", "best_loss", "first_loss", "teacher_agreement", "seconds"})
     if (p.dcvit.synthetic.info.contains(k)) p.synthetic_record[k] = p.dcvit.synthetic.info[k];
   p.teacher_eval = evaluate(*p.in.teacher, *p.in.eval_data, f.common.eval_batch);
-  std::fprintf(stderr, "teacher top1 %.2f%%\n", p.teacher_eval.top1);
+  if (lead) std::fprintf(stderr, "teacher top1 %.2f%%\n", p.teacher_eval.top1);
   return p;
 }
 
 
 int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
            nlohmann::json header, bool sweep) {
+  if (!lead_process(p.in.dist)) return 0;  // rank 0 measures, writes and prints
   nlohmann::json summary = nlohmann::json::array();
   for (const DcvitJobResult& j : run.jobs) {
     nlohmann::json r = header;
@@ -187,7 +198,7 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
     r["result"]["top1_drop"] = p.teacher_eval.top1 - j.record["result"]["top1"].get<double>();
     if (f.latency_repeats > 0) r["latency"] = compare_latency(p.in.teacher, j.compact, f.latency_repeats);
     const std::string dir = j.record["result"]["dir"];
-    write_run_json(dir, r);
+    write_method_run_json(dir, r, p.in.dist);
     const nlohmann::json& res = r["result"];
     std::printf("target %.2f%%  k=%d MLP %d  top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M",
                 100.0 * j.plan.target / j.plan.teacher_macs, j.plan.blocks, j.plan.hidden,
@@ -211,6 +222,7 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
     s["teacher"]["eval"] = eval_to_json(p.teacher_eval);
     s["ranking"] = run.ranking_record;
     s["targets"] = summary;
+    if (p.in.dist) s["distributed"] = DistFlags::to_json(p.in.dist.get());
     write_json(f.common.out + "/sweep.json", s);
     std::fprintf(stderr, "wrote %s/sweep.json\n", f.common.out.c_str());
   }

@@ -80,13 +80,15 @@ void add_practise_command(CLI::App& app, Runner& run) {
       settings.finetune_all = !r->front;
       settings.latency_repeats = std::max(1, r->latency_repeats);
       settings.resume = r->common.resume;
-      settings.quiet = r->common.quiet;
       if (r->macs.empty() && r->drop == 0) r->drop = 1;
       check(!r->macs.empty() || r->drop >= 1, "--drop must be at least 1, got ", r->drop);
       const std::optional<MacsTarget> budget =
           r->macs.empty() ? std::nullopt : std::optional<MacsTarget>(parse_macs_target(r->macs));
       if (!r->ranking_dir.empty()) check_out_differs(r->common.out, r->ranking_dir, "ranking");
       FewShotInputs in = open_few_shot_inputs(r->common);
+      const bool lead = lead_process(in.dist);
+      settings.quiet = rank_quiet(r->common.quiet, in.dist);
+      settings.dist = in.dist;
       settings.candidates = candidate_blocks(in.teacher->config(), r->min_block, r->max_block);
       check(r->drop <= static_cast<int>(settings.candidates.size()), "--drop ", r->drop,
             " is more than the ", settings.candidates.size(), " candidate blocks");
@@ -94,7 +96,7 @@ void add_practise_command(CLI::App& app, Runner& run) {
         drops_for_macs(in.teacher->config(), settings.candidates,
                        budget->resolve(in.teacher_info["macs"].get<int64_t>()));
       const EvalResult teacher_eval = evaluate(*in.teacher, *in.eval_data, r->common.eval_batch);
-      std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
+      if (lead) std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
       LatencyFn latency;
       if (!r->macs_proxy) {
         const at::Tensor images = latency_input(in.teacher->config(), 64, c10::Device(c10::kCPU));
@@ -107,11 +109,12 @@ void add_practise_command(CLI::App& app, Runner& run) {
                               r->common.out + "/ranking", latency)
               : load_practise_ranking(r->ranking_dir);
       const double rank_seconds = rank_clock.seconds();
-      std::fprintf(stderr, "practise: order %s\n", join(ranking.order()).c_str());
+      if (lead) std::fprintf(stderr, "practise: order %s\n", join(ranking.order()).c_str());
       if (budget) {
         const int64_t target = budget->resolve(in.teacher_info["macs"].get<int64_t>());
         r->drop = drops_for_macs(in.teacher->config(), ranking.order(), target);
-        std::fprintf(stderr, "practise: --macs %s -> drop %d blocks\n", r->macs.c_str(), r->drop);
+        if (lead)
+          std::fprintf(stderr, "practise: --macs %s -> drop %d blocks\n", r->macs.c_str(), r->drop);
       }
       PractiseResult result = compress_practise(in.teacher, in.teacher_info, in.few_shot, ranking,
                                                 r->drop, settings, *in.eval_data, r->common.out,
@@ -133,9 +136,10 @@ void add_practise_command(CLI::App& app, Runner& run) {
       out.update(result.record);
       out["result"]["top1_drop"] = teacher_eval.top1 - result.record["result"]["top1"].get<double>();
       out["wall_seconds"] = clock.seconds();
+      if (!lead) return 0;  // rank 0 measures, writes and prints
       if (r->latency_repeats > 0)
         out["latency"] = compare_latency(in.teacher, result.compact, r->latency_repeats);
-      write_run_json(r->common.out, out);
+      write_method_run_json(r->common.out, out, in.dist);
       const nlohmann::json& res = out["result"];
       std::printf("dropped %s  top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M",
                   join(result.record["dropped"].get<std::vector<int>>()).c_str(),

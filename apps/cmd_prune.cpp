@@ -25,9 +25,11 @@ int run_prune(const PruneFlags& flags) {
   prune.criterion = parse_prune_criterion(flags.criterion);
   prune.seed = flags.seed;
   const MacsTarget budget = parse_macs_target(flags.macs);
-  const FinetuneOptions finetune =
+  FinetuneOptions finetune =
       flags.finetune.get(flags.common.out, flags.common.resume, flags.common.quiet);
   const MethodInputs in = open_inputs(flags.common, flags.common.teacher);
+  finetune.train.dist = in.dist;
+  finetune.train.quiet = rank_quiet(flags.common.quiet, in.dist);
   nlohmann::json run = method_run_header("prune", to_string(prune.criterion), threads);
   run["teacher_dir"] = in.teacher_dir;
   run["data"] = flags.common.data.to_json();
@@ -35,9 +37,10 @@ int run_prune(const PruneFlags& flags) {
   const PruneResult result =
       prune_and_finetune(in.teacher, budget, prune, in.train_data, in.eval_data, finetune);
   run.update(result.record);
+  if (!lead_process(in.dist)) return 0;  // rank 0 measures, writes and prints
   if (flags.finetune.latency_repeats > 0)
     run["latency"] = compare_latency(in.teacher, result.compact, flags.finetune.latency_repeats);
-  write_run_json(flags.common.out, run);
+  write_method_run_json(flags.common.out, run, in.dist);
   const nlohmann::json& r = result.record["result"];
   std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M (%.1f%%)",
               r["top1"].get<double>(), result.record["teacher"]["top1"].get<double>(),

@@ -34,15 +34,17 @@ std::string search_teacher(const CommonFlags& common, const SearchDir& search) {
 // Extraction + finetuning + latency + run.json, shared by `extract` and `run`.
 int extract_and_report(const CommonFlags& common, const ExtractFlags& flags,
                        const SearchDir& search, const Inputs& in, nlohmann::json run) {
-  const auto [extract, finetune] = flags.get(common.out, common.resume, common.quiet);
+  auto [extract, finetune] = flags.get(common.out, common.resume, rank_quiet(common.quiet, in.dist));
+  finetune.train.dist = in.dist;
   run["teacher_dir"] = in.teacher_dir;
   run["data"] = common.data.to_json();
   CompressResult result =
       compress_from_search(search, in.teacher, in.train_data, in.eval_data, extract, finetune);
   run.update(result.record);
+  if (!lead_process(in.dist)) return 0;  // rank 0 measures, writes and prints
   if (flags.finetune.latency_repeats > 0)
     run["latency"] = compare_latency(in.teacher, result.compact, flags.finetune.latency_repeats);
-  write_run_json(common.out, run);
+  write_method_run_json(common.out, run, in.dist);
   const nlohmann::json& r = result.record["result"];
   std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M (%.1f%%)",
               r["top1"].get<double>(), result.record["teacher"]["top1"].get<double>(),
@@ -59,15 +61,16 @@ nlohmann::json run_header(const std::string& command, const std::string& threads
 }
 
 SearchResult search_and_report(const CommonFlags& common, const Inputs& in,
-                               const SearchOptions& options, nlohmann::json run) {
+                               SearchOptions options, nlohmann::json run) {
   const nlohmann::json info = teacher_info(in.teacher_dir, in.teacher->config());
   VisionTransformer teacher = in.teacher;  // read only: the search trains a copy
+  options.dist = in.dist;
   SearchResult result = run_search(*teacher, info, in.train_data, in.eval_data, options);
   run["teacher"] = info;
   run["data"] = common.data.to_json();
   run["settings"] = options.trajectory_json();
   run["search"] = result.to_json();
-  write_run_json(options.out_dir, run);
+  write_method_run_json(options.out_dir, run, in.dist);
   return result;
 }
 
@@ -101,6 +104,7 @@ void add_slim_command(CLI::App& app, Runner& run) {
       const Inputs in = open_inputs(s->common, s->common.teacher);
       const SearchResult r =
           search_and_report(s->common, in, options, run_header("slim search", threads));
+      if (!lead_process(in.dist)) return 0;
       std::printf("search done: soft-mask top1 %.2f%%  wall %s  -> %s\n",
                   r.post_search_eval.is_object() ? r.post_search_eval["top1"].get<double>() : 0.0,
                   format_duration(r.search_seconds).c_str(), s->common.out.c_str());

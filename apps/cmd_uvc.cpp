@@ -25,6 +25,7 @@ struct RunCmd {
   bool quiet = false;
   ThreadFlags threads;
   DataFlags data;
+  DistFlags dist;
   UvcFlags uvc;
 };
 
@@ -35,13 +36,17 @@ int run_uvc_command(const RunCmd& cmd) {
   cmd.uvc.validate_early();  // bad flags fail before anything is loaded
   check(fs::weakly_canonical(cmd.out) != fs::weakly_canonical(cmd.teacher), "--out ", cmd.out,
         " is the teacher directory: writing there would overwrite it; choose another --out");
+  const std::shared_ptr<dist::Group> group = cmd.dist.connect();
   VisionTransformer teacher = load_model_dir(cmd.teacher).model;
   const ViTConfig& config = teacher->config();
   const Complexity c = compute_complexity(config);
-  const UvcRunOptions options = cmd.uvc.get(c.macs(), cmd.out, cmd.resume, cmd.quiet);
+  UvcRunOptions options = cmd.uvc.get(c.macs(), cmd.out, cmd.resume, rank_quiet(cmd.quiet, group));
+  options.search.dist = group;
+  options.finetune.train.dist = group;
   const auto train_data = cmd.data.open("train", config.mean, config.std, config.img_size);
   const auto eval_data = cmd.data.open("test", config.mean, config.std, config.img_size);
-  std::fprintf(stderr,
+  if (lead_process(group))
+    std::fprintf(stderr,
                "teacher %s: %.3f M params, %.2f M MACs; budget %.3f M MACs (%.1f%%); train %lld "
                "images, test %lld images\n",
                cmd.teacher.c_str(), c.params() / 1e6, c.macs() / 1e6,
@@ -64,10 +69,11 @@ int run_uvc_command(const RunCmd& cmd) {
   UvcRunResult result = run_uvc(teacher, teacher_info, train_data, eval_data, options);
   run.update(result.record);
   run["result"]["teacher_info"] = teacher_info;
+  if (!lead_process(group)) return 0;  // rank 0 measures, writes and prints
   if (cmd.uvc.latency_repeats > 0)
     run["latency"] = compare_latency(teacher, result.compact, cmd.uvc.latency_repeats);
   run["wall_seconds"] = clock.seconds();
-  write_run_json(cmd.out, run);
+  write_method_run_json(cmd.out, run, group);
   const nlohmann::json& r = result.record["result"];
   std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.2f%%)  params %.3f M (%.1f%%)  skipped %s",
               r["top1"].get<double>(), result.record["teacher"]["top1"].get<double>(),
@@ -97,6 +103,7 @@ void add_uvc_command(CLI::App& app, Runner& run) {
   all->add_flag("--quiet", r->quiet, "no progress lines");
   r->threads.add_to(*all);
   r->data.add_to(*all, /*with_train=*/true);
+  r->dist.add_to(*all);
   r->uvc.add_to(*all);
   all->callback([&run, r] { run = [r] { return run_uvc_command(*r); }; });
 }

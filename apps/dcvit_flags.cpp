@@ -30,6 +30,7 @@ void FewShotCommonFlags::add_to(CLI::App& cmd, const std::string& out_help) {
   cmd.add_option("--eval-batch-size", eval_batch, "batch size of evaluation")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  dist.add_to(cmd);
 }
 
 void MimicFlags::add_to(CLI::App& cmd) {
@@ -76,6 +77,7 @@ FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
   flags.few_shot.validate();
   check_out_differs(flags.out, flags.teacher, "teacher");
   FewShotInputs in;
+  in.dist = flags.dist.connect();
   in.teacher_dir = flags.teacher;
   in.teacher = load_model_dir(flags.teacher).model;
   in.teacher->eval();
@@ -91,7 +93,8 @@ FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
   const auto train = train_flags.open("train", config.mean, config.std, config.img_size);
   in.few_shot = sample_few_shot(train, flags.few_shot);
   in.eval_data = flags.data.open("test", config.mean, config.std, config.img_size);
-  std::fprintf(stderr,
+  if (lead_process(in.dist))
+    std::fprintf(stderr,
                "teacher %s: %.3f M params, %.2f M MACs; few-shot %zu training images (labels "
                "hidden); test %lld images\n",
                flags.teacher.c_str(), c.params() / 1e6, c.macs() / 1e6, in.few_shot.indices.size(),

@@ -26,6 +26,7 @@ struct FewShotCommonFlags {
   DataFlags data;
   FewShotOptions few_shot;
   int64_t eval_batch = 256;
+  DistFlags dist;  // data-parallel finetuning stages (docs/distributed.md)
   void add_to(CLI::App& cmd, const std::string& out_help);
 };
 
@@ -45,6 +46,7 @@ struct FewShotInputs {
   nlohmann::json teacher_info;  // dir, config, macs, params
   FewShotSet few_shot;
   std::shared_ptr<const Dataset> eval_data;
+  std::shared_ptr<dist::Group> dist;  // connected from --dist-*; null = one process
 };
 FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags);
 

@@ -19,6 +19,7 @@ void MethodFlags::add_to(CLI::App& cmd, const std::string& out_help, bool with_t
   cmd.add_flag("--quiet", quiet, "no progress lines");
   threads.add_to(cmd);
   data.add_to(cmd, /*with_train=*/true);
+  dist.add_to(cmd);
 }
 
 void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
@@ -30,6 +31,7 @@ void check_out_differs(const std::string& out, const std::string& other, const s
 MethodInputs open_inputs(const MethodFlags& flags, const std::string& teacher_dir) {
   check_out_differs(flags.out, teacher_dir, "teacher");
   MethodInputs in;
+  in.dist = flags.dist.connect();
   in.teacher_dir = teacher_dir;
   in.teacher = load_model_dir(teacher_dir).model;
   in.teacher->eval();
@@ -37,11 +39,27 @@ MethodInputs open_inputs(const MethodFlags& flags, const std::string& teacher_di
   in.train_data = flags.data.open("train", config.mean, config.std, config.img_size);
   in.eval_data = flags.data.open("test", config.mean, config.std, config.img_size);
   const Complexity c = compute_complexity(config);
-  std::fprintf(
+  if (lead_process(in.dist))
+    std::fprintf(
       stderr, "teacher %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
       teacher_dir.c_str(), c.params() / 1e6, c.macs() / 1e6,
       static_cast<long long>(in.train_data->size()), static_cast<long long>(in.eval_data->size()));
   return in;
+}
+
+bool lead_process(const std::shared_ptr<dist::Group>& group) {
+  return group == nullptr || group->rank() == 0;
+}
+
+bool rank_quiet(bool quiet, const std::shared_ptr<dist::Group>& group) {
+  return quiet || !lead_process(group);
+}
+
+void write_method_run_json(const std::string& dir, nlohmann::json run,
+                           const std::shared_ptr<dist::Group>& group) {
+  if (!lead_process(group)) return;
+  if (group != nullptr) run["distributed"] = DistFlags::to_json(group.get());
+  write_run_json(dir, run);
 }
 
 nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config) {

@@ -14,7 +14,7 @@
 
 namespace vitc::app {
 
-// --teacher (when `with_teacher`), --out, --resume, --quiet, threads and data flags.
+// --teacher (when `with_teacher`), --out, --resume, --quiet, threads, data and --dist-* flags.
 struct MethodFlags {
   std::string teacher;
   std::string out;
@@ -22,6 +22,7 @@ struct MethodFlags {
   bool quiet = false;
   ThreadFlags threads;
   DataFlags data;
+  DistFlags dist;  // data-parallel training stages (docs/distributed.md)
   void add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher = true);
 };
 
@@ -30,9 +31,11 @@ struct MethodInputs {
   std::string teacher_dir;
   VisionTransformer teacher{nullptr};
   std::shared_ptr<const Dataset> train_data, eval_data;
+  std::shared_ptr<dist::Group> dist;  // connected from --dist-*; null = one process
 };
 
-// Refuses an --out equal to the teacher, loads it and the train/test splits, prints a summary.
+// Refuses an --out equal to the teacher, connects the --dist-* group, loads the teacher and the
+// train/test splits, prints a summary (rank 0).
 MethodInputs open_inputs(const MethodFlags& flags, const std::string& teacher_dir);
 
 // Refuses an --out that would overwrite `other` (the teacher or a search directory).
@@ -48,6 +51,16 @@ nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer comp
 // {"command", "method", "command_line", "environment"}: the head of a method's run.json.
 nlohmann::json method_run_header(const std::string& command, const std::string& method,
                                  const std::string& threads);
+
+// What every method command does with its --dist-* group (null = one process): rank 0 prints the
+// summary and writes run.json, the other ranks stay quiet and write nothing.
+bool lead_process(const std::shared_ptr<dist::Group>& group);
+// --quiet, or a rank other than 0 (its progress would repeat rank 0's).
+bool rank_quiet(bool quiet, const std::shared_ptr<dist::Group>& group);
+// On rank 0 only: adds "distributed" (DistFlags::to_json) when there is a group, then
+// write_run_json.
+void write_method_run_json(const std::string& dir, nlohmann::json run,
+                           const std::shared_ptr<dist::Group>& group);
 
 // --finetune-* flags (stage 2 of every method: the compact model trained with the shared
 // trainer, optionally distilled from the teacher) and --latency-repeats. The defaults are the

@@ -1,9 +1,13 @@
 // Batched evaluation loop.
 #include "train/evaluate.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "dist/sync.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -52,6 +56,30 @@ EvalResult evaluate(VisionTransformerImpl& model, const Dataset& data, int64_t b
   progress.finish({{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}});
   if (was_training) model.train();
   return r;
+}
+
+EvalResult evaluate_sharded(VisionTransformerImpl& model, const std::shared_ptr<const Dataset>& data,
+                            int64_t batch_size, dist::Group* group, const ModelMasks* masks) {
+  if (group == nullptr) return evaluate(model, *data, batch_size, masks);
+  std::vector<int64_t> indices;
+  for (int64_t i = group->rank(); i < data->size(); i += group->world_size()) indices.push_back(i);
+  EvalResult local;
+  if (!indices.empty()) local = evaluate(model, *make_subset(data, indices), batch_size, masks);
+  const double n = static_cast<double>(local.images);
+  std::vector<double> sums = {local.top1 * n, local.top5 * n, local.loss * n, n};
+  std::vector<double> slowest(group->world_size(), 0.0);
+  slowest[group->rank()] = local.seconds;
+  sums.insert(sums.end(), slowest.begin(), slowest.end());
+  dist::allreduce_sum(*group, sums);
+  EvalResult total;
+  total.images = static_cast<int64_t>(std::llround(sums[3]));
+  if (total.images > 0) {
+    total.top1 = sums[0] / sums[3];
+    total.top5 = sums[1] / sums[3];
+    total.loss = sums[2] / sums[3];
+  }
+  for (size_t r = 4; r < sums.size(); ++r) total.seconds = std::max(total.seconds, sums[r]);
+  return total;
 }
 
 }  // namespace vitc

@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/vit.h"
 
 namespace vitc {
@@ -24,5 +25,12 @@ nlohmann::json eval_to_json(const EvalResult& r);
 // Runs the model in eval mode without gradients over the whole data set.
 EvalResult evaluate(VisionTransformerImpl& model, const Dataset& data, int64_t batch_size,
                     const ModelMasks* masks = nullptr, bool show_progress = false);
+
+// evaluate() split over the ranks of `group` (null = one process, exactly evaluate()): rank r
+// evaluates images r, r+N, r+2N, ... and the sums over the ranks give the numbers one process
+// evaluating them all gives; `seconds` is the slowest rank's. Every rank must call it.
+EvalResult evaluate_sharded(VisionTransformerImpl& model, const std::shared_ptr<const Dataset>& data,
+                            int64_t batch_size, dist::Group* group,
+                            const ModelMasks* masks = nullptr);
 
 }  // namespace vitc

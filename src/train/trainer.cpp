@@ -117,32 +117,6 @@ std::string find_checkpoint(const std::string& out_dir) {
   return find_complete_directory(out_dir, "checkpoint", kTrainerStateFile);
 }
 
-// Rank r evaluates test images r, r+N, r+2N, ...; the sums of correct predictions, loss and time
-// over the ranks give the same numbers as one process evaluating them all.
-EvalResult evaluate_sharded(VisionTransformerImpl& model, const std::shared_ptr<const Dataset>& data,
-                            int64_t batch_size, dist::Group* group) {
-  if (group == nullptr) return evaluate(model, *data, batch_size);
-  std::vector<int64_t> indices;
-  for (int64_t i = group->rank(); i < data->size(); i += group->world_size()) indices.push_back(i);
-  EvalResult local;
-  if (!indices.empty()) local = evaluate(model, *make_subset(data, indices), batch_size);
-  const double n = static_cast<double>(local.images);
-  std::vector<double> sums = {local.top1 * n, local.top5 * n, local.loss * n, n};
-  std::vector<double> slowest(group->world_size(), 0.0);
-  slowest[group->rank()] = local.seconds;
-  sums.insert(sums.end(), slowest.begin(), slowest.end());
-  dist::allreduce_sum(*group, sums);
-  EvalResult total;
-  total.images = static_cast<int64_t>(std::llround(sums[3]));
-  if (total.images > 0) {
-    total.top1 = sums[0] / sums[3];
-    total.top5 = sums[1] / sums[3];
-    total.loss = sums[2] / sums[3];
-  }
-  for (size_t r = 4; r < sums.size(); ++r) total.seconds = std::max(total.seconds, sums[r]);
-  return total;
-}
-
 }  // namespace
 
 TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Dataset>& train_data,

@@ -1,73 +1,23 @@
 // `vitc train` as two cooperating processes (Gloo over loopback): same weights as one process with
 // the doubled batch, and a missing peer is an error within the timeout, not a hang.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "dist/dist_test_util.h"
 #include "io/safetensors.h"
 
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("vitc_dist_test_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
-
-// A TCP port that was free a moment ago (the kernel's choice for port 0).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  socklen_t len = sizeof(addr);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A running `vitc` process with its output (stdout and stderr) on a pipe.
-struct Running {
-  FILE* pipe = nullptr;
-};
-
-Running start_vitc(const std::string& args) {
-  const char* bin = std::getenv("VITC_BIN");
-  EXPECT_NE(bin, nullptr) << "VITC_BIN is set by CTest";
-  const std::string command = std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
-  Running r;
-  r.pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(r.pipe, nullptr);
-  return r;
-}
-
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
-
-Outcome finish(Running r) {
-  Outcome o;
-  std::array<char, 4096> buf{};
-  while (r.pipe != nullptr && std::fgets(buf.data(), buf.size(), r.pipe) != nullptr) o.output += buf.data();
-  const int status = r.pipe != nullptr ? ::pclose(r.pipe) : -1;
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
+using dist_test::finish;
+using dist_test::free_port;
+using dist_test::Outcome;
+using dist_test::Running;
+using dist_test::start_vitc;
+using dist_test::temp_dir;
 
 // fm_tiny on 256 training images, 4 steps, no augmentation: the data of step t for one process
 // with batch 2B is exactly the union of the two ranks' batches of B.

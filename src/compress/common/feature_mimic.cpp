@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/data_parallel.h"
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "model/structure_masks.h"
@@ -116,7 +117,11 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
   const std::string stage_file = stage.dir + "/" + kStageFile;
   nlohmann::json key = stage.key;
   key["mimic"] = options.to_json();
-  if (stage.resume && file_exists(stage_file)) {
+  dist::Group* group = stage.dist.get();
+  const bool lead = is_lead(group);
+  const bool quiet = stage.quiet || !lead;
+  if (lead_decides(group, stage.resume && file_exists(stage_file),
+                   str_cat("a finished stage in ", stage.dir))) {
     const nlohmann::json done = read_json(stage_file);
     check(done.value("key", nlohmann::json()) == key, "cannot resume: stage ", stage.dir,
           " was computed with other settings (", done.value("key", nlohmann::json()).dump(),
@@ -128,7 +133,7 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
       torch::NoGradGuard no_grad;
       load_state_dict(*model, state_dict(*loaded.model), stage.dir + "/" + kWeightsFile);
     }
-    if (!stage.quiet) std::fprintf(stderr, "%s: reusing finished stage %s\n", stage.label.c_str(),
+    if (!quiet) std::fprintf(stderr, "%s: reusing finished stage %s\n", stage.label.c_str(),
                                    stage.dir.c_str());
     return done.value("result", nlohmann::json::object());
   }
@@ -149,6 +154,7 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
     train.resume = stage.resume;
     train.quiet = stage.quiet;
     train.label = stage.label;
+    train.dist = stage.dist;
     const ModelMasks* m = &masks;
     const LossFn loss = [teacher, m](VisionTransformerImpl& student, const Batch& batch) mutable {
       return feature_mimic_loss(student, m, *teacher, batch.images);  // batch.labels unused
@@ -157,13 +163,16 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
     const TrainResult trained = train_model(model, data, nullptr, train, loss);
     model->eval();
     result = train_result_to_json(trained);
-    std::error_code ignored;  // checkpoints are only for an interrupted stage
-    std::filesystem::remove_all(stage.dir + "/checkpoint", ignored);
-    std::filesystem::remove_all(stage.dir + "/checkpoint.old", ignored);
-  } else {
+    if (lead) {
+      std::error_code ignored;  // checkpoints are only for an interrupted stage
+      std::filesystem::remove_all(stage.dir + "/checkpoint", ignored);
+      std::filesystem::remove_all(stage.dir + "/checkpoint.old", ignored);
+    }
+  } else if (lead) {
     save_model_dir(stage.dir, *model);
   }
-  write_json(stage_file, {{"key", key}, {"result", result}});
+  if (lead) write_json(stage_file, {{"key", key}, {"result", result}});
+  barrier(group);  // the stage directory is complete when any rank returns
   return result;
 }
 

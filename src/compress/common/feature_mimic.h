@@ -10,6 +10,7 @@
 
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/masks.h"
 #include "model/structure.h"
 #include "model/vit.h"
@@ -53,6 +54,9 @@ struct StageOptions {
   bool quiet = false;
   std::string label = "finetune";
   nlohmann::json key;   // what determines the stage's result; a resumed stage must match it
+  // Data-parallel stage (docs/distributed.md); null = one process. Every rank runs the stage;
+  // the trainer averages the gradients and only rank 0 writes the stage directory.
+  std::shared_ptr<dist::Group> dist;
 };
 
 // Finetunes `model` in place under `masks` (trainable parameters as set by the caller) on

@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/data_parallel.h"
 #include "model/complexity.h"
 #include "model/slice.h"
 #include "model/structure_masks.h"
@@ -20,7 +21,9 @@ nlohmann::json model_summary_json(const ViTConfig& config, const nlohmann::json&
 
 FinalModel finalize_compressed(VisionTransformerImpl& trained, const Structure& structure,
                                const Dataset& eval_data, int64_t eval_batch,
-                               const std::string& out_dir, const nlohmann::json& provenance) {
+                               const std::string& out_dir, const nlohmann::json& provenance,
+                               dist::Group* group) {
+  check_same_on_all_ranks(group, structure_to_json(structure).dump(), "the final Structure");
   const ViTConfig& source = trained.config();
   trained.eval();
   FinalModel out;
@@ -37,7 +40,8 @@ FinalModel finalize_compressed(VisionTransformerImpl& trained, const Structure& 
                    .abs().max().item<double>();
   }
   const EvalResult eval = evaluate(*out.compact, eval_data, eval_batch);
-  save_compressed_model_dir(out_dir, *out.compact, source, structure, provenance);
+  if (is_lead(group)) save_compressed_model_dir(out_dir, *out.compact, source, structure, provenance);
+  barrier(group);  // the model directory is complete when any rank returns
   const Complexity src = compute_complexity(source), dst = compute_complexity(out.compact->config());
   out.record = model_summary_json(out.compact->config(), eval_to_json(eval));
   out.record["macs_fraction"] = static_cast<double>(dst.macs()) / static_cast<double>(src.macs());

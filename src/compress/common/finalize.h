@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/structure.h"
 #include "model/vit.h"
 
@@ -22,9 +23,12 @@ struct FinalModel {
 // the largest |compact - masked| logit on up to 64 images of `eval_data`, evaluates the compact
 // model on all of `eval_data` and writes `out_dir` (save_compressed_model_dir with `provenance`).
 // `source_config` is the teacher's config (the Structure's source; `trained` has the same one).
+// With a data-parallel `group` every rank calls it, checks that its Structure is rank 0's, and
+// only rank 0 writes out_dir (the others return after it is written).
 FinalModel finalize_compressed(VisionTransformerImpl& trained, const Structure& structure,
                                const Dataset& eval_data, int64_t eval_batch,
-                               const std::string& out_dir, const nlohmann::json& provenance);
+                               const std::string& out_dir, const nlohmann::json& provenance,
+                               dist::Group* group = nullptr);
 
 // {"config", "macs", "params", "top1", "top5", "loss"} of a model and its evaluation.
 nlohmann::json model_summary_json(const ViTConfig& config, const nlohmann::json& eval);

@@ -1,6 +1,7 @@
 // Finetuning of a compact model and its compressed model directory.
 #include "compress/common/finetune.h"
 
+#include "compress/common/data_parallel.h"
 #include "model/complexity.h"
 #include "model/slice.h"
 #include "util/error.h"
@@ -33,7 +34,10 @@ FinetuneOutcome finetune_compact(VisionTransformer compact, const ViTConfig& sou
   outcome.final_eval = before;
   outcome.record = nullptr;
   if (options.train.epochs == 0) {
-    save_compressed_model_dir(options.train.out_dir, *compact, source, structure, provenance);
+    dist::Group* group = options.train.dist.get();
+    if (is_lead(group))
+      save_compressed_model_dir(options.train.out_dir, *compact, source, structure, provenance);
+    barrier(group);  // the model directory is complete when any rank returns
     compact->eval();
     return outcome;
   }

@@ -7,7 +7,9 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/data_parallel.h"
 #include "data/random.h"
+#include "dist/sync.h"
 #include "io/png_writer.h"
 #include "io/safetensors.h"
 #include "util/error.h"
@@ -128,10 +130,10 @@ std::vector<int64_t> inversion_targets(int count, int num_classes, uint64_t seed
   return out;
 }
 
-std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
-                                                 const at::Tensor& x, const at::Tensor& targets,
-                                                 const InversionOptions& options) {
-  const at::Tensor ce = torch::cross_entropy_loss(teacher.forward(x), targets);
+namespace {
+
+// `base` plus the total-variation and L2 priors of the whole batch x (in that order of addition).
+at::Tensor add_priors(const at::Tensor& base, const at::Tensor& x, const InversionOptions& options) {
   using torch::indexing::None;
   using torch::indexing::Slice;
   const auto d1 = x.index({"...", Slice(), Slice(None, -1)}) - x.index({"...", Slice(), Slice(1, None)});
@@ -143,10 +145,20 @@ std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
   const double b = options.tv_beta;
   const at::Tensor tv = d1.norm().pow(b) + d2.norm().pow(b) + d3.norm().pow(b) + d4.norm().pow(b);
   const at::Tensor l2 = x.reshape({x.size(0), -1}).norm(2, 1).mean();
-  return {ce + options.tv_weight * tv + options.l2_weight * l2, ce};
+  return base + options.tv_weight * tv + options.l2_weight * l2;
 }
 
-SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options) {
+}  // namespace
+
+std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
+                                                 const at::Tensor& x, const at::Tensor& targets,
+                                                 const InversionOptions& options) {
+  const at::Tensor ce = torch::cross_entropy_loss(teacher.forward(x), targets);
+  return {add_priors(ce, x, options), ce};
+}
+
+SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options,
+                            dist::Group* group) {
   options.validate();
   const ViTConfig& config = teacher.config();
   const bool was_training = teacher.is_training();
@@ -173,7 +185,14 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
   int best_iteration = 0;
   at::Tensor best_images;
   Stopwatch clock;
-  Progress progress("synthesize", options.iterations, options.quiet);
+  Progress progress("synthesize", options.iterations, options.quiet || !is_lead(group));
+  // This rank's images (all of them for one process).
+  at::Tensor shard;
+  if (group != nullptr) {
+    std::vector<int64_t> rows;
+    for (int64_t i = group->rank(); i < options.count; i += group->world_size()) rows.push_back(i);
+    shard = torch::tensor(rows, at::kLong).to(device);
+  }
   for (int it = 0; it < options.iterations; ++it) {
     const double lr = cosine_lr(options.lr, warmup, options.iterations, it);
     static_cast<torch::optim::AdamOptions&>(adam.param_groups()[0].options()).lr(lr);
@@ -183,8 +202,27 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
     at::Tensor x = torch::roll(images, {dy, dx}, {2, 3});
     if (flip) x = torch::flip(x, {3});
     adam.zero_grad();
-    const auto [loss, ce] = inversion_loss(teacher, x, targets, options);
-    const double value = loss.item<double>();
+    double value = 0, ce_value = 0;
+    if (group == nullptr) {
+      const auto [loss, ce] = inversion_loss(teacher, x, targets, options);
+      value = loss.item<double>();
+      ce_value = ce.item<double>();
+      loss.backward();
+    } else {
+      // N x (this rank's cross-entropy sum) / count: the mean over the ranks is the batch mean.
+      at::Tensor ce_part = x.sum() * 0.0;  // a rank without images adds nothing
+      if (shard.numel() > 0) {
+        ce_part = torch::nn::functional::cross_entropy(
+                      teacher.forward(x.index_select(0, shard)), targets.index_select(0, shard),
+                      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)) *
+                  (static_cast<double>(group->world_size()) / options.count);
+      }
+      const at::Tensor loss = add_priors(ce_part, x, options);
+      value = backward_and_average(loss, {images}, group);
+      std::vector<double> ce_sum = {ce_part.item<double>()};
+      dist::allreduce_sum(*group, ce_sum);
+      ce_value = ce_sum[0] / group->world_size();
+    }
     check(std::isfinite(value), "model inversion: loss became ", value, " at iteration ", it + 1,
           " (lower --synth-lr?)");
     if (value < best) {  // the iterate this loss belongs to (before the step)
@@ -192,7 +230,6 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
       best_iteration = it + 1;
       best_images = images.detach().clone();
     }
-    loss.backward();
     adam.step();
     {
       torch::NoGradGuard no_grad;
@@ -200,13 +237,14 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
       clamp_to_pixels(data, config);
     }
     if (it == 0 || (it + 1) % 50 == 0 || it + 1 == options.iterations) {
-      history.push_back({{"iteration", it + 1}, {"loss", value}, {"ce", ce.item<double>()}, {"lr", lr}});
+      history.push_back({{"iteration", it + 1}, {"loss", value}, {"ce", ce_value}, {"lr", lr}});
     }
-    progress.update(it + 1, options.count, {{"loss", value}, {"ce", ce.item<double>()}});
+    progress.update(it + 1, options.count, {{"loss", value}, {"ce", ce_value}});
   }
   progress.finish({{"best_loss", best}});
   teacher.train(was_training);
 
+  const double dist_diff = agree_with_lead(group, {best_images});  // rank 0's on every rank
   set.raw = best_images.cpu();
   set.images = from_bytes(to_bytes(set.raw), config);
   set.targets = targets.cpu();
@@ -222,6 +260,7 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
   SyntheticSet raw_view = set;
   raw_view.images = set.raw;
   set.info["teacher_agreement_raw"] = target_agreement(teacher, raw_view);
+  if (group != nullptr) set.info["dist_max_abs_diff"] = dist_diff;
   return set;
 }
 

@@ -10,6 +10,7 @@
 #include <ATen/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include "dist/group.h"
 #include "model/vit.h"
 
 namespace vitc {
@@ -54,7 +55,14 @@ std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
                                                  const InversionOptions& options);
 
 // Runs the inversion; the teacher is only read (eval mode, its parameters get no gradient).
-SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options);
+// With a data-parallel `group` every rank calls it and holds all images: rank r forwards images
+// r, r+N, ... through the teacher, its loss is N x its share of the cross-entropy sum / count
+// plus the whole-batch priors, so that the gradient averaged over the ranks is exactly the
+// single-process gradient and every rank takes the same Adam step; the jitter, flips and noise
+// are seeded alike on every rank. The result is rank 0's, and info gains "dist_max_abs_diff"
+// (largest difference of any rank's images from rank 0's; 0 = identical).
+SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options,
+                            dist::Group* group = nullptr);
 
 // Writes `dir`: synthetic.safetensors (images, raw, targets), synthetic.json (info), one PNG per
 // image (images/NNN_class_C.png) and grid.png (all images, 10 per row), each written atomically.

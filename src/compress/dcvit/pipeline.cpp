@@ -1,6 +1,7 @@
 // Planning, ranking and per-target progressive compression.
 #include "compress/dcvit/pipeline.h"
 
+#include "compress/common/data_parallel.h"
 #include "compress/common/finalize.h"
 #include "compress/dcvit/progressive.h"
 #include "model/complexity.h"
@@ -29,11 +30,13 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
 
   DcvitRunResult run;
   Stopwatch rank_clock;
+  const bool quiet = settings.quiet || !is_lead(settings.dist.get());
   const bool have = file_exists(ranking_dir + "/ranking.json");
-  if (reuse_ranking && have) {
+  if (lead_decides(settings.dist.get(), reuse_ranking && have,
+                   str_cat("reusing the ranking in ", ranking_dir))) {
     run.ranking = load_ranking(ranking_dir);
     run.ranking_record = {{"dir", ranking_dir}, {"reused", true}};
-    if (!settings.quiet) std::fprintf(stderr, "ranking: reusing %s (order %s)\n", ranking_dir.c_str(),
+    if (!quiet) std::fprintf(stderr, "ranking: reusing %s (order %s)\n", ranking_dir.c_str(),
                                       join(run.ranking.order()).c_str());
   } else {
     run.ranking = rank_blocks(in, plans[static_cast<size_t>(rank_job)].hidden, settings, ranking_dir);
@@ -54,7 +57,7 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
     const DcvitPlan& plan = plans[j];
     const std::vector<int> order = run.ranking.order();
     const std::vector<int> blocks(order.begin(), order.begin() + plan.blocks);
-    if (!settings.quiet) {
+    if (!quiet) {
       std::fprintf(stderr, "DC-ViT target %lld MACs: compress blocks %s to MLP width %d (%.1f%% of the teacher's MACs)\n",
                    static_cast<long long>(plan.target), join(blocks).c_str(), plan.hidden,
                    100.0 * plan.macs / plan.teacher_macs);
@@ -65,7 +68,8 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
                                        {"blocks", blocks},
                                        {"mlp_hidden", plan.hidden}};
     FinalModel final_model = finalize_compressed(*pr.model, pr.structure, eval_data, eval_batch,
-                                                 jobs[j].out_dir, provenance);
+                                                 jobs[j].out_dir, provenance,
+                                                 settings.dist.get());
     check(final_model.record["macs"].get<int64_t>() == plan.macs, "internal: planned ", plan.macs,
           " MACs but the compressed model has ", final_model.record["macs"].get<int64_t>());
     DcvitJobResult r;

@@ -2,6 +2,7 @@
 #include "compress/dcvit/progressive.h"
 
 #include "compress/common/clone_model.h"
+#include "compress/common/data_parallel.h"
 #include "compress/dcvit/plan.h"
 #include "model/model_dir.h"
 #include "model/state_dict.h"
@@ -38,7 +39,9 @@ ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vecto
   result.model->eval();
   result.structure = dense_structure(config);
   ModelMasks masks;
-  make_dirs(dir);
+  dist::Group* group = settings.dist.get();
+  const bool quiet = settings.quiet || !is_lead(group);
+  if (is_lead(group)) make_dirs(dir);
   nlohmann::json key_base = stage_key_base(in, settings);
   key_base["mimic"] = settings.mimic.to_json();
   for (size_t t = 0; t < blocks.size(); ++t) {
@@ -52,18 +55,20 @@ ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vecto
     set_mimic_trainable(*result.model, last, result.structure);
     nlohmann::json step = {{"step", t + 1}, {"block", b}, {"trainable_up_to_block", last},
                            {"neurons", result.kept[b]}};
-    if (t == 0 && candidate_reusable(ranking, b, hidden, key_base)) {
+    if (lead_decides(group, t == 0 && candidate_reusable(ranking, b, hidden, key_base),
+                     str_cat("reusing the ranking's candidate of block ", b))) {
       const std::string from = ranking->candidate_dir(b);
       LoadedModel loaded = load_model_dir(from);
       torch::NoGradGuard no_grad;
       load_state_dict(*result.model, state_dict(*loaded.model), from + "/" + kWeightsFile);
       step["reused_ranking_candidate"] = from;
-      if (!settings.quiet) std::fprintf(stderr, "step 1: reusing the ranking's finetuned block %d (%s)\n", b, from.c_str());
+      if (!quiet) std::fprintf(stderr, "step 1: reusing the ranking's finetuned block %d (%s)\n", b, from.c_str());
     } else {
       StageOptions stage;
       stage.dir = str_cat(dir, "/step_", t + 1, "_block_", b);
       stage.resume = settings.resume;
       stage.quiet = settings.quiet;
+      stage.dist = settings.dist;
       stage.label = str_cat("step ", t + 1, "/", blocks.size(), " block ", b);
       stage.key = key_base;
       stage.key.erase("mimic");  // run_mimic_stage adds it
@@ -76,7 +81,7 @@ ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vecto
     }
     step["kl_synthetic"] = mean_logit_kl(*result.model, &masks, teacher, in.synthetic.images);
     step["seconds"] = clock.seconds();
-    if (!settings.quiet) {
+    if (!quiet) {
       std::fprintf(stderr, "step %zu/%zu: block %d compressed (MLP %d), KL on the synthetic set %.5f  %s\n",
                    t + 1, blocks.size(), b, hidden, step["kl_synthetic"].get<double>(),
                    format_duration(clock.seconds()).c_str());

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "compress/common/clone_model.h"
+#include "compress/common/data_parallel.h"
 #include "compress/dcvit/plan.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -64,14 +65,18 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
   ranking.key["synthetic"] = in.synthetic.info.is_object()
                                  ? in.synthetic.info.value("options", nlohmann::json())
                                  : nlohmann::json();
-  if (settings.resume && file_exists(dir + "/" + kRankingFile)) {
+  dist::Group* group = settings.dist.get();
+  const bool lead = is_lead(group);
+  const bool quiet = settings.quiet || !lead;
+  if (lead_decides(group, settings.resume && file_exists(dir + "/" + kRankingFile),
+                   str_cat("a finished DC-ViT ranking in ", dir))) {
     Ranking done = load_ranking(dir);
     check(done.key == ranking.key, "cannot resume: the ranking in ", dir,
           " was computed with other settings; use the same settings or a new --out");
-    if (!settings.quiet) std::fprintf(stderr, "ranking: reusing %s\n", dir.c_str());
+    if (!quiet) std::fprintf(stderr, "ranking: reusing %s\n", dir.c_str());
     return done;
   }
-  make_dirs(dir);
+  if (lead) make_dirs(dir);
   Stopwatch clock;
   for (size_t i = 0; i < settings.candidates.size(); ++i) {
     const int b = settings.candidates[i];
@@ -89,13 +94,20 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
     stage.dir = ranking.candidate_dir(b);
     stage.resume = settings.resume;
     stage.quiet = settings.quiet;
+    stage.dist = settings.dist;
     stage.label = str_cat("rank ", i + 1, "/", settings.candidates.size(), " block ", b);
     stage.key = ranking.key;
     stage.key["structure"] = structure_to_json(s);
     score.finetune = run_mimic_stage(model, masks, in.teacher, in.few_shot.images, settings.mimic, stage);
     score.kl = mean_logit_kl(*model, &masks, teacher, in.synthetic.images);
+    if (group != nullptr) {  // the ranking is rank 0's (every rank computed the same)
+      std::vector<double> kls = {score.kl_before, score.kl};
+      broadcast_values(group, kls);
+      score.kl_before = kls[0];
+      score.kl = kls[1];
+    }
     score.seconds = candidate_clock.seconds();
-    if (!settings.quiet) {
+    if (!quiet) {
       std::fprintf(stderr, "rank: block %d  KL on the synthetic set %.5f (before finetuning %.5f)  %s\n",
                    b, score.kl, score.kl_before, format_duration(score.seconds).c_str());
     }
@@ -103,7 +115,8 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
   }
   sort_scores(ranking.scores);
   ranking.seconds = clock.seconds();
-  write_json(dir + "/" + kRankingFile, ranking.to_json());
+  if (lead) write_json(dir + "/" + kRankingFile, ranking.to_json());
+  barrier(group);  // the ranking is on disk when any rank returns
   return ranking;
 }
 

@@ -1,6 +1,7 @@
 // Shared DC-ViT stage helpers: neuron choice and stage keys.
 #include "compress/dcvit/settings.h"
 
+#include "compress/common/data_parallel.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -15,9 +16,16 @@ nlohmann::json DcvitSettings::to_json() const {
 std::vector<int> choose_neurons(VisionTransformerImpl& model, const ModelMasks& masks, int block,
                                 int hidden, const DcvitInputs& in, const DcvitSettings& settings) {
   const int source_hidden = model.config().blocks[static_cast<size_t>(block)].mlp_hidden;
-  if (settings.neurons == NeuronChoice::kRandom)
-    return random_neurons(source_hidden, hidden, settings.neuron_seed, block);
-  return important_neurons(neuron_importance(model, masks, block, *in.few_shot.images), hidden);
+  std::vector<int> kept =
+      settings.neurons == NeuronChoice::kRandom
+          ? random_neurons(source_hidden, hidden, settings.neuron_seed, block)
+          : important_neurons(neuron_importance(model, masks, block, *in.few_shot.images), hidden);
+  if (settings.dist) {
+    std::vector<double> values(kept.begin(), kept.end());
+    broadcast_values(settings.dist.get(), values);
+    for (size_t i = 0; i < kept.size(); ++i) kept[i] = static_cast<int>(values[i]);
+  }
+  return kept;
 }
 
 nlohmann::json stage_key_base(const DcvitInputs& in, const DcvitSettings& settings) {

@@ -11,6 +11,7 @@
 #include "compress/common/few_shot.h"
 #include "compress/common/model_inversion.h"
 #include "compress/dcvit/neurons.h"
+#include "dist/group.h"
 #include "model/vit.h"
 
 namespace vitc {
@@ -22,6 +23,9 @@ struct DcvitSettings {
   MimicOptions mimic;
   bool resume = false;
   bool quiet = false;
+  // Data-parallel finetuning stages (docs/distributed.md); null = one process. Every rank runs
+  // the same calls; rank 0's neuron choices and scores are broadcast, only rank 0 writes files.
+  std::shared_ptr<dist::Group> dist;
   nlohmann::json to_json() const;
 };
 
@@ -34,6 +38,7 @@ struct DcvitInputs {
 
 // The neurons block `block` keeps (`hidden` of them) when it is compressed in `model`, the current
 // model under `masks`: a seeded random subset, or the most important on the few-shot images.
+// With settings.dist every rank computes it and takes rank 0's choice (broadcast).
 std::vector<int> choose_neurons(VisionTransformerImpl& model, const ModelMasks& masks, int block,
                                 int hidden, const DcvitInputs& in, const DcvitSettings& settings);
 

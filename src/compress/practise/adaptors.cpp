@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/data_parallel.h"
 #include "data/loader.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -90,7 +91,7 @@ nlohmann::json RecoverOptions::to_json() const {
 nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>& dropped,
                               Adaptors& adaptors, VisionTransformerImpl& teacher,
                               const std::shared_ptr<const Dataset>& data,
-                              const RecoverOptions& options, bool quiet) {
+                              const RecoverOptions& options, bool quiet, dist::Group* group) {
   options.validate();
   Stopwatch clock;
   std::vector<std::pair<at::Tensor, bool>> frozen;
@@ -106,8 +107,9 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
   lo.drop_last = data->size() >= options.batch_size;
   lo.seed = options.seed;
   lo.augment = options.augment;
+  shard_loader(lo, group);
   DataLoader loader(data, lo);
-  const int64_t per_epoch = loader.batches_per_epoch();
+  const int64_t per_epoch = paired_steps_per_epoch(loader, group, 0);
   const int64_t total = per_epoch * options.epochs;
   const int64_t decay_step = static_cast<int64_t>(std::llround(options.decay_at * total));
   std::vector<at::Tensor> params = adaptors.parameters();
@@ -116,11 +118,11 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
                                     .weight_decay(options.weight_decay));
   double first = 0, last = 0;
   int64_t step = 0;
-  Progress progress("recover", total, quiet || total == 0);
+  Progress progress("recover", total, quiet || !is_lead(group) || total == 0);
   for (int e = 0; e < options.epochs; ++e) {
     loader.start_epoch(e);
     Batch batch;
-    while (loader.next(batch)) {
+    for (int64_t s = 0; s < per_epoch && loader.next(batch); ++s) {
       const double lr = step < decay_step ? options.lr : options.lr * 0.1;
       static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
       at::Tensor target;
@@ -131,20 +133,23 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
       sgd.zero_grad();
       const at::Tensor loss =
           torch::mse_loss(adapted_features(model, dropped, adaptors, batch.images), target);
-      const double value = loss.item<double>();
+      // With a group: the mean over the ranks, gradients averaged (data_parallel.h).
+      const double value = backward_and_average(loss, params, group);
       check(std::isfinite(value), "PRACTISE recovery: loss became ", value, " at step ", step + 1,
             " (lower --recover-lr?)");
-      loss.backward();
       sgd.step();
       if (step == 0) first = value;
       last = value;
       ++step;
-      progress.update(step, batch.images.size(0), {{"loss", value}, {"lr", lr}});
+      progress.update(step, batch.images.size(0) * world_of(group), {{"loss", value}, {"lr", lr}});
     }
   }
   if (total > 0) progress.finish({{"loss", last}});
   for (auto& [p, flag] : frozen) p.set_requires_grad(flag);
-  return {{"steps", step}, {"first_loss", first}, {"last_loss", last}, {"seconds", clock.seconds()}};
+  nlohmann::json record = {
+      {"steps", step}, {"first_loss", first}, {"last_loss", last}, {"seconds", clock.seconds()}};
+  if (group != nullptr) record["dist_max_abs_diff"] = agree_with_lead(group, params);
+  return record;
 }
 
 double adapted_logit_kl(VisionTransformerImpl& model, const std::set<int>& dropped,

@@ -13,6 +13,7 @@
 
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/vit.h"
 
 namespace vitc {
@@ -46,11 +47,15 @@ struct RecoverOptions {
 };
 
 // Trains only the adaptors (model frozen, eval mode) to mimic `teacher`'s final-norm features on
-// `data`'s images; returns {"steps", "first_loss", "last_loss", "seconds"}.
+// `data`'s images; returns {"steps", "first_loss", "last_loss", "seconds"}. With a data-parallel
+// `group` every rank calls it: batch_size is per rank, each reads its shard, the adaptors'
+// gradients are averaged, and the record adds "dist_max_abs_diff" (largest difference of any
+// rank's adaptors from rank 0's before rank 0's are copied everywhere; 0 = identical).
 nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>& dropped,
                               Adaptors& adaptors, VisionTransformerImpl& teacher,
                               const std::shared_ptr<const Dataset>& data,
-                              const RecoverOptions& options, bool quiet);
+                              const RecoverOptions& options, bool quiet,
+                              dist::Group* group = nullptr);
 
 // Mean KL(softmax(teacher) || softmax(adapted)) per image on `data`'s images (no augmentation).
 double adapted_logit_kl(VisionTransformerImpl& model, const std::set<int>& dropped,

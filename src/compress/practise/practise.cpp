@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "compress/common/clone_model.h"
+#include "compress/common/data_parallel.h"
 #include "compress/common/finalize.h"
 #include "model/complexity.h"
 #include "model/slice.h"
@@ -140,25 +141,28 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
            {"candidates", settings.candidates},
            {"recover", settings.recover.to_json()},
            {"latency_source", r.latency_source}};
+  dist::Group* group = settings.dist.get();
+  const bool lead = is_lead(group);
+  const bool quiet = settings.quiet || !lead;
   const std::string path = dir + "/" + kRankingFile;
-  if (settings.resume && file_exists(path)) {
+  if (lead_decides(group, settings.resume && file_exists(path),
+                   str_cat("a finished PRACTISE ranking in ", dir))) {
     PractiseRanking done = load_practise_ranking(dir);
     check(done.key == r.key, "cannot resume: the PRACTISE ranking in ", dir,
           " was computed with other settings; use the same settings or a new --out");
     return done;
   }
-  make_dirs(dir);
+  if (lead) make_dirs(dir);
   Stopwatch clock;
   teacher->eval();
   for (size_t i = 0; i < settings.candidates.size(); ++i) {
     const int b = settings.candidates[i];
     const std::string cached = str_cat(dir, "/candidate_", b, ".json");
-    if (settings.resume && file_exists(cached)) {
-      const nlohmann::json j = read_json(cached);
-      if (j.value("key", nlohmann::json()) == r.key) {
-        r.scores.push_back(score_from_json(j.at("score")));
-        continue;
-      }
+    const bool reusable = settings.resume && file_exists(cached) &&
+                          read_json(cached).value("key", nlohmann::json()) == r.key;
+    if (lead_decides(group, reusable, str_cat("a finished candidate in ", cached))) {
+      r.scores.push_back(score_from_json(read_json(cached).at("score")));
+      continue;
     }
     PractiseScore s;
     s.block = b;
@@ -167,26 +171,38 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
     Adaptors adaptors = make_adaptors(*model, dropped);
     s.kl_before = adapted_logit_kl(*model, dropped, adaptors, *teacher, *few_shot.images);
     s.recover = train_adaptors(*model, dropped, adaptors, *teacher, few_shot.images,
-                               settings.recover, settings.quiet);
+                               settings.recover, quiet, group);
     s.recoverability = adapted_logit_kl(*model, dropped, adaptors, *teacher, *few_shot.images);
-    s.latency_reduction = latency_reduction(*teacher, b, latency, settings.latency_repeats);
+    // Timings differ between processes: rank 0 alone measures (the others wait in the
+    // broadcast), and every rank takes rank 0's numbers, so the ranking is rank 0's.
+    s.latency_reduction =
+        lead ? latency_reduction(*teacher, b, latency, settings.latency_repeats) : 0.0;
+    if (group != nullptr) {
+      std::vector<double> values = {s.kl_before, s.recoverability, s.latency_reduction};
+      broadcast_values(group, values);
+      s.kl_before = values[0];
+      s.recoverability = values[1];
+      s.latency_reduction = values[2];
+    }
     check(s.latency_reduction > 0, "PRACTISE: dropping block ", b,
           " did not reduce the measured latency (", s.latency_reduction,
           "%); the machine is too noisy: raise --latency-repeats");
     s.score = s.recoverability / s.latency_reduction;
-    if (!settings.quiet) {
+    if (!quiet) {
       std::fprintf(stderr,
                    "practise: block %zu/%zu (%d)  recoverability %.5f (without adaptors %.5f) / "
                    "latency reduction %.2f%% = %.6f\n",
                    i + 1, settings.candidates.size(), b, s.recoverability, s.kl_before,
                    s.latency_reduction, s.score);
     }
-    write_json(cached, {{"key", r.key}, {"score", score_json(s)}});
+    if (lead) write_json(cached, {{"key", r.key}, {"score", score_json(s)}});
     r.scores.push_back(s);
   }
   sort_scores(r.scores);
   r.seconds = clock.seconds();
-  write_json(path, r.to_json());
+  check_same_on_all_ranks(group, nlohmann::json(r.order()).dump(), "the PRACTISE ranking");
+  if (lead) write_json(path, r.to_json());
+  barrier(group);  // the ranking is on disk when any rank returns
   return r;
 }
 
@@ -231,6 +247,7 @@ PractiseResult compress_practise(VisionTransformer teacher, const nlohmann::json
   stage.dir = out_dir + "/finetune";
   stage.resume = settings.resume;
   stage.quiet = settings.quiet;
+  stage.dist = settings.dist;
   stage.label = str_cat("practise finetune (drop ", join(dropped), ")");
   stage.key = {{"teacher", teacher_info},
                {"few_shot_indices", few_shot.indices},
@@ -241,7 +258,8 @@ PractiseResult compress_practise(VisionTransformer teacher, const nlohmann::json
   for (auto& p : model->parameters()) p.set_requires_grad(true);
   const nlohmann::json provenance = {{"compressed_by", "vitc practise (PRACTISE, ViT port)"},
                                      {"dropped_blocks", dropped}};
-  FinalModel f = finalize_compressed(*model, s, eval_data, eval_batch, out_dir, provenance);
+  FinalModel f = finalize_compressed(*model, s, eval_data, eval_batch, out_dir, provenance,
+                                     settings.dist.get());
   PractiseResult r;
   r.compact = f.compact;
   r.record = {{"dropped", dropped},

@@ -16,6 +16,7 @@
 #include "compress/common/few_shot.h"
 #include "compress/practise/adaptors.h"
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/vit.h"
 
 namespace vitc {
@@ -31,6 +32,10 @@ struct PractiseSettings {
   int latency_repeats = 10;     // interleaved timings of teacher and candidate per block
   bool resume = false;
   bool quiet = false;
+  // Data-parallel scoring and finetuning (docs/distributed.md); null = one process. Every rank
+  // runs the same calls; adaptor training and finetuning average gradients, rank 0 alone measures
+  // latency and its scores are broadcast, and only rank 0 writes files.
+  std::shared_ptr<dist::Group> dist;
   nlohmann::json to_json() const;
 };
 

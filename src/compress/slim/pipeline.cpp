@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/data_parallel.h"
 #include "model/complexity.h"
 #include "model/slice.h"
 #include "train/evaluate.h"
@@ -48,6 +49,9 @@ CompressResult compress_from_search(const SearchDir& search, VisionTransformer t
   Stopwatch extract_clock;
   Extraction e = extract_from_search(search, extract);
   const double extract_seconds = extract_clock.seconds();
+  // Every rank extracts from the same search directory (written by rank 0); checked, not assumed.
+  check_same_on_all_ranks(finetune.train.dist.get(), structure_to_json(e.structure).dump(),
+                          "the extracted ViT-Slim Structure");
   CompressResult result;
   nlohmann::json& record = result.record;
   record["teacher"] = model_summary(source, evaluate(*teacher, *eval_data, eval_batch));

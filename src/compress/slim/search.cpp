@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "compress/common/clone_model.h"
+#include "compress/common/data_parallel.h"
 #include "compress/slim/search_dir.h"
 #include "data/loader.h"
 #include "model/model_dir.h"
@@ -120,16 +121,17 @@ nlohmann::json search_epoch(VisionTransformerImpl& student, SlimMasks& masks,
         options.loss.uses_teacher() ? teacher_logits(teacher, batch.images) : at::Tensor();
     const at::Tensor l1 = slim_sparsity_loss(masks, options.lambdas);
     const at::Tensor loss = distillation_loss(out, target, batch.labels, options.loss) + l1;
-    const double loss_value = loss.item<double>();
+    // With a group: the mean over the ranks, gradients averaged (data_parallel.h).
+    const double loss_value = backward_and_average(loss, params, options.dist.get());
     check(std::isfinite(loss_value), options.label, ": loss became ", loss_value, " at epoch ",
           epoch + 1, " step ", step + 1, " (lower --lr?)");
-    loss.backward();
     if (options.clip_grad > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_grad);
     optimizer.step(options.lr);
     loss_sum += loss_value;
     l1_sum += l1.item<double>();
-    images += batch.labels.size(0);
-    progress.update(step + 1, batch.labels.size(0),
+    const int64_t step_images = batch.labels.size(0) * world_of(options.dist.get());
+    images += step_images;
+    progress.update(step + 1, step_images,
                     {{"loss", loss_sum / (step + 1)}, {"l1", l1_sum / (step + 1)}});
   }
   const double seconds = clock.seconds();
@@ -143,14 +145,16 @@ nlohmann::json search_epoch(VisionTransformerImpl& student, SlimMasks& masks,
           {"masks", slim_mask_stats(masks)}};
 }
 
-// The paper's "post-search accuracy": the model evaluated with its soft masks.
+// The paper's "post-search accuracy": the model evaluated with its soft masks (sharded over
+// the ranks of a group).
 EvalResult soft_mask_eval(VisionTransformerImpl& student, const SlimMasks& masks,
-                          const Dataset& data, int64_t batch_size) {
+                          const std::shared_ptr<const Dataset>& data, int64_t batch_size,
+                          dist::Group* group) {
   const ModelMasks view = [&] {
     torch::NoGradGuard no_grad;
     return slim_model_masks(masks, student.config());
   }();
-  return evaluate(student, data, batch_size, &view);
+  return evaluate_sharded(student, data, batch_size, group, &view);
 }
 
 }  // namespace
@@ -158,8 +162,13 @@ EvalResult soft_mask_eval(VisionTransformerImpl& student, const SlimMasks& masks
 SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& teacher_info,
                         const std::shared_ptr<const Dataset>& train_data,
                         const std::shared_ptr<const Dataset>& eval_data,
-                        const SearchOptions& options) {
-  options.validate();
+                        const SearchOptions& search_options) {
+  search_options.validate();
+  dist::Group* group = search_options.dist.get();
+  const int world = world_of(group);
+  const bool lead = is_lead(group);  // writes the search directory, shows progress
+  SearchOptions options = search_options;
+  options.quiet = options.quiet || !lead;
   const ViTConfig& config = teacher.config();
   slim_geometry(config);  // a dense source model, or a clear error
   check(train_data->num_classes() <= config.num_classes, "training data '", train_data->name(),
@@ -168,20 +177,21 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   Stopwatch total_clock;
   SearchResult result;
   if (options.resume) {
-    if (std::optional<SearchResult> done = finished_search(options, teacher_info)) return *done;
+    std::optional<SearchResult> done = finished_search(options, teacher_info);
+    if (lead_decides(group, done.has_value(), str_cat("a finished search in ", options.out_dir)))
+      return *done;
   }
-  make_dirs(options.out_dir);
+  if (lead) make_dirs(options.out_dir);
 
   LoaderOptions loader_options;
   loader_options.batch_size = options.batch_size;
   loader_options.drop_last = train_data->size() >= options.batch_size;
   loader_options.seed = options.seed;
   loader_options.augment = options.augment;
+  shard_loader(loader_options, group);
   DataLoader loader(train_data, loader_options);
-  int64_t steps_per_epoch = loader.batches_per_epoch();
-  if (options.max_steps_per_epoch > 0)
-    steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
-  check(steps_per_epoch > 0, "training data '", train_data->name(), "' yields no batches");
+  const int64_t steps_per_epoch =
+      paired_steps_per_epoch(loader, group, options.max_steps_per_epoch);
 
   // The student is a copy: the teacher stays as it is (it may still serve distillation).
   VisionTransformer student = clone_model(teacher);
@@ -201,6 +211,10 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   if (!ckpt.empty()) {
     SearchDir saved = load_search_dir(ckpt, /*require_complete=*/false);
     check_same_search(saved.info, options, teacher_info, ckpt);
+    const int saved_world = saved.info.value("world_size", 1);
+    check(saved_world == world, "cannot resume from '", ckpt, "': it was searched by ",
+          saved_world, " process(es) and this run has ", world,
+          " (resume with the same world size, or a new --out)");
     load_state_dict(*student, state_dict(*saved.model), ckpt + "/" + kWeightsFile);
     copy_masks(saved.masks, masks);
     optimizer.load_state(read_safetensors(ckpt + "/" + kOptimizerFile).tensors,
@@ -212,13 +226,27 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
       std::fprintf(stderr, "resuming the search from %s after epoch %d\n", ckpt.c_str(),
                    start_epoch);
   }
+  std::vector<at::Tensor> synced;  // what data parallelism keeps equal on every rank
+  if (group != nullptr) {
+    lead_decides(group, static_cast<int64_t>(start_epoch), "the search epoch to resume after");
+    // All ranks continue from rank 0's weights, masks and buffers.
+    synced = params;
+    for (const auto& p : student->parameters()) synced.push_back(p);
+    for (const auto& b : student->buffers()) synced.push_back(b);
+    agree_with_lead(group, synced);
+  }
+  const auto info_json = [&](nlohmann::json info) {
+    if (world > 1) info["world_size"] = world;
+    return info;
+  };
 
   for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
     Stopwatch epoch_clock;
     nlohmann::json record = search_epoch(*student, masks, teacher, loader, optimizer, params,
                                          options, epoch, steps_per_epoch);
     if (eval_data) {
-      const EvalResult eval = soft_mask_eval(*student, masks, *eval_data, options.eval_batch_size);
+      const EvalResult eval =
+          soft_mask_eval(*student, masks, eval_data, options.eval_batch_size, group);
       record["eval"] = eval_to_json(eval);
       if (!options.quiet) {
         std::fprintf(
@@ -229,14 +257,19 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
             record["masks"]["mlp"]["mean_abs"].get<double>());
       }
     }
+    // Largest difference of any rank's weights and masks from rank 0's (0 = identical), then
+    // rank 0's copied everywhere (data_parallel.h).
+    if (group != nullptr) record["dist_max_abs_diff"] = agree_with_lead(group, synced);
     record["seconds"] = epoch_clock.seconds();
     result.history.push_back(record);
-    save_checkpoint(options.out_dir, *student, masks, optimizer,
-                    {{"complete", false},
-                     {"epochs_done", epoch + 1},
-                     {"options", options.trajectory_json()},
-                     {"teacher", teacher_info},
-                     {"history", result.history}});
+    if (lead) {
+      save_checkpoint(options.out_dir, *student, masks, optimizer,
+                      info_json({{"complete", false},
+                                 {"epochs_done", epoch + 1},
+                                 {"options", options.trajectory_json()},
+                                 {"teacher", teacher_info},
+                                 {"history", result.history}}));
+    }
   }
   for (const auto& record : result.history) result.search_seconds += record.value("seconds", 0.0);
   if (!result.history.empty())
@@ -248,15 +281,18 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   result.model = student;
   result.masks = masks;
   result.seconds = total_clock.seconds();
-  save_search_dir(options.out_dir, *student, masks,
-                  {{"complete", true},
-                   {"epochs_done", options.epochs},
-                   {"options", options.trajectory_json()},
-                   {"teacher", teacher_info},
-                   {"history", result.history},
-                   {"search_seconds", result.search_seconds},
-                   {"post_search_eval", result.post_search_eval},
-                   {"masks", slim_mask_stats(masks)}});
+  if (lead) {
+    save_search_dir(options.out_dir, *student, masks,
+                    info_json({{"complete", true},
+                               {"epochs_done", options.epochs},
+                               {"options", options.trajectory_json()},
+                               {"teacher", teacher_info},
+                               {"history", result.history},
+                               {"search_seconds", result.search_seconds},
+                               {"post_search_eval", result.post_search_eval},
+                               {"masks", slim_mask_stats(masks)}}));
+  }
+  barrier(group);  // the search directory is complete when any rank returns
   return result;
 }
 

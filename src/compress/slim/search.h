@@ -12,6 +12,7 @@
 #include "compress/slim/slim_masks.h"
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/vit.h"
 #include "train/evaluate.h"
 
@@ -38,6 +39,11 @@ struct SearchOptions {
   bool resume = false;              // continue from out_dir/checkpoint, or reuse a finished search
   bool quiet = false;
   std::string label = "search";
+  // Data-parallel search (docs/distributed.md); null = one process. Every rank calls run_search
+  // with the same options: batch_size is per rank, gradients (weights and masks) are averaged,
+  // evaluation is sharded, only rank 0 writes out_dir. Not part of trajectory_json: a resume
+  // checks the world size separately.
+  std::shared_ptr<dist::Group> dist;
 
   // The settings that determine the search; a resume must find the same values.
   nlohmann::json trajectory_json() const;

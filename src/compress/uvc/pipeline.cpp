@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/data_parallel.h"
 #include "compress/uvc/decision.h"
 #include "compress/uvc/loss.h"
 #include "compress/uvc/repair.h"
@@ -88,6 +89,10 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   const GroupScores scores = group_scores(*search.model, g);
   const Repair repair = meet_budget(source, g, search.state, scores, options.search.target_macs,
                                     options.macs_tolerance);
+  // Every rank projects rank 0's searched weights and variables (copied to all ranks after each
+  // search epoch) by the same deterministic steps; checked, not assumed.
+  check_same_on_all_ranks(options.search.dist.get(), structure_to_json(repair.structure).dump(),
+                          "the final UVC Structure");
   record["structure"] = repair_to_json(repair, g);
   record["structure"]["per_block"] = structure_summary(repair.structure);
   VisionTransformer compact = slice_model(*search.model, repair.structure);
@@ -130,8 +135,12 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
                           {"result", train_result_to_json(trained)}};
     final_eval = trained.final_eval;
   } else {
-    save_compressed_model_dir(options.finetune.train.out_dir, *compact, source, repair.structure,
-                              provenance);
+    dist::Group* group = options.finetune.train.dist.get();
+    if (is_lead(group)) {
+      save_compressed_model_dir(options.finetune.train.out_dir, *compact, source,
+                                repair.structure, provenance);
+    }
+    barrier(group);  // the model directory is complete when any rank returns
     record["finetune"] = nullptr;
   }
   compact->eval();

@@ -9,10 +9,12 @@
 #include <torch/torch.h>
 
 #include "compress/common/clone_model.h"
+#include "compress/common/data_parallel.h"
 #include "compress/uvc/decision.h"
 #include "compress/uvc/groups.h"
 #include "compress/uvc/loss.h"
 #include "data/loader.h"
+#include "dist/sync.h"
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "model/structure_masks.h"
@@ -103,8 +105,13 @@ at::Tensor sample_keep(const at::Tensor& gates, bool warmup, double warmup_gate,
 UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& teacher_info,
                                const std::shared_ptr<const Dataset>& train_data,
                                const std::shared_ptr<const Dataset>& eval_data,
-                               const UvcSearchOptions& options) {
-  options.validate();
+                               const UvcSearchOptions& search_options) {
+  search_options.validate();
+  dist::Group* group = search_options.dist.get();
+  const int world = world_of(group);
+  const bool lead = is_lead(group);  // writes the search directory, shows progress
+  UvcSearchOptions options = search_options;
+  options.quiet = options.quiet || !lead;
   const ViTConfig& config = teacher->config();
   const UvcGeometry g = uvc_geometry(config);
   const int64_t dense = g.dense_macs();
@@ -118,7 +125,9 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   Stopwatch total_clock;
   UvcSearchResult result;
   const std::string final_json = options.out_dir + "/" + kUvcSearchJsonFile;
-  if (options.resume && file_exists(final_json) && read_json(final_json).value("complete", false)) {
+  const bool finished = options.resume && file_exists(final_json) &&
+                        read_json(final_json).value("complete", false);
+  if (lead_decides(group, finished, str_cat("a finished UVC search in ", options.out_dir))) {
     SavedSearch done = read_search_dir(options.out_dir, g);
     check_same_search(done.info, options, teacher_info, options.out_dir);
     result.model = done.model;
@@ -130,18 +139,17 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       std::fprintf(stderr, "reusing the finished UVC search in %s\n", options.out_dir.c_str());
     return result;
   }
-  make_dirs(options.out_dir);
+  if (lead) make_dirs(options.out_dir);
 
   LoaderOptions loader_options;
   loader_options.batch_size = options.batch_size;
   loader_options.drop_last = train_data->size() >= options.batch_size;
   loader_options.seed = options.seed;
   loader_options.augment = options.augment;
+  shard_loader(loader_options, group);
   DataLoader loader(train_data, loader_options);
-  int64_t steps_per_epoch = loader.batches_per_epoch();
-  if (options.max_steps_per_epoch > 0)
-    steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
-  check(steps_per_epoch > 0, "training data '", train_data->name(), "' yields no batches");
+  const int64_t steps_per_epoch =
+      paired_steps_per_epoch(loader, group, options.max_steps_per_epoch);
   const int64_t total_steps = steps_per_epoch * options.epochs;
   const int64_t warmup_steps = std::llround(options.warmup_epochs * steps_per_epoch);
 
@@ -170,6 +178,10 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   if (!ckpt.empty()) {
     SavedSearch saved = read_search_dir(ckpt, g);
     check_same_search(saved.info, options, teacher_info, ckpt);
+    const int saved_world = saved.info.value("world_size", 1);
+    check(saved_world == world, "cannot resume from '", ckpt, "': it was searched by ",
+          saved_world, " process(es) and this run has ", world,
+          " (resume with the same world size, or a new --out)");
     load_state_dict(*student, state_dict(*saved.model), ckpt + "/" + kWeightsFile);
     optimizer.load_state(read_safetensors(ckpt + "/" + kOptimizerFile).tensors,
                          ckpt + "/" + kOptimizerFile);
@@ -181,6 +193,24 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       std::fprintf(stderr, "resuming the UVC search from %s after epoch %d\n", ckpt.c_str(),
                    start_epoch);
   }
+  // What data parallelism keeps equal on every rank: weights, buffers and UVC's variables.
+  const auto synced_tensors = [&] {
+    std::vector<at::Tensor> t;
+    for (const auto& p : student->parameters()) t.push_back(p);
+    for (const auto& b : student->buffers()) t.push_back(b);
+    for (const at::Tensor* v : {&st.s, &st.r, &st.gates, &st.y, &st.p, &st.z, &st.gate_momentum,
+                                &st.gate_grad_sum, &st.gate_grad_steps})
+      t.push_back(*v);
+    return t;
+  };
+  if (group != nullptr) {
+    lead_decides(group, static_cast<int64_t>(start_epoch), "the UVC search epoch to resume after");
+    agree_with_lead(group, synced_tensors());  // all ranks continue from rank 0's
+  }
+  const auto info_json = [&](nlohmann::json info) {
+    if (world > 1) info["world_size"] = world;
+    return info;
+  };
 
   const double budget = static_cast<double>(options.target_macs) / static_cast<double>(dense);
   const auto device = teacher->pos_embed.device();
@@ -210,10 +240,13 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       const at::Tensor target =
           options.loss.uses_teacher() ? teacher_logits(*teacher, batch.images) : at::Tensor();
       const at::Tensor loss = uvc_loss(out, target, batch.labels, options.loss);
-      const double loss_value = loss.item<double>();
+      // With a group: the mean over the ranks, weight gradients averaged (data_parallel.h).
+      const double loss_value = backward_and_average(loss, params, group);
       check(std::isfinite(loss_value), options.label, ": loss became ", loss_value, " at epoch ",
             epoch + 1, " step ", step + 1, " (lower --search-lr?)");
-      loss.backward();
+      // The gate logits' gradient (float64, outside the optimizer) is averaged too, so the
+      // primal-dual step below computes the same update on every rank.
+      if (group != nullptr && !warmup) dist::average_gradients(*group, {gates}, 0.0);
       if (options.clip_grad > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_grad);
       optimizer.step(lr);
       prox_shrink(*student, g, group_scores(*student, g), current_decision(st, g).counts, st.y,
@@ -227,8 +260,8 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
         saturated += stats.saturated;
       }
       loss_sum += loss_value;
-      images += batch.labels.size(0);
-      progress.update(step + 1, batch.labels.size(0),
+      images += batch.labels.size(0) * world;
+      progress.update(step + 1, batch.labels.size(0) * world,
                       {{"loss", loss_sum / (step + 1)},
                        {"macs", macs},
                        {"budget", budget},
@@ -257,7 +290,8 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       const Structure structure = decision_structure(config, g, decision, scores);
       const ModelMasks view =
           masks_to(structure_masks(config, structure), teacher->pos_embed.options());
-      const EvalResult eval = evaluate(*student, *eval_data, options.eval_batch_size, &view);
+      const EvalResult eval =
+          evaluate_sharded(*student, eval_data, options.eval_batch_size, group, &view);
       record["eval_current_structure"] = eval_to_json(eval);
       if (!options.quiet) {
         std::fprintf(stderr,
@@ -267,29 +301,37 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
                      record["macs_fraction"].get<double>(), budget, st.z.item<double>(), eval.top1);
       }
     }
+    // Largest difference of any rank's weights and UVC variables from rank 0's (0 = identical),
+    // then rank 0's copied everywhere (data_parallel.h).
+    if (group != nullptr) record["dist_max_abs_diff"] = agree_with_lead(group, synced_tensors());
     record["seconds"] = epoch_clock.seconds();
     result.history.push_back(record);
-    const nlohmann::json info = {{"complete", false},
-                                 {"epochs_done", epoch + 1},
-                                 {"options", options.trajectory_json()},
-                                 {"teacher", teacher_info},
-                                 {"history", result.history}};
-    replace_directory(options.out_dir, "checkpoint", [&](const std::string& dir) {
-      write_search_dir(dir, *student, st, info, &optimizer);
-    });
+    const nlohmann::json info = info_json({{"complete", false},
+                                           {"epochs_done", epoch + 1},
+                                           {"options", options.trajectory_json()},
+                                           {"teacher", teacher_info},
+                                           {"history", result.history}});
+    if (lead) {
+      replace_directory(options.out_dir, "checkpoint", [&](const std::string& dir) {
+        write_search_dir(dir, *student, st, info, &optimizer);
+      });
+    }
   }
   for (const auto& record : result.history) result.search_seconds += record.value("seconds", 0.0);
   result.model = student;
   result.state = st;
   result.seconds = total_clock.seconds();
-  write_search_dir(options.out_dir, *student, st,
-                   {{"complete", true},
-                    {"epochs_done", options.epochs},
-                    {"options", options.trajectory_json()},
-                    {"teacher", teacher_info},
-                    {"history", result.history},
-                    {"search_seconds", result.search_seconds}},
-                   nullptr);
+  if (lead) {
+    write_search_dir(options.out_dir, *student, st,
+                     info_json({{"complete", true},
+                                {"epochs_done", options.epochs},
+                                {"options", options.trajectory_json()},
+                                {"teacher", teacher_info},
+                                {"history", result.history},
+                                {"search_seconds", result.search_seconds}}),
+                     nullptr);
+  }
+  barrier(group);  // the search directory is complete when any rank returns
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include "compress/uvc/state.h"
 #include "data/augment.h"
 #include "data/dataset.h"
+#include "dist/group.h"
 #include "model/vit.h"
 
 namespace vitc {
@@ -46,6 +47,11 @@ struct UvcSearchOptions {
   bool resume = false;
   bool quiet = false;
   std::string label = "uvc search";
+  // Data-parallel search (docs/distributed.md); null = one process. Every rank calls
+  // run_uvc_search with the same options: batch_size is per rank, the gradients of the weights
+  // and of the gate logits are averaged, so the primal-dual updates see the same values on every
+  // rank; evaluation is sharded; only rank 0 writes out_dir. Not part of trajectory_json.
+  std::shared_ptr<dist::Group> dist;
 
   nlohmann::json trajectory_json() const;  // the settings a resume must find again
   void validate() const;                   // names the flag

@@ -1,0 +1,101 @@
+// Running `vitc` as cooperating processes in tests: temporary directories, a free loopback port,
+// processes started concurrently and their output and exit codes.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+namespace dist_test {
+
+inline std::string temp_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("vitc_dist_test_" + std::to_string(::getpid()) + "_" + name);
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+// A TCP port that was free a moment ago (the kernel's choice for port 0).
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A running `vitc` process with its output (stdout and stderr) on a pipe.
+struct Running {
+  FILE* pipe = nullptr;
+};
+
+inline Running start_vitc(const std::string& args) {
+  const char* bin = std::getenv("VITC_BIN");
+  EXPECT_NE(bin, nullptr) << "VITC_BIN is set by CTest";
+  const std::string command = std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
+  Running r;
+  r.pipe = ::popen(command.c_str(), "r");
+  EXPECT_NE(r.pipe, nullptr);
+  return r;
+}
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;
+};
+
+inline Outcome finish(Running r) {
+  Outcome o;
+  std::array<char, 4096> buf{};
+  while (r.pipe != nullptr && std::fgets(buf.data(), buf.size(), r.pipe) != nullptr) o.output += buf.data();
+  const int status = r.pipe != nullptr ? ::pclose(r.pipe) : -1;
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+// The --dist-* flags of rank `rank` of 2 on loopback at `port`.
+inline std::string dist_flags(int port, int rank) {
+  return " --dist-world-size 2 --dist-master-addr 127.0.0.1 --dist-timeout 60 --dist-master-port " +
+         std::to_string(port) + " --dist-rank " + std::to_string(rank);
+}
+
+// Runs `args` (a vitc command line without --dist-*) as ranks 0 and 1 concurrently.
+struct PairOutcome {
+  Outcome rank0, rank1;
+};
+inline PairOutcome run_pair(const std::string& args) {
+  const int port = free_port();
+  Running r0 = start_vitc(args + dist_flags(port, 0));
+  Running r1 = start_vitc(args + dist_flags(port, 1));
+  PairOutcome o;
+  o.rank0 = finish(r0);
+  o.rank1 = finish(r1);
+  return o;
+}
+
+// A briefly trained fm_tiny teacher (8 steps on 256 Fashion-MNIST images) in `dir`, by `vitc train`.
+inline void make_teacher(const std::string& dir) {
+  const Outcome o = finish(start_vitc(
+      "train --model fm_tiny --init-seed 3 --epochs 1 --max-steps-per-epoch 8 --warmup-epochs 0 "
+      "--lr 1e-3 --train-subset 256 --eval-subset 64 --batch-size 32 --threads 1 --quiet --out " +
+      dir));
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+}
+
+}  // namespace dist_test
