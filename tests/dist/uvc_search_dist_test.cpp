@@ -18,13 +18,13 @@ using namespace dist_test;
 
 // One search epoch of 4 steps (1 warmup step, then 3 steps with the primal-dual updates of
 // pruning amounts, duals and, with --gating-interval 1, the gates), the Structure at 60% of the MACs, no finetuning. No
-// augmentation: the loader seeds it per batch slot, and a slot of 32 images is two slots of 16,
+// augmentation (UVC's default): the loader seeds it per batch slot, and a slot of 32 images is two slots of 16,
 // so with augmentation one process and two would see differently augmented images.
 std::string uvc_args(const std::string& teacher, const std::string& out, int batch) {
   return "uvc run --teacher " + teacher +
          " --budget 0.6 --train-subset 256 --eval-subset 64 --search-epochs 1 "
          "--search-warmup-epochs 0.25 --search-max-steps-per-epoch 4 --finetune-epochs 0 "
-         "--gating-interval 1 --search-pad 0 --search-no-hflip --latency-repeats 0 --threads 1 --quiet --search-batch-size " +
+         "--gating-interval 1 --latency-repeats 0 --threads 1 --quiet --search-batch-size " +
          std::to_string(batch) + " --out " + out;
 }
 
