@@ -23,7 +23,6 @@ void add_practise_command(CLI::App& app, Runner& run) {
     FewShotCommonFlags common;
     MimicFlags mimic;
     RecoverOptions recover;
-    bool recover_no_hflip = false;
     int drop = 0;
     std::string macs;
     int min_block = -1, max_block = -1;
@@ -60,6 +59,11 @@ void add_practise_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   cmd->add_option("--recover-seed", r->recover.seed, "seed of the adaptor training data order")
       ->capture_default_str();
+  cmd->add_option("--recover-pad", r->recover.augment.pad,
+                  "adaptor training random-crop padding (0 = off)")
+      ->capture_default_str();
+  cmd->add_flag("--recover-no-hflip", [r](int64_t) { r->recover.augment.hflip = false; },
+                "adaptor training without random horizontal flips");
   cmd->add_flag("--finetune-front", r->front,
                 "finetune only up to the block after the last dropped one (DC-ViT's rule) "
                 "instead of every block");
