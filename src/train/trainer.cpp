@@ -12,6 +12,7 @@
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "train/adamw.h"
+#include "train/resume_check.h"
 #include "train/schedule.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -192,11 +193,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
       const int saved_world = state.value("world_size", 1);
       check(saved_world == world, "cannot resume from '", ckpt, "': it was trained by ", saved_world,
             " process(es) and this run has ", world, " (resume with the same world size, or a new --out)");
-      for (auto it = now.begin(); it != now.end(); ++it) {
-        check(saved.contains(it.key()) && saved[it.key()] == it.value(), "cannot resume from '", ckpt,
-              "': setting '", it.key(), "' was ", saved.value(it.key(), nlohmann::json()).dump(),
-              " and is now ", it.value().dump(), " (use the same settings, or a new --out)");
-      }
+      check_same_settings(saved, now, ckpt);
       LoadedModel loaded = load_model_dir(ckpt);
       check(loaded.model->config() == model->config(), "cannot resume from '", ckpt,
             "': it holds a different model config ('", loaded.model->config().name, "')");

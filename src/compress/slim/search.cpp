@@ -10,6 +10,7 @@
 
 #include "compress/common/clone_model.h"
 #include "compress/common/data_parallel.h"
+#include "compress/common/search_resume.h"
 #include "compress/slim/search_dir.h"
 #include "data/loader.h"
 #include "model/model_dir.h"
@@ -39,24 +40,6 @@ std::string find_checkpoint(const std::string& out_dir) {
   return find_complete_directory(out_dir, "checkpoint", kSearchJsonFile);
 }
 
-// A resume must continue the same search: same settings, same teacher.
-void check_same_search(const nlohmann::json& saved, const SearchOptions& options,
-                       const nlohmann::json& teacher_info, const std::string& where) {
-  const nlohmann::json now = options.trajectory_json();
-  const nlohmann::json before = saved.value("options", nlohmann::json::object());
-  for (auto it = now.begin(); it != now.end(); ++it) {
-    check(before.contains(it.key()) && before[it.key()] == it.value(), "cannot resume from '",
-          where, "': setting '", it.key(), "' was ",
-          before.value(it.key(), nlohmann::json()).dump(), " and is now ", it.value().dump(),
-          " (use the same settings, or a new --out)");
-  }
-  const std::string teacher = teacher_info.value("dir", "");
-  const std::string saved_teacher =
-      saved.value("teacher", nlohmann::json::object()).value("dir", "");
-  check(teacher == saved_teacher, "cannot resume from '", where, "': it searched teacher '",
-        saved_teacher, "', not '", teacher, "'");
-}
-
 // With --resume, a finished search of the same settings in out_dir is the result.
 std::optional<SearchResult> finished_search(const SearchOptions& options,
                                             const nlohmann::json& teacher_info) {
@@ -64,7 +47,7 @@ std::optional<SearchResult> finished_search(const SearchOptions& options,
   if (!file_exists(path)) return std::nullopt;
   const nlohmann::json saved = read_json(path);
   if (!saved.value("complete", false)) return std::nullopt;
-  check_same_search(saved, options, teacher_info, options.out_dir);
+  check_same_search(saved, options.trajectory_json(), teacher_info, options.out_dir);
   SearchDir done = load_search_dir(options.out_dir);
   SearchResult result;
   result.model = done.model;
@@ -210,7 +193,7 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   const std::string ckpt = options.resume ? find_checkpoint(options.out_dir) : "";
   if (!ckpt.empty()) {
     SearchDir saved = load_search_dir(ckpt, /*require_complete=*/false);
-    check_same_search(saved.info, options, teacher_info, ckpt);
+    check_same_search(saved.info, options.trajectory_json(), teacher_info, ckpt);
     const int saved_world = saved.info.value("world_size", 1);
     check(saved_world == world, "cannot resume from '", ckpt, "': it was searched by ",
           saved_world, " process(es) and this run has ", world,

@@ -10,6 +10,7 @@
 
 #include "compress/common/clone_model.h"
 #include "compress/common/data_parallel.h"
+#include "compress/common/search_resume.h"
 #include "compress/uvc/decision.h"
 #include "compress/uvc/groups.h"
 #include "compress/uvc/loss.h"
@@ -62,24 +63,6 @@ SavedSearch read_search_dir(const std::string& dir, const UvcGeometry& g) {
   return s;
 }
 
-// A resume must continue the same search: same settings, same teacher.
-void check_same_search(const nlohmann::json& saved, const UvcSearchOptions& options,
-                       const nlohmann::json& teacher_info, const std::string& where) {
-  const nlohmann::json now = options.trajectory_json();
-  const nlohmann::json before = saved.value("options", nlohmann::json::object());
-  for (auto it = now.begin(); it != now.end(); ++it) {
-    check(before.contains(it.key()) && before[it.key()] == it.value(), "cannot resume from '",
-          where, "': setting '", it.key(), "' was ",
-          before.value(it.key(), nlohmann::json()).dump(), " and is now ", it.value().dump(),
-          " (use the same settings, or a new --out)");
-  }
-  const std::string teacher = teacher_info.value("dir", "");
-  const std::string saved_teacher =
-      saved.value("teacher", nlohmann::json::object()).value("dir", "");
-  check(teacher == saved_teacher, "cannot resume from '", where, "': it searched teacher '",
-        saved_teacher, "', not '", teacher, "'");
-}
-
 nlohmann::json decision_json(const UvcDecision& d) {
   nlohmann::json skipped = nlohmann::json::array();
   for (size_t l = 0; l < d.skip.size(); ++l)
@@ -129,7 +112,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
                         read_json(final_json).value("complete", false);
   if (lead_decides(group, finished, str_cat("a finished UVC search in ", options.out_dir))) {
     SavedSearch done = read_search_dir(options.out_dir, g);
-    check_same_search(done.info, options, teacher_info, options.out_dir);
+    check_same_search(done.info, options.trajectory_json(), teacher_info, options.out_dir);
     result.model = done.model;
     result.state = done.state;
     result.history = done.info.at("history");
@@ -177,7 +160,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
                                : "";
   if (!ckpt.empty()) {
     SavedSearch saved = read_search_dir(ckpt, g);
-    check_same_search(saved.info, options, teacher_info, ckpt);
+    check_same_search(saved.info, options.trajectory_json(), teacher_info, ckpt);
     const int saved_world = saved.info.value("world_size", 1);
     check(saved_world == world, "cannot resume from '", ckpt, "': it was searched by ",
           saved_world, " process(es) and this run has ", world,

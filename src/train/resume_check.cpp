@@ -1,0 +1,17 @@
+// Resume checks shared by the trainer and the methods' searches.
+#include "train/resume_check.h"
+
+#include "util/error.h"
+
+namespace vitc {
+
+void check_same_settings(const nlohmann::json& saved, const nlohmann::json& now,
+                         const std::string& where) {
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    check(saved.contains(it.key()) && saved[it.key()] == it.value(), "cannot resume from '", where,
+          "': setting '", it.key(), "' was ", saved.value(it.key(), nlohmann::json()).dump(),
+          " and is now ", it.value().dump(), " (use the same settings, or a new --out)");
+  }
+}
+
+}  // namespace vitc
