@@ -25,11 +25,10 @@ struct BenchFlags {
   std::vector<int64_t> batch_sizes = {1, 64};
   int warmup = 2;
   int repeats = 10;
-  std::string device = "cpu";
   uint64_t init_seed = 0;
   std::string json_out;
   std::vector<std::string> inputs;  // real images or a safetensors batch instead of random input
-  ThreadFlags threads;
+  ComputeFlags compute;
 };
 
 // The timed batch of `batch` images from --input: its images repeated (or cut) to the size,
@@ -70,14 +69,14 @@ at::Tensor load_bench_inputs(const std::vector<std::string>& inputs, const Loade
 }
 
 int run_bench(const BenchFlags& flags) {
-  const c10::Device device = parse_device(flags.device);  // fails early without CUDA
-  const std::string threads = flags.threads.apply();
+  const std::string threads = flags.compute.apply();  // fails early without CUDA
+  const c10::Device device = flags.compute.device();
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   const ViTConfig& config = loaded.model->config();
   const Complexity complexity = compute_complexity(config);
   std::printf("%s (%s): %.3f M params, %.4f G MACs per image, device %s\n", loaded.source.c_str(),
               config.name.c_str(), complexity.params() / 1e6, complexity.macs() / 1e9,
-              flags.device.c_str());
+              device.str().c_str());
   at::Tensor decoded;
   nlohmann::json input_record = "random";
   if (!flags.inputs.empty()) {
@@ -113,7 +112,7 @@ int run_bench(const BenchFlags& flags) {
                                 {"model", {{"source", loaded.source}, {"config", config.name},
                                            {"params", complexity.params()},
                                            {"macs", complexity.macs()}}},
-                                {"device", flags.device},
+                                {"device", device.str()},
                                 {"input", input_record},
                                 {"environment", environment_json(threads)},
                                 {"results", results}});
@@ -137,14 +136,13 @@ void add_bench_command(CLI::App& app, Runner& run) {
   cmd->add_option("--repeats", flags->repeats, "timed runs per batch size")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--device", flags->device, "cpu or cuda[:N]")->capture_default_str();
   cmd->add_option("--init-seed", flags->init_seed, "seed of random weights for a config name")
       ->capture_default_str();
   cmd->add_option("--json", flags->json_out, "also write the results to this JSON file");
   cmd->add_option("--input", flags->inputs,
                   "time on these images (files or folders; their decoding is timed too) or this "
                   ".safetensors batch instead of random input");
-  flags->threads.add_to(*cmd);
+  flags->compute.add_to(*cmd);
   cmd->callback([&run, flags] { run = [flags] { return run_bench(*flags); }; });
 }
 

@@ -239,7 +239,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   struct SynthCmd {
     std::string teacher, out;
     bool quiet = false;
-    ThreadFlags threads;
+    ComputeFlags compute;
     SynthFlags synth;
   };
   auto s = std::make_shared<SynthCmd>();
@@ -248,17 +248,18 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   synth->add_option("--teacher", s->teacher, "teacher model directory")->required();
   synth->add_option("--out", s->out, "output directory (images/, grid.png, synthetic.*)")->required();
   synth->add_flag("--quiet", s->quiet, "no progress lines");
-  s->threads.add_to(*synth);
+  s->compute.add_to(*synth);
   s->synth.add_to(*synth);
   synth->callback([&run, s] {
     run = [s] {
-      const std::string threads = s->threads.apply();
+      const std::string threads = s->compute.apply();
       const InversionOptions options = s->synth.get(s->quiet);
       check_out_differs(s->out, s->teacher, "teacher");
       VisionTransformer teacher = load_model_dir(s->teacher).model;
+      teacher->to(s->compute.device());
       Stopwatch clock;
       const SyntheticSet set = synthesize(teacher, options, s->out);
-      nlohmann::json r = run_header("dcvit synth", "dc-vit", threads);
+      nlohmann::json r = method_run_header("dcvit synth", "dc-vit", threads);
       r["teacher_dir"] = s->teacher;
       r["synthetic"] = set.info;
       r["wall_seconds"] = clock.seconds();
@@ -286,7 +287,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   one->callback([&run, r] {
     run = [r] {
       Stopwatch clock;
-      const std::string threads = r->flags.common.threads.apply();
+      const std::string threads = r->flags.common.compute.apply();
       parse_macs_target(r->macs);  // bad flags fail before loading anything
       r->flags.mimic.get();
       Prepared p = prepare(r->flags, {r->macs}, r->blocks);
@@ -298,7 +299,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
           run_dcvit(p.dcvit, {job}, 0, ranking_dir,
                     !r->flags.ranking_dir.empty(), p.settings,
                     *p.in.eval_data, r->flags.common.eval_batch);
-      nlohmann::json header = run_header("dcvit run", "dc-vit", threads);
+      nlohmann::json header = method_run_header("dcvit run", "dc-vit", threads);
       header["wall_seconds"] = clock.seconds();
       return report(p, r->flags, result, header, false);
     };
@@ -324,7 +325,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   sweep->callback([&run, w] {
     run = [w] {
       Stopwatch clock;
-      const std::string threads = w->flags.common.threads.apply();
+      const std::string threads = w->flags.common.compute.apply();
       w->flags.mimic.get();
       for (const std::string& t : w->targets) {
         const size_t colon = t.find(':');
@@ -349,7 +350,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
           run_dcvit(p.dcvit, jobs, w->rank_at - 1, ranking_dir,
                     !w->flags.ranking_dir.empty(), p.settings,
                     *p.in.eval_data, w->flags.common.eval_batch);
-      nlohmann::json header = run_header("dcvit sweep", "dc-vit", threads);
+      nlohmann::json header = method_run_header("dcvit sweep", "dc-vit", threads);
       header["wall_seconds"] = clock.seconds();
       return report(p, w->flags, result, header, true);
     };

@@ -18,13 +18,14 @@ struct EvalFlags {
   int64_t batch_size = 256;
   uint64_t init_seed = 0;
   std::string json_out;
-  ThreadFlags threads;
+  ComputeFlags compute;
   DataFlags data;
 };
 
 int run_eval(const EvalFlags& flags) {
-  const std::string threads = flags.threads.apply();
+  const std::string threads = flags.compute.apply();
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
+  loaded.model->to(flags.compute.device());
   const ViTConfig& config = loaded.model->config();
   DataFlags data_flags = flags.data;
   data_flags.use_model_preprocess(loaded.model_json);
@@ -57,7 +58,7 @@ void add_eval_command(CLI::App& app, Runner& run) {
   cmd->add_option("--batch-size", flags->batch_size, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--init-seed", flags->init_seed, "seed of random weights for a config name")->capture_default_str();
   cmd->add_option("--json", flags->json_out, "also write the result to this JSON file");
-  flags->threads.add_to(*cmd);
+  flags->compute.add_to(*cmd);
   flags->data.add_to(*cmd, /*with_train=*/false);
   cmd->callback([&run, flags] { run = [flags] { return run_eval(*flags); }; });
 }

@@ -21,12 +21,12 @@ struct ExperimentFlags {
   std::vector<std::string> only;
   bool dry_run = false;
   int latency_repeats = 10;
-  ThreadFlags threads;
+  ComputeFlags compute;
   DataFlags data;
 };
 
 int run_experiment_command(const ExperimentFlags& flags) {
-  const std::string threads = flags.threads.apply();
+  const std::string threads = flags.compute.apply();
   const ExperimentConfig config = read_experiment_config(flags.config);
   ExperimentOptions options;
   options.out_dir = flags.out;
@@ -35,6 +35,7 @@ int run_experiment_command(const ExperimentFlags& flags) {
   options.only = flags.only;
   options.dry_run = flags.dry_run;
   options.latency_repeats = flags.latency_repeats;
+  options.device = flags.compute.device();
   const std::string teacher_dir = flags.teacher.empty() ? config.teacher : flags.teacher;
   const ViTConfig teacher_config = load_model_dir(teacher_dir).model->config();
   options.test_data =
@@ -71,7 +72,7 @@ void add_experiment_command(CLI::App& app, Runner& run) {
                   "timed rounds of teacher and result per batch size (4x at batch 1)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  flags->threads.add_to(*cmd);
+  flags->compute.add_to(*cmd);
   flags->data.add_to(*cmd, /*with_train=*/false);
   cmd->callback([&run, flags] { run = [flags] { return run_experiment_command(*flags); }; });
 }

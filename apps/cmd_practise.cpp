@@ -76,7 +76,7 @@ void add_practise_command(CLI::App& app, Runner& run) {
   cmd->callback([&run, r] {
     run = [r] {
       Stopwatch clock;
-      const std::string threads = r->common.threads.apply();
+      const std::string threads = r->common.compute.apply();
       PractiseSettings settings;
       settings.mimic = r->mimic.get();
       settings.recover = r->recover;
@@ -103,7 +103,7 @@ void add_practise_command(CLI::App& app, Runner& run) {
       if (lead) std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
       LatencyFn latency;
       if (!r->macs_proxy) {
-        const at::Tensor images = latency_input(in.teacher->config(), 64, c10::Device(c10::kCPU));
+        const at::Tensor images = latency_input(in.teacher->config(), 64, in.teacher->device());
         latency = [images](VisionTransformerImpl& m) { return time_forward_ms(m, images); };
       }
       Stopwatch rank_clock;
@@ -123,7 +123,7 @@ void add_practise_command(CLI::App& app, Runner& run) {
       PractiseResult result = compress_practise(in.teacher, in.teacher_info, in.few_shot, ranking,
                                                 r->drop, settings, *in.eval_data, r->common.out,
                                                 r->common.eval_batch);
-      nlohmann::json out = run_header("practise run", "practise", threads);
+      nlohmann::json out = method_run_header("practise run", "practise", threads);
       out["teacher"] = in.teacher_info;
       out["teacher"]["eval"] = eval_to_json(teacher_eval);
       out["data"] = r->common.data.to_json();

@@ -31,7 +31,7 @@ struct PredictFlags {
   double crop_pct = 0;
   int decode_threads = 0;
   uint64_t init_seed = 0;
-  ThreadFlags threads;
+  ComputeFlags compute;
 };
 
 bool is_safetensors(const std::string& path) {
@@ -90,8 +90,9 @@ std::string top_k_csv(const std::vector<std::string>& names_of_inputs, const at:
 }
 
 int run_predict(const PredictFlags& flags) {
-  const std::string threads = flags.threads.apply();
+  const std::string threads = flags.compute.apply();
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
+  loaded.model->to(flags.compute.device());
   VisionTransformerImpl& model = *loaded.model;
   const ViTConfig& config = model.config();
   const std::vector<std::string> class_names =
@@ -146,7 +147,8 @@ int run_predict(const PredictFlags& flags) {
       images = load_images(std::vector<std::string>(names.begin() + begin, names.begin() + end),
                            options);
     }
-    outputs.push_back(model.forward(images).contiguous());
+    // float32 on the CPU whatever the device and precision (bf16 autocast gives bf16 logits).
+    outputs.push_back(model.forward(images).to(at::kCPU, at::kFloat).contiguous());
     progress.update(s + 1, end - begin, {});
   }
   progress.finish({});
@@ -205,7 +207,7 @@ void add_predict_command(CLI::App& app, Runner& run) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--init-seed", flags->init_seed, "seed of random weights for a config name")
       ->capture_default_str();
-  flags->threads.add_to(*cmd);
+  flags->compute.add_to(*cmd);
   cmd->callback([&run, flags] { run = [flags] { return run_predict(*flags); }; });
 }
 

@@ -20,7 +20,7 @@ struct PruneFlags {
 };
 
 int run_prune(const PruneFlags& flags) {
-  const std::string threads = flags.common.threads.apply();
+  const std::string threads = flags.common.compute.apply();
   UniformPruneOptions prune;
   prune.criterion = parse_prune_criterion(flags.criterion);
   prune.seed = flags.seed;

@@ -98,7 +98,7 @@ void add_slim_command(CLI::App& app, Runner& run) {
   s->search.add_to(*search, "");
   search->callback([&run, s] {
     run = [s] {
-      const std::string threads = s->common.threads.apply();
+      const std::string threads = s->common.compute.apply();
       const SearchOptions options = s->search.get(s->common.out, s->common.resume, s->common.quiet);
       options.validate();  // bad flags fail before loading anything
       const Inputs in = open_inputs(s->common, s->common.teacher);
@@ -129,11 +129,12 @@ void add_slim_command(CLI::App& app, Runner& run) {
   x->extract.add_to(*extract);
   extract->callback([&run, x] {
     run = [x] {
-      const std::string threads = x->common.threads.apply();
+      const std::string threads = x->common.compute.apply();
       x->extract.get(x->common.out, x->common.resume,
                      x->common.quiet);  // bad flags fail before loading
       check_out_differs(x->common.out, x->search_dir, "search");
-      const SearchDir search = load_search_dir(x->search_dir);
+      SearchDir search = load_search_dir(x->search_dir);
+      search.model->to(x->common.compute.device());
       const Inputs in = open_inputs(x->common, search_teacher(x->common, search));
       return extract_and_report(x->common, x->extract, search, in,
                                 run_header("slim extract", threads));
@@ -154,7 +155,7 @@ void add_slim_command(CLI::App& app, Runner& run) {
   r->extract.add_to(*all);
   all->callback([&run, r] {
     run = [r] {
-      const std::string threads = r->common.threads.apply();
+      const std::string threads = r->common.compute.apply();
       r->extract.get(r->common.out, r->common.resume,
                      r->common.quiet);  // bad flags fail before the search
       const SearchOptions options =
@@ -162,7 +163,8 @@ void add_slim_command(CLI::App& app, Runner& run) {
       options.validate();
       const Inputs in = open_inputs(r->common, r->common.teacher);
       search_and_report(r->common, in, options, run_header("slim run (search)", threads));
-      const SearchDir search = load_search_dir(options.out_dir);
+      SearchDir search = load_search_dir(options.out_dir);
+      search.model->to(r->common.compute.device());
       return extract_and_report(r->common, r->extract, search, in, run_header("slim run", threads));
     };
   });

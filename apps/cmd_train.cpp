@@ -17,19 +17,20 @@ struct TrainFlags {
   std::string model = "fm_small";
   uint64_t init_seed = 0;
   TrainOptions train;
-  ThreadFlags threads;
+  ComputeFlags compute;
   DataFlags data;
   DistFlags dist;
 };
 
 int run_train(const TrainFlags& flags) {
-  const std::string threads = flags.threads.apply();
+  const std::string threads = flags.compute.apply();
   TrainOptions options = flags.train;
   options.validate();
   options.dist = flags.dist.connect();
   const bool lead = options.rank() == 0;  // only rank 0 reports and writes run.json
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   VisionTransformer model = loaded.model;
+  model->to(flags.compute.device());
   const ViTConfig& config = model->config();
   const auto train_data = flags.data.open("train", config.mean, config.std, config.img_size);
   const auto test_data = flags.data.open("test", config.mean, config.std, config.img_size);
@@ -90,7 +91,7 @@ void add_train_command(CLI::App& app, Runner& run) {
       ->capture_default_str();
   cmd->add_flag("--resume", t.resume, "continue from <out>/checkpoint if present");
   cmd->add_flag("--quiet", t.quiet, "no progress lines");
-  flags->threads.add_to(*cmd);
+  flags->compute.add_to(*cmd);
   flags->data.add_to(*cmd, /*with_train=*/true);
   flags->dist.add_to(*cmd);
   cmd->callback([&run, flags] { run = [flags] { return run_train(*flags); }; });

@@ -22,7 +22,7 @@ struct RunCmd {
 int run_uvc_command(const RunCmd& cmd) {
   Stopwatch clock;
   const MethodFlags& f = cmd.common;
-  const std::string threads = f.threads.apply();
+  const std::string threads = f.compute.apply();
   cmd.uvc.validate_early();  // bad flags fail before anything is loaded
   const MethodInputs in = open_inputs(f, f.teacher);
   const std::shared_ptr<dist::Group>& group = in.dist;

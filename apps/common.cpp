@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "data/fashion_mnist.h"
@@ -14,7 +15,7 @@
 
 namespace vitc::app {
 
-void ThreadFlags::add_to(CLI::App& cmd) {
+void ComputeFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--threads", settings.torch_threads,
                  "torch intra-op threads (1 is fastest on 2 cores with OpenBLAS, see docs/threads.md)")
       ->capture_default_str()
@@ -26,11 +27,22 @@ void ThreadFlags::add_to(CLI::App& cmd) {
                  "keep freed memory for reuse instead of a fresh mmap per large tensor "
                  "(see docs/slicing_benchmark.md)")
       ->capture_default_str();
+  cmd.add_option("--device", device_flag, "where models run: cpu, cuda or cuda:N")
+      ->capture_default_str();
+  cmd.add_option("--precision", precision_flag,
+                 "fp32, or bf16 autocast (matrix products in bfloat16; weights, gradients and "
+                 "optimizer state stay float32)")
+      ->capture_default_str();
 }
 
-std::string ThreadFlags::apply() const {
+std::string ComputeFlags::apply() const {
+  const char* local_rank = std::getenv("LOCAL_RANK");  // set by torchrun
+  device_ = parse_device(process_device_name(device_flag, local_rank ? std::atoi(local_rank) : -1));
+  const Precision precision = parse_precision(precision_flag);
+  set_precision(device_, precision);
   const std::string description =
-      str_cat(configure_threads(settings), "; ", configure_allocator(malloc_reuse));
+      str_cat(configure_threads(settings), "; ", configure_allocator(malloc_reuse),
+              "; device ", device_.str(), ", precision ", precision_name(precision));
   std::fprintf(stderr, "threads: %s\n", description.c_str());
   return description;
 }

@@ -10,18 +10,28 @@
 
 #include "data/dataset.h"
 #include "dist/group.h"
+#include "util/compute.h"
 #include "util/threads.h"
 
 namespace vitc::app {
 
-// --threads / --blas-threads / --malloc-reuse, declared once for every subcommand that computes:
-// how the process uses the CPU and memory.
-struct ThreadFlags {
+// --threads / --blas-threads / --malloc-reuse / --device / --precision, declared once for every
+// subcommand that computes: how the process uses the CPU and memory, where models run (cpu or
+// cuda[:N]) and in which precision (fp32, or bf16 autocast: util/compute.h).
+struct ComputeFlags {
   ThreadSettings settings;
   bool malloc_reuse = true;  // util/allocator.h: saves the page faults of large tensors
+  std::string device_flag = "cpu";
+  std::string precision_flag = "fp32";
   void add_to(CLI::App& cmd);
-  // Applies them and prints "threads: ..." to stderr; returns the description for run.json.
+  // Applies them (a clear error for an unavailable device or an unknown precision), prints
+  // "threads: ..." and "device: ..." to stderr; returns the description for run.json.
   std::string apply() const;
+  // The parsed --device (valid after apply()); commands move their models there.
+  c10::Device device() const { return device_; }
+
+ private:
+  mutable c10::Device device_{c10::kCPU};
 };
 
 // --data / --data-dir / --train-subset / --eval-subset: which images a command reads.

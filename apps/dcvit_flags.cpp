@@ -15,12 +15,7 @@
 namespace vitc::app {
 
 void FewShotCommonFlags::add_to(CLI::App& cmd, const std::string& out_help) {
-  cmd.add_option("--teacher", teacher, "teacher model directory")->required();
-  cmd.add_option("--out", out, out_help)->required();
-  cmd.add_flag("--resume", resume, "reuse finished stages in --out and continue an interrupted one");
-  cmd.add_flag("--quiet", quiet, "no progress lines");
-  threads.add_to(cmd);
-  data.add_to(cmd, /*with_train=*/false);
+  MethodFlags::add_to(cmd, out_help, /*with_teacher=*/true, /*with_train_subset=*/false);
   cmd.add_option("--per-class", few_shot.per_class,
                  "few-shot set: this many training images of every class (labels then hidden)");
   cmd.add_option("--few-shot", few_shot.total,
@@ -30,7 +25,6 @@ void FewShotCommonFlags::add_to(CLI::App& cmd, const std::string& out_help) {
   cmd.add_option("--eval-batch-size", eval_batch, "batch size of evaluation")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  dist.add_to(cmd);
 }
 
 void MimicFlags::add_to(CLI::App& cmd) {
@@ -80,6 +74,7 @@ FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
   in.dist = flags.dist.connect();
   in.teacher_dir = flags.teacher;
   in.teacher = load_model_dir(flags.teacher).model;
+  in.teacher->to(flags.compute.device());
   in.teacher->eval();
   const ViTConfig& config = in.teacher->config();
   const Complexity c = compute_complexity(config);
@@ -100,11 +95,6 @@ FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
                flags.teacher.c_str(), c.params() / 1e6, c.macs() / 1e6, in.few_shot.indices.size(),
                static_cast<long long>(in.eval_data->size()));
   return in;
-}
-
-nlohmann::json run_header(const std::string& command, const std::string& method,
-                          const std::string& threads) {
-  return method_run_header(command, method, threads);
 }
 
 }  // namespace vitc::app

@@ -9,24 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
-#include "method_flags.h"  // check_out_differs, compare_latency, method_run_header
+#include "method_flags.h"
 #include "compress/common/feature_mimic.h"
 #include "compress/common/few_shot.h"
 #include "model/vit.h"
 
 namespace vitc::app {
 
-// --teacher, --out, --resume, --quiet, threads, --data/--data-dir/--eval-subset.
-struct FewShotCommonFlags {
-  std::string teacher;
-  std::string out;
-  bool resume = false;
-  bool quiet = false;
-  ThreadFlags threads;
-  DataFlags data;
+// MethodFlags (without the training-subset flags: the few-shot set is chosen by --per-class /
+// --few-shot) plus the few-shot set and the evaluation batch size.
+struct FewShotCommonFlags : MethodFlags {
   FewShotOptions few_shot;
   int64_t eval_batch = 256;
-  DistFlags dist;  // data-parallel finetuning stages (docs/distributed.md)
   void add_to(CLI::App& cmd, const std::string& out_help);
 };
 
@@ -49,9 +43,5 @@ struct FewShotInputs {
   std::shared_ptr<dist::Group> dist;  // connected from --dist-*; null = one process
 };
 FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags);
-
-// {"command", "method", "command_line", "environment"}.
-nlohmann::json run_header(const std::string& command, const std::string& method,
-                          const std::string& threads);
 
 }  // namespace vitc::app

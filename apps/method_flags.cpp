@@ -12,13 +12,15 @@
 
 namespace vitc::app {
 
-void MethodFlags::add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher) {
+void MethodFlags::add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher,
+                         bool with_train_subset) {
   if (with_teacher) cmd.add_option("--teacher", teacher, "teacher model directory")->required();
   cmd.add_option("--out", out, out_help)->required();
-  cmd.add_flag("--resume", resume, "continue an interrupted run in --out (same settings)");
+  cmd.add_flag("--resume", resume,
+               "continue an interrupted run in --out, reusing its finished stages (same settings)");
   cmd.add_flag("--quiet", quiet, "no progress lines");
-  threads.add_to(cmd);
-  data.add_to(cmd, /*with_train=*/true);
+  compute.add_to(cmd);
+  data.add_to(cmd, with_train_subset);
   dist.add_to(cmd);
 }
 
@@ -34,6 +36,7 @@ MethodInputs open_inputs(const MethodFlags& flags, const std::string& teacher_di
   in.dist = flags.dist.connect();
   in.teacher_dir = teacher_dir;
   in.teacher = load_model_dir(teacher_dir).model;
+  in.teacher->to(flags.compute.device());
   in.teacher->eval();
   const ViTConfig& config = in.teacher->config();
   in.train_data = flags.data.open("train", config.mean, config.std, config.img_size);
@@ -72,7 +75,7 @@ nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config) {
 
 nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
   const int64_t batch = 64;
-  const at::Tensor images = latency_input(teacher->config(), batch, c10::Device(c10::kCPU));
+  const at::Tensor images = latency_input(teacher->config(), batch, teacher->device());
   std::vector<double> t, c;
   for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
     const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);

@@ -20,10 +20,13 @@ struct MethodFlags {
   std::string out;
   bool resume = false;
   bool quiet = false;
-  ThreadFlags threads;
+  ComputeFlags compute;
   DataFlags data;
   DistFlags dist;  // data-parallel training stages (docs/distributed.md)
-  void add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher = true);
+  // `with_train_subset`: also --train-subset/--train-per-class/... (methods that train on the
+  // training split; the few-shot methods choose their images with their own flags).
+  void add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher = true,
+              bool with_train_subset = true);
 };
 
 // The teacher and the data, opened once per command.

@@ -14,6 +14,8 @@ namespace vitc {
 struct Batch {
   at::Tensor images;  // [B,C,H,W] float32
   at::Tensor labels;  // [B] int64
+  // This batch on `device` (the same tensors when it is already there).
+  Batch to(const c10::Device& device) const { return {images.to(device), labels.to(device)}; }
 };
 
 // Abstract so that image folders (decoded lazily) can come later behind the same interface.

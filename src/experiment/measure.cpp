@@ -22,7 +22,7 @@ namespace {
 std::pair<double, double> interleaved_medians(VisionTransformerImpl& teacher,
                                               VisionTransformerImpl& model, int64_t batch,
                                               int repeats) {
-  const at::Tensor images = latency_input(teacher.config(), batch, c10::Device(c10::kCPU));
+  const at::Tensor images = latency_input(teacher.config(), batch, teacher.device());
   std::vector<double> t, m;
   for (int i = 0; i < repeats + 2; ++i) {
     const double tt = time_forward_ms(teacher, images), tm = time_forward_ms(model, images);

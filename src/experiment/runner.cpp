@@ -76,6 +76,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         "' is not a model directory (train one with scripts/main.sh, or pass --teacher)");
   make_dirs(options.out_dir + "/logs");
   LoadedModel teacher = load_model_dir(teacher_dir);
+  teacher.model->to(options.device);
   teacher.model->eval();
   ExperimentReport report;
   {
@@ -192,6 +193,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         continue;
       }
       LoadedModel compact = load_model_dir(dir);
+      compact.model->to(options.device);
       const ModelMeasurement m = measure_model(*teacher.model, *compact.model, *options.test_data,
                                                options.latency_repeats);
       row.macs = m.macs;

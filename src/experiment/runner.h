@@ -21,6 +21,9 @@ struct ExperimentOptions {
   std::vector<std::string> only;       // method names to run (empty = all)
   bool dry_run = false;                // print the commands, run nothing
   int latency_repeats = 10;
+  // Where teacher and results are evaluated and timed (the runs themselves take --device from
+  // the config's common_args or args).
+  c10::Device device{c10::kCPU};
   std::shared_ptr<const Dataset> test_data;  // the data every result is evaluated on
   nlohmann::json environment;          // for results.json
 };

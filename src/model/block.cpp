@@ -36,10 +36,29 @@ at::Tensor apply_token_mask(const at::Tensor& y, const BlockMasks* masks) {
   return y * masks->tokens.unsqueeze(-1);  // [N] or [B, N] -> broadcast over features
 }
 
+// Masks made on another device (Structure masks are built on the CPU) follow the activations;
+// .to() keeps them differentiable, so learnable masks still receive their gradients.
+bool on_device(const BlockMasks& m, const c10::Device& device) {
+  for (const at::Tensor* t : {&m.heads, &m.qk, &m.v, &m.mlp, &m.attn_gate, &m.mlp_gate, &m.gate, &m.tokens}) {
+    if (t->defined() && t->device() != device) return false;
+  }
+  return true;
+}
+
+BlockMasks moved_to(const BlockMasks& m, const c10::Device& device) {
+  const auto to = [&](const at::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  return {to(m.heads), to(m.qk), to(m.v), to(m.mlp), to(m.attn_gate), to(m.mlp_gate), to(m.gate), to(m.tokens)};
+}
+
 }  // namespace
 
 at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   if (spec_.skip) return x;
+  BlockMasks moved;
+  if (masks != nullptr && !on_device(*masks, x.device())) {
+    moved = moved_to(*masks, x.device());
+    masks = &moved;
+  }
   at::Tensor y = x;
   if (spec_.has_attention()) {
     at::Tensor a = attn->forward(apply_token_mask(norm1->forward(x), masks), masks);

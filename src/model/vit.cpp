@@ -43,7 +43,7 @@ at::Tensor VisionTransformerImpl::embed(const at::Tensor& images) {
             images.size(2) == config_.img_size && images.size(3) == config_.img_size,
         "model '", config_.name, "' expects images of shape [B, ", config_.in_chans, ", ",
         config_.img_size, ", ", config_.img_size, "], got ", images.sizes());
-  const at::Tensor patches = patch_embed->forward(images);
+  const at::Tensor patches = patch_embed->forward(images.to(device()));
   const int64_t B = patches.size(0);
   std::vector<at::Tensor> tokens = {cls_token.expand({B, -1, -1})};
   if (config_.distilled) tokens.push_back(dist_token.expand({B, -1, -1}));

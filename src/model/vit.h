@@ -53,6 +53,8 @@ class VisionTransformerImpl : public torch::nn::Module {
   void init_weights(uint64_t seed);
 
   const ViTConfig& config() const { return config_; }
+  // Where the parameters are (every parameter is on one device).
+  c10::Device device() const { return pos_embed.device(); }
   Block block(int i) const { return blocks->ptr<BlockImpl>(i); }
 
   PatchEmbed patch_embed{nullptr};

@@ -12,24 +12,6 @@
 
 namespace vitc {
 
-c10::Device parse_device(const std::string& name) {
-  check(name == "cpu" || name.rfind("cuda", 0) == 0, "--device must be cpu or cuda[:N], got '",
-        name, "'");
-  if (name == "cpu") return c10::Device(c10::kCPU);
-  check(torch::cuda::is_available(), "--device ", name,
-        ": CUDA is not available (this LibTorch is built without CUDA or no GPU is visible)");
-  c10::Device device(c10::kCUDA);
-  try {
-    device = c10::Device(name);
-  } catch (const c10::Error&) {
-    fail("--device: cannot parse '", name, "' (expected cuda or cuda:N)");
-  }
-  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
-  check(!device.has_index() || device.index() < count, "--device ", name, ": only ", count,
-        " CUDA device(s) visible");
-  return device;
-}
-
 at::Tensor latency_input(const ViTConfig& config, int64_t batch, const c10::Device& device) {
   check(batch > 0, "batch size must be positive, got ", batch);
   return torch::randn({batch, config.in_chans, config.img_size, config.img_size},

@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "model/vit.h"
+#include "util/compute.h"
 
 namespace vitc {
 
@@ -22,9 +23,6 @@ struct LatencyResult {
   double p90_ms = 0;
   double images_per_s = 0;  // batch / median
 };
-
-// "cpu", "cuda" or "cuda:N"; throws vitc::Error if CUDA is asked for but not available.
-c10::Device parse_device(const std::string& name);
 
 // Random images of the model's input shape on `device`.
 at::Tensor latency_input(const ViTConfig& config, int64_t batch, const c10::Device& device);

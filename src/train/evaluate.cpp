@@ -37,7 +37,7 @@ EvalResult evaluate(VisionTransformerImpl& model, const Dataset& data, int64_t b
   for (int64_t s = 0; s < steps; ++s) {
     std::vector<int64_t> indices;
     for (int64_t i = s * batch_size; i < std::min(n, (s + 1) * batch_size); ++i) indices.push_back(i);
-    const Batch batch = data.get_batch(indices);
+    const Batch batch = data.get_batch(indices).to(model.device());
     const at::Tensor logits = model.forward(batch.images, masks);
     loss_sum += torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
     const at::Tensor topk = std::get<1>(logits.topk(k, 1));

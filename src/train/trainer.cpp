@@ -216,6 +216,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     dist::broadcast_tensors(*options.dist, tensors, 0);
   }
   const bool quiet = options.quiet || !lead;
+  const c10::Device device = model->device();
 
   const LossFn loss_of = loss_fn ? loss_fn : [&](VisionTransformerImpl& m, const Batch& b) {
     return classification_loss(m, b, options.label_smoothing);
@@ -236,6 +237,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     const auto next_batch = [&] {
       Stopwatch wait;
       const bool more = loader.next(batch);
+      if (more) batch = batch.to(device);
       data_wait += wait.seconds();
       return more;
     };

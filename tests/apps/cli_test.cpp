@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "run_vitc.h"
 #include "util/files.h"
@@ -103,3 +104,36 @@ TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
 }
 
 }  // namespace
+
+// Every command that runs a model takes --device and --precision, and checks both before it
+// reads anything (the paths below do not exist).
+TEST(Cli, EveryModelCommandTakesDeviceAndPrecision) {
+  const std::string out = " --out " + temp_dir("device");
+  const std::string t = " --teacher /nonexistent/teacher";
+  const std::vector<std::string> commands = {
+      "train --model fm_tiny" + out,
+      "eval --model fm_tiny",
+      "predict --model fm_tiny --input /nonexistent/x.png" + out,
+      "bench --model fm_tiny",
+      "prune --macs 0.5" + t + out,
+      "slim search" + t + out,
+      "slim extract --search /nonexistent/search" + out,
+      "slim run" + t + out,
+      "uvc run --budget 0.5" + t + out,
+      "dcvit synth" + t + out,
+      "dcvit run --macs 0.8" + t + out,
+      "dcvit sweep --targets 0.9,0.8" + t + out,
+      "practise run --drop 1" + t + out,
+      "experiment --config /nonexistent/experiment.json" + out,
+  };
+  for (const std::string& command : commands) {
+    expect_failure(command + " --precision fp16", "--precision must be fp32 or bf16, got 'fp16'");
+    expect_failure(command + " --device tpu", "--device must be cpu or cuda[:N], got 'tpu'");
+    const Outcome o = run_vitc(command + " --device cuda");
+    EXPECT_NE(o.exit_code, 0) << command << "\n" << o.output;
+    if (!torch::cuda::is_available()) {
+      EXPECT_NE(o.output.find("--device cuda: CUDA is not available"), std::string::npos)
+          << command << "\n" << o.output;
+    }
+  }
+}

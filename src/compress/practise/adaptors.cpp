@@ -123,6 +123,7 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
     loader.start_epoch(e);
     Batch batch;
     for (int64_t s = 0; s < per_epoch && loader.next(batch); ++s) {
+      batch = batch.to(model.device());
       const double lr = step < decay_step ? options.lr : options.lr * 0.1;
       static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
       at::Tensor target;

@@ -97,6 +97,7 @@ nlohmann::json search_epoch(VisionTransformerImpl& student, SlimMasks& masks,
   int64_t images = 0;
   Batch batch;
   for (int64_t step = 0; step < steps && loader.next(batch); ++step) {
+    batch = batch.to(student.device());
     optimizer.zero_grad();
     const ModelMasks view = slim_model_masks(masks, student.config());
     const HeadOutputs out = student.forward_heads(batch.images, &view);
@@ -161,8 +162,10 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   SearchResult result;
   if (options.resume) {
     std::optional<SearchResult> done = finished_search(options, teacher_info);
-    if (lead_decides(group, done.has_value(), str_cat("a finished search in ", options.out_dir)))
+    if (lead_decides(group, done.has_value(), str_cat("a finished search in ", options.out_dir))) {
+      done->model->to(teacher.device());
       return *done;
+    }
   }
   if (lead) make_dirs(options.out_dir);
 

@@ -114,6 +114,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
     SavedSearch done = read_search_dir(options.out_dir, g);
     check_same_search(done.info, options.trajectory_json(), teacher_info, options.out_dir);
     result.model = done.model;
+    result.model->to(teacher->device());
     result.state = done.state;
     result.history = done.info.at("history");
     result.reused = true;
@@ -208,6 +209,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
     int64_t images = 0, gate_steps = 0, saturated = 0;
     Batch batch;
     for (int64_t step = 0; step < steps_per_epoch && loader.next(batch); ++step) {
+      batch = batch.to(student->device());
       const int64_t global = static_cast<int64_t>(epoch) * steps_per_epoch + step;
       const bool warmup = global < warmup_steps;
       lr = schedule.at(global);
