@@ -56,9 +56,11 @@ void plot_accuracy_vs_macs(const ResultRow& teacher, const std::vector<ResultRow
       "set xlabel 'MACs (millions)'\nset ylabel 'top-1 (%)'\nset grid\n"
       "set key bottom right box opaque\nset offsets graph 0.05, graph 0.05, graph 0.05, graph "
       "0.05\n";
-  script += "set terminal svg size 900,600 dynamic font 'sans,13'\nset output " +
+  // noenhanced: titles and method names are printed as written ("fm_small", not "fm" with a
+  // subscript "s").
+  script += "set terminal svg size 900,600 dynamic noenhanced font 'sans,13'\nset output " +
             quoted(stem + ".svg") + "\n" + plot;
-  script += "set terminal png size 900,600 font 'sans,11'\nset output " + quoted(stem + ".png") +
+  script += "set terminal png size 900,600 noenhanced font 'sans,11'\nset output " + quoted(stem + ".png") +
             "\nreplot\nunset output\n";
   atomic_write_string(stem + ".gp", script);
   check(program_in_path("gnuplot"),

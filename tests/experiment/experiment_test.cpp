@@ -142,6 +142,9 @@ TEST(ExperimentCommand, RunsBaselinesTabulatesPlotsAndResumes) {
                         "accuracy_vs_macs.png", "accuracy_vs_macs.gp",
                         "magnitude/macs_50pct/experiment.json", "random/macs_0.7/model.json"})
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  // Names are printed as written: underscores are not gnuplot subscripts.
+  EXPECT_NE(read_file(out + "/accuracy_vs_macs.gp").find("png size 900,600 noenhanced"),
+            std::string::npos);
   // The prepare step ran once, before the budgets.
   EXPECT_TRUE(std::filesystem::exists(out + "/magnitude/prepare.json"));
   EXPECT_NE(read_file(out + "/logs/magnitude_prepare.log").find("MACs"), std::string::npos);
