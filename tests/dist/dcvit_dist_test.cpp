@@ -29,11 +29,9 @@ TEST(DcvitDist, TwoProcessesGiveTheSyntheticSetRankingAndStructureOfOne) {
   const std::string teacher = temp_dir("dcvit_teacher"), single = temp_dir("dcvit_single"),
                     pair = temp_dir("dcvit_pair");
   make_teacher(teacher);
-  const Outcome one = finish(start_vitc(dcvit_args(teacher, single, 32)));
-  ASSERT_EQ(one.exit_code, 0) << one.output;
-  const PairOutcome two = run_pair(dcvit_args(teacher, pair, 16));
-  ASSERT_EQ(two.rank0.exit_code, 0) << two.rank0.output;
-  ASSERT_EQ(two.rank1.exit_code, 0) << two.rank1.output;
+  const OneAndPair run = run_one_and_pair(
+      [&](const std::string& out, int batch) { return dcvit_args(teacher, out, batch); }, single, pair);
+  ASSERT_TRUE(run.ok);
 
   const nlohmann::json r1 = vitc::read_json(single + "/run.json");
   const nlohmann::json r2 = vitc::read_json(pair + "/run.json");

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -87,6 +88,33 @@ inline PairOutcome run_pair(const std::string& args) {
   o.rank0 = finish(r0);
   o.rank1 = finish(r1);
   return o;
+}
+
+// The comparison every method's test makes: `args(single_out, 32)` as one process, then
+// `args(pair_out, 16)` as ranks 0 and 1 (the same 32 images per step between them). `ok` is true
+// when all three exit 0; if `lead_marker` is not empty, only rank 0 may print it (the other ranks
+// report nothing). Failures are recorded as test failures.
+struct OneAndPair {
+  Outcome one;
+  PairOutcome two;
+  bool ok = false;
+};
+inline OneAndPair run_one_and_pair(const std::function<std::string(const std::string&, int)>& args,
+                                   const std::string& single_out, const std::string& pair_out,
+                                   const std::string& lead_marker = "") {
+  OneAndPair r;
+  r.one = finish(start_vitc(args(single_out, 32)));
+  EXPECT_EQ(r.one.exit_code, 0) << r.one.output;
+  if (r.one.exit_code != 0) return r;
+  r.two = run_pair(args(pair_out, 16));
+  EXPECT_EQ(r.two.rank0.exit_code, 0) << r.two.rank0.output;
+  EXPECT_EQ(r.two.rank1.exit_code, 0) << r.two.rank1.output;
+  r.ok = r.two.rank0.exit_code == 0 && r.two.rank1.exit_code == 0;
+  if (!lead_marker.empty()) {
+    EXPECT_NE(r.two.rank0.output.find(lead_marker), std::string::npos) << r.two.rank0.output;
+    EXPECT_EQ(r.two.rank1.output.find(lead_marker), std::string::npos) << r.two.rank1.output;
+  }
+  return r;
 }
 
 // A briefly trained fm_tiny teacher (8 steps on 256 Fashion-MNIST images) in `dir`, by `vitc train`.
