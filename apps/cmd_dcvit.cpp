@@ -108,6 +108,7 @@ struct Prepared {
   DcvitSettings settings;
   EvalResult teacher_eval;
   nlohmann::json synthetic_record;
+  std::vector<DcvitJob> jobs;  // one per target text, in order, checked reachable (no out_dir yet)
 };
 
 // "0.7", "70%", "15.6M" or "15.6M:3" (target:k).
@@ -148,8 +149,9 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, i
   p.settings.candidates = candidate_blocks(p.in.teacher->config(), f.min_block, f.max_block);
   const int64_t teacher_macs = compute_complexity(p.in.teacher->config()).macs();
   for (const std::string& t : targets) {
-    const DcvitJob job = parse_job(t, teacher_macs, blocks_flag);
-    plan_dense_target(p.in.teacher->config(), p.settings.candidates, job.target, job.blocks);
+    p.jobs.push_back(parse_job(t, teacher_macs, blocks_flag));
+    plan_dense_target(p.in.teacher->config(), p.settings.candidates, p.jobs.back().target,
+                      p.jobs.back().blocks);
   }
   p.dcvit.teacher = p.in.teacher;
   p.dcvit.teacher_info = p.in.teacher_info;
@@ -291,7 +293,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       parse_macs_target(r->macs);  // bad flags fail before loading anything
       r->flags.mimic.get();
       Prepared p = prepare(r->flags, {r->macs}, r->blocks);
-      DcvitJob job = parse_job(r->macs, compute_complexity(p.in.teacher->config()).macs(), r->blocks);
+      DcvitJob job = p.jobs.front();
       job.out_dir = r->flags.common.out;
       const std::string ranking_dir =
           r->flags.ranking_dir.empty() ? r->flags.common.out + "/ranking" : r->flags.ranking_dir;
@@ -334,15 +336,12 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       check(w->rank_at >= 1 && w->rank_at <= static_cast<int>(w->targets.size()), "--rank-at ",
             w->rank_at, " must lie in [1, ", w->targets.size(), "] (a position in --targets)");
       Prepared p = prepare(w->flags, w->targets, 0);
-      const int64_t teacher_macs = compute_complexity(p.in.teacher->config()).macs();
-      std::vector<DcvitJob> jobs;
-      for (const std::string& t : w->targets) {
-        DcvitJob job = parse_job(t, teacher_macs, 0);
-        std::string label = t;
+      std::vector<DcvitJob> jobs = p.jobs;
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        std::string label = w->targets[i];
         for (char& c : label)
           if (c == ':' || c == '%' || c == '/') c = '_';
-        job.out_dir = w->flags.common.out + "/target_" + label;
-        jobs.push_back(job);
+        jobs[i].out_dir = w->flags.common.out + "/target_" + label;
       }
       const std::string ranking_dir =
           w->flags.ranking_dir.empty() ? w->flags.common.out + "/ranking" : w->flags.ranking_dir;

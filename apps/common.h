@@ -24,8 +24,8 @@ struct ComputeFlags {
   std::string device_flag = "cpu";
   std::string precision_flag = "fp32";
   void add_to(CLI::App& cmd);
-  // Applies them (a clear error for an unavailable device or an unknown precision), prints
-  // "threads: ..." and "device: ..." to stderr; returns the description for run.json.
+  // Applies them (a clear error for an unavailable device or an unknown precision), prints one
+  // line "threads: ...; device D, precision P" to stderr; returns that description for run.json.
   std::string apply() const;
   // The parsed --device (valid after apply()); commands move their models there.
   c10::Device device() const { return device_; }
