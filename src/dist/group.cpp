@@ -21,6 +21,11 @@ namespace vitc::dist {
 #if TORCH_VERSION_MAJOR < 1 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR < 13)
 #error "vitc's distributed layer needs LibTorch 1.13 or later"
 #endif
+// Torch's CMake package defines USE_C10D_GLOO for builds with Gloo (Debian's, and pip wheels,
+// which also ship Gloo's headers under torch/include/gloo); without it the header above is empty.
+#ifndef USE_C10D_GLOO
+#error "this LibTorch was built without Gloo (USE_C10D_GLOO is not defined); vitc's dist layer needs it"
+#endif
 
 namespace {
 

@@ -2,6 +2,7 @@
 #include "dist/sync.h"
 
 #include <map>
+#include <utility>
 
 #include <torch/torch.h>
 
@@ -11,37 +12,42 @@ namespace vitc::dist {
 
 double average_gradients(Group& group, const std::vector<at::Tensor>& params, double local_loss) {
   check(!params.empty(), "average_gradients: no parameters");
-  const at::ScalarType dtype = params.front().scalar_type();
+  const at::TensorOptions options = params.front().options();
   torch::NoGradGuard no_grad;
   // Layout: every parameter's gradient (flattened), then one "has a gradient" flag per
-  // parameter, then the loss.
+  // parameter, then the loss. The bucket lives on the parameters' device; the flags are made on
+  // the CPU and moved once, so a GPU run pays no per-parameter copies or synchronisations.
   std::vector<at::Tensor> pieces;
   pieces.reserve(params.size() + 2);
-  at::Tensor flags = torch::zeros({static_cast<int64_t>(params.size())}, torch::dtype(dtype));
+  std::vector<double> has_grad(params.size(), 0.0);
   for (size_t i = 0; i < params.size(); ++i) {
     const at::Tensor& p = params[i];
-    check(p.scalar_type() == dtype, "average_gradients: parameters of mixed dtypes (",
-          c10::toString(dtype), " and ", c10::toString(p.scalar_type()), ")");
+    check(p.scalar_type() == options.dtype() && p.device() == options.device(),
+          "average_gradients: parameters of mixed dtypes or devices (",
+          c10::toString(params.front().scalar_type()),
+          " on ", options.device().str(), " and ", c10::toString(p.scalar_type()), " on ",
+          p.device().str(), ")");
     if (p.grad().defined()) {
       pieces.push_back(p.grad().reshape({-1}));
-      flags[static_cast<int64_t>(i)] = 1;
+      has_grad[i] = 1.0;
     } else {
-      pieces.push_back(torch::zeros({p.numel()}, torch::dtype(dtype)));
+      pieces.push_back(torch::zeros({p.numel()}, options));
     }
   }
-  pieces.push_back(flags);
-  pieces.push_back(torch::full({1}, local_loss, torch::dtype(torch::kFloat64)).to(dtype));
+  has_grad.push_back(local_loss);
+  pieces.push_back(torch::tensor(has_grad, torch::dtype(torch::kFloat64)).to(options));
   at::Tensor bucket = torch::cat(pieces);
   group.allreduce_sum(bucket);
   bucket.div_(group.world_size());
 
-  int64_t offset = 0;
   const int64_t n = static_cast<int64_t>(params.size());
-  const at::Tensor summed_flags = bucket.narrow(0, bucket.numel() - 1 - n, n);
+  const at::Tensor tail = bucket.narrow(0, bucket.numel() - 1 - n, n + 1).to(torch::kCPU, torch::kFloat64);
+  const double* summed = tail.data_ptr<double>();  // n flags (mean over ranks), then the loss
+  int64_t offset = 0;
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor p = params[i];
     const int64_t numel = p.numel();
-    if (summed_flags[static_cast<int64_t>(i)].item<double>() > 0) {
+    if (summed[i] > 0) {
       const at::Tensor mean = bucket.narrow(0, offset, numel).view(p.sizes());
       if (p.grad().defined()) {
         p.mutable_grad().copy_(mean);
@@ -51,15 +57,18 @@ double average_gradients(Group& group, const std::vector<at::Tensor>& params, do
     }
     offset += numel;
   }
-  return bucket[bucket.numel() - 1].item<double>();
+  return summed[n];
 }
 
 void broadcast_tensors(Group& group, const std::vector<at::Tensor>& tensors, int root) {
   torch::NoGradGuard no_grad;
-  // One bucket per dtype, in a fixed order so that every rank builds the same buckets.
-  std::map<int, std::vector<at::Tensor>> by_dtype;
-  for (const auto& t : tensors) by_dtype[static_cast<int>(t.scalar_type())].push_back(t);
-  for (auto& [dtype, group_tensors] : by_dtype) {
+  // One bucket per (device type, dtype), in a fixed order so that every rank builds the same
+  // buckets: UVC's float64 state stays on the CPU while the weights may be on a GPU.
+  std::map<std::pair<int, int>, std::vector<at::Tensor>> buckets;
+  for (const auto& t : tensors) {
+    buckets[{static_cast<int>(t.device().type()), static_cast<int>(t.scalar_type())}].push_back(t);
+  }
+  for (auto& [key, group_tensors] : buckets) {
     std::vector<at::Tensor> flat;
     for (const auto& t : group_tensors) flat.push_back(t.detach().reshape({-1}));
     at::Tensor bucket = torch::cat(flat);

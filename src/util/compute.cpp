@@ -29,7 +29,9 @@ c10::Device parse_device(const std::string& name) {
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
   check(!device.has_index() || device.index() < count, "--device ", name, ": only ", count,
         " CUDA device(s) visible");
-  return device;
+  // A bare "cuda" is the first visible GPU, named with its index so that it compares equal to
+  // the device of the tensors placed there.
+  return device.has_index() ? device : c10::Device(c10::kCUDA, 0);
 }
 
 std::string process_device_name(const std::string& name, int local_rank) {

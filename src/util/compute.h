@@ -11,7 +11,8 @@ namespace vitc {
 
 enum class Precision { fp32, bf16 };
 
-// "cpu", "cuda" or "cuda:N"; throws vitc::Error if CUDA is asked for but not available.
+// "cpu", "cuda" or "cuda:N" ("cuda" is cuda:0); throws vitc::Error if CUDA is asked for but not
+// available.
 c10::Device parse_device(const std::string& name);
 
 // The device of one process of a data-parallel run: a bare "cuda" becomes "cuda:<local_rank>" when

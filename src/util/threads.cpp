@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <thread>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
 #include "util/error.h"
@@ -30,6 +31,8 @@ std::string blas_description() {
   if (auto get_config = reinterpret_cast<GetConfigFn>(find_symbol("openblas_get_config"))) {
     return get_config();  // e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
   }
+  // pip/conda LibTorch builds carry MKL, whose threads follow torch's (--threads).
+  if (at::globalContext().hasMKL()) return "MKL (bundled with LibTorch)";
   return "unknown BLAS (not OpenBLAS)";
 }
 
@@ -45,10 +48,12 @@ std::string configure_threads(const ThreadSettings& settings) {
     return str_cat("torch threads ", at::get_num_threads(), ", BLAS ", blas, ", BLAS threads ",
                    blas_threads);
   }
-  std::fprintf(stderr,
-               "warning: the BLAS in use is not OpenBLAS; GEMMs may be ~50x slower. "
-               "Install libopenblas0-pthread (scripts/setup.sh does).\n");
-  return str_cat("torch threads ", at::get_num_threads(), ", BLAS ", blas);
+  if (!at::globalContext().hasMKL()) {
+    std::fprintf(stderr,
+                 "warning: the BLAS in use is neither OpenBLAS nor MKL; GEMMs may be ~50x slower. "
+                 "Install libopenblas0-pthread (scripts/setup.sh does).\n");
+  }
+  return str_cat("torch threads ", at::get_num_threads(), ", BLAS ", blas, " (--blas-threads ignored)");
 }
 
 }  // namespace vitc

@@ -95,8 +95,9 @@ int front_last_block(const Structure& structure) {
   return std::min(last + 1, static_cast<int>(structure.blocks.size()) - 1);
 }
 
-ModelMasks lean_structure_masks(const ViTConfig& source, const Structure& structure) {
-  ModelMasks masks = structure_masks(source, structure);
+ModelMasks lean_structure_masks(const ViTConfig& source, const Structure& structure,
+                                const c10::Device& device) {
+  ModelMasks masks = masks_to(structure_masks(source, structure), at::TensorOptions().device(device));
   const Structure dense = dense_structure(source);
   for (size_t i = 0; i < masks.blocks.size(); ++i) {
     if (structure.blocks[i] == dense.blocks[i]) masks.blocks[i] = BlockMasks{};

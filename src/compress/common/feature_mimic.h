@@ -79,7 +79,9 @@ double mean_logit_kl(VisionTransformerImpl& student, const ModelMasks* masks,
 namespace vitc {
 
 // structure_masks without the all-ones masks of blocks that keep everything (same outputs, less
-// elementwise work during finetuning).
-ModelMasks lean_structure_masks(const ViTConfig& source, const Structure& structure);
+// elementwise work during finetuning), made on `device` (the model's) so that no training step
+// copies them there.
+ModelMasks lean_structure_masks(const ViTConfig& source, const Structure& structure,
+                                const c10::Device& device);
 
 }  // namespace vitc

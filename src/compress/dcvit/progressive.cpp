@@ -50,7 +50,7 @@ ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vecto
     Stopwatch clock;
     result.kept[b] = choose_neurons(*result.model, masks, b, hidden, in, settings);
     result.structure = dcvit_structure(config, result.kept);
-    masks = lean_structure_masks(config, result.structure);
+    masks = lean_structure_masks(config, result.structure, result.model->device());
     const int last = front_last_block(result.structure);
     set_mimic_trainable(*result.model, last, result.structure);
     nlohmann::json step = {{"step", t + 1}, {"block", b}, {"trainable_up_to_block", last},

@@ -87,7 +87,7 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
     score.block = b;
     score.neurons = choose_neurons(*model, ModelMasks{}, b, hidden, in, settings);
     const Structure s = dcvit_structure(teacher.config(), {{b, score.neurons}});
-    const ModelMasks masks = lean_structure_masks(teacher.config(), s);
+    const ModelMasks masks = lean_structure_masks(teacher.config(), s, teacher.device());
     score.kl_before = mean_logit_kl(*model, &masks, teacher, in.synthetic.images);
     set_mimic_trainable(*model, front_last_block(s), s);
     StageOptions stage;

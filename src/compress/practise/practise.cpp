@@ -239,7 +239,7 @@ PractiseResult compress_practise(VisionTransformer teacher, const nlohmann::json
   std::vector<int> dropped(order.begin(), order.begin() + drop);
   std::sort(dropped.begin(), dropped.end());
   const Structure s = drop_structure(config, dropped);
-  const ModelMasks masks = lean_structure_masks(config, s);
+  const ModelMasks masks = lean_structure_masks(config, s, teacher->device());
   VisionTransformer model = clone_model(*teacher);  // adaptors discarded: teacher weights
   const int last = settings.finetune_all ? config.depth() - 1 : front_last_block(s);
   set_mimic_trainable(*model, last, s);

@@ -41,7 +41,7 @@ Finetuned finetune(uint64_t label_seed, const std::string& name) {
   stage.quiet = true;
   Finetuned f;
   f.before = snapshot(*student);
-  run_mimic_stage(student, lean_structure_masks(c, s), teacher,
+  run_mimic_stage(student, lean_structure_masks(c, s, torch::kCPU), teacher,
                   test::random_image_set(c, 48, 5, label_seed), o, stage);
   f.after = snapshot(*student);
   return f;
@@ -98,13 +98,13 @@ TEST(FeatureMimic, AFinishedStageIsReusedAndAChangedOneRefused) {
   stage.key = {{"structure", structure_to_json(s)}};
   VisionTransformer first = clone_model(*teacher);
   set_mimic_trainable(*first, front_last_block(s), s);
-  run_mimic_stage(first, lean_structure_masks(c, s), teacher, data, o, stage);
+  run_mimic_stage(first, lean_structure_masks(c, s, torch::kCPU), teacher, data, o, stage);
   stage.resume = true;
   VisionTransformer again = clone_model(*teacher);
-  run_mimic_stage(again, lean_structure_masks(c, s), teacher, data, o, stage);
+  run_mimic_stage(again, lean_structure_masks(c, s, torch::kCPU), teacher, data, o, stage);
   for (const auto& [name, t] : state_dict(*first)) EXPECT_TRUE(torch::equal(t, state_dict(*again).at(name))) << name;
   o.lr = 5e-4;
-  EXPECT_THROW(run_mimic_stage(again, lean_structure_masks(c, s), teacher, data, o, stage), Error);
+  EXPECT_THROW(run_mimic_stage(again, lean_structure_masks(c, s, torch::kCPU), teacher, data, o, stage), Error);
 }
 
 }  // namespace
