@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# vitc against PyTorch eager on the same model and weights: inference and training images/s, fp32
+# and bf16, on DEVICE (docs/devices.md). The two implementations alternate ALTERNATIONS times in
+# this one run (each time: ROUNDS timed rounds after WARMUP, precisions interleaved); the table
+# gives the median over the alternations and the ratio vitc / eager.
+#   DEVICE=cuda bench/device_benchmark.sh            # deit_small_patch16_224, batches 256 / 128
+#   DEVICE=cpu MODEL=fm_small INFER_BATCH=64 TRAIN_BATCH=32 bench/device_benchmark.sh
+# The eager side is timm's model when PYTHON can import timm (the weights are exported from it,
+# so vitc loads the very same ones), else python/vitc_torch.py on the model vitc saved.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEVICE=${DEVICE:-cuda}
+MODEL=${MODEL:-deit_small_patch16_224}
+INFER_BATCH=${INFER_BATCH:-256}
+TRAIN_BATCH=${TRAIN_BATCH:-128}
+WARMUP=${WARMUP:-5}
+ROUNDS=${ROUNDS:-20}
+ALTERNATIONS=${ALTERNATIONS:-3}
+PRECISIONS=${PRECISIONS:-fp32,bf16}
+THREADS=${THREADS:-1}
+PYTHON=${PYTHON:-python3}
+BENCH=${BENCH:-build/bench/bench_device_throughput}
+OUT=${OUT:-runs/device_bench_${DEVICE//:/_}_$MODEL}
+[ -x "$BENCH" ] || { echo "error: $BENCH not found; build first (scripts/setup.sh)" >&2; exit 1; }
+"$PYTHON" -c "import torch" 2>/dev/null || { echo "error: $PYTHON cannot import torch" >&2; exit 1; }
+
+mkdir -p "$OUT"
+common=(--device "$DEVICE" --precisions "$PRECISIONS" --infer-batch "$INFER_BATCH"
+        --train-batch "$TRAIN_BATCH" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS")
+if "$PYTHON" -c "import timm" 2>/dev/null && "$PYTHON" -c "import timm, sys; sys.exit(0 if timm.is_model('$MODEL') else 1)"; then
+  "$PYTHON" bench/eager_throughput.py --export-timm "$MODEL" --weights "$OUT/weights.safetensors"
+  vitc_model=("$OUT/weights.safetensors")
+  eager_model=(--timm "$MODEL" --weights "$OUT/weights.safetensors")
+else
+  echo "no timm for $MODEL under $PYTHON: the eager side is python/vitc_torch.py on vitc's weights"
+  "$BENCH" --model "$MODEL" --save-model "$OUT/model" --device cpu --precisions fp32 \
+    --infer-batch 1 --train-batch 1 --warmup 0 --rounds 1 > /dev/null 2>&1
+  vitc_model=("$OUT/model")
+  eager_model=(--model-dir "$OUT/model")
+fi
+for i in $(seq 1 "$ALTERNATIONS"); do
+  echo "== alternation $i/$ALTERNATIONS: vitc"
+  "$BENCH" --model "${vitc_model[@]}" "${common[@]}" --json "$OUT/vitc_$i.json"
+  echo "== alternation $i/$ALTERNATIONS: PyTorch eager"
+  "$PYTHON" bench/eager_throughput.py "${eager_model[@]}" "${common[@]}" --json "$OUT/eager_$i.json"
+done
+"$PYTHON" - "$OUT" "$ALTERNATIONS" <<'PY' | tee "$OUT/results.md"
+import json, statistics, sys
+out, n = sys.argv[1], int(sys.argv[2])
+runs = {impl: [json.load(open(f"{out}/{impl}_{i}.json")) for i in range(1, n + 1)] for impl in ("vitc", "eager")}
+first_v, first_e = runs["vitc"][0], runs["eager"][0]
+print(f"{first_v['model']} on {first_v['device']}; vitc vs {first_e['implementation']}; "
+      f"inference batch {first_v['infer_batch']}, training batch {first_v['train_batch']}; "
+      f"median of {n} alternations of {first_v['rounds']} timed rounds each\n")
+print("| precision | vitc inference img/s | eager inference img/s | ratio | vitc training img/s | eager training img/s | ratio |")
+print("|---|---|---|---|---|---|---|")
+for k, res in enumerate(first_v["results"]):
+    p = res["precision"]
+    med = lambda impl, key: statistics.median(r["results"][k][key] for r in runs[impl])
+    vi, ei = med("vitc", "infer_images_per_s"), med("eager", "infer_images_per_s")
+    vt, et = med("vitc", "train_images_per_s"), med("eager", "train_images_per_s")
+    print(f"| {p} | {vi:.1f} | {ei:.1f} | x{vi / ei:.2f} | {vt:.1f} | {et:.1f} | x{vt / et:.2f} |")
+PY
