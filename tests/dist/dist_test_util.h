@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,8 @@
 #include <utility>
 
 #include <gtest/gtest.h>
+
+#include "io/safetensors.h"
 
 namespace dist_test {
 
@@ -124,6 +127,30 @@ inline void make_teacher(const std::string& dir) {
       "--lr 1e-3 --train-subset 256 --eval-subset 64 --batch-size 32 --threads 1 --quiet --out " +
       dir));
   ASSERT_EQ(o.exit_code, 0) << o.output;
+}
+
+// |a - b| over the tensors of two safetensors files that hold the same names (a missing name is
+// a test failure): the largest and the mean over all elements.
+struct FileDiff {
+  double max = 0, mean = 0;
+  int64_t elements = 0;
+};
+inline FileDiff safetensors_diff(const std::string& a_path, const std::string& b_path) {
+  const auto a = vitc::read_safetensors(a_path).tensors;
+  const auto b = vitc::read_safetensors(b_path).tensors;
+  EXPECT_EQ(a.size(), b.size()) << a_path << " vs " << b_path;
+  FileDiff d;
+  double sum = 0;
+  for (const auto& [name, ta] : a) {
+    EXPECT_TRUE(b.count(name)) << name << " is missing from " << b_path;
+    if (!b.count(name) || ta.numel() == 0) continue;
+    const at::Tensor diff = (ta.to(at::kDouble) - b.at(name).to(at::kDouble)).abs();
+    d.max = std::max(d.max, diff.max().item<double>());
+    sum += diff.sum().item<double>();
+    d.elements += diff.numel();
+  }
+  d.mean = d.elements > 0 ? sum / static_cast<double>(d.elements) : 0.0;
+  return d;
 }
 
 }  // namespace dist_test

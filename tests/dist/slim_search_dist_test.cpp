@@ -24,17 +24,8 @@ std::string search_args(const std::string& teacher, const std::string& out, int 
          "--threads 1 --quiet --batch-size " + std::to_string(batch) + " --out " + out;
 }
 
-// Largest |a - b| over the tensors of two safetensors files with the same names.
 double max_abs_diff(const std::string& a_path, const std::string& b_path) {
-  const auto a = vitc::read_safetensors(a_path).tensors;
-  const auto b = vitc::read_safetensors(b_path).tensors;
-  EXPECT_EQ(a.size(), b.size());
-  double diff = 0;
-  for (const auto& [name, ta] : a) {
-    EXPECT_TRUE(b.count(name)) << name;
-    if (b.count(name)) diff = std::max(diff, (ta - b.at(name)).abs().max().item<double>());
-  }
-  return diff;
+  return safetensors_diff(a_path, b_path).max;
 }
 
 TEST(SlimSearchDist, RanksAgreeAndMatchOneProcessOfDoubleBatch) {
