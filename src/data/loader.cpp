@@ -17,6 +17,20 @@
 
 namespace vitc {
 
+LoaderOptions training_loader_options(const Dataset& data, int64_t batch_size, uint64_t seed,
+                                      const AugmentOptions& augment, int64_t shard_rank,
+                                      int64_t shard_count) {
+  LoaderOptions o;
+  o.batch_size = batch_size;
+  o.shuffle = true;
+  o.drop_last = data.size() >= batch_size;
+  o.seed = seed;
+  o.augment = augment;
+  o.shard_rank = shard_rank;
+  o.shard_count = shard_count;
+  return o;
+}
+
 struct DataLoader::State {
   // A prepared batch, or the error met while preparing it (delivered in order by next()).
   struct Item {
@@ -145,6 +159,11 @@ int64_t DataLoader::batches_per_epoch() const {
   const State& s = live(state_);
   const int64_t k = s.options.shard_count, r = s.options.shard_rank;
   return s.slots_per_epoch > r ? (s.slots_per_epoch - r + k - 1) / k : 0;
+}
+
+int64_t DataLoader::batches_every_shard_gets() const {
+  const State& s = live(state_);
+  return s.slots_per_epoch / s.options.shard_count;
 }
 
 int64_t DataLoader::images_per_epoch() const {

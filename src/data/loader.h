@@ -21,6 +21,13 @@ struct LoaderOptions {
   int64_t prefetch = 2;
 };
 
+// The options of a training loader: shuffled, seeded, augmented as given, the final short batch
+// dropped (kept when the data set is smaller than one batch), reading shard `shard_rank` of
+// `shard_count` (data-parallel ranks).
+LoaderOptions training_loader_options(const Dataset& data, int64_t batch_size, uint64_t seed,
+                                      const AugmentOptions& augment, int64_t shard_rank = 0,
+                                      int64_t shard_count = 1);
+
 // Iterates the batches of one epoch:
 //   DataLoader loader(data, options);
 //   for (int64_t e = first_epoch; e < epochs; ++e) {
@@ -46,6 +53,9 @@ class DataLoader {
 
   // Batches this rank gets per epoch.
   int64_t batches_per_epoch() const;
+  // Batches that every shard gets in an epoch (the fewest any shard gets): data-parallel ranks
+  // must take the same number of steps, one collective each. batches_per_epoch() for one shard.
+  int64_t batches_every_shard_gets() const;
   // Images this rank gets per epoch.
   int64_t images_per_epoch() const;
   const LoaderOptions& options() const;

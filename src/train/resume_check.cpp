@@ -14,4 +14,11 @@ void check_same_settings(const nlohmann::json& saved, const nlohmann::json& now,
   }
 }
 
+void check_same_world_size(const nlohmann::json& saved, int world, const std::string& where,
+                           const std::string& made) {
+  const int saved_world = saved.value("world_size", 1);
+  check(saved_world == world, "cannot resume from '", where, "': it was ", made, " by ", saved_world,
+        " process(es) and this run has ", world, " (resume with the same world size, or a new --out)");
+}
+
 }  // namespace vitc

@@ -13,4 +13,10 @@ namespace vitc {
 void check_same_settings(const nlohmann::json& saved, const nlohmann::json& now,
                          const std::string& where);
 
+// Throws vitc::Error when the checkpoint `where` (its saved record `saved`, whose "world_size" is
+// absent for one process) was made by another number of processes than `world`: the data
+// order of each rank depends on it. `made` says how, e.g. "trained" or "searched".
+void check_same_world_size(const nlohmann::json& saved, int world, const std::string& where,
+                           const std::string& made);
+
 }  // namespace vitc

@@ -129,27 +129,15 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
         model->config().name, "' predicts ", model->config().num_classes);
   make_dirs(options.out_dir);
 
-  LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
-  loader_options.shuffle = true;
-  loader_options.drop_last = train_data->size() >= options.batch_size;
-  loader_options.seed = options.seed;
-  loader_options.augment = options.augment;
   const int world = options.world_size(), rank = options.rank();
   const bool lead = rank == 0;  // the rank that writes files and shows progress
-  loader_options.shard_rank = rank;
-  loader_options.shard_count = world;
-  DataLoader loader(train_data, loader_options);
-  int64_t steps_per_epoch = loader.batches_per_epoch();
-  if (world > 1) {
-    // Every rank must take the same number of steps (one allreduce each): that of the last rank,
-    // which gets the fewest batch slots when their count is not a multiple of the world size.
-    const int64_t n = train_data->size(), b = options.batch_size;
-    const int64_t slots = loader_options.drop_last ? n / b : (n + b - 1) / b;
-    steps_per_epoch = slots / world;
-    check(steps_per_epoch > 0, "training data '", train_data->name(), "' has ", n,
-          " images: too few for ", world, " ranks of batch ", b);
-  }
+  DataLoader loader(train_data, training_loader_options(*train_data, options.batch_size, options.seed,
+                                                        options.augment, rank, world));
+  // Every rank must take the same number of steps (one allreduce each): that of the rank with
+  // the fewest batch slots when their count is not a multiple of the world size.
+  int64_t steps_per_epoch = loader.batches_every_shard_gets();
+  check(world == 1 || steps_per_epoch > 0, "training data '", train_data->name(), "' has ",
+        train_data->size(), " images: too few for ", world, " ranks of batch ", options.batch_size);
   if (options.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
   check(steps_per_epoch > 0, "training data '", train_data->name(), "' yields no batches");
 
@@ -190,9 +178,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
       const nlohmann::json state = read_json(ckpt + "/" + kTrainerStateFile);
       const nlohmann::json saved = state.at("options");
       const nlohmann::json now = options.trajectory_json();
-      const int saved_world = state.value("world_size", 1);
-      check(saved_world == world, "cannot resume from '", ckpt, "': it was trained by ", saved_world,
-            " process(es) and this run has ", world, " (resume with the same world size, or a new --out)");
+      check_same_world_size(state, world, ckpt, "trained");
       check_same_settings(saved, now, ckpt);
       LoadedModel loaded = load_model_dir(ckpt);
       check(loaded.model->config() == model->config(), "cannot resume from '", ckpt,

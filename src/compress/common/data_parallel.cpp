@@ -11,22 +11,20 @@
 
 namespace vitc {
 
-void shard_loader(LoaderOptions& options, const dist::Group* group) {
-  options.shard_rank = rank_of(group);
-  options.shard_count = world_of(group);
+LoaderOptions sharded_training_loader_options(const Dataset& data, int64_t batch_size,
+                                              uint64_t seed, const AugmentOptions& augment,
+                                              const dist::Group* group) {
+  return training_loader_options(data, batch_size, seed, augment, rank_of(group), world_of(group));
 }
 
 int64_t paired_steps_per_epoch(const DataLoader& loader, const dist::Group* group,
                                int64_t max_steps) {
   const Dataset& data = loader.dataset();
-  int64_t steps = loader.batches_per_epoch();
-  if (group != nullptr) {
-    const int64_t n = data.size(), b = loader.options().batch_size;
-    const int64_t slots = loader.options().drop_last ? n / b : (n + b - 1) / b;
-    steps = slots / group->world_size();
-    check(steps > 0, "training data '", data.name(), "' has ", n, " images: too few for ",
-          group->world_size(), " ranks of batch ", b);
-  }
+  check(loader.options().shard_count == world_of(group), "paired_steps_per_epoch: the loader reads ",
+        loader.options().shard_count, " shard(s) for ", world_of(group), " rank(s)");
+  int64_t steps = loader.batches_every_shard_gets();
+  check(group == nullptr || steps > 0, "training data '", data.name(), "' has ", data.size(),
+        " images: too few for ", world_of(group), " ranks of batch ", loader.options().batch_size);
   if (max_steps > 0) steps = std::min(steps, max_steps);
   check(steps > 0, "training data '", data.name(), "' yields no batches");
   return steps;

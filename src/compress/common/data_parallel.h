@@ -22,8 +22,11 @@ inline int rank_of(const dist::Group* group) { return group ? group->rank() : 0;
 // The rank that writes files and shows progress.
 inline bool is_lead(const dist::Group* group) { return rank_of(group) == 0; }
 
-// Makes `options` read this rank's shard of the seeded order (batch slot s goes to rank s mod N).
-void shard_loader(LoaderOptions& options, const dist::Group* group);
+// training_loader_options reading this rank's shard of the seeded order (batch slot s goes to
+// rank s mod N).
+LoaderOptions sharded_training_loader_options(const Dataset& data, int64_t batch_size,
+                                              uint64_t seed, const AugmentOptions& augment,
+                                              const dist::Group* group);
 
 // Steps per epoch that every rank takes (one collective each, so they must agree): one process
 // takes the loader's batches; N ranks take floor(slots / N), the count of the rank with the fewest

@@ -101,14 +101,8 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
   }
   model.eval();
   teacher.eval();
-  LoaderOptions lo;
-  lo.batch_size = options.batch_size;
-  lo.shuffle = true;
-  lo.drop_last = data->size() >= options.batch_size;
-  lo.seed = options.seed;
-  lo.augment = options.augment;
-  shard_loader(lo, group);
-  DataLoader loader(data, lo);
+  DataLoader loader(data, sharded_training_loader_options(*data, options.batch_size, options.seed,
+                                                          options.augment, group));
   const int64_t per_epoch = paired_steps_per_epoch(loader, group, 0);
   const int64_t total = per_epoch * options.epochs;
   const int64_t decay_step = static_cast<int64_t>(std::llround(options.decay_at * total));

@@ -16,6 +16,7 @@
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "train/adamw.h"
+#include "train/resume_check.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/progress.h"
@@ -169,13 +170,8 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   }
   if (lead) make_dirs(options.out_dir);
 
-  LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
-  loader_options.drop_last = train_data->size() >= options.batch_size;
-  loader_options.seed = options.seed;
-  loader_options.augment = options.augment;
-  shard_loader(loader_options, group);
-  DataLoader loader(train_data, loader_options);
+  DataLoader loader(train_data, sharded_training_loader_options(*train_data, options.batch_size,
+                                                                options.seed, options.augment, group));
   const int64_t steps_per_epoch =
       paired_steps_per_epoch(loader, group, options.max_steps_per_epoch);
 
@@ -197,10 +193,7 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   if (!ckpt.empty()) {
     SearchDir saved = load_search_dir(ckpt, /*require_complete=*/false);
     check_same_search(saved.info, options.trajectory_json(), teacher_info, ckpt);
-    const int saved_world = saved.info.value("world_size", 1);
-    check(saved_world == world, "cannot resume from '", ckpt, "': it was searched by ",
-          saved_world, " process(es) and this run has ", world,
-          " (resume with the same world size, or a new --out)");
+    check_same_world_size(saved.info, world, ckpt, "searched");
     load_state_dict(*student, state_dict(*saved.model), ckpt + "/" + kWeightsFile);
     copy_masks(saved.masks, masks);
     optimizer.load_state(read_safetensors(ckpt + "/" + kOptimizerFile).tensors,

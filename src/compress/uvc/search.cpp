@@ -20,6 +20,7 @@
 #include "model/state_dict.h"
 #include "model/structure_masks.h"
 #include "train/adamw.h"
+#include "train/resume_check.h"
 #include "train/evaluate.h"
 #include "train/schedule.h"
 #include "util/error.h"
@@ -125,13 +126,8 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   }
   if (lead) make_dirs(options.out_dir);
 
-  LoaderOptions loader_options;
-  loader_options.batch_size = options.batch_size;
-  loader_options.drop_last = train_data->size() >= options.batch_size;
-  loader_options.seed = options.seed;
-  loader_options.augment = options.augment;
-  shard_loader(loader_options, group);
-  DataLoader loader(train_data, loader_options);
+  DataLoader loader(train_data, sharded_training_loader_options(*train_data, options.batch_size,
+                                                                options.seed, options.augment, group));
   const int64_t steps_per_epoch =
       paired_steps_per_epoch(loader, group, options.max_steps_per_epoch);
   const int64_t total_steps = steps_per_epoch * options.epochs;
@@ -162,10 +158,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   if (!ckpt.empty()) {
     SavedSearch saved = read_search_dir(ckpt, g);
     check_same_search(saved.info, options.trajectory_json(), teacher_info, ckpt);
-    const int saved_world = saved.info.value("world_size", 1);
-    check(saved_world == world, "cannot resume from '", ckpt, "': it was searched by ",
-          saved_world, " process(es) and this run has ", world,
-          " (resume with the same world size, or a new --out)");
+    check_same_world_size(saved.info, world, ckpt, "searched");
     load_state_dict(*student, state_dict(*saved.model), ckpt + "/" + kWeightsFile);
     optimizer.load_state(read_safetensors(ckpt + "/" + kOptimizerFile).tensors,
                          ckpt + "/" + kOptimizerFile);
