@@ -3,7 +3,8 @@
 # against that LibTorch, runs the CUDA tests (`ctest -L cuda`, then the rest of the suite on
 # request) and the vitc-vs-PyTorch-eager benchmark (bench/device_benchmark.sh, DEVICE=cuda).
 # Debian packages the machine lacks come from .gpudeps/ (scripts/gpu_deps.sh), unpacked into
-# DEPS; what is already installed is used as it is. Logs and results go to OUT.
+# DEPS; what is already installed is used as it is. Logs and results go to RESULTS
+# (default runs/gpu_check; the device tool's own $OUT is left alone).
 #   scripts/gpu_check.sh [configure|build|test|bench|all]   (default all; FULL_SUITE=1 adds every test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,9 +12,11 @@ STEP=${1:-all}
 PYTHON=${PYTHON:-python3}
 DEPS=${DEPS:-/tmp/vitc_deps}
 BUILD=${BUILD:-build-cuda}
-OUT=${OUT:-runs/gpu_check}
+RESULTS=${RESULTS:-runs/gpu_check}
 JOBS=${JOBS:-$(nproc)}
-mkdir -p "$OUT"
+mkdir -p "$RESULTS"
+RESULTS=$(realpath "$RESULTS")
+status=0
 
 torch_prefix=$("$PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 torch_dir=$("$PYTHON" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
@@ -42,21 +45,25 @@ case "$STEP" in configure|build|test|bench|all) ;; *) echo "error: unknown step 
 if [ "$STEP" = configure ] || [ "$STEP" = build ] || [ "$STEP" = all ]; then
   generator=(); command -v ninja > /dev/null && generator=(-G Ninja)
   cmake -S . -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_PREFIX_PATH="$torch_prefix;$DEPS/usr" > "$OUT/configure.log" 2>&1 \
-    || { tail -30 "$OUT/configure.log"; exit 1; }
-  grep -E "Torch|CUDA" "$OUT/configure.log" | tail -5 || true
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$DEPS/usr" > "$RESULTS/configure.log" 2>&1 \
+    || { tail -30 "$RESULTS/configure.log"; exit 1; }
+  grep -E "Torch|CUDA" "$RESULTS/configure.log" | tail -5 || true
 fi
 if [ "$STEP" = build ] || [ "$STEP" = all ]; then
-  set -o pipefail
-  cmake --build "$BUILD" -j"$JOBS" 2>&1 | tee "$OUT/build.log" | tail -3
+  cmake --build "$BUILD" -j"$JOBS" 2>&1 | tee "$RESULTS/build.log" | tail -3
 fi
 if [ "$STEP" = test ] || [ "$STEP" = all ]; then
-  (cd "$BUILD" && ctest -L cuda --output-on-failure 2>&1 | tee "../$OUT/ctest_cuda.log" | tail -15)
+  # A failing test does not stop the benchmark; the exit code reports it at the end.
+  ctest --test-dir "$BUILD" -L cuda --output-on-failure > "$RESULTS/ctest_cuda.log" 2>&1 || status=1
+  tail -15 "$RESULTS/ctest_cuda.log"
   if [ "${FULL_SUITE:-0}" = 1 ]; then
-    (cd "$BUILD" && ctest -j"$JOBS" 2>&1 | tee "../$OUT/ctest_all.log" | tail -15)
+    ctest --test-dir "$BUILD" -j"$JOBS" > "$RESULTS/ctest_all.log" 2>&1 || status=1
+    tail -15 "$RESULTS/ctest_all.log"
   fi
 fi
 if [ "$STEP" = bench ] || [ "$STEP" = all ]; then
-  DEVICE=cuda PYTHON="$PYTHON" BENCH="$BUILD/bench/bench_device_throughput" OUT="$OUT/device_bench" \
-    bench/device_benchmark.sh 2>&1 | grep -v '^round\|round [0-9]' | tee "$OUT/device_bench.log" | tail -8
+  DEVICE=cuda PYTHON="$PYTHON" BENCH="$BUILD/bench/bench_device_throughput" OUT="$RESULTS/device_bench" \
+    bench/device_benchmark.sh 2>&1 | grep -v '^round\|round [0-9]' | tee "$RESULTS/device_bench.log" | tail -8
 fi
+echo "gpu_check: logs in $RESULTS (exit $status)"
+exit "$status"
