@@ -1,6 +1,7 @@
 // DataLoader: the epoch's permutation and batch slots, and a producer thread feeding a small queue.
 #include "data/loader.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -161,9 +162,15 @@ int64_t DataLoader::batches_per_epoch() const {
   return s.slots_per_epoch > r ? (s.slots_per_epoch - r + k - 1) / k : 0;
 }
 
-int64_t DataLoader::batches_every_shard_gets() const {
+int64_t DataLoader::steps_per_epoch(int64_t max_steps) const {
   const State& s = live(state_);
-  return s.slots_per_epoch / s.options.shard_count;
+  const int64_t shards = s.options.shard_count;
+  int64_t steps = s.slots_per_epoch / shards;
+  check(shards == 1 || steps > 0, "training data '", s.data->name(), "' has ", s.data->size(),
+        " images: too few for ", shards, " ranks of batch ", s.options.batch_size);
+  if (max_steps > 0) steps = std::min(steps, max_steps);
+  check(steps > 0, "training data '", s.data->name(), "' yields no batches");
+  return steps;
 }
 
 int64_t DataLoader::images_per_epoch() const {

@@ -53,9 +53,11 @@ class DataLoader {
 
   // Batches this rank gets per epoch.
   int64_t batches_per_epoch() const;
-  // Batches that every shard gets in an epoch (the fewest any shard gets): data-parallel ranks
-  // must take the same number of steps, one collective each. batches_per_epoch() for one shard.
-  int64_t batches_every_shard_gets() const;
+  // Steps per epoch that every shard takes: data-parallel ranks (one per shard) must take the
+  // same number of steps, one collective each, so N shards take floor(slots / N), the count of
+  // the shard with the fewest batch slots; one shard takes batches_per_epoch(). `max_steps` > 0
+  // truncates. Throws naming the data set when there are too few images for one step.
+  int64_t steps_per_epoch(int64_t max_steps = 0) const;
   // Images this rank gets per epoch.
   int64_t images_per_epoch() const;
   const LoaderOptions& options() const;

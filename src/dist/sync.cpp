@@ -12,20 +12,20 @@ namespace vitc::dist {
 
 double average_gradients(Group& group, const std::vector<at::Tensor>& params, double local_loss) {
   check(!params.empty(), "average_gradients: no parameters");
-  const at::TensorOptions options = params.front().options();
+  const at::Tensor& first = params.front();
+  const at::TensorOptions options = first.options();
   torch::NoGradGuard no_grad;
   // Layout: every parameter's gradient (flattened), then one "has a gradient" flag per
   // parameter, then the loss. The bucket lives on the parameters' device; the flags are made on
   // the CPU and moved once, so a GPU run pays no per-parameter copies or synchronisations.
   std::vector<at::Tensor> pieces;
-  pieces.reserve(params.size() + 2);
+  pieces.reserve(params.size() + 1);
   std::vector<double> has_grad(params.size(), 0.0);
   for (size_t i = 0; i < params.size(); ++i) {
     const at::Tensor& p = params[i];
-    check(p.scalar_type() == options.dtype() && p.device() == options.device(),
-          "average_gradients: parameters of mixed dtypes or devices (",
-          c10::toString(params.front().scalar_type()),
-          " on ", options.device().str(), " and ", c10::toString(p.scalar_type()), " on ",
+    check(p.scalar_type() == first.scalar_type() && p.device() == first.device(),
+          "average_gradients: parameters of mixed dtypes or devices (", c10::toString(first.scalar_type()),
+          " on ", first.device().str(), " and ", c10::toString(p.scalar_type()), " on ",
           p.device().str(), ")");
     if (p.grad().defined()) {
       pieces.push_back(p.grad().reshape({-1}));

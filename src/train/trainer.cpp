@@ -133,13 +133,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
   const bool lead = rank == 0;  // the rank that writes files and shows progress
   DataLoader loader(train_data, training_loader_options(*train_data, options.batch_size, options.seed,
                                                         options.augment, rank, world));
-  // Every rank must take the same number of steps (one allreduce each): that of the rank with
-  // the fewest batch slots when their count is not a multiple of the world size.
-  int64_t steps_per_epoch = loader.batches_every_shard_gets();
-  check(world == 1 || steps_per_epoch > 0, "training data '", train_data->name(), "' has ",
-        train_data->size(), " images: too few for ", world, " ranks of batch ", options.batch_size);
-  if (options.max_steps_per_epoch > 0) steps_per_epoch = std::min(steps_per_epoch, options.max_steps_per_epoch);
-  check(steps_per_epoch > 0, "training data '", train_data->name(), "' yields no batches");
+  const int64_t steps_per_epoch = loader.steps_per_epoch(options.max_steps_per_epoch);
 
   CosineSchedule schedule;
   schedule.base_lr = options.lr;

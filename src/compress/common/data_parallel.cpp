@@ -17,19 +17,6 @@ LoaderOptions sharded_training_loader_options(const Dataset& data, int64_t batch
   return training_loader_options(data, batch_size, seed, augment, rank_of(group), world_of(group));
 }
 
-int64_t paired_steps_per_epoch(const DataLoader& loader, const dist::Group* group,
-                               int64_t max_steps) {
-  const Dataset& data = loader.dataset();
-  check(loader.options().shard_count == world_of(group), "paired_steps_per_epoch: the loader reads ",
-        loader.options().shard_count, " shard(s) for ", world_of(group), " rank(s)");
-  int64_t steps = loader.batches_every_shard_gets();
-  check(group == nullptr || steps > 0, "training data '", data.name(), "' has ", data.size(),
-        " images: too few for ", world_of(group), " ranks of batch ", loader.options().batch_size);
-  if (max_steps > 0) steps = std::min(steps, max_steps);
-  check(steps > 0, "training data '", data.name(), "' yields no batches");
-  return steps;
-}
-
 double backward_and_average(const at::Tensor& loss, const std::vector<at::Tensor>& params,
                             dist::Group* group) {
   const double value = loss.item<double>();

@@ -28,12 +28,6 @@ LoaderOptions sharded_training_loader_options(const Dataset& data, int64_t batch
                                               uint64_t seed, const AugmentOptions& augment,
                                               const dist::Group* group);
 
-// Steps per epoch that every rank takes (one collective each, so they must agree): one process
-// takes the loader's batches; N ranks take floor(slots / N), the count of the rank with the fewest
-// slots. `max_steps` > 0 truncates. Throws naming the data set when there are too few images.
-int64_t paired_steps_per_epoch(const DataLoader& loader, const dist::Group* group,
-                               int64_t max_steps);
-
 // loss.backward(); with a group, every gradient of `params` is then replaced by its mean over the
 // ranks (one allreduce, dist/sync.h). Returns the loss value: the mean over the ranks with a
 // group, so that every rank sees the same value (and stops together on a non-finite one).

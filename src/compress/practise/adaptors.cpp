@@ -103,7 +103,7 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
   teacher.eval();
   DataLoader loader(data, sharded_training_loader_options(*data, options.batch_size, options.seed,
                                                           options.augment, group));
-  const int64_t per_epoch = paired_steps_per_epoch(loader, group, 0);
+  const int64_t per_epoch = loader.steps_per_epoch();
   const int64_t total = per_epoch * options.epochs;
   const int64_t decay_step = static_cast<int64_t>(std::llround(options.decay_at * total));
   std::vector<at::Tensor> params = adaptors.parameters();

@@ -173,7 +173,7 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   DataLoader loader(train_data, sharded_training_loader_options(*train_data, options.batch_size,
                                                                 options.seed, options.augment, group));
   const int64_t steps_per_epoch =
-      paired_steps_per_epoch(loader, group, options.max_steps_per_epoch);
+      loader.steps_per_epoch(options.max_steps_per_epoch);
 
   // The student is a copy: the teacher stays as it is (it may still serve distillation).
   VisionTransformer student = clone_model(teacher);

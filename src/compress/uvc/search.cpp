@@ -129,7 +129,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   DataLoader loader(train_data, sharded_training_loader_options(*train_data, options.batch_size,
                                                                 options.seed, options.augment, group));
   const int64_t steps_per_epoch =
-      paired_steps_per_epoch(loader, group, options.max_steps_per_epoch);
+      loader.steps_per_epoch(options.max_steps_per_epoch);
   const int64_t total_steps = steps_per_epoch * options.epochs;
   const int64_t warmup_steps = std::llround(options.warmup_epochs * steps_per_epoch);
 
