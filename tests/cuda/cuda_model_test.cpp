@@ -17,6 +17,7 @@
 #include "model/slice.h"
 #include "model/slice_test_util.h"
 #include "model/structure_masks.h"
+#include "train/bf16_test_util.h"
 #include "train/evaluate.h"
 #include "train/trainer.h"
 #include "util/compute.h"
@@ -41,6 +42,21 @@ VisionTransformer on_cuda(VisionTransformerImpl& source) {
   return copy;
 }
 
+// One model with every parameter random (test::randomize_parameters), on the CPU and on the
+// test device, both in eval mode.
+struct ModelPair {
+  VisionTransformer cpu{nullptr}, gpu{nullptr};
+};
+ModelPair random_model_pair(const ViTConfig& config) {
+  ModelPair m;
+  m.cpu = make_model(config, 1);
+  test::randomize_parameters(*m.cpu, 2);
+  m.cpu->eval();
+  m.gpu = on_cuda(*m.cpu);
+  m.gpu->eval();
+  return m;
+}
+
 TEST(Cuda, ForwardMatchesCpuWithAndWithoutStructureMasks) {
   VITC_REQUIRE_CUDA();
   test::Fp32OnCuda fp32;
@@ -48,11 +64,8 @@ TEST(Cuda, ForwardMatchesCpuWithAndWithoutStructureMasks) {
   int checked = 0;
   for (const ViTConfig& config : test::contract_sources()) {
     SCOPED_TRACE(config.name);
-    VisionTransformer cpu = make_model(config, 1);
-    test::randomize_parameters(*cpu, 2);
-    cpu->eval();
-    VisionTransformer gpu = on_cuda(*cpu);
-    gpu->eval();
+    const ModelPair models = random_model_pair(config);
+    VisionTransformer cpu = models.cpu, gpu = models.gpu;
     EXPECT_EQ(gpu->device(), test::cuda_test_device());
     torch::manual_seed(3);
     const at::Tensor images = torch::randn({3, 1, 28, 28});  // on the CPU: embed() moves them
@@ -81,11 +94,8 @@ TEST(Cuda, SlicingContractHoldsOnTheGpu) {
   torch::NoGradGuard no_grad;
   double worst = 0;
   for (const ViTConfig& config : test::contract_sources()) {
-    VisionTransformer source = make_model(config, 1);
-    test::randomize_parameters(*source, 2);
-    source->eval();
-    VisionTransformer gpu = on_cuda(*source);
-    gpu->eval();
+    const ModelPair models = random_model_pair(config);
+    VisionTransformer source = models.cpu, gpu = models.gpu;
     torch::manual_seed(3);
     const at::Tensor images = torch::randn({3, 1, 28, 28}).to(test::cuda_test_device());
     for (uint64_t seed = 0; seed < 4; ++seed) {
@@ -180,9 +190,8 @@ TEST(Cuda, Bf16AutocastRunsOnTheGpuAndTrains) {
   {
     torch::NoGradGuard no_grad;
     fp32 = model->forward(batch.images);
-    set_precision(test::cuda_test_device(), Precision::bf16);
+    test::Bf16Scope scope(test::cuda_test_device());
     bf16 = model->forward(batch.images);
-    set_precision(test::cuda_test_device(), Precision::fp32);
   }
   EXPECT_EQ(bf16.scalar_type(), at::kBFloat16) << "autocast was not in effect on CUDA";
   EXPECT_EQ(current_precision(test::cuda_test_device()), Precision::fp32);
@@ -192,17 +201,11 @@ TEST(Cuda, Bf16AutocastRunsOnTheGpuAndTrains) {
   EXPECT_LT(diff, 0.05 * scale);
   EXPECT_GT(diff, 0.0);
 
-  TrainOptions o;
-  o.epochs = 2;
-  o.batch_size = 64;
-  o.lr = 2e-3;
-  o.warmup_epochs = 0.2;
-  o.seed = 1;
-  o.quiet = true;
-  o.out_dir = test::process_temp_dir("cuda", "bf16");
-  set_precision(test::cuda_test_device(), Precision::bf16);
-  const TrainResult r = train_model(model, train, eval, o);
-  set_precision(test::cuda_test_device(), Precision::fp32);
+  TrainResult r;
+  {
+    test::Bf16Scope scope(test::cuda_test_device());
+    r = train_model(model, train, eval, test::short_bf16_training(test::process_temp_dir("cuda", "bf16")));
+  }
   std::printf("CUDA bf16 training: loss %.4f -> %.4f, top-1 %.2f%%\n", r.history[0].train_loss,
               r.history[1].train_loss, r.final_eval.top1);
   EXPECT_LT(r.history[1].train_loss, r.history[0].train_loss);

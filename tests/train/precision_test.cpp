@@ -2,13 +2,12 @@
 // optimizer state stay float32, a short training run learns like fp32 does, and evaluation of
 // one model in bf16 agrees with fp32 up to bfloat16 rounding.
 #include <cstdio>
-#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "data/fashion_mnist.h"
-#include "data/sampling.h"
+#include "compress/tiny_teacher_test_util.h"
+#include "train/bf16_test_util.h"
 #include "train/trainer.h"
 #include "util/compute.h"
 #include "util/error.h"
@@ -18,16 +17,7 @@ namespace {
 
 const c10::Device kCpu(c10::kCPU);
 
-// Restores fp32 however a test ends (autocast is thread state).
-struct Bf16Scope {
-  Bf16Scope() { set_precision(kCpu, Precision::bf16); }
-  ~Bf16Scope() { set_precision(kCpu, Precision::fp32); }
-};
-
-std::shared_ptr<const Dataset> subset(const std::string& split, int64_t n) {
-  auto full = load_fashion_mnist(split);
-  return make_subset(full, sample_subset(*full, n, 0));
-}
+using test::Bf16Scope;
 
 TEST(Precision, ParsesNamesAndRejectsOthers) {
   EXPECT_EQ(parse_precision("fp32"), Precision::fp32);
@@ -54,7 +44,7 @@ TEST(Precision, Bf16AutocastRunsLinearInBfloat16AndFp32RestoresFloat) {
   const at::Tensor x = torch::randn({2, 8});
   EXPECT_EQ(current_precision(kCpu), Precision::fp32);
   {
-    Bf16Scope bf16;
+    Bf16Scope bf16(kCpu);
     EXPECT_EQ(current_precision(kCpu), Precision::bf16);
     EXPECT_EQ(linear->forward(x).scalar_type(), at::kBFloat16);
     EXPECT_EQ(linear->weight.scalar_type(), at::kFloat) << "weights stay float32";
@@ -64,15 +54,15 @@ TEST(Precision, Bf16AutocastRunsLinearInBfloat16AndFp32RestoresFloat) {
 }
 
 TEST(Precision, Bf16EvaluationAgreesWithFp32) {
-  const auto test = subset("test", 256);
+  const auto test_data = test::fm_subset("test", 256);
   VisionTransformer model = make_model(named_config("fm_tiny"), 3);
   model->eval();
-  const Batch batch = test->get_batch({0, 1, 2, 3, 4, 5, 6, 7});
+  const Batch batch = test_data->get_batch({0, 1, 2, 3, 4, 5, 6, 7});
   torch::NoGradGuard no_grad;
   const at::Tensor fp32 = model->forward(batch.images);
   at::Tensor bf16;
   {
-    Bf16Scope scope;
+    Bf16Scope scope(kCpu);
     bf16 = model->forward(batch.images);
   }
   EXPECT_EQ(bf16.scalar_type(), at::kBFloat16) << "autocast was not in effect";
@@ -85,23 +75,15 @@ TEST(Precision, Bf16EvaluationAgreesWithFp32) {
 }
 
 TEST(Precision, Bf16TrainingLearnsAndKeepsFloat32State) {
-  const auto train = subset("train", 1280);
-  const auto test = subset("test", 500);
-  TrainOptions o;
-  o.epochs = 2;
-  o.batch_size = 64;
-  o.lr = 2e-3;
-  o.warmup_epochs = 0.2;
-  o.seed = 1;
-  o.quiet = true;
-  o.out_dir = (std::filesystem::temp_directory_path() / "vitc_precision_test_bf16").string();
-  std::filesystem::remove_all(o.out_dir);
+  const auto train = test::fm_subset("train", 1280);
+  const auto test_data = test::fm_subset("test", 500);
+  const TrainOptions o = test::short_bf16_training(test::process_temp_dir("precision", "bf16"));
   VisionTransformer model = make_model(named_config("fm_tiny"), 0);
-  const EvalResult before = evaluate(*model, *test, 250);
+  const EvalResult before = evaluate(*model, *test_data, 250);
   TrainResult r;
   {
-    Bf16Scope bf16;
-    r = train_model(model, train, test, o);
+    Bf16Scope bf16(kCpu);
+    r = train_model(model, train, test_data, o);
   }
   ASSERT_EQ(r.history.size(), 2u);
   std::printf("bf16 training: loss %.4f -> %.4f, top-1 %.2f%% -> %.2f%%\n", r.history[0].train_loss,
