@@ -24,7 +24,15 @@ OUT=${OUT:-runs/device_bench_${DEVICE//:/_}_$MODEL}
 [ -x "$BENCH" ] || { echo "error: $BENCH not found; build first (scripts/setup.sh)" >&2; exit 1; }
 "$PYTHON" -c "import torch" 2>/dev/null || { echo "error: $PYTHON cannot import torch" >&2; exit 1; }
 
+# OUT is this script's own: a new directory, or one an earlier run of it made (its marker file),
+# whose results are then replaced. Anything else is left alone.
+if [ -d "$OUT" ] && [ -n "$(ls -A "$OUT")" ] && [ ! -f "$OUT/.device_benchmark" ]; then
+  echo "error: OUT=$OUT exists and was not made by bench/device_benchmark.sh; choose a new directory" >&2
+  exit 1
+fi
 mkdir -p "$OUT"
+rm -rf "$OUT/model" "$OUT/weights.safetensors" "$OUT"/vitc_*.json "$OUT"/eager_*.json "$OUT/results.md"
+touch "$OUT/.device_benchmark"
 common=(--device "$DEVICE" --precisions "$PRECISIONS" --infer-batch "$INFER_BATCH"
         --train-batch "$TRAIN_BATCH" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS")
 if "$PYTHON" -c "import timm" 2>/dev/null && "$PYTHON" -c "import timm, sys; sys.exit(0 if timm.is_model('$MODEL') else 1)"; then

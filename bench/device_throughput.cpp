@@ -10,6 +10,7 @@
 // clock stops. Reported: the median over the timed rounds.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -64,7 +65,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--threads", threads, "torch intra-op threads (CPU)")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--init-seed", seed, "seed of random weights for a config name")->capture_default_str();
-  app.add_option("--save-model", save_model, "also save the model as a vitc model directory here (for the eager side)");
+  app.add_option("--save-model", save_model,
+                 "also save the model as a vitc model directory here, a new or empty directory "
+                 "(for the eager side)");
   app.add_option("--json", json_path, "also write the results here");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -72,6 +75,10 @@ int main(int argc, char** argv) {
     std::vector<Precision> precisions;
     for (const std::string& name : precision_names) precisions.push_back(parse_precision(name));
     check(!precisions.empty(), "--precisions: none given");
+    // Never write over a directory the user has (a trained model, say): --save-model is new.
+    check(save_model.empty() || !std::filesystem::exists(save_model) ||
+              std::filesystem::is_empty(save_model),
+          "--save-model ", save_model, ": exists and is not empty; name a new directory");
     const std::string threads_line = configure_threads({threads, 0});
 
     LoadedModel loaded = load_model_spec(model_spec, seed);

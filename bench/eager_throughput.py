@@ -96,12 +96,18 @@ def main():
     if args.export_timm:
         if not args.weights:
             parser.error("--export-timm needs --weights OUT.safetensors")
+        if os.path.exists(args.weights):
+            parser.error(f"--weights {args.weights}: exists; --export-timm writes a new file")
         model = timm_model(args.export_timm)
         vitc_torch.write_safetensors(args.weights, {k: v.contiguous() for k, v in model.state_dict().items()})
         print(f"wrote {args.weights} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M params)")
         return 0
     if bool(args.timm) == bool(args.model_dir):
         parser.error("give exactly one of --timm (with --weights) and --model-dir")
+    if args.model_dir and not os.path.isfile(os.path.join(args.model_dir, "model.json")):
+        parser.error(f"--model-dir {args.model_dir}: no model.json there (expected a vitc model directory)")
+    if args.timm and args.weights and not os.path.isfile(args.weights):
+        parser.error(f"--weights {args.weights}: no such file")
     precisions = args.precisions.split(",")
     for p in precisions:
         if p not in ("fp32", "bf16"):
@@ -141,4 +147,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (OSError, ValueError, RuntimeError) as e:  # unreadable or mismatched weights, say
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)

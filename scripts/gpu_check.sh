@@ -9,6 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEP=${1:-all}
+case "$STEP" in
+  configure|build|test|bench|all) ;;
+  *) echo "error: unknown step '$STEP'; expected configure, build, test, bench or all" >&2; exit 1 ;;
+esac
 PYTHON=${PYTHON:-python3}
 DEPS=${DEPS:-/tmp/vitc_deps}
 BUILD=${BUILD:-build-cuda}
@@ -41,7 +45,6 @@ if [ -z "${CUDACXX:-}" ] && ! command -v nvcc > /dev/null; then
   for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do [ -x "$d/nvcc" ] && export CUDACXX="$d/nvcc" && break; done
 fi
 
-case "$STEP" in configure|build|test|bench|all) ;; *) echo "error: unknown step '$STEP'" >&2; exit 1 ;; esac
 if [ "$STEP" = configure ] || [ "$STEP" = build ] || [ "$STEP" = all ]; then
   generator=(); command -v ninja > /dev/null && generator=(-G Ninja)
   cmake -S . -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
