@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "model/output_guard.h"
 #include "data/image_folder.h"
 #include "data/tensor_file.h"
 #include "model/complexity.h"
@@ -70,6 +71,7 @@ at::Tensor load_bench_inputs(const std::vector<std::string>& inputs, const Loade
 
 int run_bench(const BenchFlags& flags) {
   const std::string threads = flags.compute.apply();  // fails early without CUDA
+  if (!flags.json_out.empty()) check_not_model_file(flags.json_out, "--json");
   const c10::Device device = flags.compute.device();
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   const ViTConfig& config = loaded.model->config();

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common.h"
+#include "model/output_guard.h"
 #include "dcvit_flags.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/pipeline.h"
@@ -241,6 +242,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   struct SynthCmd {
     std::string teacher, out;
     bool quiet = false;
+    bool overwrite = false;
     ComputeFlags compute;
     SynthFlags synth;
   };
@@ -250,6 +252,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   synth->add_option("--teacher", s->teacher, "teacher model directory")->required();
   synth->add_option("--out", s->out, "output directory (images/, grid.png, synthetic.*)")->required();
   synth->add_flag("--quiet", s->quiet, "no progress lines");
+  add_overwrite_flag(*synth, s->overwrite);
   s->compute.add_to(*synth);
   s->synth.add_to(*synth);
   synth->callback([&run, s] {
@@ -257,6 +260,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       const std::string threads = s->compute.apply();
       const InversionOptions options = s->synth.get(s->quiet);
       check_out_differs(s->out, s->teacher, "teacher");
+      check_output_dir(s->out, "dcvit synth", /*resume=*/false, s->overwrite);
       VisionTransformer teacher = load_model_dir(s->teacher).model;
       teacher->to(s->compute.device());
       Stopwatch clock;

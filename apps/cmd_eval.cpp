@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "common.h"
+#include "model/output_guard.h"
 #include "model/model_dir.h"
 #include "train/evaluate.h"
 #include "util/error.h"
@@ -24,6 +25,7 @@ struct EvalFlags {
 
 int run_eval(const EvalFlags& flags) {
   const std::string threads = flags.compute.apply();
+  if (!flags.json_out.empty()) check_not_model_file(flags.json_out, "--json");
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   loaded.model->to(flags.compute.device());
   const ViTConfig& config = loaded.model->config();

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common.h"
+#include "model/output_guard.h"
 #include "experiment/runner.h"
 #include "model/model_dir.h"
 #include "util/error.h"
@@ -27,6 +28,7 @@ struct ExperimentFlags {
 
 int run_experiment_command(const ExperimentFlags& flags) {
   const std::string threads = flags.compute.apply();
+  check_not_model_dir(flags.out, "--out");
   const ExperimentConfig config = read_experiment_config(flags.config);
   ExperimentOptions options;
   options.out_dir = flags.out;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "common.h"
+#include "model/output_guard.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "model/timm_import.h"
@@ -16,6 +17,7 @@ namespace {
 struct ImportFlags {
   std::string checkpoint;
   std::string out;
+  bool overwrite = false;
 };
 
 int run_import(const ImportFlags& flags) {
@@ -26,6 +28,7 @@ int run_import(const ImportFlags& flags) {
   check(!fs::exists(flags.out) ||
             !fs::equivalent(fs::absolute(flags.out), fs::absolute(fs::path(file).parent_path())),
         "--out '", flags.out, "' is the checkpoint's own directory; choose another");
+  check_output_dir(flags.out, "import", /*resume=*/false, flags.overwrite);
   LoadedModel loaded = import_checkpoint(file);
   const ViTConfig& config = loaded.model->config();
   const Complexity complexity = compute_complexity(config);
@@ -54,6 +57,7 @@ void add_import_command(CLI::App& app, Runner& run) {
                   "(and config.json)")
       ->required();
   cmd->add_option("--out", flags->out, "model directory to write")->required();
+  add_overwrite_flag(*cmd, flags->overwrite);
   cmd->callback([&run, flags] { run = [flags] { return run_import(*flags); }; });
 }
 

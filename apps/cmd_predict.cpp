@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "common.h"
+#include "model/output_guard.h"
 #include "data/image_folder.h"
 #include "data/tensor_file.h"
 #include "io/safetensors.h"
@@ -31,6 +32,7 @@ struct PredictFlags {
   double crop_pct = 0;
   int decode_threads = 0;
   uint64_t init_seed = 0;
+  bool overwrite = false;
   ComputeFlags compute;
 };
 
@@ -91,6 +93,8 @@ std::string top_k_csv(const std::vector<std::string>& names_of_inputs, const at:
 
 int run_predict(const PredictFlags& flags) {
   const std::string threads = flags.compute.apply();
+  check_not_model_dir(flags.out, "--out");
+  check_output_dir(flags.out, "predict", /*resume=*/false, flags.overwrite);
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
   loaded.model->to(flags.compute.device());
   VisionTransformerImpl& model = *loaded.model;
@@ -194,6 +198,8 @@ void add_predict_command(CLI::App& app, Runner& run) {
                   "output directory: logits.safetensors, top5.csv, run.json")
       ->required();
   cmd->add_option("--class-names", flags->class_names, "text file: one class name per line");
+  add_max_image_pixels_option(*cmd);
+  add_overwrite_flag(*cmd, flags->overwrite);
   cmd->add_option("--batch-size", flags->batch_size, "images per forward pass")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -133,6 +133,7 @@ void add_slim_command(CLI::App& app, Runner& run) {
       x->extract.get(x->common.out, x->common.resume,
                      x->common.quiet);  // bad flags fail before loading
       check_out_differs(x->common.out, x->search_dir, "search");
+      x->common.check_out();
       SearchDir search = load_search_dir(x->search_dir);
       search.model->to(x->common.compute.device());
       const Inputs in = open_inputs(x->common, search_teacher(x->common, search));

@@ -4,6 +4,7 @@
 #include "common.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
+#include "model/output_guard.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -17,6 +18,7 @@ struct TrainFlags {
   std::string model = "fm_small";
   uint64_t init_seed = 0;
   TrainOptions train;
+  bool overwrite = false;
   ComputeFlags compute;
   DataFlags data;
   DistFlags dist;
@@ -26,6 +28,7 @@ int run_train(const TrainFlags& flags) {
   const std::string threads = flags.compute.apply();
   TrainOptions options = flags.train;
   options.validate();
+  check_output_dir(options.out_dir, "train", options.resume, flags.overwrite);
   options.dist = flags.dist.connect();
   const bool lead = options.rank() == 0;  // only rank 0 reports and writes run.json
   LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
@@ -90,6 +93,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   cmd->add_option("--max-steps-per-epoch", t.max_steps_per_epoch, "truncate epochs (0 = full)")
       ->capture_default_str();
   cmd->add_flag("--resume", t.resume, "continue from <out>/checkpoint if present");
+  add_overwrite_flag(*cmd, flags->overwrite);
   cmd->add_flag("--quiet", t.quiet, "no progress lines");
   flags->compute.add_to(*cmd);
   flags->data.add_to(*cmd, /*with_train=*/true);

@@ -9,6 +9,8 @@
 #include "data/image_folder.h"
 #include "data/sampling.h"
 #include "data/tensor_file.h"
+#include "io/image_decode.h"
+#include "model/output_guard.h"
 #include "util/allocator.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -87,6 +89,26 @@ void DataFlags::add_to(CLI::App& cmd, bool train_flags) {
   cmd.add_option("--decode-threads", decode_threads, "threads decoding images (0 = one per core)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  add_max_image_pixels_option(cmd);
+}
+
+void add_overwrite_flag(CLI::App& cmd, bool& overwrite) {
+  cmd.add_flag("--overwrite", overwrite,
+               "write into --out even though it holds another run's files (they are replaced)");
+}
+
+std::string full_command_name(const CLI::App& cmd) {
+  const CLI::App* parent = cmd.get_parent();
+  const bool nested = parent != nullptr && parent->get_parent() != nullptr;
+  return nested ? parent->get_name() + " " + cmd.get_name() : cmd.get_name();
+}
+
+void add_max_image_pixels_option(CLI::App& cmd) {
+  cmd.add_option_function<uint64_t>(
+         "--max-image-pixels", [](const uint64_t& pixels) { set_max_image_pixels(pixels); },
+         str_cat("refuse images whose header claims more pixels than this, before decoding them "
+                 "(decompression bombs; default ", kDefaultMaxImagePixels, ", as PIL)"))
+      ->check(CLI::PositiveNumber);
 }
 
 void DataFlags::use_model_preprocess(const nlohmann::json& model_json) {
@@ -162,6 +184,8 @@ std::shared_ptr<const Dataset> DataFlags::open(const std::string& split, const s
          "(<root>/<class>/<image>) or a .safetensors file");
   }
   record["images_available"] = full->size();
+  check(full->size() > 0, "the ", split, " split of ", full->name(),
+        " holds no images; there is nothing to ", train ? "train on" : "evaluate");
 
   std::vector<int64_t> indices;
   bool chosen = false;
@@ -271,8 +295,8 @@ nlohmann::json DistFlags::to_json(const dist::Group* group) {
 
 void write_run_json(const std::string& dir, const nlohmann::json& run) {
   make_dirs(dir);
-  write_json(dir + "/run.json", run);
-  std::fprintf(stderr, "wrote %s/run.json\n", dir.c_str());
+  write_json(dir + "/" + kRunJsonFile, run);
+  std::fprintf(stderr, "wrote %s/%s\n", dir.c_str(), kRunJsonFile);
 }
 
 namespace {

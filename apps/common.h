@@ -63,6 +63,17 @@ struct DataFlags {
   nlohmann::json to_json() const;
 };
 
+// --overwrite: lets a command write into an --out that holds another run's files
+// (model/output_guard.h), declared once for every command that writes a directory.
+void add_overwrite_flag(CLI::App& cmd, bool& overwrite);
+
+// "slim run" for `vitc slim run`, "train" for `vitc train`: the name run.json records.
+std::string full_command_name(const CLI::App& cmd);
+
+// --max-image-pixels (io/image_decode.h's decompression-bomb limit), for commands that decode
+// images; DataFlags adds it.
+void add_max_image_pixels_option(CLI::App& cmd);
+
 // --dist-rank / --dist-world-size / --dist-master-addr / --dist-master-port / --dist-timeout /
 // --dist-local-addr: which process of a data-parallel run this is (docs/distributed.md). Unset
 // flags fall back to torchrun's RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT.

@@ -69,7 +69,7 @@ std::string weights_fingerprint(const std::string& path) {
 
 FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
   flags.few_shot.validate();
-  check_out_differs(flags.out, flags.teacher, "teacher");
+  flags.check_out();
   FewShotInputs in;
   in.dist = flags.dist.connect();
   in.teacher_dir = flags.teacher;

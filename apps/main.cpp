@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <algorithm>
 #include <exception>
+#include <new>
 #include <functional>
 #include <utility>
 
@@ -65,7 +66,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11's own codes (105 for a bad value, 109 for an extra argument...) become the one code
+    // the README promises for bad input; --help and --version still exit 0.
+    return app.exit(e) == 0 ? 0 : 1;
   }
   try {
     return run();
@@ -73,6 +76,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
   } catch (const c10::Error& e) {
     std::fprintf(stderr, "error (torch): %s\n", e.what_without_backtrace());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory (an input larger than this machine can hold, or a "
+                 "batch size or model too large for it)\n");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
   }

@@ -6,6 +6,7 @@
 
 #include "model/complexity.h"
 #include "model/model_dir.h"
+#include "model/output_guard.h"
 #include "report/latency.h"
 #include "util/error.h"
 #include "util/run_info.h"
@@ -14,10 +15,12 @@ namespace vitc::app {
 
 void MethodFlags::add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher,
                          bool with_train_subset) {
+  command = full_command_name(cmd);
   if (with_teacher) cmd.add_option("--teacher", teacher, "teacher model directory")->required();
   cmd.add_option("--out", out, out_help)->required();
   cmd.add_flag("--resume", resume,
                "continue an interrupted run in --out, reusing its finished stages (same settings)");
+  add_overwrite_flag(cmd, overwrite);
   cmd.add_flag("--quiet", quiet, "no progress lines");
   compute.add_to(cmd);
   data.add_to(cmd, with_train_subset);
@@ -30,7 +33,13 @@ void check_out_differs(const std::string& out, const std::string& other, const s
         " directory: writing there would overwrite it; choose another --out");
 }
 
+void MethodFlags::check_out() const {
+  if (!teacher.empty()) check_out_differs(out, teacher, "teacher");
+  check_output_dir(out, command, resume, overwrite);
+}
+
 MethodInputs open_inputs(const MethodFlags& flags, const std::string& teacher_dir) {
+  flags.check_out();
   check_out_differs(flags.out, teacher_dir, "teacher");
   MethodInputs in;
   in.dist = flags.dist.connect();

@@ -16,9 +16,11 @@ namespace vitc::app {
 
 // --teacher (when `with_teacher`), --out, --resume, --quiet, threads, data and --dist-* flags.
 struct MethodFlags {
+  std::string command;  // "prune", "slim run", ...: as run.json names it
   std::string teacher;
   std::string out;
   bool resume = false;
+  bool overwrite = false;
   bool quiet = false;
   ComputeFlags compute;
   DataFlags data;
@@ -27,6 +29,9 @@ struct MethodFlags {
   // training split; the few-shot methods choose their images with their own flags).
   void add_to(CLI::App& cmd, const std::string& out_help, bool with_teacher = true,
               bool with_train_subset = true);
+  // Refuses an --out that is the teacher or holds another run (model/output_guard.h); every
+  // command calls it before it loads anything.
+  void check_out() const;
 };
 
 // The teacher and the data, opened once per command.

@@ -15,16 +15,15 @@ struct IdxArray {
   at::Tensor data;
 };
 
-// Decompresses a whole gzip file with zlib (a file that is not gzip is read as is, as zlib does).
-// Throws vitc::Error naming the path if it cannot be opened or is damaged.
-std::string read_gzip_file(const std::string& path);
-
 // Parses IDX bytes: magic 0x00 0x00 0x08 (unsigned byte) <ndims>, ndims big-endian uint32 sizes,
 // then the data. Rejects other element types, a count different from `expected_ndims`, missing
 // (truncated) or extra trailing data; every message names `path`.
 IdxArray parse_idx(const std::string& bytes, const std::string& path, int expected_ndims);
 
-// read_gzip_file + parse_idx.
+// Reads an IDX file, gzip-compressed or plain (zlib reads a non-gzip file as is), with the checks
+// of parse_idx. The data is read in the amount the header promises and no more: a header that
+// promises more than the file can hold (deflate inflates at most 1032:1) or more than 4 GiB is
+// refused before anything is allocated, so a decompression bomb cannot exhaust memory.
 IdxArray read_idx(const std::string& path, int expected_ndims);
 
 }  // namespace vitc

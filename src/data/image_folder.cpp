@@ -5,6 +5,7 @@
 #include <cctype>
 #include <exception>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "data/random.h"
@@ -25,12 +26,21 @@ bool has_image_extension(const std::string& name) {
 
 namespace {
 
-// Image files below `dir`, relative to `base`, sorted.
+// Image files below `dir`, relative to `base`, sorted. Links to directories are followed, but
+// each real directory is listed once: one reached again (a link loop, or a second link to the
+// same folder) is skipped, so no image is counted twice.
 std::vector<std::string> find_images(const fs::path& dir, const fs::path& base) {
   std::vector<std::string> found;
   std::error_code ec;
+  std::set<fs::path> listed = {fs::canonical(dir, ec)};
   for (fs::recursive_directory_iterator it(dir, fs::directory_options::follow_directory_symlink, ec), end;
        !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec)) {
+      std::error_code canonical_ec;
+      const fs::path real = fs::canonical(it->path(), canonical_ec);
+      if (canonical_ec || !listed.insert(real).second) it.disable_recursion_pending();
+      continue;
+    }
     if (it->is_regular_file(ec) && has_image_extension(it->path().filename().string())) {
       found.push_back(fs::relative(it->path(), base).string());
     }

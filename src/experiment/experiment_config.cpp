@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "util/error.h"
+#include "util/json_read.h"
 #include "util/files.h"
 
 namespace vitc {
@@ -17,10 +18,10 @@ std::string substitute(std::string text, const std::string& key, const std::stri
 }
 
 std::vector<std::string> string_array(const nlohmann::json& j, const std::string& where) {
-  check(j.is_array(), where, ": expected an array of strings, got ", j.dump());
+  check(j.is_array(), where, ": expected an array of strings, got ", json_brief(j));
   std::vector<std::string> out;
   for (const nlohmann::json& e : j) {
-    check(e.is_string(), where, ": expected an array of strings, got element ", e.dump());
+    check(e.is_string(), where, ": expected an array of strings, got element ", json_brief(e));
     out.push_back(e.get<std::string>());
   }
   return out;
@@ -30,7 +31,7 @@ std::string required_string(const nlohmann::json& j, const std::string& key,
                             const std::string& where) {
   check(j.contains(key), where, ": missing key '", key, "'");
   check(j[key].is_string() && !j[key].get<std::string>().empty(), where, ".", key,
-        ": expected a non-empty string, got ", j[key].dump());
+        ": expected a non-empty string, got ", json_brief(j[key]));
   return j[key].get<std::string>();
 }
 

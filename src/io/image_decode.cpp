@@ -1,6 +1,7 @@
 // JPEG and PNG decoding through libjpeg(-turbo) and libpng, with their errors turned into vitc::Error.
 #include "io/image_decode.h"
 
+#include <atomic>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +26,20 @@ ImageFormat sniff_image_format(const std::string& bytes) {
 }
 
 namespace {
+
+std::atomic<uint64_t> g_max_image_pixels{kDefaultMaxImagePixels};
+
+// Real progressive JPEGs have about ten scans; thousands of tiny ones are a CPU bomb.
+constexpr int kMaxJpegScans = 1000;
+
+// The message for an image whose header claims more pixels than the limit, or "".
+std::string too_many_pixels(uint64_t width, uint64_t height) {
+  const uint64_t limit = g_max_image_pixels.load();
+  if (width * height <= limit) return "";  // both are at most 2^32 - 1: no overflow
+  return str_cat("its header claims ", width, " x ", height, " = ", width * height,
+                 " pixels, more than the limit of ", limit,
+                 " (a decompression bomb? --max-image-pixels raises the limit)");
+}
 
 // PIL's "L" conversion (ITU-R 601-2 luma in 16-bit fixed point), so grayscale models see what a
 // PIL-based pipeline would give them.
@@ -70,6 +85,17 @@ void jpeg_emit_message(j_common_ptr cinfo, int msg_level) {
   if (msg_level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) jpeg_error_exit(cinfo);
 }
 
+// Called by libjpeg between passes and scans: stops a progressive file with absurdly many scans.
+void jpeg_limit_scans(j_common_ptr cinfo) {
+  if (!cinfo->is_decompressor) return;
+  const int scans = reinterpret_cast<j_decompress_ptr>(cinfo)->input_scan_number;
+  if (scans <= kMaxJpegScans) return;
+  auto* err = reinterpret_cast<JpegErrorManager*>(cinfo->err);
+  std::snprintf(err->message, sizeof(err->message), "more than %d progressive scans (corrupt or a "
+                "decompression bomb)", kMaxJpegScans);
+  std::longjmp(err->jump, 1);
+}
+
 // Runs the whole decode between setjmp and the end, with only trivially destructible locals
 // live across the longjmp; returns false and fills `message` on a libjpeg error.
 bool decode_jpeg_raw(const std::string& bytes, Image& image, bool& adobe, J_COLOR_SPACE& space,
@@ -87,9 +113,18 @@ bool decode_jpeg_raw(const std::string& bytes, Image& image, bool& adobe, J_COLO
     return false;
   }
   jpeg_create_decompress(&cinfo);
+  jpeg_progress_mgr progress;
+  std::memset(&progress, 0, sizeof(progress));
+  progress.progress_monitor = jpeg_limit_scans;
+  cinfo.progress = &progress;
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
                static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&cinfo, TRUE);
+  message = too_many_pixels(cinfo.image_width, cinfo.image_height);
+  if (!message.empty()) {
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
   space = cinfo.jpeg_color_space;
   adobe = cinfo.saw_Adobe_marker != 0;
   if (space == JCS_CMYK || space == JCS_YCCK) {
@@ -191,6 +226,11 @@ bool decode_png_raw(const std::string& bytes, Image& image, std::vector<png_byte
   }
   png_set_read_fn(png, &source, png_read_fn);
   png_read_info(png, info);
+  message = too_many_pixels(png_get_image_width(png, info), png_get_image_height(png, info));
+  if (!message.empty()) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
   const png_byte color = png_get_color_type(png, info);
   const png_byte depth = png_get_bit_depth(png, info);
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -245,6 +285,13 @@ Image decode_image(const std::string& bytes, const std::string& path, int channe
            bytes.size(), " bytes, unknown signature)");
   }
 }
+
+void set_max_image_pixels(uint64_t pixels) {
+  check(pixels > 0, "the image pixel limit must be positive, got ", pixels);
+  g_max_image_pixels.store(pixels);
+}
+
+uint64_t max_image_pixels() { return g_max_image_pixels.load(); }
 
 Image read_image(const std::string& path, int channels) {
   return decode_image(read_file(path), path, channels);

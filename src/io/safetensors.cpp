@@ -19,6 +19,7 @@
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_read.h"
 
 // Tensor bytes are copied between the file and memory as they are, so the host must store numbers
 // the way the format does.
@@ -32,6 +33,8 @@ using json = nlohmann::json;
 // The reference implementation's limit: a bigger header is far more likely corruption than a model.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr const char* kMetadataKey = "__metadata__";
+// No tensor vitc reads or writes has more dimensions; more is a corrupt or hostile header.
+constexpr size_t kMaxRank = 8;
 
 struct Dtype {
   const char* name;        // as spelled in the header
@@ -136,12 +139,7 @@ json parse_header(const std::string& path, const std::string& text) {
     }
     return true;
   };
-  json header;
-  try {
-    header = json::parse(text, note_keys);
-  } catch (const json::exception& e) {
-    fail("'", path, "': the safetensors header is not valid JSON: ", e.what());
-  }
+  const json header = parse_json_text(text, path, "the safetensors header", note_keys);
   check(header.is_object(), "'", path, "': the safetensors header must be a JSON object, got ",
         header.type_name());
   check(duplicate.empty(), "'", path, "': the safetensors header lists '", duplicate, "' twice");
@@ -156,7 +154,7 @@ uint64_t non_negative(const std::string& path, const std::string& what, const js
     check(v >= 0, "'", path, "': ", what, " is ", v, ", expected a non-negative integer");
     return static_cast<uint64_t>(v);
   }
-  fail("'", path, "': ", what, " is ", value.dump(), ", expected a non-negative integer");
+  fail("'", path, "': ", what, " is ", json_brief(value), ", expected a non-negative integer");
 }
 
 Entry parse_entry(const std::string& path, const std::string& name, const json& value,
@@ -170,34 +168,40 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   Entry entry;
   entry.name = name;
   const json& dtype = value["dtype"];
-  check(dtype.is_string(), "'", path, "': ", where, ": \"dtype\" must be a string, got ", dtype.dump());
+  if (!dtype.is_string())
+    fail("'", path, "': ", where, ": \"dtype\" must be a string, got ", json_brief(dtype));
   entry.dtype = dtype_by_name(dtype.get<std::string>());
-  check(entry.dtype != nullptr, "'", path, "': ", where, ": unknown dtype ", dtype.dump(),
-        " (supported: ", supported_names(false), ")");
+  if (entry.dtype == nullptr)
+    fail("'", path, "': ", where, ": unknown dtype ", json_brief(dtype), " (supported: ",
+         supported_names(false), ")");
 
   const json& shape = value["shape"];
-  check(shape.is_array(), "'", path, "': ", where, ": \"shape\" must be an array of integers, got ",
-        shape.dump());
+  // Messages are built only on failure: a shape is untrusted and may be huge.
+  if (!shape.is_array())
+    fail("'", path, "': ", where, ": \"shape\" must be an array of integers, got ", json_brief(shape));
+  if (shape.size() > kMaxRank)
+    fail("'", path, "': ", where, ": \"shape\" has ", shape.size(), " dimensions, at most ", kMaxRank,
+         " are supported (", json_brief(shape), ")");
   // Product of the dims with zeros counted as one: torch computes strides this way, so it must fit
   // in int64 even for an empty tensor.
   int64_t stride_span = 1;
   int64_t numel = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
     const uint64_t dim = non_negative(path, str_cat(where, ": shape[", i, "]"), shape[i]);
-    check(dim <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), "'", path, "': ", where,
-          ": shape[", i, "] = ", dim, " is too large");
+    if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      fail("'", path, "': ", where, ": shape[", i, "] = ", dim, " is too large");
     entry.shape.push_back(static_cast<int64_t>(dim));
-    check(!__builtin_mul_overflow(stride_span, std::max<int64_t>(dim, 1), &stride_span), "'", path,
-          "': ", where, ": shape ", shape.dump(), " has too many elements");
+    if (__builtin_mul_overflow(stride_span, std::max<int64_t>(dim, 1), &stride_span))
+      fail("'", path, "': ", where, ": shape ", json_brief(shape), " has too many elements");
     numel *= static_cast<int64_t>(dim);  // cannot overflow: bounded by stride_span
   }
   int64_t nbytes = 0;
-  check(!__builtin_mul_overflow(numel, entry.dtype->itemsize, &nbytes), "'", path, "': ", where,
-        ": shape ", shape.dump(), " has too many bytes");
+  if (__builtin_mul_overflow(numel, entry.dtype->itemsize, &nbytes))
+    fail("'", path, "': ", where, ": shape ", json_brief(shape), " has too many bytes");
 
   const json& offsets = value["data_offsets"];
-  check(offsets.is_array() && offsets.size() == 2, "'", path, "': ", where,
-        ": \"data_offsets\" must be [begin, end], got ", offsets.dump());
+  if (!offsets.is_array() || offsets.size() != 2)
+    fail("'", path, "': ", where, ": \"data_offsets\" must be [begin, end], got ", json_brief(offsets));
   entry.begin = non_negative(path, where + ": data_offsets[0]", offsets[0]);
   entry.end = non_negative(path, where + ": data_offsets[1]", offsets[1]);
   check(entry.begin <= entry.end, "'", path, "': ", where, ": data_offsets [", entry.begin, ", ",
@@ -217,8 +221,9 @@ std::map<std::string, std::string> parse_metadata(const std::string& path, const
         value.type_name());
   std::map<std::string, std::string> metadata;
   for (const auto& [key, item] : value.items()) {
-    check(item.is_string(), "'", path, "': \"", kMetadataKey, "\" value for key '", key,
-          "' must be a string, got ", item.dump());
+    if (!item.is_string())
+      fail("'", path, "': \"", kMetadataKey, "\" value for key '", key, "' must be a string, got ",
+           json_brief(item));
     metadata[key] = item.get<std::string>();
   }
   return metadata;

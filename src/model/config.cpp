@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/json_read.h"
 
 namespace vitc {
 
@@ -42,21 +43,33 @@ bool ViTConfig::operator==(const ViTConfig& o) const {
 
 void ViTConfig::validate() const {
   const std::string who = str_cat("config '", name, "': ");
-  check(img_size > 0 && patch_size > 0 && img_size % patch_size == 0, who,
-        "img_size must be a positive multiple of patch_size, got img_size=", img_size,
-        " patch_size=", patch_size);
-  check(in_chans > 0, who, "in_chans must be positive, got ", in_chans);
-  check(num_classes > 0, who, "num_classes must be positive, got ", num_classes);
-  check(embed_dim > 0, who, "embed_dim must be positive, got ", embed_dim);
-  check(norm_eps > 0, who, "norm_eps must be positive, got ", norm_eps);
+  check(img_size > 0 && patch_size > 0 && img_size <= kMaxImgSize && img_size % patch_size == 0,
+        who, "img_size must be a positive multiple of patch_size and at most ", kMaxImgSize,
+        ", got img_size=", img_size, " patch_size=", patch_size);
+  check(num_patches() <= kMaxPatches, who, "img_size ", img_size, " / patch_size ", patch_size,
+        " gives ", num_patches(), " patches, more than the supported ", kMaxPatches);
+  check(in_chans > 0 && in_chans <= kMaxInChans, who, "in_chans must be in [1, ", kMaxInChans,
+        "], got ", in_chans);
+  check(num_classes > 0 && num_classes <= kMaxClasses, who, "num_classes must be in [1, ",
+        kMaxClasses, "], got ", num_classes);
+  check(embed_dim > 0 && embed_dim <= kMaxWidth, who, "embed_dim must be in [1, ", kMaxWidth,
+        "], got ", embed_dim);
+  check(std::isfinite(norm_eps) && norm_eps > 0, who, "norm_eps must be positive, got ", norm_eps);
   check(static_cast<int>(mean.size()) == in_chans && static_cast<int>(std.size()) == in_chans,
         who, "mean and std need one value per input channel (", in_chans, "), got ", mean.size(),
         " and ", std.size());
-  check(!blocks.empty(), who, "blocks must not be empty");
+  for (size_t c = 0; c < std.size(); ++c) {
+    check(std::isfinite(mean[c]), who, "mean[", c, "] must be a finite number, got ", mean[c]);
+    check(std::isfinite(std[c]) && std[c] > 0, who, "std[", c,
+          "] must be a positive number (inputs are divided by it), got ", std[c]);
+  }
+  check(!blocks.empty() && depth() <= kMaxDepth, who, "blocks must hold 1 to ", kMaxDepth,
+        " blocks, got ", blocks.size());
   for (size_t i = 0; i < blocks.size(); ++i) {
     const BlockSpec& b = blocks[i];
     const std::string where = str_cat(who, "blocks[", i, "].");
-    check(b.mlp_hidden >= 0, where, "mlp_hidden must be >= 0, got ", b.mlp_hidden);
+    check(b.mlp_hidden >= 0 && b.mlp_hidden <= kMaxMlpHidden, where, "mlp_hidden must be in [0, ",
+          kMaxMlpHidden, "], got ", b.mlp_hidden);
     if (b.skip) continue;
     if (b.attn_skip) {
       check(b.heads.empty(), where, "heads must be empty when attn_skip is true, got ",
@@ -64,12 +77,20 @@ void ViTConfig::validate() const {
     } else {
       check(!b.heads.empty(), where,
             "heads must not be empty unless attn_skip is true (use attn_skip to remove attention)");
-      check(b.attn_scale > 0, where, "attn_scale must be positive, got ", b.attn_scale);
+      check(std::isfinite(b.attn_scale) && b.attn_scale > 0, where,
+            "attn_scale must be positive, got ", b.attn_scale);
+      check(b.heads.size() <= static_cast<size_t>(kMaxHeads), where, "at most ", kMaxHeads,
+            " heads are supported, got ", b.heads.size());
       for (size_t h = 0; h < b.heads.size(); ++h) {
-        check(b.heads[h].qk_dim > 0 && b.heads[h].v_dim > 0, where, "heads[", h,
-              "] needs qk_dim > 0 and v_dim > 0, got qk_dim=", b.heads[h].qk_dim,
-              " v_dim=", b.heads[h].v_dim);
+        const HeadSpec& head = b.heads[h];
+        check(head.qk_dim > 0 && head.v_dim > 0 && head.qk_dim <= kMaxWidth &&
+                  head.v_dim <= kMaxWidth,
+              where, "heads[", h, "] needs qk_dim and v_dim in [1, ", kMaxWidth,
+              "], got qk_dim=", head.qk_dim, " v_dim=", head.v_dim);
       }
+      check(static_cast<int64_t>(b.qk_total()) + b.v_total() <= 2 * int64_t{kMaxWidth}, where,
+            "the heads' q/k and v widths add up to ", int64_t{b.qk_total()} + b.v_total(),
+            ", more than the supported ", 2 * int64_t{kMaxWidth});
     }
   }
 }
@@ -172,53 +193,34 @@ nlohmann::json config_to_json(const ViTConfig& c) {
           {"mean", c.mean},       {"std", c.std},                 {"blocks", blocks}};
 }
 
-namespace {
-
-// Reads key `key` of object `j` as T, with an error naming the file and the JSON path.
-template <typename T>
-T get_field(const nlohmann::json& j, const std::string& key, const std::string& path,
-            const std::string& where) {
-  check(j.is_object(), where, ": ", path, " must be a JSON object");
-  auto it = j.find(key);
-  check(it != j.end(), where, ": missing key '", path, key, "'");
-  try {
-    return it->template get<T>();
-  } catch (const nlohmann::json::exception&) {
-    fail(where, ": key '", path, key, "' has the wrong type (value ", it->dump(), ")");
-  }
-}
-
-}  // namespace
-
-ViTConfig config_from_json(const nlohmann::json& j, const std::string& where) {
+ViTConfig config_from_json(const nlohmann::json& j, const std::string& where,
+                           const std::string& path) {
+  const JsonFields f(j, where, path);
   ViTConfig c;
-  c.name = get_field<std::string>(j, "name", "", where);
-  c.img_size = get_field<int>(j, "img_size", "", where);
-  c.patch_size = get_field<int>(j, "patch_size", "", where);
-  c.in_chans = get_field<int>(j, "in_chans", "", where);
-  c.num_classes = get_field<int>(j, "num_classes", "", where);
-  c.embed_dim = get_field<int>(j, "embed_dim", "", where);
-  c.distilled = get_field<bool>(j, "distilled", "", where);
-  c.qkv_bias = get_field<bool>(j, "qkv_bias", "", where);
-  c.norm_eps = get_field<double>(j, "norm_eps", "", where);
-  c.mean = get_field<std::vector<double>>(j, "mean", "", where);
-  c.std = get_field<std::vector<double>>(j, "std", "", where);
-  const auto blocks = get_field<nlohmann::json>(j, "blocks", "", where);
-  check(blocks.is_array(), where, ": key 'blocks' must be an array");
+  c.name = f.string("name");
+  c.img_size = f.integer32("img_size", 1, kMaxImgSize);
+  c.patch_size = f.integer32("patch_size", 1, kMaxImgSize);
+  c.in_chans = f.integer32("in_chans", 1, kMaxInChans);
+  c.num_classes = f.integer32("num_classes", 1, kMaxClasses);
+  c.embed_dim = f.integer32("embed_dim", 1, kMaxWidth);
+  c.distilled = f.boolean("distilled");
+  c.qkv_bias = f.boolean("qkv_bias");
+  c.norm_eps = f.number("norm_eps");
+  c.mean = f.numbers("mean", kMaxInChans);
+  c.std = f.numbers("std", kMaxInChans);
+  const nlohmann::json& blocks = f.array("blocks", kMaxDepth);
   for (size_t i = 0; i < blocks.size(); ++i) {
-    const std::string path = str_cat("blocks[", i, "].");
-    const auto& jb = blocks[i];
+    const JsonFields fb(blocks[i], where, str_cat(path, "blocks[", i, "]."));
     BlockSpec b;
-    b.skip = get_field<bool>(jb, "skip", path, where);
-    b.attn_skip = get_field<bool>(jb, "attn_skip", path, where);
-    b.mlp_hidden = get_field<int>(jb, "mlp_hidden", path, where);
-    b.attn_scale = get_field<double>(jb, "attn_scale", path, where);
-    const auto heads = get_field<nlohmann::json>(jb, "heads", path, where);
-    check(heads.is_array(), where, ": key '", path, "heads' must be an array");
+    b.skip = fb.boolean("skip");
+    b.attn_skip = fb.boolean("attn_skip");
+    b.mlp_hidden = fb.integer32("mlp_hidden", 0, kMaxMlpHidden);
+    b.attn_scale = fb.number("attn_scale");
+    const nlohmann::json& heads = fb.array("heads", kMaxHeads);
     for (size_t h = 0; h < heads.size(); ++h) {
-      const std::string hpath = str_cat(path, "heads[", h, "].");
-      b.heads.push_back(HeadSpec{get_field<int>(heads[h], "qk_dim", hpath, where),
-                                 get_field<int>(heads[h], "v_dim", hpath, where)});
+      const JsonFields fh(heads[h], where, str_cat(path, "blocks[", i, "].heads[", h, "]."));
+      b.heads.push_back(HeadSpec{fh.integer32("qk_dim", 1, kMaxWidth),
+                                 fh.integer32("v_dim", 1, kMaxWidth)});
     }
     c.blocks.push_back(b);
   }

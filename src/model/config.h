@@ -10,6 +10,18 @@
 
 namespace vitc {
 
+// Upper bounds on every size a config may hold. They are far above any real ViT (ViT-g: width
+// 1408, MLP 6144, 40 blocks, 16 heads) and keep a hostile or mistyped model.json from making vitc
+// allocate tens of gigabytes before the weights are compared with it.
+inline constexpr int kMaxImgSize = 8192;
+inline constexpr int kMaxPatches = 65536;
+inline constexpr int kMaxInChans = 64;
+inline constexpr int kMaxClasses = 1 << 20;
+inline constexpr int kMaxWidth = 16384;        // embed_dim, and each head's qk_dim and v_dim
+inline constexpr int kMaxMlpHidden = 65536;
+inline constexpr int kMaxHeads = 1024;
+inline constexpr int kMaxDepth = 1024;
+
 // One attention head of a block: its q/k width and its v width (they may differ).
 struct HeadSpec {
   int qk_dim = 0;
@@ -75,7 +87,10 @@ std::vector<std::string> named_config_names();
 bool is_named_config(const std::string& name);
 
 nlohmann::json config_to_json(const ViTConfig& config);
-// `where` names the source (a file path) in error messages.
-ViTConfig config_from_json(const nlohmann::json& j, const std::string& where);
+// `where` names the source (a file path) and `path` the object's own key path ("config.") in
+// error messages. Every integer must be integral and within the bounds above (nothing is
+// truncated); every number finite.
+ViTConfig config_from_json(const nlohmann::json& j, const std::string& where,
+                           const std::string& path = "");
 
 }  // namespace vitc

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "model/complexity.h"
 #include "model/state_dict.h"
 #include "model/structure.h"
 #include "model/timm_import.h"
@@ -29,10 +30,18 @@ LoadedModel load_model_dir(const std::string& dir) {
   loaded.model_json = read_json(json_path);
   check(loaded.model_json.is_object() && loaded.model_json.contains("config"), "'", json_path,
         "' has no \"config\" object");
-  const ViTConfig config = config_from_json(loaded.model_json["config"], json_path);
+  const ViTConfig config = config_from_json(loaded.model_json["config"], json_path, "config.");
   read_compressed_info(loaded.model_json, config, json_path);  // a compressed model's structure
-  loaded.model = VisionTransformer(config);
   const SafetensorsFile weights = read_safetensors(weights_path);
+  // Compared before the model is built: a config whose sizes disagree with the weights must not
+  // first allocate and initialise a model of its own size (tens of GB for a mistyped embed_dim).
+  int64_t stored = 0;
+  for (const auto& [name, tensor] : weights.tensors) stored += tensor.numel();
+  const int64_t expected = compute_complexity(config).params();
+  check(stored == expected, "'", json_path, "' describes a model of ", expected,
+        " parameters (embed_dim ", config.embed_dim, ", ", config.depth(), " blocks), but '",
+        weights_path, "' holds ", stored, " values: the config does not match the weights");
+  loaded.model = VisionTransformer(config);
   load_state_dict(*loaded.model, weights.tensors, weights_path);
   loaded.source = dir;
   return loaded;

@@ -1,8 +1,11 @@
 // Structure <-> JSON, and the checks that tie a compressed model.json's structure to its weights.
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "model/structure.h"
 #include "util/error.h"
+#include "util/json_read.h"
 
 namespace vitc {
 
@@ -19,43 +22,25 @@ nlohmann::json structure_to_json(const Structure& structure) {
   return {{"version", 1}, {"blocks", blocks}};
 }
 
-namespace {
-
-// Key `key` of object `j` as T; errors name the file and the JSON path of the key.
-template <typename T>
-T field(const nlohmann::json& j, const std::string& key, const std::string& path,
-        const std::string& where) {
-  check(j.is_object(), where, ": structure.", path, " must be a JSON object, got ", j.dump());
-  auto it = j.find(key);
-  check(it != j.end(), where, ": missing key 'structure.", path, key, "'");
-  try {
-    return it->template get<T>();
-  } catch (const nlohmann::json::exception&) {
-    fail(where, ": key 'structure.", path, key, "' has the wrong type (value ", it->dump(), ")");
-  }
-}
-
-}  // namespace
-
 Structure structure_from_json(const nlohmann::json& j, const std::string& where) {
-  const int version = field<int>(j, "version", "", where);
+  const JsonFields f(j, where, "structure.");
+  const int64_t version = f.integer("version", 0, INT32_MAX);
   check(version == 1, where, ": structure.version ", version, " is not supported (expected 1)");
-  const auto blocks = field<nlohmann::json>(j, "blocks", "", where);
-  check(blocks.is_array(), where, ": key 'structure.blocks' must be an array");
+  const nlohmann::json& blocks = f.array("blocks", kMaxDepth);
   Structure s;
   for (size_t i = 0; i < blocks.size(); ++i) {
-    const std::string path = str_cat("blocks[", i, "].");
+    const std::string path = str_cat("structure.blocks[", i, "].");
+    const JsonFields fb(blocks[i], where, path);
     BlockKeep b;
-    b.skip = field<bool>(blocks[i], "skip", path, where);
-    b.attn_skip = field<bool>(blocks[i], "attn_skip", path, where);
-    b.mlp = field<std::vector<int>>(blocks[i], "mlp", path, where);
-    const auto heads = field<nlohmann::json>(blocks[i], "heads", path, where);
-    check(heads.is_array(), where, ": key 'structure.", path, "heads' must be an array");
+    b.skip = fb.boolean("skip");
+    b.attn_skip = fb.boolean("attn_skip");
+    b.mlp = fb.integers("mlp", 0, kMaxMlpHidden - 1, kMaxMlpHidden);
+    const nlohmann::json& heads = fb.array("heads", kMaxHeads);
     for (size_t h = 0; h < heads.size(); ++h) {
-      const std::string hpath = str_cat(path, "heads[", h, "].");
-      b.heads.push_back(HeadKeep{field<int>(heads[h], "source", hpath, where),
-                                 field<std::vector<int>>(heads[h], "qk", hpath, where),
-                                 field<std::vector<int>>(heads[h], "v", hpath, where)});
+      const JsonFields fh(heads[h], where, str_cat(path, "heads[", h, "]."));
+      b.heads.push_back(HeadKeep{fh.integer32("source", 0, kMaxHeads - 1),
+                                 fh.integers("qk", 0, kMaxWidth - 1, kMaxWidth),
+                                 fh.integers("v", 0, kMaxWidth - 1, kMaxWidth)});
     }
     s.blocks.push_back(std::move(b));
   }
@@ -72,7 +57,7 @@ std::optional<CompressedInfo> read_compressed_info(const nlohmann::json& model_j
         has_structure ? "structure" : "source_config", "\" but no \"",
         has_structure ? "source_config" : "structure", "\"; a compressed model needs both");
   CompressedInfo info;
-  info.source = config_from_json(model_json["source_config"], where + " (source_config)");
+  info.source = config_from_json(model_json["source_config"], where, "source_config.");
   info.structure = structure_from_json(model_json["structure"], where);
   try {
     validate_structure(info.structure, info.source);

@@ -11,6 +11,7 @@
 
 #include "model/state_dict.h"
 #include "util/error.h"
+#include "util/json_read.h"
 #include "util/files.h"
 
 namespace vitc {
@@ -143,7 +144,7 @@ std::vector<double> doubles(const nlohmann::json& j, const std::string& key, con
   try {
     return j.get<std::vector<double>>();
   } catch (const nlohmann::json::exception&) {
-    fail(where, ": key '", key, "' must be a list of numbers, got ", j.dump());
+    fail(where, ": key '", key, "' must be a list of numbers, got ", json_brief(j));
   }
 }
 
@@ -190,7 +191,7 @@ CheckpointSidecar read_sidecar(const std::string& checkpoint_path) {
   for (const nlohmann::json* holder : {&j, j.contains("model_args") ? &j["model_args"] : nullptr}) {
     if (holder == nullptr || !holder->is_object() || !holder->contains("num_heads")) continue;
     check((*holder)["num_heads"].is_number_integer() && (*holder)["num_heads"].get<int>() > 0, "'",
-          path, "': key 'num_heads' must be a positive integer, got ", (*holder)["num_heads"].dump());
+          path, "': key 'num_heads' must be a positive integer, got ", json_brief((*holder)["num_heads"]));
     sidecar.num_heads = (*holder)["num_heads"].get<int>();
   }
   const nlohmann::json cfg = j.contains("pretrained_cfg") ? j["pretrained_cfg"] : j;

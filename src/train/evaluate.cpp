@@ -21,6 +21,8 @@ nlohmann::json eval_to_json(const EvalResult& r) {
 EvalResult evaluate(VisionTransformerImpl& model, const Dataset& data, int64_t batch_size,
                     const ModelMasks* masks, bool show_progress) {
   check(batch_size > 0, "evaluation batch size must be positive, got ", batch_size);
+  check(data.size() > 0, "cannot evaluate on data set '", data.name(),
+        "': it holds no images (a top-1 of an empty set means nothing)");
   check(data.num_classes() <= model.config().num_classes, "data set '", data.name(), "' has ",
         data.num_classes(), " classes but model '", model.config().name, "' predicts ",
         model.config().num_classes);

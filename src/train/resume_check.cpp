@@ -2,6 +2,7 @@
 #include "train/resume_check.h"
 
 #include "util/error.h"
+#include "util/json_read.h"
 
 namespace vitc {
 
@@ -9,8 +10,8 @@ void check_same_settings(const nlohmann::json& saved, const nlohmann::json& now,
                          const std::string& where) {
   for (auto it = now.begin(); it != now.end(); ++it) {
     check(saved.contains(it.key()) && saved[it.key()] == it.value(), "cannot resume from '", where,
-          "': setting '", it.key(), "' was ", saved.value(it.key(), nlohmann::json()).dump(),
-          " and is now ", it.value().dump(), " (use the same settings, or a new --out)");
+          "': setting '", it.key(), "' was ", json_brief(saved.value(it.key(), nlohmann::json())),
+          " and is now ", json_brief(it.value()), " (use the same settings, or a new --out)");
   }
 }
 

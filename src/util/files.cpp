@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/json_read.h"
 
 namespace vitc {
 
@@ -63,12 +64,7 @@ void write_json(const std::string& path, const nlohmann::json& value) {
 }
 
 nlohmann::json read_json(const std::string& path) {
-  const std::string text = read_file(path);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("'", path, "' is not valid JSON: ", e.what());
-  }
+  return parse_json_text(read_file(path), path);
 }
 
 void make_dirs(const std::string& path) {

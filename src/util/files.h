@@ -19,7 +19,8 @@ void atomic_write_string(const std::string& path, const std::string& contents);
 
 // JSON with a 2-space indent, written atomically.
 void write_json(const std::string& path, const nlohmann::json& value);
-// Parses a JSON file; a missing file or a syntax error names the path.
+// Parses a JSON file (parse_json_text: bounded nesting); a missing file or a syntax error names
+// the path.
 nlohmann::json read_json(const std::string& path);
 
 // Writes a directory `<parent>/<name>` through `writer` (given the directory to fill) so that a

@@ -73,6 +73,30 @@ TEST(Idx, DamagedGzipNamesTheFile) {
   expect_error([&] { read_idx(dir + "/none.gz", 1); }, {dir + "/none.gz", "cannot open"});
 }
 
+TEST(Idx, DecompressionBombsAreRefusedByTheHeadersOwnCounts) {
+  const std::string dir = temp_dir("idx_bomb");
+  // A tiny gzip file whose header promises 2 GiB: refused before anything is read or allocated.
+  const std::string promise = dir + "/promise.gz";
+  write_gzip(promise, idx_bytes({0x80000000u}, {1, 2, 3}));
+  expect_error([&] { read_idx(promise, 1); },
+               {promise, "promises 2147483648 bytes", "more than this", "gzip file can inflate to"});
+  // A header promising more than 4 GiB in a file that could inflate to it is refused too.
+  expect_error([&] {
+    write_gzip(promise, idx_bytes({0xFFFFFFFFu, 2}, {}));
+    read_idx(promise, 2);
+  }, {promise, "promises"});
+  // A small header followed by 64 MiB of zeros (64 KB gzip): at most 1 MiB past the promised
+  // data is inflated before the file is refused.
+  const std::string trailing = dir + "/trailing.gz";
+  write_gzip(trailing, idx_bytes({4}, {1, 2, 3, 4}) + std::string(64u << 20, '\0'));
+  expect_error([&] { read_idx(trailing, 1); },
+               {trailing, "1048576 or more unexpected bytes after the 4 data"});
+  // Plain (not gzip) files are bounded by their own size.
+  const std::string plain = dir + "/plain.idx";
+  testing::write_plain(plain, idx_bytes({1000}, {1, 2}));
+  expect_error([&] { read_idx(plain, 1); }, {plain, "promises 1000 bytes", "only 2 follow"});
+}
+
 TEST(FashionMnistFiles, LoadsHandMadeSplit) {
   const std::string dir = temp_dir("fm_small");
   write_split(dir, "train", {3, 0, 9});

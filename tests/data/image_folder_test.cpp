@@ -213,5 +213,23 @@ TEST(ImageFiles, ListsFilesAndFoldersAndLoadsThem) {
   EXPECT_THROW(list_image_files({root + "/missing.png"}), Error);
 }
 
+TEST(ImageFolder, LinkedDirectoriesAreListedOnce) {
+  const std::string root = fresh_dir("symlink_loop");
+  std::filesystem::create_directories(root + "/cat/sub");
+  std::filesystem::create_directories(root + "/dog");
+  write_png(root + "/cat/sub/a.png", 8, 8, PNG_COLOR_TYPE_GRAY, 8, gradient(8, 8, 1));
+  write_png(root + "/dog/b.png", 8, 8, PNG_COLOR_TYPE_GRAY, 8, gradient(8, 8, 1));
+  // A loop (sub/up -> its parent) and a second link to an already listed folder.
+  std::filesystem::create_directory_symlink("..", root + "/cat/sub/up");
+  std::filesystem::create_directory_symlink("sub", root + "/cat/again");
+  // A link to a folder listed nowhere else is followed.
+  const std::string elsewhere = fresh_dir("symlink_target");
+  write_png(elsewhere + "/c.png", 8, 8, PNG_COLOR_TYPE_GRAY, 8, gradient(8, 8, 1));
+  std::filesystem::create_directory_symlink(elsewhere, root + "/dog/linked");
+  ImageFolderDataset data(root, small_options(1));
+  EXPECT_EQ(data.size(), 3);  // a.png once (not 41 times through the loop), b.png, c.png
+  EXPECT_EQ(list_image_files({root + "/cat"}).size(), 1u);
+}
+
 }  // namespace
 }  // namespace vitc

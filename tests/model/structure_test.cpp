@@ -41,7 +41,7 @@ TEST(Structure, BadJsonNamesFileAndKey) {
   expect_error([&] { structure_from_json(j, "m.json"); }, "m.json: missing key 'structure.blocks[2].mlp'");
   j = structure_to_json(dense_structure(named_config("fm_tiny")));
   j["blocks"][1]["heads"][3]["qk"] = "all";
-  expect_error([&] { structure_from_json(j, "m.json"); }, "key 'structure.blocks[1].heads[3].qk' has the wrong type");
+  expect_error([&] { structure_from_json(j, "m.json"); }, "key 'structure.blocks[1].heads[3].qk' is \"all\", expected an array");
 }
 
 // One broken structure per rule, each with the message it must give.

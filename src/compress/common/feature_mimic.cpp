@@ -12,6 +12,7 @@
 #include "model/structure_masks.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/json_read.h"
 #include "util/files.h"
 
 namespace vitc {
@@ -125,8 +126,8 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
                    str_cat("a finished stage in ", stage.dir))) {
     const nlohmann::json done = read_json(stage_file);
     check(done.value("key", nlohmann::json()) == key, "cannot resume: stage ", stage.dir,
-          " was computed with other settings (", done.value("key", nlohmann::json()).dump(),
-          "; now ", key.dump(), "); use the same settings or a new --out");
+          " was computed with other settings (", json_brief(done.value("key", nlohmann::json())),
+          "; now ", json_brief(key), "); use the same settings or a new --out");
     LoadedModel loaded = load_model_dir(stage.dir);
     check(loaded.model->config() == model->config(), "cannot resume: stage ", stage.dir,
           " holds another model config");
