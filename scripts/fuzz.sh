@@ -124,6 +124,8 @@ signature() {
     sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ //; s/ ?\[0x[0-9a-f]+\]//' | sort | uniq -c | sort -rn |
     awk 'NR == 1 { print $1 }' || true)"
   if [[ "$error" == *stack-overflow* ]] || [ "${repeats:-0}" -gt 20 ]; then frame="deep recursion"; fi
+  # Over the RSS limit, the stack shown is that of the most live memory, often not the culprit.
+  if [[ "$error" == *"out-of-memory (used:"* ]]; then frame="over the RSS limit"; fi
   echo "$kind | ${error:-no error line} | ${frame:-no stack}"
 }
 
