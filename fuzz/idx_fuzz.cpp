@@ -57,19 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       vitc::fuzz::expected_error(e);
     }
   }
-  // read_idx is read_gzip_file + parse_idx: decompress once, parse the result both ways.
+  // The same bytes as a file through read_idx: gzip (or plain) streamed and bounded by the header.
   vitc::fuzz::write_input(path, data, size);
-  std::string raw;
-  try {
-    raw = vitc::read_gzip_file(path);
-  } catch (const vitc::Error& e) {
-    vitc::fuzz::expected_error(e);
-    return 0;
-  }
-  if (raw == bytes) return 0;  // not gzip: zlib passed it through, parsed above already
   for (const int ndims : {1, 3}) {
     try {
-      check_array(vitc::parse_idx(raw, path, ndims));
+      check_array(vitc::read_idx(path, ndims));
     } catch (const vitc::Error& e) {
       vitc::fuzz::expected_error(e);
     }
