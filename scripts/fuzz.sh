@@ -31,19 +31,7 @@ done
 
 # --- Clang, libFuzzer and the sanitizer runtimes ---------------------------------------------
 PACKAGES=(clang-14 libclang-rt-14-dev llvm-14)  # llvm-14: llvm-symbolizer for readable stacks
-missing=()
-for package in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$package")
-  fi
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "fuzz: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
-fi
+scripts/apt_install.sh "${PACKAGES[@]}"
 CC_BIN=clang
 CXX_BIN=clang++
 if ! command -v clang++ > /dev/null; then CC_BIN=clang-14; CXX_BIN=clang++-14; fi

@@ -1,17 +1,21 @@
 // The vitc command: bad input gives a non-zero exit and a message that says what was wrong.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
 #include "run_vitc.h"
+#include "util/error.h"
 #include "util/files.h"
 
 namespace {
@@ -31,11 +35,43 @@ std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
-TEST(Cli, HelpForEverySubcommand) {
-  for (const char* sub : {"train", "eval", "info", "bench", "slim", "slim search", "slim extract", "slim run", "prune"}) {
-    const Outcome o = run_vitc(std::string(sub) + " --help");
-    EXPECT_EQ(o.exit_code, 0) << sub;
-    EXPECT_NE(o.output.find("Usage"), std::string::npos) << o.output;
+// The subcommand names listed under "Subcommands:" in CLI11's help text.
+std::vector<std::string> listed_subcommands(const std::string& help) {
+  std::vector<std::string> names;
+  const size_t start = help.find("Subcommands:");
+  if (start == std::string::npos) return names;
+  std::istringstream lines(help.substr(start));
+  std::string line;
+  std::getline(lines, line);  // the heading
+  while (std::getline(lines, line) && line.rfind("  ", 0) == 0) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+// Walks the whole command tree from `vitc --help` down: every command and subcommand has a help
+// text that exits 0, so no command can be added without one.
+TEST(Cli, HelpForEveryCommandInTheTree) {
+  std::vector<std::string> pending = {""};
+  std::vector<std::string> seen;
+  while (!pending.empty()) {
+    const std::string command = pending.back();
+    pending.pop_back();
+    const Outcome o = run_vitc(command + (command.empty() ? "" : " ") + "--help");
+    EXPECT_EQ(o.exit_code, 0) << "'" << command << " --help':\n" << o.output;
+    EXPECT_NE(o.output.find("Usage"), std::string::npos) << command << "\n" << o.output;
+    seen.push_back(command);
+    for (const std::string& sub : listed_subcommands(o.output))
+      pending.push_back(command.empty() ? sub : command + " " + sub);
+  }
+  for (const char* expected : {"train", "eval", "info", "bench", "slim search", "slim extract",
+                               "slim run", "prune", "experiment", "predict", "import", "uvc run",
+                               "dcvit synth", "dcvit run", "dcvit sweep", "practise run"}) {
+    EXPECT_NE(std::find(seen.begin(), seen.end(), expected), seen.end())
+        << "'" << expected << "' is not in the help tree; seen: " << vitc::join(seen);
   }
 }
 
