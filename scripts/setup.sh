@@ -22,6 +22,8 @@ PACKAGES=(
 
 scripts/apt_install.sh "${PACKAGES[@]}"
 
+scripts/install_onnxruntime.sh  # ONNX Runtime for the tests that run exported models
+
 BUILD_DIR="${VITC_BUILD_DIR:-build}"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release > /dev/null
 TARGETS=()

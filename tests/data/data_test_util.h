@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
 #include "util/error.h"
 
 namespace vitc::testing {
@@ -73,19 +74,6 @@ inline void write_split(const std::string& dir, const std::string& prefix,
   write_gzip(dir + "/" + prefix + "-labels-idx1-ubyte.gz", idx_bytes({n}, labels));
 }
 
-// Runs `fn`, expects a vitc::Error whose message contains every one of `parts`.
-inline void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected vitc::Error containing '" << (parts.empty() ? "" : parts[0])
-                  << "'";
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts) {
-      EXPECT_NE(message.find(part), std::string::npos)
-          << "message lacks '" << part << "': " << message;
-    }
-  }
-}
+using test_support::expect_error;  // tests/test_support.h
 
 }  // namespace vitc::testing

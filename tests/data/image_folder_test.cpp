@@ -11,6 +11,7 @@
 #include "io/image_test_util.h"
 #include "io/safetensors.h"
 #include "util/error.h"
+#include "test_support.h"
 
 namespace vitc {
 namespace {
@@ -58,14 +59,7 @@ ImageFolderOptions small_options(int channels = 3) {
   return o;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_support::error_of;
 
 TEST(ImageFolder, ScansClassesAndImagesInOrder) {
   const std::string root = make_folder("scan", false);

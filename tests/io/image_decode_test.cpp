@@ -6,6 +6,7 @@
 
 #include "io/image_test_util.h"
 #include "util/error.h"
+#include "test_support.h"
 
 namespace vitc {
 namespace {
@@ -19,14 +20,7 @@ int max_diff(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
   return worst;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test_support::error_of;
 
 TEST(ImageDecode, PngRgbIsExact) {
   const std::string dir = fresh_dir("png_rgb");

@@ -1,6 +1,7 @@
 // The Python module python/vitc_torch.py: it rebuilds compressed vitc models (uneven heads,
 // heads with fewer v than q/k dims, skipped blocks, removed attention or MLP branches, a
-// distillation head) as torch.nn.Modules whose logits equal vitc's, and exports them to ONNX.
+// distillation head) as torch.nn.Modules whose logits equal vitc's, and exports them to ONNX,
+// which ONNX Runtime runs to the same logits.
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "model/model_dir.h"
 #include "model/slice.h"
 #include "python/python_test_util.h"
+#include "util/files.h"
 
 namespace vitc {
 namespace {
@@ -72,6 +74,15 @@ TEST(PythonModule, ExportsToOnnx) {
   ASSERT_EQ(ran.exit_code, 0) << ran.output;
   ASSERT_TRUE(std::filesystem::exists(dir + "/model.onnx"));
   EXPECT_GT(std::filesystem::file_size(dir + "/model.onnx"), 50000u);  // the weights are inside
+  // ONNX Runtime, what users deploy with, computes vitc's logits from the exported file.
+  const auto ort = run_onnxruntime(dir + "/model.onnx", dir + "/model/images.safetensors",
+                                   dir + "/ort_logits.json");
+  ASSERT_EQ(ort.exit_code, 0) << "ONNX Runtime (scripts/setup.sh installs it): " << ort.output;
+  const nlohmann::json result = read_json(dir + "/ort_logits.json");
+  ASSERT_EQ(result["dims"].get<std::vector<int64_t>>(), logits.sizes().vec());
+  const at::Tensor ort_logits =
+      at::tensor(result["data"].get<std::vector<float>>()).reshape(logits.sizes());
+  EXPECT_LT((ort_logits - logits).abs().max().item<float>(), 1e-4);
   // With the onnx package (Debian's python3-onnx), the graph is checked and its interface read.
   const auto checked = run_python("tests/python/check_onnx.py", dir + "/model.onnx");
   if (checked.exit_code == 3) GTEST_SKIP() << "python onnx package not installed: " << checked.output;

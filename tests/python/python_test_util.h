@@ -52,15 +52,27 @@ struct PythonOutcome {
 };
 
 // Runs `python_with_torch() <script> <args>` (script relative to the source tree).
-inline PythonOutcome run_python(const std::string& script, const std::string& args) {
-  const std::string command =
-      python_with_torch() + " " + source_dir() + "/" + script + " " + args + " 2>&1";
+// Runs a shell command line, capturing its exit code and its output (stdout and stderr).
+inline PythonOutcome run_shell(const std::string& command_line) {
+  const std::string command = command_line + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   std::string output;
   std::array<char, 4096> buf{};
   while (pipe != nullptr && std::fgets(buf.data(), buf.size(), pipe) != nullptr) output += buf.data();
   const int status = pipe != nullptr ? ::pclose(pipe) : -1;
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+inline PythonOutcome run_python(const std::string& script, const std::string& args) {
+  return run_shell(python_with_torch() + " " + source_dir() + "/" + script + " " + args);
+}
+
+// ONNX Runtime (npm's onnxruntime-node, installed by scripts/setup.sh into .deps/ort) on an
+// exported model: tests/python/ort_logits.js writes the logits of `images` to `out` as JSON.
+inline PythonOutcome run_onnxruntime(const std::string& model, const std::string& images,
+                                     const std::string& out) {
+  return run_shell("NODE_PATH=" + source_dir() + "/.deps/ort/node_modules node " + source_dir() +
+                   "/tests/python/ort_logits.js " + model + " " + images + " " + out);
 }
 
 inline std::string python_temp_dir(const std::string& name) {

@@ -8,18 +8,12 @@
 #include "compress/common/macs_budget.h"
 #include "model/complexity.h"
 #include "util/error.h"
+#include "test_support.h"
 
 namespace vitc {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 TEST(MacsTarget, ParsesFractionsPercentagesAndCounts) {
   EXPECT_TRUE(parse_macs_target("0.5").is_fraction);

@@ -7,18 +7,12 @@
 #include "model/complexity.h"
 #include "slim_test_util.h"
 #include "util/error.h"
+#include "test_support.h"
 
 namespace vitc {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 TEST(MacsTarget, MeetsSeveralTargetsWithinOnePercent) {
   // fm_small's geometry: 8 blocks, 4 heads of 16, MLP 256, 50 tokens.
