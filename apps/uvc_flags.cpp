@@ -11,18 +11,6 @@ namespace vitc::app {
 
 namespace {
 
-// --budget as MacsTarget (compress/common/macs_budget.h: fraction, percent, or absolute with
-// k/M/G), with errors that name --budget.
-MacsTarget parse_budget(const std::string& text) {
-  try {
-    return parse_macs_target(text);
-  } catch (const Error&) {
-    fail("--budget: cannot read '", text,
-         "'; give a fraction of the teacher's MACs (0.5 or 50%) or an absolute MACs count "
-         "(11100000, 11.1M, 2.3G)");
-  }
-}
-
 std::vector<double> parse_schedule(const std::string& text) {
   std::vector<double> values;
   std::stringstream in(text);
@@ -41,10 +29,17 @@ std::vector<double> parse_schedule(const std::string& text) {
 }  // namespace
 
 void UvcFlags::add_to(CLI::App& cmd) {
-  cmd.add_option("--budget", budget,
+  cmd.add_option("--macs", budget,
                  "MACs budget: a fraction of the teacher's MACs (0.5, 50%) or an absolute count "
-                 "(11.1M, 11100000)")
+                 "(11.1M, 11100000), as for every method")
       ->required();
+  // The flag's old name fails with the new one, so that old scripts stop with a clear message.
+  cmd.add_option_function<std::string>(
+         "--budget",
+         [](const std::string&) {
+           throw CLI::ValidationError("--budget", "is now --macs (the same values: 0.5, 50%, 11.1M)");
+         })
+      ->group("");  // not shown in --help
   cmd.add_option("--macs-tolerance", options.macs_tolerance,
                  "how close (relative) the final Structure must be to the budget")
       ->capture_default_str();
@@ -138,14 +133,14 @@ void UvcFlags::add_to(CLI::App& cmd) {
 }
 
 void UvcFlags::validate_early() const {
-  parse_budget(budget);
+  parse_macs_target(budget);
   parse_schedule(zlr_schedule);
 }
 
 UvcRunOptions UvcFlags::get(int64_t teacher_macs, const std::string& out_dir, bool resume,
                             bool quiet) const {
   UvcRunOptions o = options;
-  o.search.target_macs = parse_budget(budget).resolve(teacher_macs);
+  o.search.target_macs = parse_macs_target(budget).resolve(teacher_macs);
   o.search.zlr_schedule = parse_schedule(zlr_schedule);
   o.search.out_dir = out_dir + "/search";
   o.search.resume = resume;

@@ -17,7 +17,7 @@ source bench/bench_lib.sh
 
 if [ -z "${TABLE_ONLY:-}" ]; then
   for t in $TARGETS; do
-    "$VITC" uvc run --teacher "$TEACHER" --budget "$t" --out "$OUT/macs_$t" --resume "$@"
+    "$VITC" uvc run --teacher "$TEACHER" --macs "$t" --out "$OUT/macs_$t" --resume "$@"
   done
 fi
 

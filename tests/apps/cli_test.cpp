@@ -75,6 +75,12 @@ TEST(Cli, HelpForEveryCommandInTheTree) {
   }
 }
 
+TEST(Cli, UvcBudgetFlagIsNowMacs) {
+  // One budget flag for every method; the old UVC name fails and names the new one.
+  expect_failure("uvc run --teacher fm_tiny --budget 0.5 --out /tmp/vitc_cli_budget",
+                 "--budget: is now --macs");
+}
+
 TEST(Cli, NoOrUnknownSubcommandFails) {
   expect_failure("", "subcommand");
   expect_failure("frobnicate", "frobnicate");
@@ -155,7 +161,7 @@ TEST(Cli, EveryModelCommandTakesDeviceAndPrecision) {
       "slim search" + t + out,
       "slim extract --search /nonexistent/search" + out,
       "slim run" + t + out,
-      "uvc run --budget 0.5" + t + out,
+      "uvc run --macs 0.5" + t + out,
       "dcvit synth" + t + out,
       "dcvit run --macs 0.8" + t + out,
       "dcvit sweep --targets 0.9,0.8" + t + out,

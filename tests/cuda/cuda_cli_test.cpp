@@ -58,7 +58,7 @@ TEST(CudaCli, EveryModelCommandRunsOnTheGpu) {
       "slim run --macs 0.6" + t + small +
           " --search-epochs 1 --search-max-steps-per-epoch 4 --finetune-epochs 1 "
           "--finetune-max-steps-per-epoch 4 --latency-repeats 1 --out " + root + "/slim",
-      "uvc run --budget 0.6" + t + small +
+      "uvc run --macs 0.6" + t + small +
           " --search-epochs 1 --search-warmup-epochs 0.25 --search-max-steps-per-epoch 4 "
           "--finetune-epochs 1 --finetune-max-steps-per-epoch 4 --latency-repeats 1 --out " + root + "/uvc",
       "dcvit run --macs 0.8" + t +

@@ -22,7 +22,7 @@ using namespace dist_test;
 // so with augmentation one process and two would see differently augmented images.
 std::string uvc_args(const std::string& teacher, const std::string& out, int batch) {
   return "uvc run --teacher " + teacher +
-         " --budget 0.6 --train-subset 256 --eval-subset 64 --search-epochs 1 "
+         " --macs 0.6 --train-subset 256 --eval-subset 64 --search-epochs 1 "
          "--search-warmup-epochs 0.25 --search-max-steps-per-epoch 4 --finetune-epochs 0 "
          "--gating-interval 1 --latency-repeats 0 --threads 1 --quiet --search-batch-size " +
          std::to_string(batch) + " --out " + out;

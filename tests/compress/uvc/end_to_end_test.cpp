@@ -74,7 +74,7 @@ TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
   // The command, on the same teacher (saved by the trainer), with a tiny run; and a bad budget.
   using test_support::run_vitc;
   const std::string cli_out = test::uvc_temp_dir("cli");
-  const auto ok = run_vitc("uvc run --teacher " + tiny.dir + " --budget 0.6 --out " +
+  const auto ok = run_vitc("uvc run --teacher " + tiny.dir + " --macs 0.6 --out " +
                            cli_out +
                            " --train-subset 640 --eval-subset 200 --search-epochs 1 "
                            "--search-warmup-epochs 0.2 --search-batch-size 64 --finetune-epochs 1 "
@@ -85,11 +85,11 @@ TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
   EXPECT_TRUE(run.contains("latency"));
   EXPECT_TRUE(run["structure"].contains("per_block"));
   const auto bad = run_vitc("uvc run --teacher " + tiny.dir +
-                            " --budget 1.5x --out " + cli_out + "_bad");
+                            " --macs 1.5x --out " + cli_out + "_bad");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.output.find("--budget"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("--macs"), std::string::npos) << bad.output;
   const auto above = run_vitc("uvc run --teacher " + tiny.dir +
-                              " --budget 99G --out " + cli_out + "_bad --eval-subset 10");
+                              " --macs 99G --out " + cli_out + "_bad --eval-subset 10");
   EXPECT_EQ(above.exit_code, 1);
   EXPECT_NE(above.output.find("above the teacher"), std::string::npos) << above.output;
   std::filesystem::remove_all(tiny.dir);
