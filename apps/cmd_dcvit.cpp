@@ -6,6 +6,7 @@
 #include "common.h"
 #include "model/output_guard.h"
 #include "dcvit_flags.h"
+#include "setting_flags.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/pipeline.h"
 #include "compress/common/macs_budget.h"
@@ -23,27 +24,12 @@ namespace {
 // --synth-* flags of the model inversion.
 struct SynthFlags {
   InversionOptions options;
-  bool no_flip = false;
   void add_to(CLI::App& cmd) {
-    InversionOptions& o = options;
-    cmd.add_option("--synth-count", o.count, "synthetic images (targets: distinct classes first)")
-        ->capture_default_str();
-    cmd.add_option("--synth-iterations", o.iterations, "Adam iterations of the inversion")
-        ->capture_default_str();
-    cmd.add_option("--synth-lr", o.lr, "peak learning rate (cosine, 5% warmup)")->capture_default_str();
-    cmd.add_option("--synth-tv", o.tv_weight, "weight of the total-variation (L2) prior")
-        ->capture_default_str();
-    cmd.add_option("--synth-tv-beta", o.tv_beta, "exponent of the TV norms")->capture_default_str();
-    cmd.add_option("--synth-l2", o.l2_weight, "weight of the image L2 prior")->capture_default_str();
-    cmd.add_option("--synth-jitter", o.jitter, "max random roll in pixels (-1: 30 px scaled from 224)")
-        ->capture_default_str();
-    cmd.add_flag("--synth-no-flip", no_flip, "no random flips during the inversion");
-    cmd.add_option("--synth-seed", o.seed, "seed of targets, noise, jitter and flips")
-        ->capture_default_str();
+    add_setting_flags(cmd, options, InversionOptions::kFlagPrefix);
+    add_renamed_flag(cmd, "--synth-no-flip", "--synth-no-hflip");
   }
   InversionOptions get(bool quiet) const {
     InversionOptions o = options;
-    o.flip = !no_flip;
     o.quiet = quiet;
     o.validate();
     return o;

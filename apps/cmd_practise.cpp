@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "dcvit_flags.h"
+#include "setting_flags.h"
 #include "compress/common/macs_budget.h"
 #include "compress/dcvit/plan.h"
 #include "compress/practise/practise.h"
@@ -46,24 +47,7 @@ void add_practise_command(CLI::App& app, Runner& run) {
   cmd->add_option("--ranking", r->ranking_dir,
                   "reuse the finished PRACTISE scores in this directory instead of scoring in "
                   "<out>/ranking");
-  cmd->add_option("--recover-epochs", r->recover.epochs,
-                  "adaptor training epochs (passes over the few-shot set) per candidate")
-      ->capture_default_str();
-  cmd->add_option("--recover-batch-size", r->recover.batch_size, "adaptor training batch size")
-      ->capture_default_str();
-  cmd->add_option("--recover-lr", r->recover.lr, "adaptor SGD learning rate (x0.1 at 40%)")
-      ->capture_default_str();
-  cmd->add_option("--recover-momentum", r->recover.momentum, "adaptor SGD momentum")
-      ->capture_default_str();
-  cmd->add_option("--recover-weight-decay", r->recover.weight_decay, "adaptor SGD weight decay")
-      ->capture_default_str();
-  cmd->add_option("--recover-seed", r->recover.seed, "seed of the adaptor training data order")
-      ->capture_default_str();
-  cmd->add_option("--recover-pad", r->recover.augment.pad,
-                  "adaptor training random-crop padding (0 = off)")
-      ->capture_default_str();
-  cmd->add_flag("--recover-no-hflip", [r](int64_t) { r->recover.augment.hflip = false; },
-                "adaptor training without random horizontal flips");
+  add_setting_flags(*cmd, r->recover, RecoverOptions::kFlagPrefix);
   cmd->add_flag("--finetune-front", r->front,
                 "finetune only up to the block after the last dropped one (DC-ViT's rule) "
                 "instead of every block");

@@ -100,7 +100,6 @@ void add_slim_command(CLI::App& app, Runner& run) {
     run = [s] {
       const std::string threads = s->common.compute.apply();
       const SearchOptions options = s->search.get(s->common.out, s->common.resume, s->common.quiet);
-      options.validate();  // bad flags fail before loading anything
       const Inputs in = open_inputs(s->common, s->common.teacher);
       const SearchResult r =
           search_and_report(s->common, in, options, run_header("slim search", threads));
@@ -161,7 +160,6 @@ void add_slim_command(CLI::App& app, Runner& run) {
                      r->common.quiet);  // bad flags fail before the search
       const SearchOptions options =
           r->search.get(r->common.out + "/search", r->common.resume, r->common.quiet);
-      options.validate();
       const Inputs in = open_inputs(r->common, r->common.teacher);
       search_and_report(r->common, in, options, run_header("slim run (search)", threads));
       SearchDir search = load_search_dir(options.out_dir);

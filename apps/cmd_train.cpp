@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "common.h"
+#include "setting_flags.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "model/output_guard.h"
@@ -79,19 +80,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   cmd->add_option("--init-seed", flags->init_seed, "seed of the initial weights (named configs)")
       ->capture_default_str();
   cmd->add_option("--out", t.out_dir, "output directory (model, checkpoints, run.json)")->required();
-  cmd->add_option("--epochs", t.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", t.batch_size, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", t.lr, "peak learning rate (AdamW)")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--min-lr", t.min_lr, "final learning rate of the cosine schedule")->capture_default_str();
-  cmd->add_option("--warmup-epochs", t.warmup_epochs, "linear warmup length in epochs")->capture_default_str();
-  cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str();
-  cmd->add_option("--label-smoothing", t.label_smoothing, "label smoothing")->capture_default_str();
-  cmd->add_option("--clip-grad", t.clip_grad, "max gradient norm (0 = off)")->capture_default_str();
-  cmd->add_option("--seed", t.seed, "seed of data order and augmentation")->capture_default_str();
-  cmd->add_option("--pad", t.augment.pad, "random-crop padding in pixels (0 = off)")->capture_default_str();
-  cmd->add_flag("--hflip", t.augment.hflip, "random horizontal flips");
-  cmd->add_option("--max-steps-per-epoch", t.max_steps_per_epoch, "truncate epochs (0 = full)")
-      ->capture_default_str();
+  add_setting_flags(*cmd, t);
   cmd->add_flag("--resume", t.resume, "continue from <out>/checkpoint if present");
   add_overwrite_flag(*cmd, flags->overwrite);
   cmd->add_flag("--quiet", t.quiet, "no progress lines");

@@ -44,8 +44,8 @@ int run_uvc_command(const RunCmd& cmd) {
   run.update(result.record);
   run["result"]["teacher_info"] = info;
   if (!lead_process(group)) return 0;  // rank 0 measures, writes and prints
-  if (cmd.uvc.latency_repeats > 0)
-    run["latency"] = compare_latency(teacher, result.compact, cmd.uvc.latency_repeats);
+  if (cmd.uvc.finetune.latency_repeats > 0)
+    run["latency"] = compare_latency(teacher, result.compact, cmd.uvc.finetune.latency_repeats);
   run["wall_seconds"] = clock.seconds();
   write_method_run_json(f.out, run, group);
   const nlohmann::json& r = result.record["result"];

@@ -1,6 +1,8 @@
 // Registration and validation of the flag groups shared by `vitc dcvit` and `vitc practise`.
 #include "dcvit_flags.h"
 
+#include "setting_flags.h"
+
 #include <cstdio>
 #include <filesystem>
 
@@ -27,27 +29,11 @@ void FewShotCommonFlags::add_to(CLI::App& cmd, const std::string& out_help) {
       ->check(CLI::PositiveNumber);
 }
 
-void MimicFlags::add_to(CLI::App& cmd) {
-  MimicOptions& o = options;
-  cmd.add_option("--epochs", o.epochs,
-                 "finetuning epochs (passes over the few-shot set) per stage; 0 = none")
-      ->capture_default_str();
-  cmd.add_option("--batch-size", o.batch_size, "finetuning batch size")->capture_default_str();
-  cmd.add_option("--lr", o.lr, "peak AdamW learning rate (cosine schedule)")->capture_default_str();
-  cmd.add_option("--min-lr", o.min_lr, "final learning rate")->capture_default_str();
-  cmd.add_option("--warmup-epochs", o.warmup_epochs, "linear warmup in epochs")->capture_default_str();
-  cmd.add_option("--weight-decay", o.weight_decay, "AdamW weight decay")->capture_default_str();
-  cmd.add_option("--pad", o.augment.pad, "random-crop padding in pixels (0 = off)")
-      ->capture_default_str();
-  cmd.add_flag("--no-hflip", no_hflip, "disable random horizontal flips");
-  cmd.add_option("--seed", o.seed, "seed of data order and augmentation")->capture_default_str();
-}
+void MimicFlags::add_to(CLI::App& cmd) { add_setting_flags(cmd, options); }
 
 MimicOptions MimicFlags::get() const {
-  MimicOptions o = options;
-  o.augment.hflip = !no_hflip;
-  o.validate();
-  return o;
+  options.validate();
+  return options;
 }
 
 namespace {

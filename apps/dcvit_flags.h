@@ -28,7 +28,6 @@ struct FewShotCommonFlags : MethodFlags {
 // --seed of the feature-mimicking finetuning.
 struct MimicFlags {
   MimicOptions options;
-  bool no_hflip = false;
   void add_to(CLI::App& cmd);
   MimicOptions get() const;  // validated
 };

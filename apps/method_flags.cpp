@@ -1,6 +1,8 @@
 // Flags, inputs and latency comparison shared by the compression commands.
 #include "method_flags.h"
 
+#include "setting_flags.h"
+
 #include <cstdio>
 #include <filesystem>
 
@@ -113,37 +115,8 @@ FinetuneFlags::FinetuneFlags() {
   options.loss.alpha = 0.5;
 }
 
-void FinetuneFlags::add_to(CLI::App& cmd) {
-  TrainOptions& t = options.train;
-  cmd.add_option("--finetune-epochs", t.epochs, "finetuning epochs (0 = none)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-batch-size", t.batch_size, "batch size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd.add_option("--finetune-lr", t.lr, "peak learning rate (AdamW, cosine)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-min-lr", t.min_lr, "final learning rate")->capture_default_str();
-  cmd.add_option("--finetune-warmup-epochs", t.warmup_epochs, "linear warmup in epochs")
-      ->capture_default_str();
-  cmd.add_option("--finetune-weight-decay", t.weight_decay, "AdamW weight decay")
-      ->capture_default_str();
-  cmd.add_option("--finetune-label-smoothing", t.label_smoothing, "label smoothing")
-      ->capture_default_str();
-  cmd.add_option("--finetune-clip-grad", t.clip_grad, "max gradient norm (0 = off)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-kd-alpha", options.loss.alpha,
-                 "weight of distillation from the teacher (0 = CE only)")
-      ->capture_default_str();
-  cmd.add_option("--finetune-kd-temperature", options.loss.temperature, "distillation temperature")
-      ->capture_default_str();
-  cmd.add_option("--finetune-seed", t.seed, "seed of data order and augmentation")
-      ->capture_default_str();
-  cmd.add_option("--finetune-pad", t.augment.pad, "random-crop padding (0 = off)")
-      ->capture_default_str();
-  cmd.add_flag("--finetune-hflip", t.augment.hflip, "random horizontal flips");
-  cmd.add_option("--finetune-max-steps-per-epoch", t.max_steps_per_epoch,
-                 "truncate epochs (0 = full)")
-      ->capture_default_str();
+void FinetuneFlags::add_to(CLI::App& cmd, const std::string& help_prefix) {
+  add_setting_flags(cmd, options, "finetune-", help_prefix);
   cmd.add_option("--latency-repeats", latency_repeats,
                  "timed batch-64 runs of teacher and compact model (0 = skip)")
       ->capture_default_str()
@@ -155,7 +128,7 @@ FinetuneOptions FinetuneFlags::get(const std::string& out_dir, bool resume, bool
   f.train.out_dir = out_dir;
   f.train.resume = resume;
   f.train.quiet = quiet;
-  f.validate();
+  f.validate("finetune-");
   return f;
 }
 

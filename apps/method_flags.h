@@ -76,8 +76,10 @@ void write_method_run_json(const std::string& dir, nlohmann::json run,
 struct FinetuneFlags {
   FinetuneOptions options;
   int latency_repeats = 20;
-  FinetuneFlags();
-  void add_to(CLI::App& cmd);
+  FinetuneFlags();  // the defaults of the baselines and ViT-Slim
+  explicit FinetuneFlags(FinetuneOptions defaults) : options(std::move(defaults)) {}
+  // `help_prefix` starts every help text ("stage-2 ").
+  void add_to(CLI::App& cmd, const std::string& help_prefix = "");
   // Validated options writing to `out_dir`.
   FinetuneOptions get(const std::string& out_dir, bool resume, bool quiet) const;
 };

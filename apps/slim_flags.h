@@ -17,7 +17,9 @@ namespace vitc::app {
 // that finetuning also has (--epochs, --lr, ...); the --lambda-* flags have none.
 struct SearchFlags {
   SearchOptions options;
-  void add_to(CLI::App& cmd, const std::string& prefix);
+  std::string prefix;
+  void add_to(CLI::App& cmd, const std::string& flag_prefix);
+  // Validated options (a bad flag fails here, before anything is loaded).
   SearchOptions get(const std::string& out_dir, bool resume, bool quiet) const;
 };
 

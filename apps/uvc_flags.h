@@ -7,14 +7,15 @@
 #include <CLI/CLI.hpp>
 
 #include "compress/uvc/pipeline.h"
+#include "method_flags.h"
 
 namespace vitc::app {
 
 struct UvcFlags {
   std::string budget;        // "0.5", "50%", "11.1M", "11100000"
   std::string zlr_schedule = "0.1";
-  UvcRunOptions options;
-  int latency_repeats = 20;
+  UvcRunOptions options;               // options.finetune comes from `finetune`
+  FinetuneFlags finetune{uvc_finetune_defaults()};  // stage 2, with its --latency-repeats
   void add_to(CLI::App& cmd);
   // Options for a teacher of `teacher_macs` MACs; the search goes to <out>/search.
   UvcRunOptions get(int64_t teacher_macs, const std::string& out_dir, bool resume,

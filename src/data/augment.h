@@ -6,11 +6,25 @@
 
 #include <ATen/ATen.h>
 
+#include "util/settings.h"
+
 namespace vitc {
+
+namespace setting {
+inline const Setting kPad{"pad", "random-crop padding in pixels (0 = off)", Range::at_least(0),
+                          "augment_pad"};
+inline const Setting kHflip{"hflip", "random horizontal flips", Range::any(), "augment_hflip"};
+}  // namespace setting
 
 struct AugmentOptions {
   int pad = 0;         // random crop back to H x W from the image padded by this much (0 = off)
   bool hflip = false;  // flip each image horizontally with probability 1/2
+
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    v(setting::kPad, self.pad);
+    v(setting::kHflip, self.hflip);
+  }
 };
 
 inline bool augment_enabled(const AugmentOptions& options) {

@@ -20,37 +20,16 @@
 
 namespace vitc {
 
-nlohmann::json TrainOptions::trajectory_json() const {
-  return {{"epochs", epochs},
-          {"batch_size", batch_size},
-          {"lr", lr},
-          {"min_lr", min_lr},
-          {"warmup_epochs", warmup_epochs},
-          {"weight_decay", weight_decay},
-          {"label_smoothing", label_smoothing},
-          {"clip_grad", clip_grad},
-          {"seed", seed},
-          {"augment_pad", augment.pad},
-          {"augment_hflip", augment.hflip},
-          {"max_steps_per_epoch", max_steps_per_epoch}};
-}
+nlohmann::json TrainOptions::trajectory_json() const { return settings_to_json(*this); }
 
 int TrainOptions::world_size() const { return dist ? dist->world_size() : 1; }
 int TrainOptions::rank() const { return dist ? dist->rank() : 0; }
 
-void TrainOptions::validate() const {
-  check(epochs >= 1, "--epochs must be at least 1, got ", epochs);
-  check(batch_size >= 1, "--batch-size must be at least 1, got ", batch_size);
-  check(lr > 0 && std::isfinite(lr), "--lr must be positive, got ", lr);
-  check(min_lr >= 0 && min_lr <= lr, "--min-lr must lie in [0, lr=", lr, "], got ", min_lr);
-  check(warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", warmup_epochs);
-  check(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
-  check(label_smoothing >= 0 && label_smoothing < 1, "--label-smoothing must lie in [0, 1), got ",
-        label_smoothing);
-  check(clip_grad >= 0, "--clip-grad must be >= 0 (0 disables it), got ", clip_grad);
-  check(augment.pad >= 0, "augmentation padding must be >= 0, got ", augment.pad);
+void TrainOptions::validate(const std::string& flag_prefix) const {
+  validate_settings(*this, flag_prefix);
+  check(min_lr <= lr, "--", flag_prefix, "min-lr must be at most --", flag_prefix, "lr (", lr,
+        "), got ", min_lr);
   check(eval_batch_size >= 1, "evaluation batch size must be at least 1, got ", eval_batch_size);
-  check(max_steps_per_epoch >= 0, "--max-steps-per-epoch must be >= 0, got ", max_steps_per_epoch);
   check(!out_dir.empty(), "an output directory (--out) is required");
 }
 

@@ -14,6 +14,7 @@
 #include "dist/group.h"
 #include "model/vit.h"
 #include "train/evaluate.h"
+#include "train/train_settings.h"
 
 namespace vitc {
 
@@ -44,9 +45,31 @@ struct TrainOptions {
   int world_size() const;  // 1 without a group
   int rank() const;        // 0 without a group
 
-  // The settings that determine the trajectory; a resume must find the same values.
+  // The settings that determine the trajectory, as flags and JSON (util/settings.h).
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    visit_settings(self, v, setting::kEpochs);
+  }
+  // The same with another declaration of the epochs (finetuning allows 0).
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v, const Setting& epochs) {
+    using namespace setting;
+    v(epochs, self.epochs);
+    v(kBatchSize, self.batch_size);
+    v(kLr, self.lr);
+    v(kMinLr, self.min_lr);
+    v(kWarmupEpochs, self.warmup_epochs);
+    v(kWeightDecay, self.weight_decay);
+    v(kLabelSmoothing, self.label_smoothing);
+    v(kClipGrad, self.clip_grad);
+    v(kSeed, self.seed);
+    v.flat(self.augment);
+    v(kMaxStepsPerEpoch, self.max_steps_per_epoch);
+  }
+  // The settings a resume must find again.
   nlohmann::json trajectory_json() const;
-  void validate() const;
+  // Names a wrong setting as the flag --<flag_prefix><name>.
+  void validate(const std::string& flag_prefix = "") const;
 };
 
 // Loss of one batch. The default is cross-entropy with label smoothing on the class head (and the

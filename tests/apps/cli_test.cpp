@@ -52,20 +52,27 @@ std::vector<std::string> listed_subcommands(const std::string& help) {
   return names;
 }
 
-// Walks the whole command tree from `vitc --help` down: every command and subcommand has a help
-// text that exits 0, so no command can be added without one.
-TEST(Cli, HelpForEveryCommandInTheTree) {
-  std::vector<std::string> pending = {""};
-  std::vector<std::string> seen;
+// Every command of the tree, by walking `--help` down from `vitc --help`.
+std::vector<std::string> command_tree() {
+  std::vector<std::string> pending = {""}, seen;
   while (!pending.empty()) {
     const std::string command = pending.back();
     pending.pop_back();
+    seen.push_back(command);
+    for (const std::string& sub : listed_subcommands(run_vitc(command + " --help").output))
+      pending.push_back(command.empty() ? sub : command + " " + sub);
+  }
+  return seen;
+}
+
+// Walks the whole command tree from `vitc --help` down: every command and subcommand has a help
+// text that exits 0, so no command can be added without one.
+TEST(Cli, HelpForEveryCommandInTheTree) {
+  const std::vector<std::string> seen = command_tree();
+  for (const std::string& command : seen) {
     const Outcome o = run_vitc(command + (command.empty() ? "" : " ") + "--help");
     EXPECT_EQ(o.exit_code, 0) << "'" << command << " --help':\n" << o.output;
     EXPECT_NE(o.output.find("Usage"), std::string::npos) << command << "\n" << o.output;
-    seen.push_back(command);
-    for (const std::string& sub : listed_subcommands(o.output))
-      pending.push_back(command.empty() ? sub : command + " " + sub);
   }
   for (const char* expected : {"train", "eval", "info", "bench", "slim search", "slim extract",
                                "slim run", "prune", "experiment", "predict", "import", "uvc run",
@@ -73,6 +80,50 @@ TEST(Cli, HelpForEveryCommandInTheTree) {
     EXPECT_NE(std::find(seen.begin(), seen.end(), expected), seen.end())
         << "'" << expected << "' is not in the help tree; seen: " << vitc::join(seen);
   }
+}
+
+// One convention for yes/no settings: every `--[prefix-]no-X` flag comes with its `--[prefix-]X`
+// (train's --hflip, DC-ViT's --no-hflip, PRACTISE's --recover-no-hflip were three conventions).
+TEST(Cli, EveryNegativeFlagHasItsPositive) {
+  int negatives = 0;
+  for (const std::string& command : command_tree()) {
+    const std::string help = run_vitc(command + " --help").output;
+    size_t at = 0;
+    while ((at = help.find("no-", at)) != std::string::npos) {
+      const size_t start = help.rfind("--", at);
+      const size_t end = help.find_first_of(" ,{\n", at);
+      at += 3;
+      if (start == std::string::npos || help.find_first_of(" \n", start) < at) continue;
+      const std::string negative = help.substr(start, end - start);  // --search-no-hflip
+      std::string positive = negative;
+      positive.erase(positive.find("no-"), 3);  // --search-hflip
+      EXPECT_NE(help.find(positive + ","), std::string::npos)
+          << "'" << command << "' has " << negative << " without " << positive << "\n" << help;
+      ++negatives;
+    }
+  }
+  EXPECT_GE(negatives, 10);  // --hflip's pair alone is in train, slim, uvc, dcvit and practise
+}
+
+TEST(Cli, SettingFlagsAreCheckedWhenParsedAndNamedAsTyped) {
+  const std::string out = temp_dir("settings");
+  // A value outside a setting's range fails at parsing, before any file is read.
+  expect_failure("uvc run --teacher /nonexistent --macs 0.5 --out " + out + " --finetune-kd-alpha 2",
+                 "--finetune-kd-alpha: must be in [0, 1], got 2");
+  expect_failure("slim run --teacher /nonexistent --macs 0.5 --out " + out + " --search-lr 0",
+                 "--search-lr: must be positive, got 0");
+  expect_failure("practise run --teacher /nonexistent --out " + out + " --recover-momentum 1",
+                 "--recover-momentum: must be in [0, 1), got 1");
+  // Checks across settings name the stage's flags, also before the teacher is loaded.
+  expect_failure("uvc run --teacher /nonexistent --macs 0.5 --out " + out + " --search-min-lr 1",
+                 "--search-min-lr must be at most --search-lr");
+  expect_failure("uvc run --teacher /nonexistent --macs 0.5 --out " + out +
+                     " --finetune-lr 1e-4 --finetune-min-lr 1e-3",
+                 "--finetune-min-lr must be at most --finetune-lr");
+  // A renamed flag names its new name.
+  expect_failure("dcvit synth --teacher /nonexistent --out " + out + " --synth-no-flip",
+                 "--synth-no-flip: is now --synth-no-hflip");
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST(Cli, UvcBudgetFlagIsNowMacs) {

@@ -21,7 +21,7 @@ using namespace dist_test;
 std::string dcvit_args(const std::string& teacher, const std::string& out, int batch) {
   return "dcvit run --teacher " + teacher + " --out " + out +
          " --per-class 8 --eval-subset 64 --macs 0.8 --epochs 1 --pad 0 --no-hflip "
-         "--synth-count 4 --synth-iterations 20 --synth-no-flip --latency-repeats 0 --threads 1 "
+         "--synth-count 4 --synth-iterations 20 --synth-no-hflip --latency-repeats 0 --threads 1 "
          "--quiet --batch-size " + std::to_string(batch);
 }
 

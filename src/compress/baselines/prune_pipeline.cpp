@@ -53,10 +53,8 @@ PruneResult prune_and_finetune(VisionTransformer teacher, const MacsTarget& budg
                                                  train_data, eval_data, finetune, before,
                                                  provenance);
   record["finetune"] = tuned.record;
-  nlohmann::json summary = model_summary(compact->config(), tuned.final_eval);
-  summary["macs_fraction"] = static_cast<double>(cost.macs()) / teacher_cost.macs();
-  summary["params_fraction"] = static_cast<double>(cost.params()) / teacher_cost.params();
-  summary["top1_drop"] = record["teacher"]["top1"].get<double>() - tuned.final_eval.top1;
+  const nlohmann::json summary = compression_result(source, compact->config(), tuned.final_eval,
+                                                    record["teacher"]["top1"].get<double>());
   record["result"] = summary;
   result.compact = compact;
   return result;

@@ -10,18 +10,11 @@
 
 namespace vitc {
 
-void DistillOptions::validate() const {
-  check(alpha >= 0 && alpha <= 1, "--kd-alpha must lie in [0, 1], got ", alpha);
-  check(temperature > 0 && std::isfinite(temperature), "--kd-temperature must be positive, got ",
-        temperature);
-  check(label_smoothing >= 0 && label_smoothing < 1, "--label-smoothing must lie in [0, 1), got ",
-        label_smoothing);
+void DistillOptions::validate(const std::string& flag_prefix) const {
+  validate_settings(*this, flag_prefix);
 }
 
-nlohmann::json DistillOptions::to_json() const {
-  return {
-      {"kd_alpha", alpha}, {"kd_temperature", temperature}, {"label_smoothing", label_smoothing}};
-}
+nlohmann::json DistillOptions::to_json() const { return settings_to_json(*this); }
 
 at::Tensor soft_distillation_term(const at::Tensor& student_logits,
                                   const at::Tensor& teacher_logits, double temperature) {

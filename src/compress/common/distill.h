@@ -11,13 +11,32 @@ namespace vitc {
 
 // loss = (1 - alpha) * CE(student, labels) + alpha * T^2 * KL(softmax(t/T) || softmax(s/T))
 // with KL averaged over the batch. alpha = 0 is plain cross-entropy and needs no teacher.
+namespace setting {
+inline const Setting kKdAlpha{"kd-alpha", "weight of distillation from the teacher (0 = CE only)",
+                              Range::closed(0, 1)};
+inline const Setting kKdTemperature{"kd-temperature", "distillation temperature",
+                                    Range::positive()};
+}  // namespace setting
+
 struct DistillOptions {
   double alpha = 0.0;
   double temperature = 1.0;
   double label_smoothing = 0.1;  // of the CE term
 
+  // The distillation settings alone (a finetuning's label smoothing is its trainer's).
+  template <class Self, class Visitor>
+  static void visit_kd_settings(Self& self, Visitor& v) {
+    v(setting::kKdAlpha, self.alpha);
+    v(setting::kKdTemperature, self.temperature);
+  }
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    visit_kd_settings(self, v);
+    v(setting::kLabelSmoothing, self.label_smoothing);
+  }
   bool uses_teacher() const { return alpha > 0; }
-  void validate() const;  // throws vitc::Error naming the flag (--kd-alpha, --kd-temperature)
+  // Throws vitc::Error naming the flag (--<flag_prefix>kd-alpha, ...).
+  void validate(const std::string& flag_prefix = "") const;
   nlohmann::json to_json() const;
 };
 

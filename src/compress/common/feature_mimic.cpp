@@ -17,27 +17,16 @@
 
 namespace vitc {
 
-void MimicOptions::validate() const {
-  check(epochs >= 0, "--epochs must be >= 0 (0 = no finetuning), got ", epochs);
-  check(batch_size >= 1, "--batch-size must be at least 1, got ", batch_size);
-  check(lr > 0 && std::isfinite(lr), "--lr must be positive, got ", lr);
-  check(min_lr >= 0 && min_lr <= lr, "--min-lr must lie in [0, lr=", lr, "], got ", min_lr);
-  check(warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", warmup_epochs);
-  check(weight_decay >= 0, "--weight-decay must be >= 0, got ", weight_decay);
-  check(augment.pad >= 0, "--pad must be >= 0, got ", augment.pad);
+void MimicOptions::validate(const std::string& flag_prefix) const {
+  validate_settings(*this, flag_prefix);
+  check(min_lr <= lr, "--", flag_prefix, "min-lr must be at most --", flag_prefix, "lr (", lr,
+        "), got ", min_lr);
 }
 
 nlohmann::json MimicOptions::to_json() const {
-  return {{"epochs", epochs},
-          {"batch_size", batch_size},
-          {"lr", lr},
-          {"min_lr", min_lr},
-          {"warmup_epochs", warmup_epochs},
-          {"weight_decay", weight_decay},
-          {"seed", seed},
-          {"augment_pad", augment.pad},
-          {"augment_hflip", augment.hflip},
-          {"loss", "mse(final-norm features, all tokens)"}};
+  nlohmann::json j = settings_to_json(*this);
+  j["loss"] = "mse(final-norm features, all tokens)";
+  return j;
 }
 
 at::Tensor feature_mimic_loss(VisionTransformerImpl& student, const ModelMasks* masks,

@@ -14,6 +14,7 @@
 #include "model/masks.h"
 #include "model/structure.h"
 #include "model/vit.h"
+#include "train/train_settings.h"
 
 namespace vitc {
 
@@ -29,7 +30,23 @@ struct MimicOptions {
   double weight_decay = 1e-4;
   uint64_t seed = 0;  // data order and augmentation
   AugmentOptions augment{2, true};
-  void validate() const;  // names the flags (--epochs, --lr, ...)
+
+  // The flags of `vitc dcvit run|sweep` and `practise run` (unprefixed) and JSON.
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    using namespace setting;
+    v(kEpochs.with_help("finetuning epochs (passes over the few-shot set) per stage; 0 = none")
+          .with_range(Range::at_least(0)),
+      self.epochs);
+    v(kBatchSize, self.batch_size);
+    v(kLr, self.lr);
+    v(kMinLr, self.min_lr);
+    v(kWarmupEpochs, self.warmup_epochs);
+    v(kWeightDecay, self.weight_decay);
+    v(kSeed, self.seed);
+    v.flat(self.augment);
+  }
+  void validate(const std::string& flag_prefix = "") const;  // names the flag
   nlohmann::json to_json() const;
 };
 

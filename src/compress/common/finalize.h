@@ -1,5 +1,5 @@
-// The last step every masked-view method shares: slice the trained source model to its Structure,
-// check the slicing contract, evaluate and write the compressed model directory.
+// The last step every method shares: slice the trained source model to its Structure, check the
+// slicing contract, evaluate, write the compressed model directory, and the record's summaries.
 #pragma once
 
 #include <string>
@@ -9,7 +9,9 @@
 #include "data/dataset.h"
 #include "dist/group.h"
 #include "model/structure.h"
+#include "model/masks.h"
 #include "model/vit.h"
+#include "train/evaluate.h"
 
 namespace vitc {
 
@@ -31,6 +33,18 @@ FinalModel finalize_compressed(VisionTransformerImpl& trained, const Structure& 
                                dist::Group* group = nullptr);
 
 // {"config", "macs", "params", "top1", "top5", "loss"} of a model and its evaluation.
+nlohmann::json model_summary(const ViTConfig& config, const EvalResult& eval);
+// The same from an evaluation's JSON (eval_to_json); keys it lacks are left out.
 nlohmann::json model_summary_json(const ViTConfig& config, const nlohmann::json& eval);
+
+// The slicing contract, checked on every compressed model: the largest |compact - source under
+// `view`| logit on up to 64 images of `data`, both models in eval mode (their modes restored).
+double slice_check(VisionTransformerImpl& source, const ModelMasks& view,
+                   VisionTransformerImpl& compact, const Dataset& data);
+
+// The "result" section of a method's record: model_summary of the compact model plus
+// "macs_fraction" and "params_fraction" of `source` and "top1_drop" (teacher_top1 - top1).
+nlohmann::json compression_result(const ViTConfig& source, const ViTConfig& compact,
+                                  const EvalResult& final_eval, double teacher_top1);
 
 }  // namespace vitc

@@ -8,19 +8,12 @@
 
 namespace vitc {
 
-void FinetuneOptions::validate() const {
-  if (train.epochs > 0) train.validate();
-  check(train.epochs >= 0, "--finetune-epochs must be >= 0, got ", train.epochs);
+void FinetuneOptions::validate(const std::string& flag_prefix) const {
+  check(train.epochs >= 0, "--", flag_prefix, "epochs must be at least 0 (0 = no finetuning), got ",
+        train.epochs);
+  if (train.epochs > 0) train.validate(flag_prefix);
   check(!train.out_dir.empty(), "an output directory (--out) is required");
-  DistillOptions l = loss;
-  l.label_smoothing = train.label_smoothing;
-  l.validate();
-}
-
-nlohmann::json model_summary(const ViTConfig& config, const EvalResult& eval) {
-  const Complexity c = compute_complexity(config);
-  return {{"config", config.name}, {"macs", c.macs()},  {"params", c.params()},
-          {"top1", eval.top1},     {"top5", eval.top5}, {"loss", eval.loss}};
+  loss.validate(flag_prefix);
 }
 
 FinetuneOutcome finetune_compact(VisionTransformer compact, const ViTConfig& source,
@@ -47,12 +40,12 @@ FinetuneOutcome finetune_compact(VisionTransformer compact, const ViTConfig& sou
   train.model_json_extra = provenance;
   train.model_json_extra["structure"] = structure_to_json(structure);
   train.model_json_extra["source_config"] = config_to_json(source);
-  train.label = "finetune";
+  train.label = options.label;
   DistillOptions loss = options.loss;
   loss.label_smoothing = train.label_smoothing;
   compact->train();
   const TrainResult trained =
-      train_model(compact, train_data, eval_data, train, make_distillation_loss(teacher, loss));
+      train_model(compact, train_data, eval_data, train, options.make_loss(teacher, loss));
   compact->eval();
   outcome.record = {{"settings", train.trajectory_json()},
                     {"loss", loss.to_json()},

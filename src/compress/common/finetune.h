@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compress/common/distill.h"
+#include "compress/common/finalize.h"
 #include "data/dataset.h"
 #include "model/structure.h"
 #include "train/evaluate.h"
@@ -16,14 +17,31 @@
 
 namespace vitc {
 
+namespace setting {
+inline const Setting kFinetuneEpochs =
+    kEpochs.with_help("finetuning epochs (0 = none: the compact model is saved as it is)")
+        .with_range(Range::at_least(0));
+}  // namespace setting
+
 struct FinetuneOptions {
   TrainOptions train;   // train.epochs == 0: no finetuning, the compact model is saved as it is
   DistillOptions loss;  // its label_smoothing is train.label_smoothing
-  void validate() const;
-};
+  // The loss of a batch from the teacher and `loss`: make_distillation_loss, or a method's own
+  // (UVC's goes through a distilled student's distillation head).
+  LossFn (*make_loss)(VisionTransformer teacher, const DistillOptions& loss) =
+      make_distillation_loss;
+  std::string label = "finetune";  // progress label
 
-// {"config", "macs", "params", "top1", "top5", "loss"} of a model and its evaluation.
-nlohmann::json model_summary(const ViTConfig& config, const EvalResult& eval);
+  // The finetuning settings as flags (--finetune-*) and JSON: the trainer's, epochs 0 allowed,
+  // and the distillation weight and temperature.
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    TrainOptions::visit_settings(self.train, v, setting::kFinetuneEpochs);
+    DistillOptions::visit_kd_settings(self.loss, v);
+  }
+  // Names a wrong setting as the flag --<flag_prefix><name>.
+  void validate(const std::string& flag_prefix = "finetune-") const;
+};
 
 struct FinetuneOutcome {
   EvalResult final_eval;   // after finetuning (or `before` when there is none)

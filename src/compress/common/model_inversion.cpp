@@ -18,29 +18,13 @@
 
 namespace vitc {
 
-void InversionOptions::validate() const {
-  check(count >= 1, "--synth-count must be at least 1, got ", count);
-  check(iterations >= 1, "--synth-iterations must be at least 1, got ", iterations);
-  check(lr > 0 && std::isfinite(lr), "--synth-lr must be positive, got ", lr);
-  check(warmup_fraction >= 0 && warmup_fraction < 1, "--synth-warmup must lie in [0, 1), got ",
-        warmup_fraction);
-  check(tv_weight >= 0, "--synth-tv must be >= 0, got ", tv_weight);
-  check(tv_beta > 0, "--synth-tv-beta must be positive, got ", tv_beta);
-  check(l2_weight >= 0, "--synth-l2 must be >= 0, got ", l2_weight);
-  check(jitter >= -1, "--synth-jitter must be >= 0 (or -1 = scaled from 30 px at 224), got ",
-        jitter);
-}
+void InversionOptions::validate() const { validate_settings(*this, kFlagPrefix); }
 
 int InversionOptions::jitter_for(int img_size) const {
   return jitter >= 0 ? jitter : static_cast<int>(std::lround(30.0 * img_size / 224.0));
 }
 
-nlohmann::json InversionOptions::to_json() const {
-  return {{"count", count},         {"iterations", iterations}, {"lr", lr},
-          {"warmup_fraction", warmup_fraction}, {"tv_weight", tv_weight},
-          {"tv_beta", tv_beta},     {"l2_weight", l2_weight},   {"jitter", jitter},
-          {"flip", flip},           {"seed", seed}};
-}
+nlohmann::json InversionOptions::to_json() const { return settings_to_json(*this); }
 
 namespace {
 

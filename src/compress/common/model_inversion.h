@@ -12,6 +12,7 @@
 
 #include "dist/group.h"
 #include "model/vit.h"
+#include "util/settings.h"
 
 namespace vitc {
 
@@ -31,6 +32,32 @@ struct InversionOptions {
   bool flip = true;         // flip the batch horizontally with probability 1/2 per iteration
   uint64_t seed = 2023;     // targets, noise, jitter and flips
   bool quiet = false;
+
+  // The --synth-* flags and JSON (util/settings.h).
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    v(Setting{"count", "synthetic images (targets: distinct classes first)", Range::at_least(1)},
+      self.count);
+    v(Setting{"iterations", "Adam iterations of the inversion", Range::at_least(1)},
+      self.iterations);
+    v(Setting{"lr", "peak learning rate (cosine, 5% warmup)", Range::positive()}, self.lr);
+    v(Setting{"warmup", "warmup fraction of the iterations", Range::half_open(0, 1),
+              "warmup_fraction", true, false},
+      self.warmup_fraction);
+    v(Setting{"tv", "weight of the total-variation (L2) prior", Range::at_least(0), "tv_weight"},
+      self.tv_weight);
+    v(Setting{"tv-beta", "exponent of the TV norms", Range::positive()}, self.tv_beta);
+    v(Setting{"l2", "weight of the image L2 prior", Range::at_least(0), "l2_weight"},
+      self.l2_weight);
+    v(Setting{"jitter", "max random roll in pixels (-1: 30 px scaled from 224)",
+              Range::at_least(-1)},
+      self.jitter);
+    v(Setting{"hflip", "random horizontal flips of the batch during the inversion", Range::any(),
+              "flip"},
+      self.flip);
+    v(Setting{"seed", "seed of targets, noise, jitter and flips"}, self.seed);
+  }
+  static constexpr const char* kFlagPrefix = "synth-";
   void validate() const;    // names the flags (--synth-*)
   nlohmann::json to_json() const;
   int jitter_for(int img_size) const;

@@ -72,20 +72,13 @@ at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& d
   return model.norm->forward(x);
 }
 
-void RecoverOptions::validate() const {
-  check(epochs >= 0, "--recover-epochs must be >= 0, got ", epochs);
-  check(batch_size >= 1, "--recover-batch-size must be at least 1, got ", batch_size);
-  check(lr > 0 && std::isfinite(lr), "--recover-lr must be positive, got ", lr);
-  check(momentum >= 0 && momentum < 1, "--recover-momentum must lie in [0, 1), got ", momentum);
-  check(weight_decay >= 0, "--recover-weight-decay must be >= 0, got ", weight_decay);
-  check(decay_at > 0 && decay_at <= 1, "recover lr decay point must lie in (0, 1], got ", decay_at);
-}
+void RecoverOptions::validate() const { validate_settings(*this, kFlagPrefix); }
 
 nlohmann::json RecoverOptions::to_json() const {
-  return {{"epochs", epochs},     {"batch_size", batch_size},     {"lr", lr},
-          {"momentum", momentum}, {"weight_decay", weight_decay}, {"decay_at", decay_at},
-          {"seed", seed},         {"augment_pad", augment.pad},   {"augment_hflip", augment.hflip},
-          {"optimizer", "sgd"},   {"loss", "mse(final-norm features, all tokens)"}};
+  nlohmann::json j = settings_to_json(*this);
+  j["optimizer"] = "sgd";
+  j["loss"] = "mse(final-norm features, all tokens)";
+  return j;
 }
 
 nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>& dropped,

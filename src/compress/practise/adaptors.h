@@ -15,6 +15,7 @@
 #include "data/dataset.h"
 #include "dist/group.h"
 #include "model/vit.h"
+#include "train/train_settings.h"
 
 namespace vitc {
 
@@ -42,6 +43,26 @@ struct RecoverOptions {
   double decay_at = 0.4;  // lr x 0.1 after this fraction of the steps
   uint64_t seed = 0;
   AugmentOptions augment{2, true};
+
+  // The --recover-* flags and JSON (util/settings.h).
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    using namespace setting;
+    v(kEpochs.with_help("adaptor training epochs over the few-shot set").with_range(
+          Range::at_least(0)),
+      self.epochs);
+    v(kBatchSize.with_help("adaptor training batch size"), self.batch_size);
+    v(kLr.with_help("adaptor SGD learning rate (x0.1 after --recover-decay-at of the steps)"),
+      self.lr);
+    v(Setting{"momentum", "adaptor SGD momentum", Range::half_open(0, 1)}, self.momentum);
+    v(kWeightDecay.with_help("adaptor SGD weight decay"), self.weight_decay);
+    v(Setting{"decay-at", "fraction of the steps after which the lr drops x0.1",
+              Range{0, 1, true, false}},
+      self.decay_at);
+    v(kSeed.with_help("seed of the adaptor training data order and augmentation"), self.seed);
+    v.flat(self.augment);
+  }
+  static constexpr const char* kFlagPrefix = "recover-";
   void validate() const;  // names the --recover-* flags
   nlohmann::json to_json() const;
 };

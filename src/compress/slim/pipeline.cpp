@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "compress/common/data_parallel.h"
+#include "compress/common/finalize.h"
 #include "model/complexity.h"
 #include "model/slice.h"
 #include "train/evaluate.h"
@@ -11,27 +12,6 @@
 #include "util/progress.h"
 
 namespace vitc {
-
-namespace {
-
-// Largest |compact - searched under extraction_masks| logit on up to 64 images: the slicing
-// contract, checked on every extraction.
-double slice_check(VisionTransformer searched, const SlimMasks& masks, const Extraction& e,
-                   bool fold, const Dataset& data) {
-  torch::NoGradGuard no_grad;
-  std::vector<int64_t> indices;
-  for (int64_t i = 0; i < std::min<int64_t>(64, data.size()); ++i) indices.push_back(i);
-  const Batch batch = data.get_batch(indices);
-  const ModelMasks view = extraction_masks(searched->config(), masks, e.structure, fold);
-  const bool was_training = searched->is_training();
-  searched->eval();
-  const at::Tensor expected = searched->forward(batch.images, &view);
-  searched->train(was_training);
-  VisionTransformer compact = e.compact;
-  return (compact->forward(batch.images) - expected).abs().max().item<double>();
-}
-
-}  // namespace
 
 CompressResult compress_from_search(const SearchDir& search, VisionTransformer teacher,
                                     const std::shared_ptr<const Dataset>& train_data,
@@ -62,8 +42,10 @@ CompressResult compress_from_search(const SearchDir& search, VisionTransformer t
       {"post_search_eval", search.info.value("post_search_eval", nlohmann::json())}};
   record["extraction"] = e.info;
   record["extraction"]["seconds"] = extract_seconds;
+  VisionTransformer searched = search.model;  // a handle: the search's weights are only read
   record["extraction"]["slice_check_max_abs_diff"] =
-      slice_check(search.model, search.masks, e, extract.fold, *eval_data);
+      slice_check(*searched, extraction_masks(source, search.masks, e.structure, extract.fold),
+                  *e.compact, *eval_data);
   const EvalResult extracted = evaluate(*e.compact, *eval_data, eval_batch);
   record["extraction"]["eval"] = eval_to_json(extracted);
   if (!quiet) {
@@ -82,10 +64,8 @@ CompressResult compress_from_search(const SearchDir& search, VisionTransformer t
   record["finetune"] = tuned.record;
   const EvalResult& final_eval = tuned.final_eval;
   e.compact->eval();
-  nlohmann::json summary = model_summary(e.compact->config(), final_eval);
-  summary["macs_fraction"] = e.info["macs_fraction"];
-  summary["params_fraction"] = e.info["params_fraction"];
-  summary["top1_drop"] = record["teacher"]["top1"].get<double>() - final_eval.top1;
+  const nlohmann::json summary = compression_result(source, e.compact->config(), final_eval,
+                                                    record["teacher"]["top1"].get<double>());
   record["result"] = summary;
   result.compact = e.compact;
   return result;

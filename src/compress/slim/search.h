@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compress/common/distill.h"
+#include "train/train_settings.h"
 #include "compress/slim/slim_masks.h"
 #include "data/augment.h"
 #include "data/dataset.h"
@@ -17,6 +18,19 @@
 #include "train/evaluate.h"
 
 namespace vitc {
+
+namespace setting {
+inline const Setting kLambdaAttn{"lambda-attn", "L1 weight of the attention masks (sum, not mean)",
+                                 Range::at_least(0), nullptr, /*prefixed=*/false};
+inline const Setting kLambdaMlp{"lambda-mlp", "L1 weight of the MLP masks", Range::at_least(0),
+                                nullptr, false};
+inline const Setting kLambdaTokens{"lambda-tokens", "L1 weight of the token masks (with --tokens)",
+                                   Range::at_least(0), nullptr, false};
+inline const Setting kSearchTokens{"tokens", "also search per-block token masks", Range::any(),
+                                   nullptr, false};
+inline const Setting kFreezeWeights{"freeze-weights", "train only the masks and LayerNorms",
+                                    Range::any(), nullptr, false};
+}  // namespace setting
 
 // Defaults: the reference's optimiser (AdamW, constant lr 5e-4, weight decay 1e-3 on weights and
 // masks alike, no clipping) and λ; 3 epochs instead of its 50 ImageNet epochs, to fit the bundled
@@ -45,9 +59,29 @@ struct SearchOptions {
   // checks the world size separately.
   std::shared_ptr<dist::Group> dist;
 
-  // The settings that determine the search; a resume must find the same values.
+  // The settings that determine the search, as flags and JSON (util/settings.h).
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    using namespace setting;
+    v(kEpochs.with_help("search epochs"), self.epochs);
+    v(kBatchSize.with_help("search batch size (per process)"), self.batch_size);
+    v(kLr.with_help("constant AdamW learning rate of weights and masks"), self.lr);
+    v(kWeightDecay.with_help("AdamW weight decay (masks included)"), self.weight_decay);
+    v(kClipGrad, self.clip_grad);
+    v(kLambdaAttn, self.lambdas.attn);
+    v(kLambdaMlp, self.lambdas.mlp);
+    v(kLambdaTokens, self.lambdas.tokens);
+    v(kSearchTokens, self.tokens);
+    v(kFreezeWeights, self.freeze_weights);
+    v.flat(self.loss);
+    v(kSeed, self.seed);
+    v.flat(self.augment);
+    v(kMaxStepsPerEpoch, self.max_steps_per_epoch);
+  }
+  // The settings a resume must find again.
   nlohmann::json trajectory_json() const;
-  void validate() const;  // names the flag that is wrong
+  // Names a wrong setting as the flag --<flag_prefix><name> (`slim run`: "search-").
+  void validate(const std::string& flag_prefix = "") const;
 };
 
 struct SearchResult {

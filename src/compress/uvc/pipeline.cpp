@@ -5,6 +5,7 @@
 
 #include "compress/common/data_parallel.h"
 #include "compress/uvc/decision.h"
+#include "compress/common/finalize.h"
 #include "compress/uvc/loss.h"
 #include "compress/uvc/repair.h"
 #include "model/complexity.h"
@@ -16,13 +17,17 @@
 
 namespace vitc {
 
-void UvcFinetuneOptions::validate() const {
-  check(train.epochs >= 0, "--finetune-epochs must be >= 0, got ", train.epochs);
-  if (train.epochs > 0) train.validate();
-  check(!train.out_dir.empty(), "an output directory (--out) is required");
-  DistillOptions l = loss;
-  l.label_smoothing = train.label_smoothing;
-  l.validate();
+FinetuneOptions uvc_finetune_defaults() {
+  FinetuneOptions f;
+  TrainOptions& t = f.train;
+  t.epochs = 3;
+  t.lr = 1e-4;
+  t.min_lr = 1e-5;
+  t.warmup_epochs = 0;
+  f.loss.alpha = 0.1;
+  f.make_loss = make_uvc_loss;
+  f.label = "uvc finetune";
+  return f;
 }
 
 void UvcRunOptions::validate() const {
@@ -31,35 +36,6 @@ void UvcRunOptions::validate() const {
   check(macs_tolerance > 0 && macs_tolerance < 1, "MACs tolerance must lie in (0, 1), got ",
         macs_tolerance);
 }
-
-namespace {
-
-// Largest |compact - searched under the Structure's 0/1 masks| logit on up to 64 images.
-double slice_check(VisionTransformerImpl& searched, VisionTransformerImpl& compact,
-                   const Structure& structure, const Dataset& data) {
-  torch::NoGradGuard no_grad;
-  std::vector<int64_t> indices;
-  for (int64_t i = 0; i < std::min<int64_t>(64, data.size()); ++i) indices.push_back(i);
-  const Batch batch = data.get_batch(indices);
-  const ModelMasks view = masks_to(structure_masks(searched.config(), structure),
-                                   searched.pos_embed.options());
-  const bool searched_training = searched.is_training(), compact_training = compact.is_training();
-  searched.eval();
-  compact.eval();
-  const at::Tensor expected = searched.forward(batch.images, &view);
-  const double diff = (compact.forward(batch.images) - expected).abs().max().item<double>();
-  searched.train(searched_training);
-  compact.train(compact_training);
-  return diff;
-}
-
-nlohmann::json model_summary(const ViTConfig& config, const EvalResult& eval) {
-  const Complexity c = compute_complexity(config);
-  return {{"config", config.name}, {"macs", c.macs()},  {"params", c.params()},
-          {"top1", eval.top1},     {"top5", eval.top5}, {"loss", eval.loss}};
-}
-
-}  // namespace
 
 UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_info,
                      const std::shared_ptr<const Dataset>& train_data,
@@ -96,8 +72,10 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   record["structure"] = repair_to_json(repair, g);
   record["structure"]["per_block"] = structure_summary(repair.structure);
   VisionTransformer compact = slice_model(*search.model, repair.structure);
-  record["structure"]["slice_check_max_abs_diff"] =
-      slice_check(*search.model, *compact, repair.structure, *eval_data);
+  record["structure"]["slice_check_max_abs_diff"] = slice_check(
+      *search.model,
+      masks_to(structure_masks(source, repair.structure), search.model->pos_embed.options()),
+      *compact, *eval_data);
   record["structure"]["seconds"] = clock.seconds();
   const EvalResult sliced = evaluate(*compact, *eval_data, eval_batch);
   record["structure"]["eval_before_finetune"] = eval_to_json(sliced);
@@ -116,40 +94,13 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   // Stage 2.
   const nlohmann::json provenance = {{"compressed_by", "vitc uvc (UVC)"},
                                      {"search", options.search.out_dir}};
-  EvalResult final_eval = sliced;
-  if (options.finetune.train.epochs > 0) {
-    TrainOptions train = options.finetune.train;
-    // What save_compressed_model_dir adds, so checkpoints and the final model load as
-    // compressed model directories.
-    train.model_json_extra = provenance;
-    train.model_json_extra["structure"] = structure_to_json(repair.structure);
-    train.model_json_extra["source_config"] = config_to_json(source);
-    train.label = "uvc finetune";
-    DistillOptions loss = options.finetune.loss;
-    loss.label_smoothing = train.label_smoothing;
-    compact->train();
-    const TrainResult trained =
-        train_model(compact, train_data, eval_data, train, make_uvc_loss(teacher, loss));
-    record["finetune"] = {{"settings", train.trajectory_json()},
-                          {"loss", loss.to_json()},
-                          {"result", train_result_to_json(trained)}};
-    final_eval = trained.final_eval;
-  } else {
-    dist::Group* group = options.finetune.train.dist.get();
-    if (is_lead(group)) {
-      save_compressed_model_dir(options.finetune.train.out_dir, *compact, source,
-                                repair.structure, provenance);
-    }
-    barrier(group);  // the model directory is complete when any rank returns
-    record["finetune"] = nullptr;
-  }
-  compact->eval();
-  const Complexity before = compute_complexity(source), after = compute_complexity(compact->config());
-  nlohmann::json summary = model_summary(compact->config(), final_eval);
-  summary["macs_fraction"] = static_cast<double>(after.macs()) / before.macs();
-  summary["params_fraction"] = static_cast<double>(after.params()) / before.params();
+  const FinetuneOutcome tuned = finetune_compact(compact, source, repair.structure, teacher,
+                                                 train_data, eval_data, options.finetune, sliced,
+                                                 provenance);
+  record["finetune"] = tuned.record;
+  nlohmann::json summary = compression_result(source, compact->config(), tuned.final_eval,
+                                              record["teacher"]["top1"].get<double>());
   summary["target_macs"] = options.search.target_macs;
-  summary["top1_drop"] = record["teacher"]["top1"].get<double>() - final_eval.top1;
   nlohmann::json skipped = nlohmann::json::array();
   for (size_t l = 0; l < repair.structure.blocks.size(); ++l)
     if (repair.structure.blocks[l].skip) skipped.push_back(l);

@@ -7,22 +7,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compress/common/distill.h"
+#include "compress/common/finetune.h"
 #include "compress/uvc/search.h"
 #include "data/dataset.h"
 #include "train/trainer.h"
 
 namespace vitc {
 
-struct UvcFinetuneOptions {
-  TrainOptions train;   // train.epochs == 0: the sliced model is saved as it is
-  DistillOptions loss;  // its label_smoothing is train.label_smoothing
-  void validate() const;
-};
+// UVC's stage 2: the shared finetuning (finetune.h) with UVC's loss (uvc/loss.h) and defaults.
+FinetuneOptions uvc_finetune_defaults();
 
 struct UvcRunOptions {
   UvcSearchOptions search;  // search.out_dir is normally <out>/search
-  UvcFinetuneOptions finetune;  // finetune.train.out_dir is the output model directory
+  // finetune.train.out_dir is the output model directory
+  FinetuneOptions finetune = uvc_finetune_defaults();
   double macs_tolerance = 0.01;  // relative; the final Structure must be this close to the budget
   void validate() const;
 };

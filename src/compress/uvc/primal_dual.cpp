@@ -12,32 +12,9 @@
 
 namespace vitc {
 
-void PrimalDualOptions::validate() const {
-  check(slr >= 0 && rlr >= 0, "--slr and --rlr must be >= 0, got ", slr, ", ", rlr);
-  check(ylr >= 0 && plr >= 0, "--ylr and --plr must be >= 0, got ", ylr, ", ", plr);
-  check(rho >= 0 && std::isfinite(rho), "--rho must be >= 0, got ", rho);
-  check(glr >= 0, "--glr must be >= 0, got ", glr);
-  check(gate_momentum >= 0 && gate_momentum < 1, "gate momentum must lie in [0, 1), got ",
-        gate_momentum);
-  check(gate_weight_decay >= 0, "gate weight decay must be >= 0, got ", gate_weight_decay);
-  check(gating_weight >= 0, "--gating-weight must be >= 0, got ", gating_weight);
-  check(tau > 0, "--tau must be positive, got ", tau);
-  check(gating_interval >= 1, "--gating-interval must be at least 1, got ", gating_interval);
-}
+void PrimalDualOptions::validate() const { validate_settings(*this); }
 
-nlohmann::json PrimalDualOptions::to_json() const {
-  return {{"slr", slr},
-          {"rlr", rlr},
-          {"ylr", ylr},
-          {"plr", plr},
-          {"rho", rho},
-          {"glr", glr},
-          {"gate_momentum", gate_momentum},
-          {"gate_weight_decay", gate_weight_decay},
-          {"gating_weight", gating_weight},
-          {"tau", tau},
-          {"gating_interval", gating_interval}};
-}
+nlohmann::json PrimalDualOptions::to_json() const { return settings_to_json(*this); }
 
 namespace {
 

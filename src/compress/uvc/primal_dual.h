@@ -8,6 +8,8 @@
 #include "compress/uvc/groups.h"
 #include "compress/uvc/state.h"
 
+#include "util/settings.h"
+
 namespace vitc {
 
 // Defaults are the reference's (joint_train.py argparse and run_uvc_train.sh) except `rho`,
@@ -25,7 +27,33 @@ struct PrimalDualOptions {
   double gating_weight = 5e-4;  // weight of the resource term in the gates' gradient
   double tau = 0.5;             // Gumbel-softmax temperature of the gates
   int gating_interval = 50;     // gate steps happen every this many primal-dual steps
-  void validate() const;        // names the flag
+
+  // UVC's own flags (never prefixed) and JSON (util/settings.h).
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    const Range nonneg = Range::at_least(0);
+    v(Setting{"slr", "SGD lr of the head/MLP pruning fractions", nonneg, nullptr, false}, self.slr);
+    v(Setting{"rlr", "SGD lr of the per-head dim pruning fractions", nonneg, nullptr, false},
+      self.rlr);
+    v(Setting{"ylr", "dual step of the head/MLP group penalties", nonneg, nullptr, false}, self.ylr);
+    v(Setting{"plr", "dual step of the dim penalties", nonneg, nullptr, false}, self.plr);
+    v(Setting{"rho", "augmented-Lagrangian weight of the budget (0 = the reference's plain z term)",
+              nonneg, nullptr, false},
+      self.rho);
+    v(Setting{"glr", "gate SGD learning rate", nonneg, nullptr, false}, self.glr);
+    v(Setting{"gate-momentum", "gate SGD momentum", Range::half_open(0, 1), nullptr, false, false},
+      self.gate_momentum);
+    v(Setting{"gate-weight-decay", "gate SGD weight decay", nonneg, nullptr, false, false},
+      self.gate_weight_decay);
+    v(Setting{"gating-weight", "weight of the MACs term in the gate gradient", nonneg, nullptr,
+              false},
+      self.gating_weight);
+    v(Setting{"tau", "Gumbel-softmax temperature of the gates", Range::positive(), nullptr, false},
+      self.tau);
+    v(Setting{"gating-interval", "steps between gate updates", Range::at_least(1), nullptr, false},
+      self.gating_interval);
+  }
+  void validate() const;  // names the flag
   nlohmann::json to_json() const;
 };
 

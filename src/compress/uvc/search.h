@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compress/common/distill.h"
+#include "train/train_settings.h"
 #include "compress/uvc/primal_dual.h"
 #include "compress/uvc/state.h"
 #include "data/augment.h"
@@ -53,6 +54,31 @@ struct UvcSearchOptions {
   // rank; evaluation is sharded; only rank 0 writes out_dir. Not part of trajectory_json.
   std::shared_ptr<dist::Group> dist;
 
+  // The search's settings as flags (--search-*, UVC's own unprefixed) and JSON (util/settings.h);
+  // target_macs and zlr_schedule are read by `vitc uvc run` from --macs and --zlr-schedule.
+  template <class Self, class Visitor>
+  static void visit_settings(Self& self, Visitor& v) {
+    using namespace setting;
+    v(kEpochs.with_help("joint search epochs"), self.epochs);
+    v(Setting{"warmup-epochs", "warmup: gates fixed, no pruning or dual updates (fractions allowed)",
+              Range::at_least(0)},
+      self.warmup_epochs);
+    v(Setting{"warmup-gate", "block gate value during the warmup", Range::closed(0, 1), nullptr,
+              false},
+      self.warmup_gate);
+    v(kBatchSize, self.batch_size);
+    v(kLr, self.lr);
+    v(kMinLr, self.min_lr);
+    v(kWarmupEpochs.with_name("lr-warmup-epochs"), self.lr_warmup_epochs);
+    v(kWeightDecay, self.weight_decay);
+    v(kClipGrad, self.clip_grad);
+    v.nested("loss", self.loss);
+    v.nested("primal_dual", self.primal_dual);
+    v(kSeed.with_help("seed of data order, augmentation and the Gumbel noise"), self.seed);
+    v.flat(self.augment);
+    v(kMaxStepsPerEpoch, self.max_steps_per_epoch);
+  }
+  static constexpr const char* kFlagPrefix = "search-";
   nlohmann::json trajectory_json() const;  // the settings a resume must find again
   void validate() const;                   // names the flag
   double zlr_at(int64_t step_after_warmup, int64_t steps_after_warmup) const;
