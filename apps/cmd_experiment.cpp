@@ -21,6 +21,7 @@ struct ExperimentFlags {
   std::string teacher;
   std::vector<std::string> only;
   bool dry_run = false;
+  bool verbose = false;
   int latency_repeats = 10;
   ComputeFlags compute;
   DataFlags data;
@@ -36,6 +37,7 @@ int run_experiment_command(const ExperimentFlags& flags) {
   options.teacher = flags.teacher;
   options.only = flags.only;
   options.dry_run = flags.dry_run;
+  options.echo_runs = flags.verbose;
   options.latency_repeats = flags.latency_repeats;
   options.device = flags.compute.device();
   const std::string teacher_dir = flags.teacher.empty() ? config.teacher : flags.teacher;
@@ -70,6 +72,8 @@ void add_experiment_command(CLI::App& app, Runner& run) {
   cmd->add_option("--teacher", flags->teacher, "teacher model directory (default: the file's)");
   cmd->add_option("--only", flags->only, "run only these methods (by name)")->delimiter(',');
   cmd->add_flag("--dry-run", flags->dry_run, "print the commands instead of running them");
+  cmd->add_flag("--verbose", flags->verbose,
+                "print each run's output (its progress lines and ETA) as well as logging it");
   cmd->add_option("--latency-repeats", flags->latency_repeats,
                   "timed rounds of teacher and result per batch size (4x at batch 1)")
       ->capture_default_str()

@@ -123,7 +123,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         std::fprintf(stderr, "%s: preparing once for every budget (log %s)\n",
                      method.name.c_str(), log.c_str());
         atomic_write_string(log + ".cmd", shell_line(argv) + "\n");
-        const SubprocessResult r = run_subprocess(argv, log);
+        const SubprocessResult r = run_subprocess(argv, log, options.echo_runs);
         report.prepare_seconds[method.name] = r.seconds;
         if (r.exit_code == 0) {
           write_json(done, {{"command", argv}, {"wall_seconds", r.seconds}, {"log", log}});
@@ -176,7 +176,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
                              .c_str()
                        : "");
       atomic_write_string(log + ".cmd", shell_line(argv) + "\n");
-      const SubprocessResult result = run_subprocess(argv, log);
+      const SubprocessResult result = run_subprocess(argv, log, options.echo_runs);
       ++report.ran;
       run_seconds += result.seconds;
       ++runs_timed;

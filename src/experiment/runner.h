@@ -20,6 +20,7 @@ struct ExperimentOptions {
   std::string teacher;                 // overrides the config's teacher if not empty
   std::vector<std::string> only;       // method names to run (empty = all)
   bool dry_run = false;                // print the commands, run nothing
+  bool echo_runs = false;              // also print each run's output (progress, ETA) as it comes
   int latency_repeats = 10;
   // Where teacher and results are evaluated and timed (the runs themselves take --device from
   // the config's common_args or args).

@@ -12,9 +12,12 @@ struct SubprocessResult {
 };
 
 // Starts argv[0] (searched in PATH when it has no '/') with argv, stdout and stderr appended to
-// `log_path` (created if missing; "" = inherit ours), and waits for it. Throws vitc::Error if the
-// program cannot be started (naming it) or the log cannot be opened (naming the file).
-SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std::string& log_path);
+// `log_path` (created if missing; "" = inherit ours), and waits for it. With `echo` and a log,
+// the output is also copied to our stderr as it comes (a long run's progress lines and ETA).
+// Throws vitc::Error if the program cannot be started (naming it) or the log cannot be opened
+// (naming the file).
+SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std::string& log_path,
+                                bool echo = false);
 
 // The absolute path of the running executable (/proc/self/exe).
 std::string self_executable();
