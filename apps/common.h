@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "commands.h"
 #include "data/dataset.h"
 #include "dist/group.h"
 #include "util/compute.h"
@@ -95,19 +96,5 @@ void write_run_json(const std::string& dir, const nlohmann::json& run);
 void remember_command_line(int argc, char** argv);
 const std::string& command_line();
 
-// Registration of each subcommand; `run` is set to the function main calls after parsing.
-using Runner = std::function<int()>;
-void add_train_command(CLI::App& app, Runner& run);
-void add_eval_command(CLI::App& app, Runner& run);
-void add_info_command(CLI::App& app, Runner& run);
-void add_bench_command(CLI::App& app, Runner& run);
-void add_slim_command(CLI::App& app, Runner& run);
-void add_prune_command(CLI::App& app, Runner& run);
-void add_experiment_command(CLI::App& app, Runner& run);
-void add_predict_command(CLI::App& app, Runner& run);
-void add_import_command(CLI::App& app, Runner& run);
-void add_uvc_command(CLI::App& app, Runner& run);
-void add_dcvit_command(CLI::App& app, Runner& run);
-void add_practise_command(CLI::App& app, Runner& run);
 
 }  // namespace vitc::app

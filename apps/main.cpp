@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands.h"
 #include "common.h"
 #include "util/error.h"
 #include "util/run_info.h"
@@ -50,18 +51,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   vitc::app::remember_command_line(argc, argv);
   vitc::app::Runner run;
-  vitc::app::add_train_command(app, run);
-  vitc::app::add_eval_command(app, run);
-  vitc::app::add_info_command(app, run);
-  vitc::app::add_bench_command(app, run);
-  vitc::app::add_slim_command(app, run);
-  vitc::app::add_prune_command(app, run);
-  vitc::app::add_experiment_command(app, run);
-  vitc::app::add_predict_command(app, run);
-  vitc::app::add_import_command(app, run);
-  vitc::app::add_uvc_command(app, run);
-  vitc::app::add_dcvit_command(app, run);
-  vitc::app::add_practise_command(app, run);
+  for (const vitc::app::AddCommand add : vitc::app::command_table()) add(app, run);
   if (const int code = vitc::app::reject_unknown_subcommand(app, argc, argv)) return code;
   try {
     app.parse(argc, argv);
