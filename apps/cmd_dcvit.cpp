@@ -9,6 +9,7 @@
 #include "setting_flags.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/pipeline.h"
+#include "compress/dcvit/synthetic_source.h"
 #include "compress/common/macs_budget.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
@@ -35,25 +36,6 @@ struct SynthFlags {
     return o;
   }
 };
-
-// Generates, saves and reports a synthetic set. With a data-parallel group every rank inverts
-// (images sharded, gradients averaged), rank 0 saves, and all ranks return rank 0's set.
-SyntheticSet synthesize(VisionTransformer teacher, const InversionOptions& options,
-                        const std::string& dir,
-                        const std::shared_ptr<dist::Group>& group = nullptr) {
-  SyntheticSet set = invert_teacher(*teacher, options, group.get());
-  if (lead_process(group)) save_synthetic_set(dir, set, teacher->config());
-  if (group) group->barrier();  // the set is on disk when any rank goes on
-  if (lead_process(group))
-    std::fprintf(stderr,
-               "synthetic set: %d images in %s (loss %.4f -> %.4f at iteration %d; the teacher "
-               "classifies %.0f%% as their targets) %s\n",
-               options.count, dir.c_str(), set.info["first_loss"].get<double>(),
-               set.info["best_loss"].get<double>(), set.info["best_iteration"].get<int>(),
-               100 * set.info["teacher_agreement"].get<double>(),
-               format_duration(set.info["seconds"].get<double>()).c_str());
-  return set;
-}
 
 // DC-ViT's own flags (run and sweep).
 struct DcvitFlags {
@@ -143,24 +125,11 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, i
   p.dcvit.teacher = p.in.teacher;
   p.dcvit.teacher_info = p.in.teacher_info;
   p.dcvit.few_shot = p.in.few_shot;
-  const std::string own_synth = f.common.out + "/synth";
-  if (!f.synth_dir.empty()) {
-    p.dcvit.synthetic = load_synthetic_set(f.synth_dir, p.in.teacher->config());
-    p.synthetic_record = {{"dir", f.synth_dir}, {"reused", true}};
-  } else if (lead_decides(p.in.dist.get(),
-                          f.common.resume && file_exists(own_synth + "/synthetic.safetensors"),
-                          str_cat("a synthetic set in ", own_synth))) {
-    p.dcvit.synthetic = load_synthetic_set(own_synth, p.in.teacher->config());
-    check(p.dcvit.synthetic.info.value("options", nlohmann::json()) == synth_options.to_json(),
-          "cannot resume: the synthetic set in ", own_synth,
-          " was made with other --synth-* settings; use the same or a new --out");
-    p.synthetic_record = {{"dir", own_synth}, {"reused", true}};
-  } else {
-    p.dcvit.synthetic = synthesize(p.in.teacher, synth_options, own_synth, p.in.dist);
-    p.synthetic_record = {{"dir", own_synth}, {"reused", false}};
-  }
-  for (const char* k : {"options", "best_loss", "first_loss", "teacher_agreement", "seconds"})
-    if (p.dcvit.synthetic.info.contains(k)) p.synthetic_record[k] = p.dcvit.synthetic.info[k];
+  ObtainedSyntheticSet synthetic = obtain_synthetic_set(
+      p.in.teacher, synth_options, {f.synth_dir, f.common.out + "/synth", f.common.resume},
+      p.in.dist.get());
+  p.dcvit.synthetic = synthetic.set;
+  p.synthetic_record = synthetic.record;
   p.teacher_eval = evaluate(*p.in.teacher, *p.in.eval_data, f.common.eval_batch);
   if (lead) std::fprintf(stderr, "teacher top1 %.2f%%\n", p.teacher_eval.top1);
   return p;
@@ -184,17 +153,14 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
     r["ranking"] = run.ranking_record;
     r["ranking"]["scores"] = run.ranking.to_json()["scores"];
     r.update(j.record);
-    r["result"]["top1_drop"] = p.teacher_eval.top1 - j.record["result"]["top1"].get<double>();
-    if (f.latency_repeats > 0) r["latency"] = compare_latency(p.in.teacher, j.compact, f.latency_repeats);
     const std::string dir = j.record["result"]["dir"];
-    write_method_run_json(dir, r, p.in.dist);
+    char target[96];
+    std::snprintf(target, sizeof target, "target %.2f%%  k=%d MLP %d",
+                  100.0 * j.plan.target / j.plan.teacher_macs, j.plan.blocks, j.plan.hidden);
+    r = report_compression(
+        r, {dir, p.in.teacher, j.compact, p.teacher_eval.top1, f.latency_repeats, target},
+        p.in.dist);
     const nlohmann::json& res = r["result"];
-    std::printf("target %.2f%%  k=%d MLP %d  top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M",
-                100.0 * j.plan.target / j.plan.teacher_macs, j.plan.blocks, j.plan.hidden,
-                res["top1"].get<double>(), p.teacher_eval.top1, res["macs"].get<int64_t>() / 1e6,
-                100 * res["macs_fraction"].get<double>(), res["params"].get<int64_t>() / 1e6);
-    if (r.contains("latency")) std::printf("  latency b64 x%.3f", r["latency"]["ratio"].get<double>());
-    std::printf("  -> %s\n", dir.c_str());
     summary.push_back({{"dir", dir},
                        {"plan", j.plan.to_json()},
                        {"blocks", j.record["blocks"]},

@@ -37,18 +37,11 @@ int run_prune(const PruneFlags& flags) {
   const PruneResult result =
       prune_and_finetune(in.teacher, budget, prune, in.train_data, in.eval_data, finetune);
   run.update(result.record);
-  if (!lead_process(in.dist)) return 0;  // rank 0 measures, writes and prints
-  if (flags.finetune.latency_repeats > 0)
-    run["latency"] = compare_latency(in.teacher, result.compact, flags.finetune.latency_repeats);
-  write_method_run_json(flags.common.out, run, in.dist);
-  const nlohmann::json& r = result.record["result"];
-  std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M (%.1f%%)",
-              r["top1"].get<double>(), result.record["teacher"]["top1"].get<double>(),
-              r["macs"].get<int64_t>() / 1e6, 100 * r["macs_fraction"].get<double>(),
-              r["params"].get<int64_t>() / 1e6, 100 * r["params_fraction"].get<double>());
-  if (run.contains("latency"))
-    std::printf("  latency b64 x%.2f of the teacher", run["latency"]["ratio"].get<double>());
-  std::printf("  -> %s\n", flags.common.out.c_str());
+  report_compression(run,
+                     {flags.common.out, in.teacher, result.compact,
+                      result.record["teacher"]["top1"].get<double>(),
+                      flags.finetune.latency_repeats},
+                     in.dist);
   return 0;
 }
 

@@ -43,20 +43,13 @@ int run_uvc_command(const RunCmd& cmd) {
   UvcRunResult result = run_uvc(teacher, info, in.train_data, in.eval_data, options);
   run.update(result.record);
   run["result"]["teacher_info"] = info;
-  if (!lead_process(group)) return 0;  // rank 0 measures, writes and prints
-  if (cmd.uvc.finetune.latency_repeats > 0)
-    run["latency"] = compare_latency(teacher, result.compact, cmd.uvc.finetune.latency_repeats);
   run["wall_seconds"] = clock.seconds();
-  write_method_run_json(f.out, run, group);
   const nlohmann::json& r = result.record["result"];
-  std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.2f%%)  params %.3f M (%.1f%%)  skipped %s",
-              r["top1"].get<double>(), result.record["teacher"]["top1"].get<double>(),
-              r["macs"].get<int64_t>() / 1e6, 100 * r["macs_fraction"].get<double>(),
-              r["params"].get<int64_t>() / 1e6, 100 * r["params_fraction"].get<double>(),
-              r["skipped_blocks"].dump().c_str());
-  if (run.contains("latency"))
-    std::printf("  latency b64 x%.2f of the teacher", run["latency"]["ratio"].get<double>());
-  std::printf("  -> %s\n", f.out.c_str());
+  report_compression(run,
+                     {f.out, teacher, result.compact, result.record["teacher"]["top1"].get<double>(),
+                      cmd.uvc.finetune.latency_repeats, "",
+                      "skipped " + r["skipped_blocks"].dump()},
+                     group);
   return 0;
 }
 

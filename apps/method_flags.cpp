@@ -99,6 +99,27 @@ nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer comp
           {"ratio", rc.median_ms / rt.median_ms}};
 }
 
+nlohmann::json report_compression(nlohmann::json run, const CompressionReport& report,
+                                  const std::shared_ptr<dist::Group>& group) {
+  if (!lead_process(group)) return run;
+  nlohmann::json& r = run["result"];
+  r["top1_drop"] = report.teacher_top1 - r["top1"].get<double>();
+  if (report.latency_repeats > 0)
+    run["latency"] = compare_latency(report.teacher, report.compact, report.latency_repeats);
+  write_method_run_json(report.out_dir, run, group);
+  if (!report.prefix.empty()) std::printf("%s  ", report.prefix.c_str());
+  std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M (%.1f%%)",
+              r["top1"].get<double>(), report.teacher_top1, r["macs"].get<int64_t>() / 1e6,
+              100 * r["macs_fraction"].get<double>(), r["params"].get<int64_t>() / 1e6,
+              100 * r["params_fraction"].get<double>());
+  if (!report.suffix.empty()) std::printf("  %s", report.suffix.c_str());
+  if (run.contains("latency"))
+    std::printf("  latency b64 x%.2f of the teacher", run["latency"]["ratio"].get<double>());
+  std::printf("  -> %s\n", report.out_dir.c_str());
+  std::fflush(stdout);
+  return run;
+}
+
 nlohmann::json method_run_header(const std::string& command, const std::string& method,
                                  const std::string& threads) {
   return {{"command", command},

@@ -56,6 +56,22 @@ nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config);
 // `repeats` timed rounds after two warm-up rounds; "ratio" = compact / teacher median.
 nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats);
 
+// The end of every compression command, on rank 0 only (other ranks return at once): the
+// batch-64 latency of teacher and compact model in one interleaved run (`latency_repeats`
+// rounds; 0 = skip), run["result"]["top1_drop"], run.json in `out_dir`, and the summary line
+//   [<prefix>  ]top1 T% (teacher t%)  MACs M (m%)  params P (p%)[  <suffix>][  latency b64 xR
+//   of the teacher]  -> out_dir
+// from run["result"] (model_summary + macs_fraction, params_fraction). Returns run as written.
+struct CompressionReport {
+  std::string out_dir;
+  VisionTransformer teacher{nullptr}, compact{nullptr};
+  double teacher_top1 = 0;
+  int latency_repeats = 20;
+  std::string prefix, suffix;
+};
+nlohmann::json report_compression(nlohmann::json run, const CompressionReport& report,
+                                  const std::shared_ptr<dist::Group>& group);
+
 // {"command", "method", "command_line", "environment"}: the head of a method's run.json.
 nlohmann::json method_run_header(const std::string& command, const std::string& method,
                                  const std::string& threads);

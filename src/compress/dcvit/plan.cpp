@@ -10,19 +10,6 @@
 
 namespace vitc {
 
-std::vector<int> candidate_blocks(const ViTConfig& config, int first, int last) {
-  const int depth = config.depth();
-  if (first < 0) first = depth > 2 ? 1 : 0;
-  if (last < 0) last = depth > 2 ? depth - 2 : depth - 1;
-  check(first < depth, "--min-block ", first, " is outside the ", depth, " blocks of '",
-        config.name, "'");
-  check(last < depth && last >= first, "--max-block ", last, " must lie in [--min-block ", first,
-        ", ", depth - 1, "]");
-  std::vector<int> out;
-  for (int b = first; b <= last; ++b) out.push_back(b);
-  return out;
-}
-
 double DcvitPlan::mlp_ratio() const {
   return embed_dim > 0 ? static_cast<double>(hidden) / embed_dim : 0.0;
 }

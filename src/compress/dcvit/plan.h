@@ -8,14 +8,11 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "compress/common/candidate_blocks.h"
 #include "model/config.h"
 #include "model/structure.h"
 
 namespace vitc {
-
-// The candidate blocks: first..last (inclusive; -1 = defaults 1 and depth-2, the reference's
-// --min-block 1 --max-block depth-2). Throws naming --min-block/--max-block if out of range.
-std::vector<int> candidate_blocks(const ViTConfig& config, int first = -1, int last = -1);
 
 struct DcvitPlan {
   int blocks = 0;         // k
