@@ -16,11 +16,14 @@
 
 namespace vitc::fuzz {
 
-// A fresh folder under /dev/shm (memory: rewriting a file per input costs no disk), else $TMPDIR
-// or /tmp, made on the first call and removed when the process exits normally.
+// A fresh folder under $VITC_FUZZ_TMPDIR if set (scripts/fuzz.sh points it at a folder of its
+// own and removes that, since libFuzzer ends a timed run or a crash without running atexit
+// handlers), else /dev/shm (memory: rewriting a file per input costs no disk), else $TMPDIR or
+// /tmp; made on the first call and removed when the process exits normally.
 inline const std::string& temp_dir() {
   static const std::string dir = [] {
-    std::string base = "/dev/shm";
+    const char* own = std::getenv("VITC_FUZZ_TMPDIR");
+    std::string base = own != nullptr && *own != '\0' ? own : "/dev/shm";
     if (access(base.c_str(), W_OK) != 0) {
       const char* tmp = std::getenv("TMPDIR");
       base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";

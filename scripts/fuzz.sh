@@ -52,6 +52,10 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:handle_abort=1:allocator_may
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:report_error_type=1}"
 # One reader's threads only: LibTorch would start one per core for every input.
 export OMP_NUM_THREADS=1
+# The harnesses' scratch folders, removed at the end whatever way libFuzzer exits (fuzz_util.h).
+VITC_FUZZ_TMPDIR="$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/vitc_fuzz_run.XXXXXX")"
+export VITC_FUZZ_TMPDIR
+trap 'rm -rf "$VITC_FUZZ_TMPDIR"' EXIT
 
 # --- Helpers --------------------------------------------------------------------------------------
 # The first error line of a fuzzer log: what went wrong.

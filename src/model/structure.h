@@ -75,6 +75,9 @@ std::vector<int> head_compute_order(const BlockKeep& block);
 ViTConfig compact_config(const ViTConfig& source, const Structure& structure);
 
 nlohmann::json structure_to_json(const Structure& structure);
+// A short per-block view for records: {"skipped", "heads" (kept source heads), "v_dims" (per kept
+// head), "mlp"} per block.
+nlohmann::json structure_summary(const Structure& structure);
 // `where` names the source (a file path) in error messages; checks types, not ranges.
 Structure structure_from_json(const nlohmann::json& j, const std::string& where);
 

@@ -85,4 +85,24 @@ std::optional<CompressedInfo> read_compressed_info(const nlohmann::json& model_j
   return info;
 }
 
+nlohmann::json structure_summary(const Structure& structure) {
+  nlohmann::json blocks = nlohmann::json::array();
+  for (const BlockKeep& b : structure.blocks) {
+    if (b.skip) {
+      blocks.push_back({{"skipped", true}});
+      continue;
+    }
+    nlohmann::json heads = nlohmann::json::array(), widths = nlohmann::json::array();
+    for (const HeadKeep& h : b.heads) {
+      heads.push_back(h.source);
+      widths.push_back(h.v.size());
+    }
+    blocks.push_back({{"skipped", false},
+                      {"heads", heads},
+                      {"v_dims", widths},
+                      {"mlp", b.mlp.size()}});
+  }
+  return blocks;
+}
+
 }  // namespace vitc

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
+#include "test_support.h"
 #include "model/slice.h"
 #include "run_vitc.h"
 #include "util/files.h"
@@ -22,14 +23,10 @@ namespace {
 using vitc::test_support::Outcome;
 using vitc::test_support::run_vitc;
 
-std::string temp_path(const std::string& name) {
-  auto path = std::filesystem::temp_directory_path() / ("vitc_bench_info_test_" + name);
-  std::filesystem::remove_all(path);
-  return path.string();
-}
+using vitc::test_support::absent_dir;
 
 TEST(Bench, TimesEachBatchSizeAndWritesJson) {
-  const std::string json = temp_path("bench.json");
+  const std::string json = absent_dir("bench.json");
   const Outcome o = run_vitc("bench --model fm_tiny --batch-sizes 1,3 --warmup 1 --repeats 3 --json " + json);
   ASSERT_EQ(o.exit_code, 0) << o.output;
   EXPECT_NE(o.output.find("median ms"), std::string::npos) << o.output;
@@ -58,7 +55,7 @@ TEST(Info, CompressedModelShowsSourceAndKept) {
   s.blocks[1] = BlockKeep{true, false, {}, {}};
   s.blocks[2].attn_skip = true;
   s.blocks[2].heads.clear();
-  const std::string dir = temp_path("compressed");
+  const std::string dir = absent_dir("compressed");
   VisionTransformer compact = slice_model(*source, s);
   save_compressed_model_dir(dir, *compact, source_config, s);
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
+#include "test_support.h"
 #include "run_vitc.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -29,11 +30,7 @@ void expect_failure(const std::string& args, const std::string& needle) {
   EXPECT_NE(o.output.find(needle), std::string::npos) << args << "\n" << o.output;
 }
 
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_cli_test_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+using vitc::test_support::absent_dir;
 
 // The subcommand names listed under "Subcommands:" in CLI11's help text.
 std::vector<std::string> listed_subcommands(const std::string& help) {
@@ -106,7 +103,7 @@ TEST(Cli, EveryNegativeFlagHasItsPositive) {
 }
 
 TEST(Cli, SettingFlagsAreCheckedWhenParsedAndNamedAsTyped) {
-  const std::string out = temp_dir("settings");
+  const std::string out = absent_dir("settings");
   // A value outside a setting's range fails at parsing, before any file is read.
   expect_failure("uvc run --teacher /nonexistent --macs 0.5 --out " + out + " --finetune-kd-alpha 2",
                  "--finetune-kd-alpha: must be in [0, 1], got 2");
@@ -141,17 +138,17 @@ TEST(Cli, NoOrUnknownSubcommandFails) {
 
 TEST(Cli, UnknownModelListsValidNames) {
   expect_failure("info --model deit_giant", "fm_small");
-  expect_failure("train --model deit_giant --out " + temp_dir("unknown") + " --threads 1", "deit_giant");
+  expect_failure("train --model deit_giant --out " + absent_dir("unknown") + " --threads 1", "deit_giant");
 }
 
 TEST(Cli, BadFlagValuesFail) {
-  expect_failure("train --epochs 0 --out " + temp_dir("epochs"), "--epochs");
-  expect_failure("train --epochs many --out " + temp_dir("epochs2"), "--epochs");
-  expect_failure("train --lr -1 --out " + temp_dir("lr"), "--lr");
+  expect_failure("train --epochs 0 --out " + absent_dir("epochs"), "--epochs");
+  expect_failure("train --epochs many --out " + absent_dir("epochs2"), "--epochs");
+  expect_failure("train --lr -1 --out " + absent_dir("lr"), "--lr");
   expect_failure("train --model fm_tiny", "--out");
   expect_failure("eval --model fm_tiny --split validation", "--split");
-  expect_failure("train --model fm_tiny --out " + temp_dir("data") + " --data imagenet", "fashion-mnist");
-  const std::string t = " --teacher /nonexistent/teacher --out " + temp_dir("prune");
+  expect_failure("train --model fm_tiny --out " + absent_dir("data") + " --data imagenet", "fashion-mnist");
+  const std::string t = " --teacher /nonexistent/teacher --out " + absent_dir("prune");
   expect_failure("prune --criterion taylor --macs 0.5" + t, "random, magnitude");
   expect_failure("prune --macs half" + t, "--macs: cannot read 'half'");
   expect_failure("prune --macs 0.5 --finetune-epochs -1" + t, "--finetune-epochs");
@@ -160,13 +157,13 @@ TEST(Cli, BadFlagValuesFail) {
 
 TEST(Cli, MissingFilesAreNamed) {
   expect_failure("eval --model /nonexistent/model_dir", "/nonexistent/model_dir");
-  const std::string dir = temp_dir("nodata");
+  const std::string dir = absent_dir("nodata");
   std::filesystem::create_directories(dir);
   expect_failure("eval --model fm_tiny --data-dir " + dir, "dataset-fashion-mnist");
 }
 
 TEST(Cli, CorruptModelDirIsAClearError) {
-  const std::string dir = temp_dir("corrupt");
+  const std::string dir = absent_dir("corrupt");
   std::filesystem::create_directories(dir);
   vitc::atomic_write_string(dir + "/model.json", "{\"config\": ");
   vitc::atomic_write_string(dir + "/model.safetensors", "garbage");
@@ -181,7 +178,7 @@ TEST(Cli, InfoPrintsParamsAndMacs) {
 }
 
 TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
-  const std::string out = temp_dir("train");
+  const std::string out = absent_dir("train");
   const Outcome t = run_vitc("train --model fm_tiny --epochs 1 --max-steps-per-epoch 5 --batch-size 32 "
                              "--eval-subset 200 --quiet --out " + out);
   ASSERT_EQ(t.exit_code, 0) << t.output;
@@ -201,7 +198,7 @@ TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
 // Every command that runs a model takes --device and --precision, and checks both before it
 // reads anything (the paths below do not exist).
 TEST(Cli, EveryModelCommandTakesDeviceAndPrecision) {
-  const std::string out = " --out " + temp_dir("device");
+  const std::string out = " --out " + absent_dir("device");
   const std::string t = " --teacher /nonexistent/teacher";
   const std::vector<std::string> commands = {
       "train --model fm_tiny" + out,

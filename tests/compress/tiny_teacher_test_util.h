@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "test_support.h"
 #include "data/dataset.h"
 #include "data/fashion_mnist.h"
 #include "data/sampling.h"
@@ -17,12 +18,9 @@
 
 namespace vitc::test {
 
-// <tmp>/vitc_<prefix>_test_<name>_<pid>, emptied.
+// A path where nothing is yet, unique to this test program (test_support::absent_dir).
 inline std::string process_temp_dir(const std::string& prefix, const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vitc_" + prefix + "_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  return dir.string();
+  return vitc::test_support::absent_dir(prefix + "_" + name);
 }
 
 // The first `n` images of a seeded (seed 0) shuffle of a Fashion-MNIST split.

@@ -18,7 +18,7 @@ namespace {
 using dist_test::finish;
 using dist_test::Outcome;
 using dist_test::start_vitc;
-using dist_test::temp_dir;
+using dist_test::absent_dir;
 
 Outcome run(const std::string& args) { return finish(start_vitc(args)); }
 
@@ -41,7 +41,7 @@ const std::string kQuick = kThreads + " --quiet";  // commands that train
 
 TEST(CudaCli, EveryModelCommandRunsOnTheGpu) {
   VITC_REQUIRE_CUDA();
-  const std::string teacher = temp_dir("cuda_teacher"), root = temp_dir("cuda_runs");
+  const std::string teacher = absent_dir("cuda_teacher"), root = absent_dir("cuda_runs");
   const std::string train =
       "train --model fm_tiny --init-seed 3 --epochs 1 --max-steps-per-epoch 20 --warmup-epochs 0 "
       "--lr 1e-3 --train-subset 1280 --eval-subset 256 --batch-size 64";
@@ -91,7 +91,7 @@ TEST(CudaCli, EveryModelCommandRunsOnTheGpu) {
 // tensors. TF32 (PyTorch's default for cuDNN convolutions) is the same in both runs.
 TEST(CudaCli, TwoProcessesOnTheGpuMatchOneProcessOfDoubleBatch) {
   VITC_REQUIRE_CUDA();
-  const std::string single = temp_dir("cuda_single"), pair = temp_dir("cuda_pair");
+  const std::string single = absent_dir("cuda_single"), pair = absent_dir("cuda_pair");
   const auto args = [](const std::string& out, int batch) {
     return "train --model fm_tiny --init-seed 3 --epochs 1 --max-steps-per-epoch 4 --warmup-epochs 0 "
            "--lr 1e-3 --train-subset 256 --eval-subset 64 --threads 1 --quiet --device " +

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "compress/common/clone_model.h"
+#include "model/clone_model.h"
 #include "compress/common/feature_mimic.h"
 #include "compress/tiny_teacher_test_util.h"
 #include "cuda/cuda_test_util.h"

@@ -18,12 +18,7 @@
 namespace vitc::testing {
 
 // A fresh, empty directory under the system temp directory.
-inline std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_data_test_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+using test_support::fresh_dir;
 
 // IDX bytes: magic 0 0 `type` ndims, big-endian sizes, then `data`.
 inline std::string idx_bytes(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data,

@@ -71,14 +71,14 @@ TEST(FashionMnist, RealTrainSplit) { expect_split("train", 60000); }
 TEST(FashionMnist, RealTestSplit) { expect_split("test", 10000); }
 
 TEST(FashionMnist, MissingDirectoryNamesPathAndPackage) {
-  const std::string dir = testing::temp_dir("fm_missing") + "/nowhere";
+  const std::string dir = testing::fresh_dir("fm_missing") + "/nowhere";
   expect_error([&] { load_fashion_mnist("train", dir); },
                {dir, "does not exist", "dataset-fashion-mnist",
                 "apt-get install dataset-fashion-mnist"});
 }
 
 TEST(FashionMnist, MissingFileNamesPathAndPackage) {
-  const std::string dir = testing::temp_dir("fm_missing_file");
+  const std::string dir = testing::fresh_dir("fm_missing_file");
   testing::write_split(dir, "train", {1, 2});
   std::filesystem::remove(dir + "/train-labels-idx1-ubyte.gz");
   expect_error([&] { load_fashion_mnist("train", dir); },
@@ -86,7 +86,7 @@ TEST(FashionMnist, MissingFileNamesPathAndPackage) {
 }
 
 TEST(FashionMnist, EnvironmentVariableOverridesDefaultDirectory) {
-  const std::string dir = testing::temp_dir("fm_env");
+  const std::string dir = testing::fresh_dir("fm_env");
   testing::write_split(dir, "t10k", {4, 5, 6, 7});
   {
     ScopedEnv env(kFashionMnistDirEnv, dir);

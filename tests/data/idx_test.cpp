@@ -11,12 +11,12 @@ namespace {
 
 using testing::expect_error;
 using testing::idx_bytes;
-using testing::temp_dir;
+using testing::fresh_dir;
 using testing::write_gzip;
 using testing::write_split;
 
 TEST(Idx, ParsesDimsAndData) {
-  const std::string dir = temp_dir("idx_parse");
+  const std::string dir = fresh_dir("idx_parse");
   const std::string path = dir + "/a.gz";
   write_gzip(path, idx_bytes({2, 3}, {1, 2, 3, 4, 5, 6}));
   const IdxArray array = read_idx(path, 2);
@@ -27,14 +27,14 @@ TEST(Idx, ParsesDimsAndData) {
 }
 
 TEST(Idx, ReadsUncompressedFilesAsIs) {
-  const std::string dir = temp_dir("idx_plain");
+  const std::string dir = fresh_dir("idx_plain");
   const std::string path = dir + "/a.idx";
   testing::write_plain(path, idx_bytes({4}, {9, 8, 7, 6}));
   EXPECT_EQ(read_idx(path, 1).data[3].item<int64_t>(), 6);
 }
 
 TEST(Idx, CorruptHeadersNameTheFile) {
-  const std::string dir = temp_dir("idx_corrupt");
+  const std::string dir = fresh_dir("idx_corrupt");
   const std::string path = dir + "/x.gz";
   write_gzip(path, "");
   expect_error([&] { read_idx(path, 1); }, {path, "not an IDX file"});
@@ -58,7 +58,7 @@ TEST(Idx, CorruptHeadersNameTheFile) {
 }
 
 TEST(Idx, DamagedGzipNamesTheFile) {
-  const std::string dir = temp_dir("idx_gzip");
+  const std::string dir = fresh_dir("idx_gzip");
   const std::string good = dir + "/good.gz";
   write_gzip(good, idx_bytes({1000}, std::vector<uint8_t>(1000, 3)));
   const std::string bytes = testing::read_plain(good);
@@ -74,7 +74,7 @@ TEST(Idx, DamagedGzipNamesTheFile) {
 }
 
 TEST(Idx, DecompressionBombsAreRefusedByTheHeadersOwnCounts) {
-  const std::string dir = temp_dir("idx_bomb");
+  const std::string dir = fresh_dir("idx_bomb");
   // A tiny gzip file whose header promises 2 GiB: refused before anything is read or allocated.
   const std::string promise = dir + "/promise.gz";
   write_gzip(promise, idx_bytes({0x80000000u}, {1, 2, 3}));
@@ -98,7 +98,7 @@ TEST(Idx, DecompressionBombsAreRefusedByTheHeadersOwnCounts) {
 }
 
 TEST(FashionMnistFiles, LoadsHandMadeSplit) {
-  const std::string dir = temp_dir("fm_small");
+  const std::string dir = fresh_dir("fm_small");
   write_split(dir, "train", {3, 0, 9});
   const auto data = load_fashion_mnist("train", dir, 0.5, 0.25);
   EXPECT_EQ(data->size(), 3);
@@ -116,7 +116,7 @@ TEST(FashionMnistFiles, LoadsHandMadeSplit) {
 }
 
 TEST(FashionMnistFiles, TestSplitUsesT10kFiles) {
-  const std::string dir = temp_dir("fm_t10k");
+  const std::string dir = fresh_dir("fm_t10k");
   write_split(dir, "t10k", {1, 2});
   EXPECT_EQ(load_fashion_mnist("test", dir)->size(), 2);
   expect_error([&] { load_fashion_mnist("train", dir); },
@@ -124,7 +124,7 @@ TEST(FashionMnistFiles, TestSplitUsesT10kFiles) {
 }
 
 TEST(FashionMnistFiles, CorruptFilesNameTheFile) {
-  const std::string dir = temp_dir("fm_corrupt");
+  const std::string dir = fresh_dir("fm_corrupt");
   const std::string images = dir + "/train-images-idx3-ubyte.gz";
   const std::string labels = dir + "/train-labels-idx1-ubyte.gz";
   auto load = [&] { load_fashion_mnist("train", dir); };
@@ -153,7 +153,7 @@ TEST(FashionMnistFiles, CorruptFilesNameTheFile) {
 }
 
 TEST(FashionMnistFiles, RejectsBadArguments) {
-  const std::string dir = temp_dir("fm_args");
+  const std::string dir = fresh_dir("fm_args");
   write_split(dir, "train", {1});
   expect_error([&] { load_fashion_mnist("validation", dir); }, {"validation", "train, test"});
   expect_error([&] { load_fashion_mnist("train", dir, 0.5, 0.0); }, {"std", "positive"});

@@ -26,8 +26,8 @@ std::string dcvit_args(const std::string& teacher, const std::string& out, int b
 }
 
 TEST(DcvitDist, TwoProcessesGiveTheSyntheticSetRankingAndStructureOfOne) {
-  const std::string teacher = temp_dir("dcvit_teacher"), single = temp_dir("dcvit_single"),
-                    pair = temp_dir("dcvit_pair");
+  const std::string teacher = absent_dir("dcvit_teacher"), single = absent_dir("dcvit_single"),
+                    pair = absent_dir("dcvit_pair");
   make_teacher(teacher);
   const OneAndPair run = run_one_and_pair(
       [&](const std::string& out, int batch) { return dcvit_args(teacher, out, batch); }, single, pair);

@@ -18,16 +18,12 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
 #include "io/safetensors.h"
 
 namespace dist_test {
 
-inline std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("vitc_dist_test_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+using vitc::test_support::absent_dir;
 
 // A TCP port that was free a moment ago (the kernel's choice for port 0).
 inline int free_port() {

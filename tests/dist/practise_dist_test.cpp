@@ -25,8 +25,8 @@ std::string practise_args(const std::string& teacher, const std::string& out, in
 }
 
 TEST(PractiseDist, TwoProcessesGiveTheStructureOfOne) {
-  const std::string teacher = temp_dir("practise_teacher"), single = temp_dir("practise_single"),
-                    pair = temp_dir("practise_pair");
+  const std::string teacher = absent_dir("practise_teacher"), single = absent_dir("practise_single"),
+                    pair = absent_dir("practise_pair");
   make_teacher(teacher);
   // Rank 0 alone reports and writes.
   const OneAndPair run = run_one_and_pair(

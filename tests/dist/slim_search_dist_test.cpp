@@ -29,8 +29,8 @@ double max_abs_diff(const std::string& a_path, const std::string& b_path) {
 }
 
 TEST(SlimSearchDist, RanksAgreeAndMatchOneProcessOfDoubleBatch) {
-  const std::string teacher = temp_dir("slim_teacher"), single = temp_dir("slim_single"),
-                    pair = temp_dir("slim_pair");
+  const std::string teacher = absent_dir("slim_teacher"), single = absent_dir("slim_single"),
+                    pair = absent_dir("slim_pair");
   make_teacher(teacher);
   // Rank 0 alone reports and writes.
   const OneAndPair run = run_one_and_pair(

@@ -17,7 +17,7 @@ using dist_test::free_port;
 using dist_test::Outcome;
 using dist_test::Running;
 using dist_test::start_vitc;
-using dist_test::temp_dir;
+using dist_test::absent_dir;
 
 // fm_tiny on 256 training images, 4 steps, no augmentation: the data of step t for one process
 // with batch 2B is exactly the union of the two ranks' batches of B.
@@ -28,7 +28,7 @@ std::string train_args(const std::string& out, int batch) {
 }
 
 TEST(TrainDist, TwoProcessesOfBatchBMatchOneProcessOfBatch2B) {
-  const std::string single = temp_dir("single"), pair = temp_dir("pair");
+  const std::string single = absent_dir("single"), pair = absent_dir("pair");
   const Outcome one = finish(start_vitc(train_args(single, 32)));
   ASSERT_EQ(one.exit_code, 0) << one.output;
 
@@ -60,7 +60,7 @@ TEST(TrainDist, TwoProcessesOfBatchBMatchOneProcessOfBatch2B) {
 }
 
 TEST(TrainDist, MissingPeerFailsWithinTheTimeout) {
-  const std::string out = temp_dir("alone");
+  const std::string out = absent_dir("alone");
   const std::string dist = " --dist-world-size 2 --dist-rank 0 --dist-timeout 3 --dist-master-port " +
                            std::to_string(free_port());
   const Outcome o = finish(start_vitc(train_args(out, 16) + dist));
@@ -71,7 +71,7 @@ TEST(TrainDist, MissingPeerFailsWithinTheTimeout) {
 }
 
 TEST(TrainDist, RankWithoutMasterFailsWithinTheTimeout) {
-  const std::string out = temp_dir("no_master");
+  const std::string out = absent_dir("no_master");
   const std::string dist = " --dist-world-size 2 --dist-rank 1 --dist-timeout 3 --dist-master-port " +
                            std::to_string(free_port());
   const Outcome o = finish(start_vitc(train_args(out, 16) + dist));

@@ -29,8 +29,8 @@ std::string uvc_args(const std::string& teacher, const std::string& out, int bat
 }
 
 TEST(UvcSearchDist, RanksAgreeAndMatchOneProcessOfDoubleBatch) {
-  const std::string teacher = temp_dir("uvc_teacher"), single = temp_dir("uvc_single"),
-                    pair = temp_dir("uvc_pair");
+  const std::string teacher = absent_dir("uvc_teacher"), single = absent_dir("uvc_single"),
+                    pair = absent_dir("uvc_pair");
   make_teacher(teacher);
   // Rank 0 alone reports and writes.
   const OneAndPair run = run_one_and_pair(

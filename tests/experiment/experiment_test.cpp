@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "test_support.h"
 #include "apps/run_vitc.h"
 #include "experiment/experiment_config.h"
 #include "model/model_dir.h"
@@ -19,16 +20,10 @@ namespace {
 
 using test_support::run_vitc;
 
-std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("vitc_experiment_test_" + name + "_" + std::to_string(getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+using vitc::test_support::fresh_dir;
 
 std::string error_reading(const std::string& json_text) {
-  const std::string path = temp_dir("config") + "/x.json";
+  const std::string path = fresh_dir("config") + "/x.json";
   atomic_write_string(path, json_text);
   try {
     read_experiment_config(path);
@@ -60,7 +55,7 @@ TEST(ExperimentConfig, ErrorsNameTheKey) {
 }
 
 TEST(ExperimentConfig, RunArgumentsSubstituteTheBudget) {
-  const std::string path = temp_dir("args") + "/x.json";
+  const std::string path = fresh_dir("args") + "/x.json";
   atomic_write_string(path, R"({"teacher": "t", "budgets": ["0.5", "40%"], "common_args": ["--quiet"],
       "methods": [{"name": "m", "args": ["prune", "--macs", "{budget}"]}]})");
   const ExperimentConfig c = read_experiment_config(path);
@@ -108,7 +103,7 @@ TEST(ResultsTable, MarkdownAndCsv) {
 }
 
 TEST(ExperimentCommand, RunsBaselinesTabulatesPlotsAndResumes) {
-  const std::string dir = temp_dir("run");
+  const std::string dir = fresh_dir("run");
   const std::string teacher = dir + "/teacher";
   save_model_dir(teacher, *make_model(named_config("fm_tiny"), 0));
   const std::string config = dir + "/experiment.json";

@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 namespace vitc::testing {
 
 // Pixels of a w x h image with `channels` channels: a smooth gradient (seed <= 4), so JPEG keeps
@@ -102,12 +104,6 @@ inline std::string read_bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// A fresh, empty directory under the system temp directory.
-inline std::string fresh_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_io_test_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+using test_support::fresh_dir;  // tests/test_support.h
 
 }  // namespace vitc::testing

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "test_support.h"
 #include "io/safetensors.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -20,12 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string temp_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("vitc_safetensors_test_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+using vitc::test_support::fresh_dir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -119,7 +115,7 @@ TensorMap sample_tensors() {
 }
 
 TEST(Safetensors, RoundTripIsBitwiseEqualForEveryDtype) {
-  const std::string path = temp_dir("round_trip") + "/model.safetensors";
+  const std::string path = fresh_dir("round_trip") + "/model.safetensors";
   const TensorMap tensors = sample_tensors();
   const std::map<std::string, std::string> metadata{{"format", "pt"}, {"note", "ünïcode, \"quoted\""}, {"", "empty key"}};
   write_safetensors(path, tensors, metadata);
@@ -141,7 +137,7 @@ TEST(Safetensors, RoundTripIsBitwiseEqualForEveryDtype) {
 }
 
 TEST(Safetensors, EmptyMapRoundTrips) {
-  const std::string path = temp_dir("empty_map") + "/empty.safetensors";
+  const std::string path = fresh_dir("empty_map") + "/empty.safetensors";
   write_safetensors(path, {});
   const std::string bytes = read_file(path);
   EXPECT_EQ(bytes, u64_le(8) + "{}      ");
@@ -151,7 +147,7 @@ TEST(Safetensors, EmptyMapRoundTrips) {
 }
 
 TEST(Safetensors, WriterMatchesTheReferenceLayoutByteForByte) {
-  const std::string path = temp_dir("exact") + "/exact.safetensors";
+  const std::string path = fresh_dir("exact") + "/exact.safetensors";
   TensorMap tensors;
   tensors["b"] = at::tensor(std::vector<int16_t>{1, -2});
   tensors["a"] = at::tensor(std::vector<float>{1.0f});
@@ -169,7 +165,7 @@ TEST(Safetensors, WriterMatchesTheReferenceLayoutByteForByte) {
 }
 
 TEST(Safetensors, ReadsAHandAssembledFile) {
-  const std::string path = temp_dir("hand") + "/hand.safetensors";
+  const std::string path = fresh_dir("hand") + "/hand.safetensors";
   // Buffer order differs from key order (z first) and the header carries padding spaces.
   const std::string header =
       R"({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [3, 19]},)"
@@ -193,7 +189,7 @@ TEST(Safetensors, ReadsAHandAssembledFile) {
 }
 
 TEST(Safetensors, HalfAndBFloat16ReadAsFloat32) {
-  const std::string path = temp_dir("half") + "/half.safetensors";
+  const std::string path = fresh_dir("half") + "/half.safetensors";
   const std::string header =
       R"({"h": {"dtype": "F16", "shape": [5], "data_offsets": [0, 10]},)"
       R"( "b": {"dtype": "BF16", "shape": [2, 2], "data_offsets": [10, 18]}})";
@@ -227,7 +223,7 @@ TEST(Safetensors, HalfAndBFloat16ReadAsFloat32) {
 }
 
 TEST(Safetensors, FileLevelCorruptionNamesThePath) {
-  const std::string dir = temp_dir("file_level");
+  const std::string dir = fresh_dir("file_level");
   const std::string path = dir + "/bad.safetensors";
 
   write_bytes(path, "");
@@ -248,7 +244,7 @@ TEST(Safetensors, FileLevelCorruptionNamesThePath) {
 }
 
 TEST(Safetensors, HeaderCorruptionNamesTheTensorAndTheProblem) {
-  const std::string dir = temp_dir("header");
+  const std::string dir = fresh_dir("header");
   const std::string f32x2 = raw<float>({1.0f, 2.0f});
   const auto entry = [](const std::string& fields) { return R"({"w": {)" + fields + "}}"; };
 
@@ -343,7 +339,7 @@ TEST(Safetensors, HeaderCorruptionNamesTheTensorAndTheProblem) {
 }
 
 TEST(Safetensors, TruncatedFilesFailCleanlyAtEveryCut) {
-  const std::string dir = temp_dir("truncated");
+  const std::string dir = fresh_dir("truncated");
   const std::string good = dir + "/good.safetensors";
   TensorMap tensors;
   tensors["a"] = at::arange(6, at::kFloat).reshape({2, 3});
@@ -367,7 +363,7 @@ TEST(Safetensors, TruncatedFilesFailCleanlyAtEveryCut) {
 // Random single-byte changes anywhere in a valid file: each read either succeeds or throws
 // vitc::Error; never another exception type, a crash or an out-of-bounds read.
 TEST(Safetensors, MutatedFilesReadOrFailWithVitcError) {
-  const std::string dir = temp_dir("mutated");
+  const std::string dir = fresh_dir("mutated");
   const std::string good = dir + "/good.safetensors";
   TensorMap tensors;
   tensors["a"] = at::arange(6, at::kFloat).reshape({2, 3});
@@ -399,7 +395,7 @@ TEST(Safetensors, MutatedFilesReadOrFailWithVitcError) {
 }
 
 TEST(Safetensors, WriterReplacesAtomicallyAndLeavesNoTemporary) {
-  const std::string dir = temp_dir("atomic");
+  const std::string dir = fresh_dir("atomic");
   const std::string path = dir + "/model.safetensors";
   write_safetensors(path, {{"x", at::ones({3})}});
   write_safetensors(path, {{"y", at::zeros({2}, at::kInt)}}, {{"v", "2"}});
@@ -418,7 +414,7 @@ TEST(Safetensors, WriterReplacesAtomicallyAndLeavesNoTemporary) {
 }
 
 TEST(Safetensors, WriterRejectsBadTensorsWithClearMessages) {
-  const std::string path = temp_dir("reject") + "/bad.safetensors";
+  const std::string path = fresh_dir("reject") + "/bad.safetensors";
   const auto expect_write_error = [&](const TensorMap& tensors, std::initializer_list<std::string> details) {
     try {
       write_safetensors(path, tensors);
@@ -437,7 +433,7 @@ TEST(Safetensors, WriterRejectsBadTensorsWithClearMessages) {
 }
 
 TEST(Safetensors, WritesNonContiguousTensors) {
-  const std::string path = temp_dir("non_contiguous") + "/nc.safetensors";
+  const std::string path = fresh_dir("non_contiguous") + "/nc.safetensors";
   const at::Tensor base = at::arange(24, at::kFloat).reshape({2, 3, 4});
   TensorMap tensors;
   tensors["transposed"] = base.transpose(0, 2);

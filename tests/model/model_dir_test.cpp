@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "test_support.h"
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "util/error.h"
@@ -12,11 +13,7 @@
 namespace vitc {
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_model_dir_test_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+using vitc::test_support::absent_dir;
 
 TEST(ModelDir, RoundTripGivesSameLogits) {
   ViTConfig config = make_uniform_config("uneven", 28, 7, 1, 10, 32, 3, 4, 2.0, true);
@@ -25,7 +22,7 @@ TEST(ModelDir, RoundTripGivesSameLogits) {
   config.blocks[2].attn_skip = true;
   config.blocks[2].heads.clear();
   VisionTransformer model = make_model(config, 3);
-  const std::string dir = temp_dir("roundtrip");
+  const std::string dir = absent_dir("roundtrip");
   save_model_dir(dir, *model, {{"note", "hello"}});
   LoadedModel loaded = load_model_dir(dir);
   EXPECT_EQ(loaded.model->config(), config);
@@ -54,7 +51,7 @@ TEST(ModelDir, MismatchedWeightsReportEveryKey) {
 
 TEST(ModelDir, BadModelJsonNamesFileAndKey) {
   VisionTransformer model = make_model(named_config("fm_tiny"), 0);
-  const std::string dir = temp_dir("badjson");
+  const std::string dir = absent_dir("badjson");
   save_model_dir(dir, *model);
   nlohmann::json meta = read_json(dir + "/model.json");
   meta["config"]["blocks"][1].erase("mlp_hidden");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "test_support.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "model/slice.h"
@@ -22,11 +23,7 @@ namespace {
 constexpr double kAbsTol = 1e-5;
 constexpr double kRelTol = 1e-5;
 
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_slice_test_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+using vitc::test_support::absent_dir;
 
 int64_t allocated_params(torch::nn::Module& model) {
   int64_t total = 0;
@@ -85,7 +82,7 @@ TEST(Slice, CompactEqualsMaskedOnRandomStructuresAndRoundTrips) {
       EXPECT_FALSE(torch::allclose(masked.cls, source->forward_heads(images).cls, 1e-3, 1e-3));
       EXPECT_EQ(allocated_params(*compact), compute_complexity(compact->config()).params());
 
-      const std::string dir = temp_dir(config.name + "_" + std::to_string(seed));
+      const std::string dir = absent_dir(config.name + "_" + std::to_string(seed));
       save_compressed_model_dir(dir, *compact, config, structure, {{"method", "test"}});
       LoadedModel loaded = load_model_dir(dir);
       EXPECT_EQ(loaded.model->config(), compact->config());
@@ -141,14 +138,7 @@ TEST(Slice, HeadsOfEqualWidthAreGroupedAndKeepTheScale) {
   EXPECT_TRUE(torch::allclose(compact->forward(images), source->forward(images, &masks), kRelTol, kAbsTol));
 }
 
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    FAIL() << "expected vitc::Error containing " << parts.front();
-  } catch (const Error& e) {
-    for (const auto& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
-}
+using vitc::test_support::expect_error;
 
 TEST(Slice, StructureOfAnotherModelIsAClearError) {
   VisionTransformer narrow = make_model(make_uniform_config("narrow", 28, 7, 1, 10, 32, 4, 4, 2.0, false), 0);
@@ -186,7 +176,7 @@ TEST(Slice, TamperedCompressedModelJsonIsRejectedOnLoad) {
   Structure s = dense_structure(config);
   s.blocks[2].mlp.resize(50);
   VisionTransformer compact = slice_model(*source, s);
-  const std::string dir = temp_dir("tampered");
+  const std::string dir = absent_dir("tampered");
   save_compressed_model_dir(dir, *compact, config, s);
   const std::string json_path = dir + "/model.json";
   const nlohmann::json good = read_json(json_path);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "test_support.h"
 #include "model/structure.h"
 #include "model/structure_masks.h"
 #include "model/slice_test_util.h"
@@ -27,12 +28,7 @@ TEST(Structure, JsonRoundTrip) {
 }
 
 void expect_error(const std::function<void()>& f, const std::string& part) {
-  try {
-    f();
-    FAIL() << "expected vitc::Error containing: " << part;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
+  vitc::test_support::expect_error(f, {part});
 }
 
 TEST(Structure, BadJsonNamesFileAndKey) {

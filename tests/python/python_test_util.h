@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support.h"
+
 namespace vitc::testing {
 
 // $VITC_PYTHON, else the first of python3 and /usr/bin/python3 that imports torch; "" if none.
@@ -76,10 +78,7 @@ inline PythonOutcome run_onnxruntime(const std::string& model, const std::string
 }
 
 inline std::string python_temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_py_test_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  return vitc::test_support::fresh_dir("py_" + name);
 }
 
 }  // namespace vitc::testing

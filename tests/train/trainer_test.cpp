@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "test_support.h"
 #include "data/fashion_mnist.h"
 #include "data/sampling.h"
 #include "model/model_dir.h"
@@ -14,11 +15,7 @@
 namespace vitc {
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_trainer_test_" + name);
-  std::filesystem::remove_all(dir);
-  return dir.string();
-}
+using vitc::test_support::absent_dir;
 
 std::shared_ptr<const Dataset> subset(const std::string& split, int64_t n) {
   auto full = load_fashion_mnist(split);
@@ -44,7 +41,7 @@ TEST(Trainer, LearnsFashionMnistSubset) {
   const auto test = subset("test", 2000);
   VisionTransformer model = make_model(named_config("fm_tiny"), 0);
   const EvalResult before = evaluate(*model, *test, 500);
-  TrainOptions o = quick_options(temp_dir("learns"));
+  TrainOptions o = quick_options(absent_dir("learns"));
   const TrainResult r = train_model(model, train, test, o);
   ASSERT_EQ(r.history.size(), 2u);
   EXPECT_LT(r.history[1].train_loss, r.history[0].train_loss);
@@ -57,7 +54,7 @@ TEST(Trainer, LearnsFashionMnistSubset) {
 
 TEST(Trainer, ResumeGivesIdenticalWeights) {
   const auto train = subset("train", 640);
-  TrainOptions o = quick_options(temp_dir("straight"));
+  TrainOptions o = quick_options(absent_dir("straight"));
   o.epochs = 3;
   VisionTransformer straight = make_model(named_config("fm_tiny"), 1);
   train_model(straight, train, nullptr, o);
@@ -65,7 +62,7 @@ TEST(Trainer, ResumeGivesIdenticalWeights) {
   // The same 3-epoch run, killed at the first step of epoch 2 (a loss callback that throws
   // stands in for the crash), then resumed from its epoch-1 checkpoint.
   TrainOptions first = o;
-  first.out_dir = temp_dir("resumed");
+  first.out_dir = absent_dir("resumed");
   VisionTransformer part = make_model(named_config("fm_tiny"), 1);
   const int64_t steps_per_epoch = 640 / 64;
   int64_t calls = 0;
@@ -89,7 +86,7 @@ TEST(Trainer, ResumeGivesIdenticalWeights) {
 
 TEST(Trainer, ResumeWithDifferentSettingsIsRefused) {
   const auto train = subset("train", 256);
-  TrainOptions o = quick_options(temp_dir("refused"));
+  TrainOptions o = quick_options(absent_dir("refused"));
   o.epochs = 1;
   VisionTransformer model = make_model(named_config("fm_tiny"), 0);
   train_model(model, train, nullptr, o);

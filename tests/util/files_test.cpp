@@ -6,28 +6,24 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "test_support.h"
 #include "util/error.h"
 #include "util/files.h"
 
 namespace vitc {
 namespace {
 
-std::string temp_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("vitc_files_test_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+using vitc::test_support::fresh_dir;
 
 TEST(Files, AtomicWriteReplacesContents) {
-  const std::string path = temp_dir("replace") + "/a.txt";
+  const std::string path = fresh_dir("replace") + "/a.txt";
   atomic_write_string(path, "first");
   atomic_write_string(path, "second");
   EXPECT_EQ(read_file(path), "second");
 }
 
 TEST(Files, FailedWriteKeepsOldFileAndLeavesNoTemporary) {
-  const std::string dir = temp_dir("failed");
+  const std::string dir = fresh_dir("failed");
   const std::string path = dir + "/a.txt";
   atomic_write_string(path, "good");
   EXPECT_THROW(atomic_write(path,
@@ -46,7 +42,7 @@ TEST(Files, FailedWriteKeepsOldFileAndLeavesNoTemporary) {
 }
 
 TEST(Files, BadJsonNamesTheFile) {
-  const std::string path = temp_dir("json") + "/bad.json";
+  const std::string path = fresh_dir("json") + "/bad.json";
   atomic_write_string(path, "{\"a\": ");
   try {
     read_json(path);
@@ -66,7 +62,7 @@ TEST(Files, MissingFileNamesThePath) {
 }
 
 TEST(Files, JsonRoundTrip) {
-  const std::string path = temp_dir("roundtrip") + "/x.json";
+  const std::string path = fresh_dir("roundtrip") + "/x.json";
   nlohmann::json value = {{"a", 1}, {"b", {1, 2, 3}}};
   write_json(path, value);
   EXPECT_EQ(read_json(path), value);

@@ -1,7 +1,7 @@
 // One block at a time: choose neurons from the current weights, mask, finetune the front.
 #include "compress/dcvit/progressive.h"
 
-#include "compress/common/clone_model.h"
+#include "model/clone_model.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/plan.h"
 #include "model/model_dir.h"

@@ -3,7 +3,8 @@
 
 #include <algorithm>
 
-#include "compress/common/clone_model.h"
+#include "compress/common/ranking_file.h"
+#include "model/clone_model.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/plan.h"
 #include "util/error.h"
@@ -115,18 +116,14 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
   }
   sort_scores(ranking.scores);
   ranking.seconds = clock.seconds();
-  if (lead) write_json(dir + "/" + kRankingFile, ranking.to_json());
-  barrier(group);  // the ranking is on disk when any rank returns
+  write_ranking_file(group, dir + "/" + kRankingFile, ranking.to_json());
   return ranking;
 }
 
 Ranking load_ranking(const std::string& dir) {
-  const std::string path = dir + "/" + kRankingFile;
-  check(file_exists(path), "no DC-ViT ranking in '", dir, "': ", path, " is missing");
-  const nlohmann::json j = read_json(path);
   Ranking r;
   r.dir = dir;
-  try {
+  read_ranking_file(dir, kRankingFile, "DC-ViT", [&r](const nlohmann::json& j) {
     r.hidden = j.at("hidden");
     r.key = j.at("key");
     r.seconds = j.value("seconds", 0.0);
@@ -140,10 +137,8 @@ Ranking load_ranking(const std::string& dir) {
       c.finetune = s.value("finetune", nlohmann::json());
       r.scores.push_back(std::move(c));
     }
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not a DC-ViT ranking (", e.what(), ")");
-  }
-  check(!r.scores.empty(), path, ": the ranking has no candidates");
+    return r.scores.size();
+  });
   sort_scores(r.scores);
   return r;
 }

@@ -5,7 +5,8 @@
 
 #include <torch/torch.h>
 
-#include "compress/common/clone_model.h"
+#include "compress/common/ranking_file.h"
+#include "model/clone_model.h"
 #include "compress/common/data_parallel.h"
 #include "compress/common/finalize.h"
 #include "model/complexity.h"
@@ -201,26 +202,20 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
   sort_scores(r.scores);
   r.seconds = clock.seconds();
   check_same_on_all_ranks(group, nlohmann::json(r.order()).dump(), "the PRACTISE ranking");
-  if (lead) write_json(path, r.to_json());
-  barrier(group);  // the ranking is on disk when any rank returns
+  write_ranking_file(group, path, r.to_json());
   return r;
 }
 
 PractiseRanking load_practise_ranking(const std::string& dir) {
-  const std::string path = dir + "/" + kRankingFile;
-  check(file_exists(path), "no PRACTISE ranking in '", dir, "': ", path, " is missing");
-  const nlohmann::json j = read_json(path);
   PractiseRanking r;
   r.dir = dir;
-  try {
+  read_ranking_file(dir, kRankingFile, "PRACTISE", [&r](const nlohmann::json& j) {
     r.key = j.at("key");
     r.latency_source = j.at("latency_source");
     r.seconds = j.value("seconds", 0.0);
     for (const auto& s : j.at("scores")) r.scores.push_back(score_from_json(s));
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, ": not a PRACTISE ranking (", e.what(), ")");
-  }
-  check(!r.scores.empty(), path, ": the ranking has no candidates");
+    return r.scores.size();
+  });
   sort_scores(r.scores);
   return r;
 }

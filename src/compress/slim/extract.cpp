@@ -3,7 +3,7 @@
 
 #include <torch/torch.h>
 
-#include "compress/common/clone_model.h"
+#include "model/clone_model.h"
 #include "compress/slim/fold.h"
 #include "model/complexity.h"
 #include "model/slice.h"

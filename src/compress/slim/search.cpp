@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "compress/common/clone_model.h"
+#include "model/clone_model.h"
 #include "compress/common/data_parallel.h"
 #include "compress/common/search_resume.h"
 #include "compress/slim/search_dir.h"

@@ -31,7 +31,4 @@ Structure decision_structure(const ViTConfig& source, const UvcGeometry& geometr
 int64_t decision_macs(const UvcGeometry& geometry, const UvcDecision& decision,
                       const GroupScores& scores);
 
-// Per block: {"skipped", "heads" (kept source heads), "v_dims" (per kept head), "mlp"}.
-nlohmann::json structure_summary(const Structure& structure);
-
 }  // namespace vitc

@@ -3,7 +3,7 @@
 // later blocks, the head or the removed attention), and the labels are never read.
 #include <gtest/gtest.h>
 
-#include "compress/common/clone_model.h"
+#include "model/clone_model.h"
 #include "compress/common/feature_mimic.h"
 #include "compress/common/few_shot.h"
 #include "compress/dcvit/neurons.h"

@@ -1,5 +1,5 @@
 // Deep copy of a ViT through its state dict.
-#include "compress/common/clone_model.h"
+#include "model/clone_model.h"
 
 #include "model/state_dict.h"
 
