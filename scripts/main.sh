@@ -22,7 +22,4 @@ fi
 
 echo "main: [2/3] UVC to 50% of the teacher's MACs, then [3/3] both measured ($RESULTS)"
 "$VITC" experiment --config experiments/main.json --teacher "$TEACHER" --out "$RESULTS" --verbose
-echo
-cat "$RESULTS/results.md"
-echo
 echo "main: table $RESULTS/results.md, plot $RESULTS/accuracy_vs_macs.png, compressed model $RESULTS/uvc/macs_0.5"
