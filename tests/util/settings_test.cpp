@@ -1,6 +1,7 @@
 // One declaration per setting: a struct's setting list drives its JSON and its range checks,
 // which name the flag as typed (with the stage's prefix).
 #include "util/settings.h"
+#include "util/settings_from_json.h"
 
 #include <gtest/gtest.h>
 
@@ -79,6 +80,22 @@ TEST(Settings, ValidationNamesTheFlagWithItsPrefix) {
   e.inner.weight = 2;
   EXPECT_EQ(test_support::error_of([&] { validate_settings(e, "x-"); }),
             "--x-weight must be in [0, 1] and finite, got 2");
+}
+
+TEST(Settings, FromJsonSetsSettingsByKeyAndNamesTheRest) {
+  Example e;
+  const nlohmann::json values = {{"epochs", 9},           {"augment_hflip", false},
+                                 {"inner", {{"weight", 0.75}}}, {"weight", 0.125},
+                                 {"no_such_setting", 1}};
+  EXPECT_EQ(settings_from_json(e, values), std::vector<std::string>{"no_such_setting"});
+  EXPECT_EQ(e.epochs, 9);
+  EXPECT_FALSE(e.flip);
+  EXPECT_EQ(e.inner.weight, 0.75);
+  EXPECT_EQ(e.flat_inner.weight, 0.125);
+  EXPECT_EQ(e.lr, 1e-3);  // absent: unchanged
+  Example copy;
+  EXPECT_TRUE(settings_from_json(copy, settings_to_json(e)).empty());
+  EXPECT_EQ(settings_to_json(copy), settings_to_json(e));
 }
 
 TEST(Settings, RangesDescribeThemselves) {

@@ -12,6 +12,7 @@
 #include "model/structure_masks.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/settings_from_json.h"
 #include "util/json_read.h"
 #include "util/files.h"
 
@@ -130,17 +131,11 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
   }
   nlohmann::json result = nlohmann::json::object();
   if (options.epochs > 0) {
-    TrainOptions train;
-    train.epochs = options.epochs;
-    train.batch_size = options.batch_size;
-    train.lr = options.lr;
-    train.min_lr = options.min_lr;
-    train.warmup_epochs = options.warmup_epochs;
-    train.weight_decay = options.weight_decay;
-    train.label_smoothing = 0.0;
+    TrainOptions train;  // the trainer's settings of the same names: epochs, lr, seed, pad, ...
+    const std::vector<std::string> unused = settings_from_json(train, settings_to_json(options));
+    check(unused.empty(), "internal: the trainer has no setting ", join(unused));
+    train.label_smoothing = 0.0;  // no labels
     train.clip_grad = 0.0;  // the reference passes clip_grad but never applies it
-    train.seed = options.seed;
-    train.augment = options.augment;
     train.out_dir = stage.dir;
     train.resume = stage.resume;
     train.quiet = stage.quiet;
