@@ -24,7 +24,7 @@ struct FewShotCommonFlags : MethodFlags {
   void add_to(CLI::App& cmd, const std::string& out_help);
 };
 
-// --epochs, --batch-size, --lr, --min-lr, --warmup-epochs, --weight-decay, --pad, --no-hflip,
+// --epochs, --batch-size, --lr, --min-lr, --warmup-epochs, --weight-decay, --pad, --hflip/--no-hflip,
 // --seed of the feature-mimicking finetuning.
 struct MimicFlags {
   MimicOptions options;
