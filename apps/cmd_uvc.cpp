@@ -14,6 +14,14 @@ namespace vitc::app {
 
 namespace {
 
+// "skipped blocks: 2 (gate), 5 (repair)" or "no block skipped".
+std::string skipped_summary(const nlohmann::json& result) {
+  std::string out;
+  for (const auto& [key, how] : {std::pair{"skipped_by_gate", "gate"}, {"skipped_by_repair", "repair"}})
+    for (const auto& l : result[key]) out += str_cat(out.empty() ? "" : ", ", l.get<int>(), " (", how, ")");
+  return out.empty() ? "no block skipped" : "skipped blocks: " + out;
+}
+
 struct RunCmd {
   MethodFlags common;
   UvcFlags uvc;
@@ -48,7 +56,7 @@ int run_uvc_command(const RunCmd& cmd) {
   report_compression(run,
                      {f.out, teacher, result.compact, result.record["teacher"]["top1"].get<double>(),
                       cmd.uvc.finetune.latency_repeats, "",
-                      "skipped " + r["skipped_blocks"].dump()},
+                      skipped_summary(r)},
                      group);
   return 0;
 }

@@ -53,7 +53,10 @@ TEST(UvcSearchDist, RanksAgreeAndMatchOneProcessOfDoubleBatch) {
     const double diff = (ta - b.at(name)).abs().max().item<double>();
     std::printf("uvc state %-16s 1 vs 2 processes: max |diff| %.3g (max |value| %.3g)\n",
                 name.c_str(), diff, ta.abs().max().item<double>());
-    EXPECT_LT(diff, 1e-6) << name;
+    // The gate step follows skip costs, differences of float32 losses (one batch of 32 against
+    // the mean of two of 16): equal to about 1e-4 of their size, the gates' update likewise.
+    const bool from_skip_costs = name == "gates" || name == "gate_momentum";
+    EXPECT_LT(diff, from_skip_costs ? 1e-4 : 1e-6) << name;
   }
   const auto wa = vitc::read_safetensors(single + "/search/model.safetensors").tensors;
   const auto wb = vitc::read_safetensors(pair + "/search/model.safetensors").tensors;

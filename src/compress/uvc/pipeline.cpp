@@ -101,10 +101,17 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   nlohmann::json summary = compression_result(source, compact->config(), tuned.final_eval,
                                               record["teacher"]["top1"].get<double>());
   summary["target_macs"] = options.search.target_macs;
-  nlohmann::json skipped = nlohmann::json::array();
-  for (size_t l = 0; l < repair.structure.blocks.size(); ++l)
-    if (repair.structure.blocks[l].skip) skipped.push_back(l);
+  // Each skipped block and what skipped it: the learned gate, or the budget projection when the
+  // pruning counts alone could not reach the budget (repair.h).
+  nlohmann::json skipped = nlohmann::json::array(), by_gate = nlohmann::json::array();
+  for (size_t l = 0; l < repair.structure.blocks.size(); ++l) {
+    if (!repair.structure.blocks[l].skip) continue;
+    skipped.push_back(l);
+    if (repair.learned.skip[l]) by_gate.push_back(l);
+  }
   summary["skipped_blocks"] = skipped;
+  summary["skipped_by_gate"] = by_gate;
+  summary["skipped_by_repair"] = repair.skipped_by_repair;
   record["result"] = summary;
   result.compact = compact;
   return result;

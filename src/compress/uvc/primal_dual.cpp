@@ -1,6 +1,7 @@
 // The pruning-variable, gate and dual updates of one UVC step.
 #include "compress/uvc/primal_dual.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -32,11 +33,19 @@ PruneCounts integer_counts(const ContinuousCounts& c) {
   return out;
 }
 
-// Hard keep decision (g1 > g0) with the gradient of softmax(g / tau)[:, 1].
-at::Tensor straight_through_keep(const at::Tensor& gates, double tau) {
-  const at::Tensor soft = keep_probability(gates, tau);
-  const at::Tensor hard = (gates.select(1, 1) > gates.select(1, 0)).to(torch::kFloat64);
-  return hard + soft - soft.detach();
+// Gate logits stay in [-3, 3] (margin at most 6): a block the task favoured early can still be
+// skipped later within a few gate steps (the logits otherwise grow without bound).
+constexpr double kGateLogitBound = 3.0;
+
+// v / max |v| (v itself when it is all zero).
+at::Tensor unit_max(const at::Tensor& v) {
+  const double n = v.abs().max().item<double>();
+  return n > 0 ? v / n : v;
+}
+
+// The hard keep decision (1 where g1 > g0), [L] float64.
+at::Tensor hard_keep(const at::Tensor& gates) {
+  return (gates.select(1, 1) > gates.select(1, 0)).to(torch::kFloat64);
 }
 
 // R / dense for the variables in `st` (which may require grad).
@@ -52,27 +61,26 @@ at::Tensor macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupSc
 double current_macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores) {
   torch::NoGradGuard no_grad;
   const ContinuousCounts c = continuous_counts(st, g);
-  return macs_fraction(st, g, scores, c, straight_through_keep(st.gates, 1.0)).item<double>();
+  return macs_fraction(st, g, scores, c, hard_keep(st.gates)).item<double>();
 }
 
 PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const GroupScores& scores,
                                  double budget, double zlr, const PrimalDualOptions& o,
-                                 const at::Tensor& gate_task_grad) {
+                                 const at::Tensor& gate_skip_cost) {
   const int64_t L = g.depth, H = g.heads;
   UvcState var = st;
   var.s = st.s.detach().clone().requires_grad_(true);
   var.r = st.r.detach().clone().requires_grad_(true);
-  var.gates = st.gates.detach().clone().requires_grad_(true);
   const ContinuousCounts c = continuous_counts(var, g);
   const at::Tensor S_heads = least_k_sum(scores.heads, c.heads);                        // [L]
   const at::Tensor S_mlp = least_k_sum(scores.mlp, c.mlp);                              // [L]
   const at::Tensor S_dims = least_k_sum(scores.dims.view({L * H, g.head_dim}), c.dims.view({L * H}));
   const at::Tensor penalty = (st.y.select(1, 0) * S_heads).sum() + (st.y.select(1, 1) * S_mlp).sum() +
                              (st.p.view({L * H}) * S_dims).sum();
-  const at::Tensor R = macs_fraction(var, g, scores, c, straight_through_keep(var.gates, o.tau));
+  const at::Tensor R = macs_fraction(var, g, scores, c, hard_keep(st.gates));
   const auto penalty_grads = torch::autograd::grad({penalty}, {var.s, var.r}, {}, false, false, true);
   const auto resource_grads =
-      torch::autograd::grad({R}, {var.s, var.r, var.gates}, {}, false, false, true);
+      torch::autograd::grad({R}, {var.s, var.r}, {}, false, false, true);
   const auto or_zeros = [](const at::Tensor& t, const at::Tensor& like) {
     return t.defined() ? t : torch::zeros_like(like);
   };
@@ -90,7 +98,11 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
   const double multiplier = st.z.item<double>() + o.rho * violation;
   at::Tensor gs = ys + multiplier * rs;
   at::Tensor gr = yr + multiplier * rr;
-  at::Tensor gg = or_zeros(resource_grads[2], st.gates) * (o.gating_weight * multiplier);
+  // The gates' resource term: the price of one unpruned block (all of UVC's blocks cost the same),
+  // the multiplier clamped to [0, 1] so that it only pushes towards skipping (below the budget
+  // the pruning amounts, not useless blocks, take the MACs back) and never outweighs the costliest
+  // skip (docs/uvc.md "Block gates").
+  const at::Tensor gate_resource = torch::full({L}, std::clamp(multiplier, 0.0, 1.0), torch::kFloat64);
 
   PrimalDualStats stats;
   {
@@ -113,17 +125,29 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
     st.r -= o.rlr * gr;
     clamp_pruning(st, g);
 
-    // Gates: task gradient + resource gradient, averaged over gating_interval steps.
-    at::Tensor total = gg;
-    if (gate_task_grad.defined()) total = total + gate_task_grad.to(torch::kFloat64);
-    st.gate_grad_sum += total;
+    // Gates, every gating_interval steps: d = unit(mean dL/dkeep) + gating_weight x mean of the
+    // resource term, rescaled so that max |d| <= 1, is the descent direction of keep; the logits
+    // (skip, run) move by (+d, -d) through SGD with momentum and weight decay.
+    if (gate_skip_cost.defined()) st.gate_task_sum -= gate_skip_cost.to(torch::kFloat64).cpu();
+    st.gate_resource_sum += gate_resource;
     st.gate_grad_steps += 1;
     if (st.gate_grad_steps.item<double>() >= o.gating_interval) {
-      const at::Tensor d_p = st.gate_grad_sum / st.gate_grad_steps.item<double>() +
-                             o.gate_weight_decay * st.gates;
-      st.gate_momentum.mul_(o.gate_momentum).add_(d_p);
+      const double k = st.gate_grad_steps.item<double>();
+      at::Tensor d = unit_max(st.gate_task_sum / k) + o.gating_weight * (st.gate_resource_sum / k);
+      const double m = d.abs().max().item<double>();
+      if (m > 1.0) d /= m;
+      const at::Tensor logit_grad = torch::stack({-d, d}, 1) + o.gate_weight_decay * st.gates;
+      st.gate_momentum.mul_(o.gate_momentum).add_(logit_grad);
+      const at::Tensor ran = hard_keep(st.gates);
       st.gates -= o.glr * st.gate_momentum;
-      st.gate_grad_sum.zero_();
+      st.gates.clamp_(-kGateLogitBound, kGateLogitBound);
+      // A block the gates now skip goes whole: its pruning amounts are released, so that the
+      // MACs it held return to the budget and a restored block comes back unpruned.
+      const at::Tensor released = (ran > 0) & (hard_keep(st.gates) == 0);
+      st.s.masked_fill_(released.unsqueeze(1), 0.0);
+      st.r.masked_fill_(released.unsqueeze(1), 0.0);
+      st.gate_task_sum.zero_();
+      st.gate_resource_sum.zero_();
       st.gate_grad_steps.zero_();
       stats.gate_step = true;
     }

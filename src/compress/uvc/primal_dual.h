@@ -24,9 +24,9 @@ struct PrimalDualOptions {
   double glr = 0.1;   // gate SGD lr
   double gate_momentum = 0.9;
   double gate_weight_decay = 1e-4;
-  double gating_weight = 5e-4;  // weight of the resource term in the gates' gradient
+  double gating_weight = 0.5;   // weight of the gates' resource term against their task term
   double tau = 0.5;             // Gumbel-softmax temperature of the gates
-  int gating_interval = 50;     // gate steps happen every this many primal-dual steps
+  int gating_interval = 10;     // gate steps happen every this many primal-dual steps
 
   // UVC's own flags (never prefixed) and JSON (util/settings.h).
   template <class Self, class Visitor>
@@ -45,7 +45,8 @@ struct PrimalDualOptions {
       self.gate_momentum);
     v(Setting{"gate-weight-decay", "gate SGD weight decay", nonneg, nullptr, false, false},
       self.gate_weight_decay);
-    v(Setting{"gating-weight", "weight of the MACs term in the gate gradient", nonneg, nullptr,
+    v(Setting{"gating-weight", "weight of the MACs term against the task term in the gate step",
+              nonneg, nullptr,
               false},
       self.gating_weight);
     v(Setting{"tau", "Gumbel-softmax temperature of the gates", Range::positive(), nullptr, false},
@@ -65,18 +66,22 @@ struct PrimalDualStats {
 };
 
 // `budget` is the target as a fraction of the dense MACs; `zlr` the current dual step of z;
-// `gate_task_grad` [L, 2] the task loss's gradient in the gate logits (undefined = none).
-// With P = sum y·S_ceil(s)(scores) + sum p·S_ceil(r)(scores) (the group penalties) and R the
-// resource function (resource.h) as a fraction of the dense MACs, whose gate factor is the hard
-// keep decision with the gradient of softmax(gates / tau) (straight through), the pruning step
-// direction is
-//   unit(dP/d(s,r)) + (z + rho (R - B)) · unit(dR/d(s,r)),   unit(v) = v / max|v|
+// `gate_task_grad` [L] the task loss's gradient in the blocks' keep values, dL/dkeep (undefined =
+// none). With P = sum y·S_ceil(s)(scores) + sum p·S_ceil(r)(scores) (the group penalties) and R
+// the resource function (resource.h) as a fraction of the dense MACs at the hard gate decision,
+// the pruning step direction is
+//   unit(dP/d(s,r)) + m · unit(dR/d(s,r)),   m = z + rho (R - B),   unit(v) = v / max|v|
 // (each term scaled to max-norm 1, so z works on a fixed scale however large y and p grow),
 // projected (components pushing out of the box at a bound are dropped), rescaled so that
-// max |grad| <= 1, then s -= slr·grad, r -= rlr·grad, clamp. The gates get the task gradient plus
-// gating_weight · (z + rho (R - B)) · dR/dgates. Then y += ylr·S, p += plr·S (clamped at 0) and
-// z += zlr · (R - B) with R of the updated decision (z is the multiplier of an equality: it may
-// go negative when R is below the budget).
+// max |grad| <= 1, then s -= slr·grad, r -= rlr·grad, clamp. The gates work in keep space on the
+// same scale: every gating_interval steps, with the means over those steps,
+//   d_l = unit(dL/dkeep)_l + gating_weight · m · (dR/dkeep_l) / (dense block MACs / dense MACs)
+// (the task term scaled to max-norm 1; the resource term is the block's current MACs over an
+// unpruned block's, times m), rescaled so that max |d| <= 1, and the logits (skip, run) take an
+// SGD step with momentum along (+d, -d): a block whose task term is smaller than the price of
+// its MACs drifts to skip. Then y += ylr·S, p += plr·S (clamped at 0) and z += zlr · (R - B) with
+// R of the updated decision (z is the multiplier of an equality: it may go negative when R is
+// below the budget).
 PrimalDualStats primal_dual_step(UvcState& state, const UvcGeometry& geometry,
                                  const GroupScores& scores, double budget, double zlr,
                                  const PrimalDualOptions& options,

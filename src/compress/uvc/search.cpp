@@ -14,6 +14,7 @@
 #include "compress/uvc/decision.h"
 #include "compress/uvc/groups.h"
 #include "compress/uvc/loss.h"
+#include "compress/uvc/skip_cost.h"
 #include "data/loader.h"
 #include "dist/sync.h"
 #include "model/model_dir.h"
@@ -72,6 +73,12 @@ nlohmann::json decision_json(const UvcDecision& d) {
           {"heads_pruned", d.counts.heads},
           {"mlp_pruned", d.counts.mlp},
           {"dims_pruned", d.counts.dims}};
+}
+
+// Per block, run logit minus skip logit (> 0: the gates run the block).
+std::vector<double> gate_margins(const UvcState& st) {
+  const at::Tensor m = (st.gates.select(1, 1) - st.gates.select(1, 0)).contiguous();
+  return std::vector<double>(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
 }
 
 // Gate values of one forward pass: fixed during the warmup, else a Gumbel-softmax sample
@@ -176,7 +183,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
     for (const auto& p : student->parameters()) t.push_back(p);
     for (const auto& b : student->buffers()) t.push_back(b);
     for (const at::Tensor* v : {&st.s, &st.r, &st.gates, &st.y, &st.p, &st.z, &st.gate_momentum,
-                                &st.gate_grad_sum, &st.gate_grad_steps})
+                                &st.gate_task_sum, &st.gate_resource_sum, &st.gate_grad_steps})
       t.push_back(*v);
     return t;
   };
@@ -207,9 +214,8 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       const bool warmup = global < warmup_steps;
       lr = schedule.at(global);
       optimizer.zero_grad();
-      const at::Tensor gates = st.gates.detach().clone().requires_grad_(!warmup);
       const at::Tensor keep =
-          sample_keep(gates, warmup, options.warmup_gate, options.primal_dual.tau, gen);
+          sample_keep(st.gates, warmup, options.warmup_gate, options.primal_dual.tau, gen);
       ModelMasks masks;
       masks.blocks.resize(g.depth);
       for (int l = 0; l < g.depth; ++l)
@@ -222,17 +228,27 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       const double loss_value = backward_and_average(loss, params, group);
       check(std::isfinite(loss_value), options.label, ": loss became ", loss_value, " at epoch ",
             epoch + 1, " step ", step + 1, " (lower --search-lr?)");
-      // The gate logits' gradient (float64, outside the optimizer) is averaged too, so the
-      // primal-dual step below computes the same update on every rank.
-      if (group != nullptr && !warmup) dist::average_gradients(*group, {gates}, 0.0);
       if (options.clip_grad > 0) torch::nn::utils::clip_grad_norm_(params, options.clip_grad);
       optimizer.step(lr);
       prox_shrink(*student, g, group_scores(*student, g), current_decision(st, g).counts, st.y,
                   st.p, lr);
       if (!warmup) {
+        // Before a gate step: what skipping each block costs now, on this batch (averaged over
+        // the ranks, so that every rank takes the same gate step).
+        at::Tensor skip_costs;
+        if (st.gate_grad_steps.item<double>() + 1 >= options.primal_dual.gating_interval) {
+          skip_costs = measure_skip_costs(*student, batch.images, target, batch.labels,
+                                          options.loss);
+          if (group != nullptr) {
+            std::vector<double> v(skip_costs.data_ptr<double>(),
+                                  skip_costs.data_ptr<double>() + skip_costs.numel());
+            dist::allreduce_sum(*group, v);
+            for (size_t l = 0; l < v.size(); ++l) skip_costs[l] = v[l] / world;
+          }
+        }
         const double zlr = options.zlr_at(global - warmup_steps, total_steps - warmup_steps);
         const PrimalDualStats stats = primal_dual_step(st, g, group_scores(*student, g), budget,
-                                                       zlr, options.primal_dual, gates.grad());
+                                                       zlr, options.primal_dual, skip_costs);
         macs = stats.macs_fraction;
         gate_steps += stats.gate_step;
         saturated += stats.saturated;
@@ -261,6 +277,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
                              {"y_mean", st.y.mean().item<double>()},
                              {"p_mean", st.p.mean().item<double>()},
                              {"gate_steps", gate_steps},
+                             {"gate_margins", gate_margins(st)},
                              {"saturated_steps", saturated},
                              {"decision", decision_json(decision)}};
     if (eval_data) {
@@ -274,9 +291,10 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       if (!options.quiet) {
         std::fprintf(stderr,
                      "%s epoch %d/%d  MACs %.3f of the teacher (budget %.3f)  z %.4g  "
-                     "top1 of the current structure %.2f%%\n",
+                     "gates skip %s  top1 of the current structure %.2f%%\n",
                      options.label.c_str(), epoch + 1, options.epochs,
-                     record["macs_fraction"].get<double>(), budget, st.z.item<double>(), eval.top1);
+                     record["macs_fraction"].get<double>(), budget, st.z.item<double>(),
+                     record["decision"]["skipped_blocks"].dump().c_str(), eval.top1);
       }
     }
     // Largest difference of any rank's weights and UVC variables from rank 0's (0 = identical),

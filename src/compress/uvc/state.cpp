@@ -18,7 +18,8 @@ UvcState make_uvc_state(const UvcGeometry& g) {
   st.p = torch::full({g.depth, g.heads}, 1e-3, f64);
   st.z = torch::full({1}, 1e-3, f64);
   st.gate_momentum = torch::zeros({g.depth, 2}, f64);
-  st.gate_grad_sum = torch::zeros({g.depth, 2}, f64);
+  st.gate_task_sum = torch::zeros({g.depth}, f64);
+  st.gate_resource_sum = torch::zeros({g.depth}, f64);
   st.gate_grad_steps = torch::zeros({1}, f64);
   return st;
 }
@@ -36,7 +37,8 @@ const Field kFields[] = {{"s", &UvcState::s},
                          {"p", &UvcState::p},
                          {"z", &UvcState::z},
                          {"gate_momentum", &UvcState::gate_momentum},
-                         {"gate_grad_sum", &UvcState::gate_grad_sum},
+                         {"gate_task_sum", &UvcState::gate_task_sum},
+                         {"gate_resource_sum", &UvcState::gate_resource_sum},
                          {"gate_grad_steps", &UvcState::gate_grad_steps}};
 
 }  // namespace
@@ -53,11 +55,12 @@ UvcState uvc_state_from_tensors(const TensorMap& tensors, const UvcGeometry& g,
   UvcState st;
   for (const Field& f : kFields) {
     const auto it = tensors.find(f.name);
-    check(it != tensors.end(), "'", where, "' has no UVC tensor '", f.name, "'");
+    check(it != tensors.end(), "'", where, "' has no UVC tensor '", f.name,
+          "' (written by an older vitc? start the search again in a new directory)");
     const at::Tensor& expected = fresh.*f.member;
     check(it->second.sizes() == expected.sizes(), "'", where, "': UVC tensor '", f.name,
           "' has shape ", it->second.sizes(), ", expected ", expected.sizes(),
-          " for this teacher");
+          " for this teacher and this vitc version");
     st.*f.member = it->second.to(torch::kFloat64).clone();
   }
   return st;

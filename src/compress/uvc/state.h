@@ -24,7 +24,8 @@ struct UvcState {
   at::Tensor p;      // [L, H]: duals of the per-head dim penalties, >= 0, 1e-3 at start
   at::Tensor z;      // [1]: dual of the budget constraint, 1e-3 at start
   at::Tensor gate_momentum;  // [L, 2]: SGD momentum buffer of the gate optimiser
-  at::Tensor gate_grad_sum;  // [L, 2]: gate gradients accumulated since the last gate step
+  at::Tensor gate_task_sum;      // [L]: minus the measured skip costs since the last gate step
+  at::Tensor gate_resource_sum;  // [L]: the gates' resource terms (primal_dual.h), same steps
   at::Tensor gate_grad_steps;  // [1]: how many are accumulated
 };
 
