@@ -37,10 +37,10 @@ void UvcFlags::add_to(CLI::App& cmd) {
       ->required();
   add_renamed_flag(cmd, "--budget", "--macs", /*takes_value=*/true,
                    " (the same values: 0.5, 50%, 11.1M)");
-  cmd.add_option("--macs-tolerance", options.macs_tolerance,
+  cmd.add_option("--macs-tolerance", macs_tolerance,
                  "how close (relative) the final Structure must be to the budget")
       ->capture_default_str();
-  add_setting_flags(cmd, options.search, UvcSearchOptions::kFlagPrefix, "stage-1 ");
+  add_setting_flags(cmd, search, UvcSearchOptions::kFlagPrefix, "stage-1 ");
   cmd.add_option("--zlr-schedule", zlr_schedule,
                  "dual step of the budget multiplier z, piecewise constant over equal parts of "
                  "the search after the warmup (e.g. 1,5,9,13,17)")
@@ -50,17 +50,19 @@ void UvcFlags::add_to(CLI::App& cmd) {
 
 void UvcFlags::validate_early() const {
   parse_macs_target(budget);
-  UvcSearchOptions search = options.search;  // every check but the budget's size
-  search.zlr_schedule = parse_schedule(zlr_schedule);
-  search.target_macs = 1;
-  search.out_dir = "-";
-  search.validate();
+  UvcSearchOptions early = search;  // every check but the budget's size
+  early.zlr_schedule = parse_schedule(zlr_schedule);
+  early.target_macs = 1;
+  early.out_dir = "-";
+  early.validate();
   finetune.get("-", false, true);
 }
 
 UvcRunOptions UvcFlags::get(int64_t teacher_macs, const std::string& out_dir, bool resume,
                             bool quiet) const {
-  UvcRunOptions o = options;
+  UvcRunOptions o;
+  o.search = search;
+  o.macs_tolerance = macs_tolerance;
   o.search.target_macs = parse_macs_target(budget).resolve(teacher_macs);
   o.search.zlr_schedule = parse_schedule(zlr_schedule);
   o.search.out_dir = out_dir + "/search";

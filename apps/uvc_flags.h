@@ -14,7 +14,8 @@ namespace vitc::app {
 struct UvcFlags {
   std::string budget;        // "0.5", "50%", "11.1M", "11100000"
   std::string zlr_schedule = "0.1";
-  UvcRunOptions options;               // options.finetune comes from `finetune`
+  UvcSearchOptions search;
+  double macs_tolerance = UvcRunOptions{}.macs_tolerance;
   FinetuneFlags finetune{uvc_finetune_defaults()};  // stage 2, with its --latency-repeats
   void add_to(CLI::App& cmd);
   // Options for a teacher of `teacher_macs` MACs; the search goes to <out>/search.

@@ -138,12 +138,26 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
       if (m > 1.0) d /= m;
       const at::Tensor logit_grad = torch::stack({-d, d}, 1) + o.gate_weight_decay * st.gates;
       st.gate_momentum.mul_(o.gate_momentum).add_(logit_grad);
-      const at::Tensor ran = hard_keep(st.gates);
+      const at::Tensor ran = hard_keep(st.gates), before = st.gates.clone();
       st.gates -= o.glr * st.gate_momentum;
       st.gates.clamp_(-kGateLogitBound, kGateLogitBound);
+      // At most one block newly skipped per gate step, the one pushed hardest: a skip is a jump
+      // of a whole block's MACs, and blocks that all sit below the price would otherwise leave
+      // together, far past the budget. The others keep their logits, momentum cleared.
+      at::Tensor flipped = (ran > 0) & (hard_keep(st.gates) == 0);
+      if (flipped.sum().item<int64_t>() > 1) {
+        const int64_t keep_flip =
+            torch::where(flipped, d, torch::full_like(d, -INFINITY)).argmax().item<int64_t>();
+        for (int64_t l = 0; l < L; ++l) {
+          if (l == keep_flip || !flipped[l].item<bool>()) continue;
+          st.gates[l] = before[l];
+          st.gate_momentum[l].zero_();
+        }
+        flipped = (ran > 0) & (hard_keep(st.gates) == 0);
+      }
       // A block the gates now skip goes whole: its pruning amounts are released, so that the
       // MACs it held return to the budget and a restored block comes back unpruned.
-      const at::Tensor released = (ran > 0) & (hard_keep(st.gates) == 0);
+      const at::Tensor released = flipped;
       st.s.masked_fill_(released.unsqueeze(1), 0.0);
       st.r.masked_fill_(released.unsqueeze(1), 0.0);
       st.gate_task_sum.zero_();

@@ -1,4 +1,4 @@
-// Skip costs: one forward with every block run, then one with each block skipped.
+// Skip costs: one forward with the gates' decision, then one with each block's decision flipped.
 #include "compress/uvc/skip_cost.h"
 
 #include <torch/torch.h>
@@ -9,21 +9,24 @@ namespace vitc {
 
 at::Tensor measure_skip_costs(VisionTransformerImpl& student, const at::Tensor& images,
                               const at::Tensor& teacher_logits, const at::Tensor& labels,
-                              const DistillOptions& loss) {
+                              const DistillOptions& loss, const std::vector<bool>& run) {
   torch::NoGradGuard no_grad;
-  const int depth = static_cast<int>(student.config().blocks.size());
+  const int depth = static_cast<int>(run.size());
   const auto options = images.options();
-  const auto loss_with = [&](int skipped) {
+  const auto loss_with = [&](int flipped) {
     ModelMasks masks;
     masks.blocks.resize(depth);
     for (int l = 0; l < depth; ++l)
-      masks.blocks[l].gate = torch::full({}, l == skipped ? 0.0 : 1.0, options);
+      masks.blocks[l].gate = torch::full({}, (l == flipped) != run[l] ? 1.0 : 0.0, options);
     return uvc_loss(student.forward_heads(images, &masks), teacher_logits, labels, loss)
         .item<double>();
   };
-  const double all_run = loss_with(-1);
+  const double decided = loss_with(-1);
   at::Tensor costs = torch::zeros({depth}, torch::kFloat64);
-  for (int l = 0; l < depth; ++l) costs[l] = loss_with(l) - all_run;
+  for (int l = 0; l < depth; ++l) {
+    const double flipped = loss_with(l);
+    costs[l] = run[l] ? flipped - decided : decided - flipped;
+  }
   return costs;
 }
 
