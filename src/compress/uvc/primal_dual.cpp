@@ -64,6 +64,10 @@ double current_macs_fraction(const UvcState& st, const UvcGeometry& g, const Gro
   return macs_fraction(st, g, scores, c, hard_keep(st.gates)).item<double>();
 }
 
+bool gate_step_due(const UvcState& st, const PrimalDualOptions& o) {
+  return st.gate_grad_steps.item<double>() + 1 >= o.gating_interval;
+}
+
 PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const GroupScores& scores,
                                  double budget, double zlr, const PrimalDualOptions& o,
                                  const at::Tensor& gate_skip_cost) {
@@ -125,13 +129,14 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
     st.r -= o.rlr * gr;
     clamp_pruning(st, g);
 
-    // Gates, every gating_interval steps: d = unit(mean dL/dkeep) + gating_weight x mean of the
+    // Gates, every gating_interval steps: d = -unit(skip costs) + gating_weight x mean of the
     // resource term, rescaled so that max |d| <= 1, is the descent direction of keep; the logits
     // (skip, run) move by (+d, -d) through SGD with momentum and weight decay.
+    const bool gate_step = gate_step_due(st, o);
     if (gate_skip_cost.defined()) st.gate_task_sum -= gate_skip_cost.to(torch::kFloat64).cpu();
     st.gate_resource_sum += gate_resource;
     st.gate_grad_steps += 1;
-    if (st.gate_grad_steps.item<double>() >= o.gating_interval) {
+    if (gate_step) {
       const double k = st.gate_grad_steps.item<double>();
       at::Tensor d = unit_max(st.gate_task_sum / k) + o.gating_weight * (st.gate_resource_sum / k);
       const double m = d.abs().max().item<double>();
@@ -157,9 +162,8 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
       }
       // A block the gates now skip goes whole: its pruning amounts are released, so that the
       // MACs it held return to the budget and a restored block comes back unpruned.
-      const at::Tensor released = flipped;
-      st.s.masked_fill_(released.unsqueeze(1), 0.0);
-      st.r.masked_fill_(released.unsqueeze(1), 0.0);
+      st.s.masked_fill_(flipped.unsqueeze(1), 0.0);
+      st.r.masked_fill_(flipped.unsqueeze(1), 0.0);
       st.gate_task_sum.zero_();
       st.gate_resource_sum.zero_();
       st.gate_grad_steps.zero_();

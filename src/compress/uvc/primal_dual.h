@@ -46,8 +46,7 @@ struct PrimalDualOptions {
     v(Setting{"gate-weight-decay", "gate SGD weight decay", nonneg, nullptr, false, false},
       self.gate_weight_decay);
     v(Setting{"gating-weight", "weight of the MACs term against the task term in the gate step",
-              nonneg, nullptr,
-              false},
+              nonneg, nullptr, false},
       self.gating_weight);
     v(Setting{"tau", "Gumbel-softmax temperature of the gates", Range::positive(), nullptr, false},
       self.tau);
@@ -66,26 +65,29 @@ struct PrimalDualStats {
 };
 
 // `budget` is the target as a fraction of the dense MACs; `zlr` the current dual step of z;
-// `gate_task_grad` [L] the task loss's gradient in the blocks' keep values, dL/dkeep (undefined =
-// none). With P = sum y·S_ceil(s)(scores) + sum p·S_ceil(r)(scores) (the group penalties) and R
-// the resource function (resource.h) as a fraction of the dense MACs at the hard gate decision,
-// the pruning step direction is
+// `gate_skip_cost` [L] what skipping each block costs in the task loss (skip_cost.h), measured
+// on the steps where gate_step_due (undefined on the others). With P = sum y·S_ceil(s)(scores) +
+// sum p·S_ceil(r)(scores) (the group penalties) and R the resource function (resource.h) as a
+// fraction of the dense MACs at the hard gate decision, the pruning step direction is
 //   unit(dP/d(s,r)) + m · unit(dR/d(s,r)),   m = z + rho (R - B),   unit(v) = v / max|v|
 // (each term scaled to max-norm 1, so z works on a fixed scale however large y and p grow),
 // projected (components pushing out of the box at a bound are dropped), rescaled so that
-// max |grad| <= 1, then s -= slr·grad, r -= rlr·grad, clamp. The gates work in keep space on the
-// same scale: every gating_interval steps, with the means over those steps,
-//   d_l = unit(dL/dkeep)_l + gating_weight · m · (dR/dkeep_l) / (dense block MACs / dense MACs)
-// (the task term scaled to max-norm 1; the resource term is the block's current MACs over an
-// unpruned block's, times m), rescaled so that max |d| <= 1, and the logits (skip, run) take an
-// SGD step with momentum along (+d, -d): a block whose task term is smaller than the price of
-// its MACs drifts to skip. Then y += ylr·S, p += plr·S (clamped at 0) and z += zlr · (R - B) with
-// R of the updated decision (z is the multiplier of an equality: it may go negative when R is
-// below the budget).
+// max |grad| <= 1, then s -= slr·grad, r -= rlr·grad, clamp. The gates step every
+// gating_interval steps along
+//   d_l = -unit(skip costs)_l + gating_weight · mean over those steps of clamp(m, 0, 1)
+// (the price of one unpruned block on the same unit scale), rescaled so that max |d| <= 1: the
+// logits (skip, run) take an SGD step with momentum along (+d, -d), clamped to [-3, 3]; at most
+// one block is newly skipped per gate step, and it releases its pruning amounts (docs/uvc.md
+// "Block gates"). Then y += ylr·S, p += plr·S (clamped at 0) and z += zlr · (R - B) with R of the
+// updated decision (z is the multiplier of an equality: it may go negative when R is below the
+// budget).
 PrimalDualStats primal_dual_step(UvcState& state, const UvcGeometry& geometry,
                                  const GroupScores& scores, double budget, double zlr,
                                  const PrimalDualOptions& options,
-                                 const at::Tensor& gate_task_grad);
+                                 const at::Tensor& gate_skip_cost);
+
+// Whether the next primal_dual_step takes a gate step (and so wants the skip costs).
+bool gate_step_due(const UvcState& state, const PrimalDualOptions& options);
 
 // R / dense MACs of the current integer decision (hard gates), no gradients.
 double current_macs_fraction(const UvcState& state, const UvcGeometry& geometry,

@@ -236,11 +236,9 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
         // Before a gate step: what skipping each block costs now, on this batch (averaged over
         // the ranks, so that every rank takes the same gate step).
         at::Tensor skip_costs;
-        if (st.gate_grad_steps.item<double>() + 1 >= options.primal_dual.gating_interval) {
-          std::vector<bool> run;
-          for (bool skip : current_decision(st, g).skip) run.push_back(!skip);
+        if (gate_step_due(st, options.primal_dual)) {
           skip_costs = measure_skip_costs(*student, batch.images, target, batch.labels,
-                                          options.loss, run);
+                                          options.loss, current_decision(st, g).skip);
           if (group != nullptr) {
             std::vector<double> v(skip_costs.data_ptr<double>(),
                                   skip_costs.data_ptr<double>() + skip_costs.numel());

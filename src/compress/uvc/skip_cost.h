@@ -13,12 +13,12 @@
 
 namespace vitc {
 
-// [L] float64 on the CPU, around the gates' current decision `run` (1 = the block runs, 0 = it is
-// skipped): for each block l, uvc_loss with block l skipped minus uvc_loss with block l run, every
+// [L] float64 on the CPU, around the gates' current decision `skipped` (UvcDecision::skip): for
+// each block l, uvc_loss with block l skipped minus uvc_loss with block l run, every
 // other block as decided, on `images` (no gradients; `teacher_logits` may be undefined when the
 // loss does not use the teacher). For a skipped block it is what restoring it would gain.
 at::Tensor measure_skip_costs(VisionTransformerImpl& student, const at::Tensor& images,
                               const at::Tensor& teacher_logits, const at::Tensor& labels,
-                              const DistillOptions& loss, const std::vector<bool>& run);
+                              const DistillOptions& loss, const std::vector<bool>& skipped);
 
 }  // namespace vitc

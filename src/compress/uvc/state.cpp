@@ -102,8 +102,4 @@ UvcDecision current_decision(const UvcState& st, const UvcGeometry& g) {
   return d;
 }
 
-at::Tensor keep_probability(const at::Tensor& gates, double tau) {
-  return torch::softmax(gates / tau, 1).select(1, 1);
-}
-
 }  // namespace vitc

@@ -50,7 +50,4 @@ ContinuousCounts continuous_counts(const UvcState& state, const UvcGeometry& geo
 // logits say skip (g[l,0] >= g[l,1]: the reference's final rule, keep iff g1 > g0).
 UvcDecision current_decision(const UvcState& state, const UvcGeometry& geometry);
 
-// Keep probability of each block without noise: softmax(gates / tau)[:, 1].
-at::Tensor keep_probability(const at::Tensor& gates, double tau);
-
 }  // namespace vitc
