@@ -40,7 +40,8 @@ nlohmann::json info_json(const ViTConfig& config, const Complexity& c) {
     const BlockSpec& b = config.blocks[i];
     blocks.push_back({{"index", i}, {"skip", b.skip}, {"attn_skip", b.attn_skip},
                       {"heads", b.heads.size()}, {"qk_total", b.qk_total()}, {"v_total", b.v_total()},
-                      {"mlp_hidden", b.mlp_hidden}, {"macs", c.blocks[i].macs()},
+                      {"mlp_hidden", b.mlp_hidden}, {"tokens", config.block_tokens(i)},
+                      {"macs", c.blocks[i].macs()},
                       {"params", c.blocks[i].params()}});
   }
   return {{"name", config.name}, {"params", c.params()}, {"macs", c.macs()},
@@ -123,14 +124,18 @@ int run_info(const InfoFlags& flags) {
               config.distilled ? "distilled, " : "", config.num_classes);
   std::printf("params %lld (%.3f M)   MACs %lld (%.4f G)\n", static_cast<long long>(c.params()),
               c.params() / 1e6, static_cast<long long>(c.macs()), c.macs() / 1e9);
-  std::printf("\n%5s  %-40s %8s %12s %12s\n", "block", "heads", "mlp", "MACs (M)", "params (K)");
-  std::printf("%5s  %-40s %8s %12.3f %12.1f\n", "embed", "", "", c.embed_macs / 1e6, c.embed_params / 1e3);
+  std::printf("\n%5s  %-40s %8s %7s %12s %12s\n", "block", "heads", "mlp", "tokens", "MACs (M)",
+              "params (K)");
+  std::printf("%5s  %-40s %8s %7s %12.3f %12.1f\n", "embed", "", "", "", c.embed_macs / 1e6,
+              c.embed_params / 1e3);
   for (int i = 0; i < config.depth(); ++i) {
     const BlockSpec& b = config.blocks[i];
-    std::printf("%5d  %-40s %8d %12.3f %12.1f\n", i, describe_heads(b).c_str(), b.has_mlp() ? b.mlp_hidden : 0,
-                c.blocks[i].macs() / 1e6, c.blocks[i].params() / 1e3);
+    std::printf("%5d  %-40s %8d %7d %12.3f %12.1f\n", i, describe_heads(b).c_str(),
+                b.has_mlp() ? b.mlp_hidden : 0, config.block_tokens(i), c.blocks[i].macs() / 1e6,
+                c.blocks[i].params() / 1e3);
   }
-  std::printf("%5s  %-40s %8s %12.3f %12.1f\n", "head", "", "", c.head_macs / 1e6, c.head_params / 1e3);
+  std::printf("%5s  %-40s %8s %7s %12.3f %12.1f\n", "head", "", "", "", c.head_macs / 1e6,
+              c.head_params / 1e3);
   if (compressed) {
     std::printf("\n");
     print_compressed(*compressed, config, c);

@@ -27,7 +27,9 @@ void ExtractFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--budget-mlp", extract.fractions.mlp, "fraction of MLP mask entries kept")
       ->excludes(macs_opt);
   cmd.add_option("--budget-tokens", extract.tokens,
-                 "fraction of token mask entries kept (reported only)");
+                 "fraction of token mask entries kept; dropped tokens are removed from the "
+                 "model (default: with --macs and a token search, tokens share the MACs "
+                 "budget's fraction; otherwise every token is kept)");
   cmd.add_flag("--fold", fold,
                "fold the kept soft mask values into the weights (default: they become 1, as the "
                "reference)");

@@ -1,6 +1,8 @@
 // Benchmark: does time follow MACs? deit_small_patch16_224 (random weights) sliced to ~50% of its
-// MACs three ways, timed against the dense model in one process, runs interleaved round by round.
+// MACs three ways, and token-pruned (d), timed against the dense model in one process, runs
+// interleaved round by round.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <random>
@@ -93,6 +95,22 @@ Structure uneven_heads(const ViTConfig& c, std::mt19937& rng) {
   return s;
 }
 
+// (d) token pruning, DynamicViT's schedule: 70%, 49% and 34% of the 196 patches kept from
+// blocks 3, 6 and 9 on (random positions, nested); every head and neuron kept.
+Structure dropped_tokens(const ViTConfig& c, std::mt19937& rng) {
+  Structure s = dense_structure(c);
+  std::vector<int> alive = first_n(c.num_patches());
+  for (const auto& [block, keep] : std::vector<std::pair<int, double>>{{3, 0.7}, {6, 0.49}, {9, 0.343}}) {
+    std::vector<int> picked = alive;
+    std::shuffle(picked.begin(), picked.end(), rng);
+    picked.resize(static_cast<size_t>(std::lround(keep * c.num_patches())));
+    std::sort(picked.begin(), picked.end());
+    s.blocks[static_cast<size_t>(block)].tokens = picked;
+    alive = picked;
+  }
+  return s;
+}
+
 struct Case {
   std::string name;
   VisionTransformer model{nullptr};
@@ -115,7 +133,7 @@ int run(int argc, char** argv) {
   std::string device_name = "cpu", json_out;
   ThreadSettings threads;
   bool malloc_reuse = true;
-  CLI::App app{"latency of deit_small_patch16_224 sliced to ~50% MACs three ways, vs dense"};
+  CLI::App app{"latency of deit_small_patch16_224 sliced to ~50% MACs three ways and token-pruned, vs dense"};
   app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "untimed runs per model")->capture_default_str();
   app.add_option("--repeats", repeats, "timed rounds (each runs every model once)")->capture_default_str()->check(CLI::PositiveNumber);
@@ -137,7 +155,8 @@ int run(int argc, char** argv) {
       {"dense", dense_structure(config)},
       {"(a) half heads + half MLP", half_heads_half_mlp(config, rng)},
       {"(b) 6 of 12 blocks skipped", half_blocks(config)},
-      {"(c) uneven head widths + half MLP", uneven_heads(config, rng)}};
+      {"(c) uneven head widths + half MLP", uneven_heads(config, rng)},
+      {"(d) tokens 70/49/34% from blocks 3/6/9", dropped_tokens(config, rng)}};
   std::vector<Case> cases;
   const at::Tensor probe = torch::randn({1, 3, 224, 224});
   for (const auto& [name, structure] : structures) {

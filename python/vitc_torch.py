@@ -201,6 +201,22 @@ class VisionTransformer(nn.Module):
         self.pos_embed = nn.Parameter(torch.zeros(1, tokens, dim))
         self.blocks = nn.ModuleList(
             [Block(dim, b, config["norm_eps"], config["qkv_bias"]) for b in config["blocks"]])
+        # Token pruning: before a block with a "tokens" list, keep the cls/dist tokens and the
+        # listed patch positions, as indices into the tokens that reach the block.
+        self.token_gathers = []
+        prefix = tokens - side * side
+        reaching = list(range(side * side))
+        for i, b in enumerate(config["blocks"]):
+            kept = b.get("tokens", [])
+            gather = None
+            if kept and len(kept) < len(reaching):
+                where = {p: r for r, p in enumerate(reaching)}
+                gather = f"token_gather_{i}"
+                index = list(range(prefix)) + [prefix + where[p] for p in kept]
+                self.register_buffer(gather, torch.tensor(index, dtype=torch.long),
+                                     persistent=False)
+                reaching = kept
+            self.token_gathers.append(gather)
         self.norm = nn.LayerNorm(dim, eps=config["norm_eps"])
         self.head = nn.Linear(dim, config["num_classes"])
         if self.distilled:
@@ -213,7 +229,9 @@ class VisionTransformer(nn.Module):
         if self.distilled:
             prefix.append(self.dist_token.expand(B, -1, -1))
         x = torch.cat(prefix + [x], dim=1) + self.pos_embed
-        for block in self.blocks:
+        for block, gather in zip(self.blocks, self.token_gathers):
+            if gather is not None:
+                x = x.index_select(1, getattr(self, gather))
             x = block(x)
         return self.norm(x)
 

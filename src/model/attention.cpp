@@ -41,6 +41,12 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) 
   }
   if (masks != nullptr && masks->v.defined()) v = v * masks->v;
   const bool head_mask = masks != nullptr && masks->heads.defined();
+  // Key weights as an additive log term on the scores: [N] or [B, N] -> [B or 1, 1, 1, N].
+  at::Tensor key_log_weights;
+  if (masks != nullptr && masks->keys.defined()) {
+    const at::Tensor& keys = masks->keys;
+    key_log_weights = keys.log().view({keys.dim() == 2 ? keys.size(0) : 1, 1, 1, N});
+  }
 
   std::vector<at::Tensor> outputs;
   outputs.reserve(groups_.size());
@@ -52,7 +58,9 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) 
         k.narrow(-1, g.q_offset, g.count * g.qk_dim).reshape({B, N, g.count, g.qk_dim}).transpose(1, 2);
     const at::Tensor vg =
         v.narrow(-1, g.v_offset, g.count * g.v_dim).reshape({B, N, g.count, g.v_dim}).transpose(1, 2);
-    const at::Tensor attn = torch::matmul(qg * scale_, kg.transpose(-2, -1)).softmax(-1);
+    at::Tensor scores = torch::matmul(qg * scale_, kg.transpose(-2, -1));
+    if (key_log_weights.defined()) scores = scores + key_log_weights;
+    const at::Tensor attn = scores.softmax(-1);
     at::Tensor out = torch::matmul(attn, vg);  // [B, c, N, dv]
     if (head_mask) out = out * masks->heads.narrow(0, g.first_head, g.count).view({1, g.count, 1, 1});
     outputs.push_back(out.transpose(1, 2).reshape({B, N, g.count * g.v_dim}));

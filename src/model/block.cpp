@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include "util/error.h"
+
 namespace vitc {
 
 MlpImpl::MlpImpl(int embed_dim, int hidden) {
@@ -39,7 +41,8 @@ at::Tensor apply_token_mask(const at::Tensor& y, const BlockMasks* masks) {
 // Masks made on another device (Structure masks are built on the CPU) follow the activations;
 // .to() keeps them differentiable, so learnable masks still receive their gradients.
 bool on_device(const BlockMasks& m, const c10::Device& device) {
-  for (const at::Tensor* t : {&m.heads, &m.qk, &m.v, &m.mlp, &m.attn_gate, &m.mlp_gate, &m.gate, &m.tokens}) {
+  for (const at::Tensor* t : {&m.heads, &m.qk, &m.v, &m.mlp, &m.attn_gate, &m.mlp_gate, &m.gate,
+                              &m.tokens, &m.keys}) {
     if (t->defined() && t->device() != device) return false;
   }
   return true;
@@ -47,7 +50,16 @@ bool on_device(const BlockMasks& m, const c10::Device& device) {
 
 BlockMasks moved_to(const BlockMasks& m, const c10::Device& device) {
   const auto to = [&](const at::Tensor& t) { return t.defined() ? t.to(device) : t; };
-  return {to(m.heads), to(m.qk), to(m.v), to(m.mlp), to(m.attn_gate), to(m.mlp_gate), to(m.gate), to(m.tokens)};
+  return {to(m.heads), to(m.qk), to(m.v), to(m.mlp), to(m.attn_gate), to(m.mlp_gate), to(m.gate),
+          to(m.tokens), to(m.keys)};
+}
+
+// A per-token mask must have one value per token the block processes ([N] or [B, N]).
+void check_token_mask(const at::Tensor& mask, const char* name, const at::Tensor& x) {
+  if (!mask.defined()) return;
+  check((mask.dim() == 1 || mask.dim() == 2) && mask.size(-1) == x.size(1), "block mask '", name,
+        "' has shape ", mask.sizes(), " but the block processes ", x.size(1),
+        " tokens (expected [", x.size(1), "] or [B, ", x.size(1), "])");
 }
 
 }  // namespace
@@ -58,6 +70,10 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   if (masks != nullptr && !on_device(*masks, x.device())) {
     moved = moved_to(*masks, x.device());
     masks = &moved;
+  }
+  if (masks != nullptr) {
+    check_token_mask(masks->tokens, "tokens", x);
+    check_token_mask(masks->keys, "keys", x);
   }
   at::Tensor y = x;
   if (spec_.has_attention()) {

@@ -50,8 +50,9 @@ Complexity compute_complexity(const ViTConfig& config) {
                    + config.num_tokens() * D;         // pos_embed
   c.head_macs = heads * D * config.num_classes;
   c.head_params = 2 * D + heads * (D * config.num_classes + config.num_classes);
-  for (const auto& b : config.blocks) {
-    c.blocks.push_back(block_complexity(b, config.embed_dim, config.num_tokens(), config.qkv_bias));
+  for (int i = 0; i < config.depth(); ++i) {  // each block with the tokens it processes
+    c.blocks.push_back(block_complexity(config.blocks[static_cast<size_t>(i)], config.embed_dim,
+                                        config.block_tokens(i), config.qkv_bias));
   }
   return c;
 }

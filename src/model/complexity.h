@@ -1,7 +1,8 @@
 // Exact, analytic MACs and parameter counts of a ViT config (dense or compressed).
 //
 // One MAC is one multiply-add. Counted: patch embedding, q/k/v and proj, both attention
-// matmuls (q k^T and attn v, with the real token count including cls/dist tokens), fc1 and fc2,
+// matmuls (q k^T and attn v, with the real token count including cls/dist tokens, per block: a
+// token-pruned block counts the tokens it keeps), fc1 and fc2,
 // and the classifier head(s) (applied to one token each). Not counted: LayerNorm, softmax, GELU,
 // bias and residual additions, position embedding (elementwise work, no multiply-adds of a GEMM).
 // deit_tiny_patch16_224 = 1.254 GMACs, deit_small = 4.599, deit_base = 17.56 (UVC's figures; timm's

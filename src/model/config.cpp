@@ -26,12 +26,44 @@ int BlockSpec::v_total() const {
 
 bool BlockSpec::operator==(const BlockSpec& o) const {
   return skip == o.skip && attn_skip == o.attn_skip && heads == o.heads &&
-         mlp_hidden == o.mlp_hidden && attn_scale == o.attn_scale;
+         mlp_hidden == o.mlp_hidden && attn_scale == o.attn_scale && tokens == o.tokens;
 }
 
 int ViTConfig::num_patches() const {
   const int side = img_size / patch_size;
   return side * side;
+}
+
+std::vector<int> ViTConfig::block_patches(int i) const {
+  for (int b = i; b >= 0; --b) {
+    if (!blocks[static_cast<size_t>(b)].tokens.empty()) return blocks[static_cast<size_t>(b)].tokens;
+  }
+  std::vector<int> all(static_cast<size_t>(num_patches()));
+  for (int p = 0; p < num_patches(); ++p) all[static_cast<size_t>(p)] = p;
+  return all;
+}
+
+int ViTConfig::block_tokens(int i) const {
+  for (int b = i; b >= 0; --b) {
+    const std::vector<int>& kept = blocks[static_cast<size_t>(b)].tokens;
+    if (!kept.empty()) return static_cast<int>(kept.size()) + num_prefix_tokens();
+  }
+  return num_tokens();
+}
+
+bool ViTConfig::drops_tokens() const {
+  for (const BlockSpec& b : blocks) {
+    if (!b.tokens.empty()) return true;
+  }
+  return false;
+}
+
+void check_keeps_every_token(const ViTConfig& config, const std::string& what) {
+  for (int i = 0; i < config.depth(); ++i) {
+    check(config.blocks[static_cast<size_t>(i)].tokens.empty(), what, " needs a model that keeps every token, but model '",
+          config.name, "' drops tokens from block ", i, " on (", config.block_tokens(i), " of ",
+          config.num_tokens(), " tokens kept)");
+  }
 }
 
 bool ViTConfig::operator==(const ViTConfig& o) const {
@@ -65,9 +97,28 @@ void ViTConfig::validate() const {
   }
   check(!blocks.empty() && depth() <= kMaxDepth, who, "blocks must hold 1 to ", kMaxDepth,
         " blocks, got ", blocks.size());
+  std::vector<bool> alive(static_cast<size_t>(num_patches()), true);  // positions reaching block i
   for (size_t i = 0; i < blocks.size(); ++i) {
     const BlockSpec& b = blocks[i];
     const std::string where = str_cat(who, "blocks[", i, "].");
+    if (!b.tokens.empty()) {
+      std::vector<bool> kept(alive.size(), false);
+      int previous = -1;
+      for (size_t t = 0; t < b.tokens.size(); ++t) {
+        const int p = b.tokens[t];
+        check(p >= 0 && p < num_patches(), where, "tokens[", t, "]: patch position ", p,
+              " out of range [0, ", num_patches(), ") (the cls/dist tokens are always kept and "
+              "not listed)");
+        check(p > previous, where, "tokens[", t, "]: patch position ", p,
+              " after ", previous, "; positions must be strictly increasing");
+        check(alive[static_cast<size_t>(p)], where, "tokens[", t, "]: patch position ", p,
+              " was dropped by an earlier block; a dropped token cannot come back (kept tokens "
+              "are nested)");
+        kept[static_cast<size_t>(p)] = true;
+        previous = p;
+      }
+      alive = kept;
+    }
     check(b.mlp_hidden >= 0 && b.mlp_hidden <= kMaxMlpHidden, where, "mlp_hidden must be in [0, ",
           kMaxMlpHidden, "], got ", b.mlp_hidden);
     if (b.skip) continue;
@@ -181,11 +232,13 @@ nlohmann::json config_to_json(const ViTConfig& c) {
   for (const auto& b : c.blocks) {
     nlohmann::json heads = nlohmann::json::array();
     for (const auto& h : b.heads) heads.push_back({{"qk_dim", h.qk_dim}, {"v_dim", h.v_dim}});
-    blocks.push_back({{"skip", b.skip},
-                      {"attn_skip", b.attn_skip},
-                      {"heads", heads},
-                      {"mlp_hidden", b.mlp_hidden},
-                      {"attn_scale", b.attn_scale}});
+    nlohmann::json block = {{"skip", b.skip},
+                            {"attn_skip", b.attn_skip},
+                            {"heads", heads},
+                            {"mlp_hidden", b.mlp_hidden},
+                            {"attn_scale", b.attn_scale}};
+    if (!b.tokens.empty()) block["tokens"] = b.tokens;  // absent: no token dropped here
+    blocks.push_back(block);
   }
   return {{"name", c.name},       {"img_size", c.img_size},       {"patch_size", c.patch_size},
           {"in_chans", c.in_chans}, {"num_classes", c.num_classes}, {"embed_dim", c.embed_dim},
@@ -216,6 +269,7 @@ ViTConfig config_from_json(const nlohmann::json& j, const std::string& where,
     b.attn_skip = fb.boolean("attn_skip");
     b.mlp_hidden = fb.integer32("mlp_hidden", 0, kMaxMlpHidden);
     b.attn_scale = fb.number("attn_scale");
+    if (fb.has("tokens")) b.tokens = fb.integers("tokens", -kMaxPatches, kMaxPatches, kMaxPatches);
     const nlohmann::json& heads = fb.array("heads", kMaxHeads);
     for (size_t h = 0; h < heads.size(); ++h) {
       const JsonFields fh(heads[h], where, str_cat(path, "blocks[", i, "].heads[", h, "]."));

@@ -37,12 +37,18 @@ struct HeadSpec {
 //   mlp_hidden: width of fc1/fc2; 0 removes the MLP branch (norm2, fc1, fc2).
 //   attn_scale: softmax scale, kept from the source model (1/sqrt(source head dim)), so slicing
 //               a head's q/k dims does not change what it computes.
+//   tokens:    token pruning (ViT-Slim): the patch positions (0-based, row-major in the patch
+//              grid) this block and the blocks after it process, strictly increasing and a subset
+//              of the positions the block before processes. The cls/dist tokens are always kept
+//              and never listed. Empty: no tokens dropped here (the previous block's positions,
+//              every patch for block 0). The model gathers the kept tokens before the block.
 struct BlockSpec {
   bool skip = false;
   bool attn_skip = false;
   std::vector<HeadSpec> heads;
   int mlp_hidden = 0;
   double attn_scale = 0.0;
+  std::vector<int> tokens;
 
   bool has_attention() const { return !skip && !attn_skip; }
   bool has_mlp() const { return !skip && mlp_hidden > 0; }
@@ -70,6 +76,11 @@ struct ViTConfig {
   int num_patches() const;
   int num_prefix_tokens() const { return distilled ? 2 : 1; }
   int num_tokens() const { return num_patches() + num_prefix_tokens(); }
+  // Token pruning: the patch positions block i processes (every patch unless a block at or
+  // before i lists tokens), and its token count with the cls/dist tokens.
+  std::vector<int> block_patches(int i) const;
+  int block_tokens(int i) const;
+  bool drops_tokens() const;  // some block lists tokens
   // Throws vitc::Error naming the field (and block) that is inconsistent.
   void validate() const;
   bool operator==(const ViTConfig& o) const;
@@ -92,5 +103,9 @@ nlohmann::json config_to_json(const ViTConfig& config);
 // truncated); every number finite.
 ViTConfig config_from_json(const nlohmann::json& j, const std::string& where,
                            const std::string& path = "");
+
+// For code that walks a model's blocks with every token (feature mimicking, PRACTISE, the
+// searches): throws naming `what` and the first block that drops tokens.
+void check_keeps_every_token(const ViTConfig& config, const std::string& what);
 
 }  // namespace vitc

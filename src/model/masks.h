@@ -18,7 +18,14 @@ namespace vitc {
 //                            all-zero `mlp` mask it also removes fc2's bias, as a compact model
 //                            without an MLP does.
 //   gate:      scalar or [B,1,1]  the block gate: out = x + gate * (block(x) - x); 0 = skipped.
-//   tokens:    [N] or [B,N]  multiplies the norm1 and norm2 outputs per token (ViT-Slim).
+//   tokens:    [N] or [B,N]  multiplies the norm1 and norm2 outputs per token (ViT-Slim's search;
+//                            a zeroed token still acts as a key and value equal to the qkv bias
+//                            and stays in the residual stream, so this is not dropping it).
+//   keys:      [N] or [B,N]  weights each token as an attention key: softmax weights become
+//                            keys_j exp(s_ij) / sum_j keys_j exp(s_ij). 0 removes token j as a key
+//                            and value, which is what dropping it does to every other token
+//                            (structure_masks of a token-pruned Structure). Values must be >= 0.
+// N is the number of tokens the block processes.
 struct BlockMasks {
   at::Tensor heads;
   at::Tensor qk;
@@ -28,6 +35,7 @@ struct BlockMasks {
   at::Tensor mlp_gate;
   at::Tensor gate;
   at::Tensor tokens;
+  at::Tensor keys;
 };
 
 // One BlockMasks per block of the model (indexed like config.blocks).

@@ -10,7 +10,8 @@
 namespace vitc {
 
 bool BlockKeep::operator==(const BlockKeep& o) const {
-  return skip == o.skip && attn_skip == o.attn_skip && heads == o.heads && mlp == o.mlp;
+  return skip == o.skip && attn_skip == o.attn_skip && heads == o.heads && mlp == o.mlp &&
+         tokens == o.tokens;
 }
 
 namespace {
@@ -94,10 +95,50 @@ Structure dense_structure(const ViTConfig& source) {
       }
       if (src.has_mlp()) b.mlp = iota_vector(src.mlp_hidden);
     }
+    b.tokens = src.tokens;
     s.blocks.push_back(std::move(b));
   }
   return s;
 }
+
+namespace {
+
+// Token lists: each strictly increasing, within the patches still alive (nested), and within
+// what the source model itself processes at that block.
+void validate_tokens(const Structure& structure, const ViTConfig& source, const std::string& who) {
+  const int patches = source.num_patches();
+  std::vector<bool> alive(static_cast<size_t>(patches), true);
+  for (size_t i = 0; i < structure.blocks.size(); ++i) {
+    const std::vector<int>& kept = structure.blocks[i].tokens;
+    const std::string path = str_cat("blocks[", i, "].tokens");
+    if (!kept.empty()) {
+      std::vector<bool> next(alive.size(), false);
+      int previous = -1;
+      for (size_t t = 0; t < kept.size(); ++t) {
+        const int p = kept[t];
+        check(p >= 0 && p < patches, who, path, "[", t, "]: patch position ", p,
+              " out of range [0, ", patches, ") (the cls/dist tokens are always kept and not "
+              "listed)");
+        check(p > previous, who, path, "[", t, "]: patch position ", p, " after ", previous,
+              "; positions must be strictly increasing");
+        check(alive[static_cast<size_t>(p)], who, path, "[", t, "]: patch position ", p,
+              " was dropped by an earlier block; kept tokens must be nested");
+        next[static_cast<size_t>(p)] = true;
+        previous = p;
+      }
+      alive = next;
+    }
+    std::vector<bool> source_alive(alive.size(), false);
+    for (int p : source.block_patches(static_cast<int>(i))) source_alive[static_cast<size_t>(p)] = true;
+    for (int p = 0; p < patches; ++p) {
+      check(!alive[static_cast<size_t>(p)] || source_alive[static_cast<size_t>(p)], who, path,
+            ": block ", i, " keeps patch position ", p,
+            ", which the source model has dropped by then (list the source's tokens)");
+    }
+  }
+}
+
+}  // namespace
 
 void validate_structure(const Structure& structure, const ViTConfig& source) {
   const std::string who = str_cat("structure for model '", source.name, "': ");
@@ -106,6 +147,16 @@ void validate_structure(const Structure& structure, const ViTConfig& source) {
   for (size_t i = 0; i < structure.blocks.size(); ++i) {
     validate_block(structure.blocks[i], source.blocks[i], who, str_cat("blocks[", i, "]."));
   }
+  validate_tokens(structure, source, who);
+}
+
+std::vector<int> structure_patches(const Structure& structure, const ViTConfig& source,
+                                   int block) {
+  for (int b = block; b >= 0; --b) {
+    const std::vector<int>& kept = structure.blocks.at(static_cast<size_t>(b)).tokens;
+    if (!kept.empty()) return kept;
+  }
+  return iota_vector(source.num_patches());
 }
 
 Structure normalize_structure(Structure structure) {
@@ -154,6 +205,7 @@ ViTConfig compact_config(const ViTConfig& source, const Structure& structure) {
     spec.attn_skip = !b.skip && b.attn_skip;
     spec.attn_scale = source.blocks[i].attn_scale;
     spec.mlp_hidden = static_cast<int>(b.mlp.size());
+    spec.tokens = b.tokens;
     for (int h : head_compute_order(b)) {
       spec.heads.push_back(HeadSpec{static_cast<int>(b.heads[h].qk.size()),
                                     static_cast<int>(b.heads[h].v.size())});

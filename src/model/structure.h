@@ -28,6 +28,9 @@ struct HeadKeep {
 //   heads:     kept heads (any order; slicing groups equal widths, see head_compute_order).
 //   mlp:       kept MLP hidden neurons (indices into the source's fc1 rows); empty removes the MLP
 //              branch, fc2's bias included.
+//   tokens:    patch positions kept from this block on, as BlockSpec::tokens (strictly
+//              increasing, nested, cls/dist tokens always kept and not listed); empty: none
+//              dropped here. Allowed on a skipped block too: the tokens are dropped before it.
 // A block that is not skipped must keep something: attn_skip with an empty mlp is rejected by
 // validate_structure (it would be a skip in disguise); normalize_structure turns it into a skip.
 struct BlockKeep {
@@ -35,6 +38,7 @@ struct BlockKeep {
   bool attn_skip = false;
   std::vector<HeadKeep> heads;
   std::vector<int> mlp;
+  std::vector<int> tokens;
   bool operator==(const BlockKeep& o) const;
 };
 
@@ -58,8 +62,13 @@ Structure dense_structure(const ViTConfig& source);
 //   "structure for model 'fm_tiny': blocks[3].heads[1].v: index 70 out of range [0, 64)".
 // Checks: one entry per source block; a skipped source block stays skipped; indices in range and
 // without duplicates; a kept head has at least one q/k and one v dim; a kept attention has at
-// least one head (else attn_skip); a block that is not skipped keeps attention or MLP neurons.
+// least one head (else attn_skip); a block that is not skipped keeps attention or MLP neurons;
+// token lists are strictly increasing, nested, and keep no patch the source model drops.
 void validate_structure(const Structure& structure, const ViTConfig& source);
+
+// The patch positions block `block` processes under `structure` (its last token list at or
+// before the block, else every patch). Call on a validated structure.
+std::vector<int> structure_patches(const Structure& structure, const ViTConfig& source, int block);
 
 // Makes explicit what a method may leave implicit: a block keeping nothing (attention skipped or
 // without heads, no MLP neurons) becomes skip = true; an attention without heads becomes

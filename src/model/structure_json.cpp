@@ -16,8 +16,10 @@ nlohmann::json structure_to_json(const Structure& structure) {
     for (const HeadKeep& h : b.heads) {
       heads.push_back({{"source", h.source}, {"qk", h.qk}, {"v", h.v}});
     }
-    blocks.push_back({{"skip", b.skip}, {"attn_skip", b.attn_skip}, {"heads", heads},
-                      {"mlp", b.mlp}});
+    nlohmann::json block = {{"skip", b.skip}, {"attn_skip", b.attn_skip}, {"heads", heads},
+                            {"mlp", b.mlp}};
+    if (!b.tokens.empty()) block["tokens"] = b.tokens;  // absent: no token dropped here
+    blocks.push_back(block);
   }
   return {{"version", 1}, {"blocks", blocks}};
 }
@@ -35,6 +37,7 @@ Structure structure_from_json(const nlohmann::json& j, const std::string& where)
     b.skip = fb.boolean("skip");
     b.attn_skip = fb.boolean("attn_skip");
     b.mlp = fb.integers("mlp", 0, kMaxMlpHidden - 1, kMaxMlpHidden);
+    if (fb.has("tokens")) b.tokens = fb.integers("tokens", -kMaxPatches, kMaxPatches, kMaxPatches);
     const nlohmann::json& heads = fb.array("heads", kMaxHeads);
     for (size_t h = 0; h < heads.size(); ++h) {
       const JsonFields fh(heads[h], where, str_cat(path, "heads[", h, "]."));
@@ -73,8 +76,10 @@ std::optional<CompressedInfo> read_compressed_info(const nlohmann::json& model_j
     check(want == got, where, ": config.blocks[", i, "] does not match structure.blocks[", i,
           "]: the structure keeps ", want.heads.size(), " heads (qk ", want.qk_total(), ", v ",
           want.v_total(), ") and ", want.mlp_hidden, " MLP neurons", want.skip ? " (skipped)" : "",
+          want.tokens.empty() ? "" : str_cat(", ", want.tokens.size(), " patch tokens"),
           ", the config has ", got.heads.size(), " heads (qk ", got.qk_total(), ", v ",
-          got.v_total(), ") and ", got.mlp_hidden, " MLP neurons", got.skip ? " (skipped)" : "");
+          got.v_total(), ") and ", got.mlp_hidden, " MLP neurons", got.skip ? " (skipped)" : "",
+          got.tokens.empty() ? "" : str_cat(", ", got.tokens.size(), " patch tokens"));
   }
   ViTConfig rest = config;  // what remains when names and blocks agree
   rest.name = expected.name;
@@ -89,7 +94,9 @@ nlohmann::json structure_summary(const Structure& structure) {
   nlohmann::json blocks = nlohmann::json::array();
   for (const BlockKeep& b : structure.blocks) {
     if (b.skip) {
-      blocks.push_back({{"skipped", true}});
+      nlohmann::json block = {{"skipped", true}};
+      if (!b.tokens.empty()) block["tokens"] = b.tokens.size();
+      blocks.push_back(block);
       continue;
     }
     nlohmann::json heads = nlohmann::json::array(), widths = nlohmann::json::array();
@@ -97,10 +104,12 @@ nlohmann::json structure_summary(const Structure& structure) {
       heads.push_back(h.source);
       widths.push_back(h.v.size());
     }
-    blocks.push_back({{"skipped", false},
-                      {"heads", heads},
-                      {"v_dims", widths},
-                      {"mlp", b.mlp.size()}});
+    nlohmann::json block = {{"skipped", false},
+                            {"heads", heads},
+                            {"v_dims", widths},
+                            {"mlp", b.mlp.size()}};
+    if (!b.tokens.empty()) block["tokens"] = b.tokens.size();  // patch tokens kept from here on
+    blocks.push_back(block);
   }
   return blocks;
 }

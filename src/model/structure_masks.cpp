@@ -52,13 +52,33 @@ at::Tensor moved(const at::Tensor& t, const at::TensorOptions& options) {
   return t.defined() ? t.to(options) : t;
 }
 
+// Dropped tokens as keys of 0 among the tokens the source block processes (cls/dist first),
+// or undefined when the structure keeps all of those.
+at::Tensor key_mask(const ViTConfig& source, const Structure& structure, int block) {
+  const std::vector<int> reaching = source.block_patches(block);
+  const std::vector<int> kept = structure_patches(structure, source, block);
+  if (kept.size() == reaching.size()) return {};
+  const int prefix = source.num_prefix_tokens();
+  at::Tensor keys = torch::zeros({prefix + static_cast<int64_t>(reaching.size())});
+  auto k = keys.accessor<float, 1>();
+  for (int t = 0; t < prefix; ++t) k[t] = 1.0f;
+  size_t r = 0;  // kept is a strictly increasing subset of reaching (validated)
+  for (int p : kept) {
+    while (reaching[r] != p) ++r;
+    k[prefix + static_cast<int64_t>(r)] = 1.0f;
+  }
+  return keys;
+}
+
 }  // namespace
 
 ModelMasks structure_masks(const ViTConfig& source, const Structure& structure) {
   validate_structure(structure, source);
   ModelMasks masks;
   for (size_t i = 0; i < structure.blocks.size(); ++i) {
-    masks.blocks.push_back(block_masks(structure.blocks[i], source.blocks[i]));
+    BlockMasks m = block_masks(structure.blocks[i], source.blocks[i]);
+    m.keys = key_mask(source, structure, static_cast<int>(i));
+    masks.blocks.push_back(m);
   }
   return masks;
 }
@@ -69,7 +89,8 @@ ModelMasks masks_to(const ModelMasks& masks, const at::TensorOptions& options) {
     out.blocks.push_back(BlockMasks{moved(b.heads, options), moved(b.qk, options),
                                     moved(b.v, options), moved(b.mlp, options),
                                     moved(b.attn_gate, options), moved(b.mlp_gate, options),
-                                    moved(b.gate, options), moved(b.tokens, options)});
+                                    moved(b.gate, options), moved(b.tokens, options),
+                                    moved(b.keys, options)});
   }
   return out;
 }

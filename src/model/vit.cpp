@@ -30,6 +30,24 @@ VisionTransformerImpl::VisionTransformerImpl(ViTConfig config) : config_(std::mo
   for (const BlockSpec& spec : config_.blocks) {
     blocks->push_back(Block(D, spec, config_.norm_eps, config_.qkv_bias));
   }
+  std::vector<int> reaching(static_cast<size_t>(config_.num_patches()));  // patch positions
+  for (size_t p = 0; p < reaching.size(); ++p) reaching[p] = static_cast<int>(p);
+  for (int i = 0; i < config_.depth(); ++i) {
+    const std::vector<int>& kept = config_.blocks[static_cast<size_t>(i)].tokens;
+    at::Tensor gather;
+    if (!kept.empty() && kept.size() < reaching.size()) {
+      std::vector<int64_t> local;
+      for (int t = 0; t < config_.num_prefix_tokens(); ++t) local.push_back(t);
+      size_t r = 0;  // kept is a strictly increasing subset of reaching (validated)
+      for (int p : kept) {
+        while (reaching[r] != p) ++r;
+        local.push_back(config_.num_prefix_tokens() + static_cast<int64_t>(r));
+      }
+      gather = torch::tensor(local, torch::kLong);
+      reaching = kept;
+    }
+    token_gather_.push_back(gather);
+  }
   norm = register_module("norm", torch::nn::LayerNorm(
                                      torch::nn::LayerNormOptions({D}).eps(config_.norm_eps)));
   head = register_module("head", torch::nn::Linear(D, config_.num_classes));
@@ -59,7 +77,7 @@ at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
   }
   at::Tensor x = embed(images);
   for (int i = 0; i < config_.depth(); ++i) {
-    x = block(i)->forward(x, masks != nullptr ? &masks->blocks[i] : nullptr);
+    x = block(i)->forward(drop_tokens(i, x), masks != nullptr ? &masks->blocks[i] : nullptr);
   }
   return norm->forward(x);
 }
@@ -69,6 +87,13 @@ HeadOutputs VisionTransformerImpl::head_outputs(const at::Tensor& tokens) {
   out.cls = head->forward(tokens.select(1, 0));
   if (config_.distilled) out.dist = head_dist->forward(tokens.select(1, 1));
   return out;
+}
+
+at::Tensor VisionTransformerImpl::drop_tokens(int i, const at::Tensor& x) {
+  at::Tensor& gather = token_gather_.at(static_cast<size_t>(i));
+  if (!gather.defined()) return x;
+  if (gather.device() != x.device()) gather = gather.to(x.device());
+  return x.index_select(1, gather);
 }
 
 HeadOutputs VisionTransformerImpl::forward_heads(const at::Tensor& images,

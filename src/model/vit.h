@@ -48,6 +48,9 @@ class VisionTransformerImpl : public torch::nn::Module {
   at::Tensor embed(const at::Tensor& images);
   // Final norm + head(s) applied to block outputs.
   HeadOutputs head_outputs(const at::Tensor& tokens);
+  // Token pruning: `x` (the tokens reaching block i) without the tokens block i drops, or `x`
+  // itself. Code that runs the blocks one by one calls it before each block, as forward does.
+  at::Tensor drop_tokens(int i, const at::Tensor& x);
 
   // timm-style initialisation (truncated normal std 0.02 for Linear weights and embeddings).
   void init_weights(uint64_t seed);
@@ -68,6 +71,9 @@ class VisionTransformerImpl : public torch::nn::Module {
 
  private:
   ViTConfig config_;
+  // Per block: indices into the tokens reaching it of those it keeps (cls/dist first), or
+  // undefined where it drops none. Moved to the activations' device on first use.
+  std::vector<at::Tensor> token_gather_;
 };
 TORCH_MODULE(VisionTransformer);
 

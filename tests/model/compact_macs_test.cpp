@@ -6,79 +6,11 @@
 
 #include "model/complexity.h"
 #include "model/slice.h"
+#include "model/counting_forward.h"
 #include "model/slice_test_util.h"
 
 namespace vitc {
 namespace {
-
-// Every multiply-add goes through mm(), which counts batch * m * k * n from the operands.
-struct CountingForward {
-  int64_t macs = 0;
-
-  // a [..., m, k] @ b [k, n] or a [B, m, k] @ b [B, k, n].
-  at::Tensor mm(const at::Tensor& a, const at::Tensor& b) {
-    EXPECT_EQ(a.size(-1), b.size(-2));
-    EXPECT_TRUE(b.dim() == 2 || b.dim() == a.dim());
-    macs += a.numel() * b.size(-1);
-    return torch::matmul(a, b);
-  }
-
-  at::Tensor linear(const at::Tensor& x, const torch::nn::Linear& l) {
-    return mm(x, l->weight.t()) + l->bias;
-  }
-
-  static at::Tensor norm(const at::Tensor& x, const torch::nn::LayerNorm& n) {
-    return torch::layer_norm(x, {x.size(-1)}, n->weight, n->bias, n->options.eps());
-  }
-
-  // Heads one at a time (not grouped as the model does), sliced out of the qkv output.
-  at::Tensor attention(const at::Tensor& x, AttentionImpl& attn) {
-    const at::Tensor qkv = linear(x, attn.qkv);
-    int64_t qk_total = 0;
-    for (const HeadSpec& h : attn.heads()) qk_total += h.qk_dim;
-    std::vector<at::Tensor> outs;
-    int64_t q_off = 0, v_off = 0;
-    for (const HeadSpec& h : attn.heads()) {
-      const at::Tensor q = qkv.narrow(-1, q_off, h.qk_dim);
-      const at::Tensor k = qkv.narrow(-1, qk_total + q_off, h.qk_dim);
-      const at::Tensor v = qkv.narrow(-1, 2 * qk_total + v_off, h.v_dim);
-      const at::Tensor scores = (mm(q, k.transpose(1, 2)) * attn.scale()).softmax(-1);
-      outs.push_back(mm(scores, v));
-      q_off += h.qk_dim;
-      v_off += h.v_dim;
-    }
-    return linear(torch::cat(outs, -1), attn.proj);
-  }
-
-  at::Tensor block(const at::Tensor& x, BlockImpl& b) {
-    at::Tensor y = x;
-    if (b.attn) y = y + attention(norm(y, b.norm1), *b.attn);
-    if (b.mlp) y = y + linear(torch::gelu(linear(norm(y, b.norm2), b.mlp->fc1)), b.mlp->fc2);
-    return y;
-  }
-
-  at::Tensor forward(VisionTransformerImpl& m, const at::Tensor& images) {
-    const ViTConfig& c = m.config();
-    const int64_t B = images.size(0), p = c.patch_size, side = c.img_size / p;
-    // Patch embedding as a matmul of flattened patches: [B, P, C*p*p] @ [C*p*p, D].
-    const at::Tensor patches = images.reshape({B, c.in_chans, side, p, side, p})
-                                   .permute({0, 2, 4, 1, 3, 5})
-                                   .reshape({B, side * side, c.in_chans * p * p});
-    const auto& conv = m.patch_embed->proj;
-    at::Tensor x = mm(patches, conv->weight.reshape({c.embed_dim, -1}).t()) + conv->bias;
-    std::vector<at::Tensor> tokens = {m.cls_token.expand({B, 1, c.embed_dim})};
-    if (c.distilled) tokens.push_back(m.dist_token.expand({B, 1, c.embed_dim}));
-    tokens.push_back(x);
-    x = torch::cat(tokens, 1) + m.pos_embed;
-    for (int i = 0; i < c.depth(); ++i) {
-      if (!c.blocks[i].skip) x = block(x, *m.block(i));
-    }
-    x = norm(x, m.norm);
-    at::Tensor logits = linear(x.select(1, 0), m.head);
-    if (c.distilled) logits = (logits + linear(x.select(1, 1), m.head_dist)) / 2;
-    return logits;
-  }
-};
 
 // Hand-made structures on fm_tiny (4 blocks, 4 heads of 16, mlp 128, 17 tokens) and on a
 // distilled variant (18 tokens).
@@ -103,6 +35,18 @@ std::vector<std::pair<ViTConfig, Structure>> hand_made() {
     single.blocks[i].mlp.resize(32);
   }
   cases.push_back({distilled, single});
+
+  // Token pruning: 10 of 16 patches from block 1 on, a drop before the skipped block 2, 4 from
+  // block 3 on; on the distilled model, 5 patches from block 0 on.
+  Structure tokens = dense_structure(tiny);
+  tokens.blocks[1].tokens = {0, 2, 3, 5, 7, 8, 9, 11, 12, 15};
+  tokens.blocks[1].mlp = {4, 5, 6};
+  tokens.blocks[2] = BlockKeep{true, false, {}, {}, {2, 3, 5, 9, 11, 15}};
+  tokens.blocks[3].tokens = {2, 5, 9, 15};
+  cases.push_back({tiny, tokens});
+  Structure distilled_tokens = dense_structure(distilled);
+  distilled_tokens.blocks[0].tokens = {1, 4, 6, 10, 13};
+  cases.push_back({distilled, distilled_tokens});
   return cases;
 }
 
@@ -116,7 +60,7 @@ TEST(CompactMacs, AnalyticCountEqualsExecutedMultiplyAdds) {
     const int64_t B = 2;
     const at::Tensor images = torch::randn({B, 1, 28, 28});
     torch::NoGradGuard no_grad;
-    CountingForward counter;
+    test::CountingForward counter;
     const at::Tensor logits = counter.forward(*compact, images);
     EXPECT_TRUE(torch::allclose(logits, compact->forward(images), 1e-5, 1e-5));
     ASSERT_EQ(counter.macs % B, 0);
@@ -141,6 +85,21 @@ TEST(CompactMacs, UnevenStructureCountsByHand) {
   EXPECT_EQ(c.blocks[3].mlp_macs, 0);
   EXPECT_EQ(c.embed_macs, 16 * 49 * D);
   EXPECT_EQ(c.head_macs, D * 10);
+}
+
+TEST(CompactMacs, DroppedTokensCountByHand) {
+  // Case 3 of hand_made: blocks process 17, 11, 7 (skipped) and 5 tokens.
+  const auto cases = hand_made();
+  const ViTConfig compact = compact_config(cases[3].first, cases[3].second);
+  const Complexity c = compute_complexity(compact);
+  const int64_t D = 64, qk = 64, mlp = 128;
+  const auto attn = [&](int64_t N) { return N * D * 3 * qk + 2 * N * N * qk + N * qk * D; };
+  EXPECT_EQ(c.blocks[0].macs(), attn(17) + 2 * 17 * D * mlp);
+  EXPECT_EQ(c.blocks[1].macs(), attn(11) + 2 * 11 * D * 3);
+  EXPECT_EQ(c.blocks[2].macs(), 0);
+  EXPECT_EQ(c.blocks[3].macs(), attn(5) + 2 * 5 * D * mlp);
+  EXPECT_EQ(compact.block_tokens(2), 7);
+  EXPECT_EQ(c.embed_macs, 16 * 49 * D);  // every patch is embedded before any drop
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The Python module python/vitc_torch.py: it rebuilds compressed vitc models (uneven heads,
-// heads with fewer v than q/k dims, skipped blocks, removed attention or MLP branches, a
-// distillation head) as torch.nn.Modules whose logits equal vitc's, and exports them to ONNX,
+// heads with fewer v than q/k dims, skipped blocks, removed attention or MLP branches, dropped
+// tokens, a distillation head) as torch.nn.Modules whose logits equal vitc's, and exports them to ONNX,
 // which ONNX Runtime runs to the same logits.
 #include <filesystem>
 
@@ -39,6 +39,9 @@ std::string write_compressed_model(const std::string& dir, at::Tensor& images, a
   s.blocks[2].attn_skip = true;
   s.blocks[2].heads.clear();
   s.blocks[3].mlp.clear();
+  // Token pruning: 11 of the 16 patches from block 1 (skipped) on, 4 from block 3 on.
+  s.blocks[1].tokens = {0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15};
+  s.blocks[3].tokens = {1, 6, 10, 15};
   VisionTransformer compact = slice_model(*model, s);
   save_compressed_model_dir(dir, *compact, source, s);
   images = at::randn({3, 3, 32, 32});

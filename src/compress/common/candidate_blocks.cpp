@@ -6,6 +6,8 @@
 namespace vitc {
 
 std::vector<int> candidate_blocks(const ViTConfig& config, int first, int last) {
+  // PRACTISE and DC-ViT mimic the teacher's features token by token.
+  check_keeps_every_token(config, "block removal by feature mimicking (PRACTISE, DC-ViT)");
   const int depth = config.depth();
   if (first < 0) first = depth > 2 ? 1 : 0;
   if (last < 0) last = depth > 2 ? depth - 2 : depth - 1;

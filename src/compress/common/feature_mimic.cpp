@@ -38,7 +38,12 @@ at::Tensor feature_mimic_loss(VisionTransformerImpl& student, const ModelMasks* 
     if (teacher.is_training()) teacher.eval();
     target = teacher.forward_features(images);
   }
-  return torch::mse_loss(student.forward_features(images, masks), target);
+  const at::Tensor features = student.forward_features(images, masks);
+  check(features.sizes() == target.sizes(), "feature mimicking: the student ('",
+        student.config().name, "') gives features of shape ", features.sizes(),
+        " but the teacher ('", teacher.config().name, "') ", target.sizes(),
+        "; both must keep every token");
+  return torch::mse_loss(features, target);
 }
 
 namespace {

@@ -52,6 +52,7 @@ at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& d
                             const Adaptors& adaptors, const at::Tensor& images) {
   at::Tensor x = model.embed(images);
   for (int b = 0; b < model.config().depth(); ++b) {
+    x = model.drop_tokens(b, x);
     if (dropped.count(b)) continue;
     Block block = model.block(b);
     const BlockSpec& spec = block->spec();

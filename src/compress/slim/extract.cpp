@@ -15,7 +15,7 @@ namespace vitc {
 void ExtractOptions::validate() const {
   if (!macs) fractions.validate();
   check(tokens >= 0 && tokens <= 1,
-        "--budget-tokens must lie in (0, 1] (0 = no token budget), got ", tokens);
+        "--budget-tokens must lie in (0, 1] (0 = not given), got ", tokens);
   check(macs_tolerance > 0 && macs_tolerance < 1, "MACs tolerance must lie in (0, 1), got ",
         macs_tolerance);
 }
@@ -55,17 +55,20 @@ Extraction extract_from_search(const SearchDir& search, const ExtractOptions& op
   e.info = options.to_json();
   if (options.macs) {
     const int64_t source_macs = compute_complexity(source).macs();
-    const MacsSolution solution = solve_macs_target(
-        source, search.masks, options.macs->resolve(source_macs), options.macs_tolerance);
+    TokenBudget tokens;
+    tokens.shared = options.tokens == 0 && search.masks.has_tokens();
+    if (options.tokens > 0) tokens.fraction = options.tokens;
+    const MacsSolution solution =
+        solve_macs_target(source, search.masks, options.macs->resolve(source_macs),
+                          options.macs_tolerance, tokens);
     e.structure = solution.structure;
     e.info["solution"] = macs_solution_to_json(solution);
   } else {
-    e.structure = structure_from_fractions(source, search.masks, options.fractions);
+    KeepFractions fractions = options.fractions;
+    if (options.tokens > 0) fractions.tokens = options.tokens;
+    e.structure = structure_from_fractions(source, search.masks, fractions);
   }
-  if (options.tokens > 0) {
-    e.info["tokens"] =
-        token_summary(source, e.structure, kept_tokens(search.masks, options.tokens));
-  }
+  e.info["tokens"] = token_summary(source, e.structure);
   VisionTransformer searched = search.model;  // shared: read only
   if (options.fold) {
     searched = clone_model(*searched);

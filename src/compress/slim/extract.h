@@ -16,7 +16,10 @@ namespace vitc {
 struct ExtractOptions {
   std::optional<MacsTarget> macs;  // a MACs target (one keep fraction for attention and MLP) ...
   KeepFractions fractions;         // ... or, without one, the paper's per-type budgets
-  double tokens = 0;               // token keep fraction (paper's rule); 0 = no token budget
+  // Token keep fraction (the paper's forward-AND rule), dropped physically. 0 = not given: with
+  // --macs and a search with token masks, tokens share the MACs budget's keep fraction;
+  // otherwise every token is kept.
+  double tokens = 0;
   bool fold = false;               // fold the kept soft mask values into the weights (fold.h);
                       // off: kept masks become 1, as in the reference (measured better)
   double macs_tolerance = 0.01;  // relative
@@ -31,9 +34,10 @@ struct Extraction {
 };
 
 // Extracts from `search` (whose model is not modified: folding works on a copy). The compact
-// model is in eval mode and equals the searched model under extraction_masks(...) up to float
-// rounding. Token keep sets are computed and reported (info["tokens"]) but the compact model
-// keeps every token: see docs/vit_slim.md.
+// model is in eval mode and its logits equal the searched model's under extraction_masks(...)
+// up to float rounding. Dropped tokens are gone from the compact model (BlockSpec::tokens); the
+// masked view removes them as attention keys (see structure_masks.h). info["tokens"] reports
+// the tokens each block processes.
 Extraction extract_from_search(const SearchDir& search, const ExtractOptions& options);
 
 // The masks under which the searched model computes what the compact model computes:

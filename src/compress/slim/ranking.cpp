@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "model/complexity.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -14,6 +13,7 @@ namespace vitc {
 void KeepFractions::validate() const {
   check(attn > 0 && attn <= 1, "--budget-attn must lie in (0, 1], got ", attn);
   check(mlp > 0 && mlp <= 1, "--budget-mlp must lie in (0, 1], got ", mlp);
+  check(tokens > 0 && tokens <= 1, "--budget-tokens must lie in (0, 1], got ", tokens);
 }
 
 double keep_threshold(const at::Tensor& values, double fraction) {
@@ -53,6 +53,14 @@ Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& mas
     }
     s.blocks.push_back(b);
   }
+  if (fractions.tokens < 1) {
+    const std::vector<std::vector<int>> kept = kept_tokens(masks, fractions.tokens);
+    size_t reaching = static_cast<size_t>(g.patches);
+    for (int l = 0; l < g.blocks; ++l) {  // listed only where the block drops tokens
+      if (kept[static_cast<size_t>(l)].size() < reaching) s.blocks[static_cast<size_t>(l)].tokens = kept[static_cast<size_t>(l)];
+      reaching = kept[static_cast<size_t>(l)].size();
+    }
+  }
   s = normalize_structure(s);
   validate_structure(s, source);
   return s;
@@ -70,31 +78,32 @@ std::vector<std::vector<int>> kept_tokens(const SlimMasks& masks, double fractio
   std::vector<std::vector<int>> kept(values.size(0));
   std::vector<bool> alive(values.size(1), true);
   for (int64_t l = 0; l < values.size(0); ++l) {
+    int64_t best = -1;  // the alive patch with the highest value, kept if no patch passes
+    for (int64_t p = 0; p < values.size(1); ++p) {
+      if (alive[p] && (best < 0 || v[l][p] > v[l][best])) best = p;
+    }
     for (int64_t p = 0; p < values.size(1); ++p) {
       alive[p] = alive[p] && v[l][p] >= threshold;
       if (alive[p]) kept[l].push_back(static_cast<int>(p));
+    }
+    if (kept[l].empty()) {
+      alive[best] = true;
+      kept[l].push_back(static_cast<int>(best));
     }
   }
   return kept;
 }
 
-nlohmann::json token_summary(const ViTConfig& source, const Structure& structure,
-                             const std::vector<std::vector<int>>& tokens) {
-  const ViTConfig compact = compact_config(source, structure);
-  check(tokens.size() == compact.blocks.size(), "token keep sets for ", tokens.size(),
-        " blocks, but model '", source.name, "' has ", compact.blocks.size());
-  const Complexity dense_tokens = compute_complexity(compact);
-  int64_t macs = dense_tokens.embed_macs + dense_tokens.head_macs;
-  int64_t kept = 0;
+nlohmann::json token_summary(const ViTConfig& source, const Structure& structure) {
   nlohmann::json counts = nlohmann::json::array();
-  for (size_t l = 0; l < tokens.size(); ++l) {
-    const int n = static_cast<int>(tokens[l].size()) + compact.num_prefix_tokens();
-    macs += block_complexity(compact.blocks[l], compact.embed_dim, n, compact.qkv_bias).macs();
-    kept += static_cast<int64_t>(tokens[l].size());
-    counts.push_back(tokens[l].size());
+  int64_t kept = 0;
+  for (int l = 0; l < source.depth(); ++l) {
+    const size_t n = structure_patches(structure, source, l).size();
+    counts.push_back(n);
+    kept += static_cast<int64_t>(n);
   }
-  const double total = static_cast<double>(tokens.size()) * source.num_patches();
-  return {{"per_block", counts}, {"kept_fraction", kept / total}, {"macs_if_dropped", macs}};
+  const double total = static_cast<double>(source.depth()) * source.num_patches();
+  return {{"per_block", counts}, {"kept_fraction", static_cast<double>(kept) / total}};
 }
 
 }  // namespace vitc

@@ -12,11 +12,13 @@
 
 namespace vitc {
 
-// Fractions of mask entries kept per type, each in (0, 1] (the paper's --budget_attn/_mlp).
+// Fractions of mask entries kept per type, each in (0, 1] (the paper's --budget_attn/_mlp, and
+// the token budget: 1 keeps every token; below 1 needs a search with token masks).
 struct KeepFractions {
   double attn = 1.0;
   double mlp = 1.0;
-  void validate() const;  // names --budget-attn / --budget-mlp
+  double tokens = 1.0;
+  void validate() const;  // names --budget-attn / --budget-mlp / --budget-tokens
 };
 
 // The reference's threshold (base_model.py): values sorted ascending, element int((1 - f) * n).
@@ -27,7 +29,9 @@ double keep_threshold(const at::Tensor& values, double fraction);
 // The Structure whose kept attention dims and MLP neurons are the mask entries >= their type's
 // threshold. q/k and v of a head keep the same dims (one shared mask). A head with no kept dim is
 // removed; a block left without heads gets attn_skip; a block without neurons has no MLP; a block
-// keeping neither is skipped (normalize_structure). Validated against `source`.
+// keeping neither is skipped (normalize_structure). With fractions.tokens < 1, the blocks' token
+// lists are kept_tokens(masks, fractions.tokens), listed where a block drops tokens. Validated
+// against `source`.
 Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& masks,
                                    const KeepFractions& fractions);
 
@@ -36,12 +40,11 @@ Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& mas
 // if it passes in every block 0..l (once removed, it stays removed: the reference code does the
 // opposite, keeping a token in block l if any deeper block keeps it). Returns, per block, the
 // kept patch indices (0-based among the patches; cls/dist tokens are always kept, not listed).
+// A block keeps at least one patch: where the rule would leave none, the alive patch with the
+// highest mask value at that block stays (as keep_threshold always keeps one entry).
 std::vector<std::vector<int>> kept_tokens(const SlimMasks& masks, double fraction);
 
-// {"per_block": [...counts], "kept_fraction": f, "macs_if_dropped": M}: what a token-dropping
-// model would cost (block MACs with each block's kept token count, cls/dist tokens included).
-// vitc's compact models keep every token, so this is an estimate, not the compact model's MACs.
-nlohmann::json token_summary(const ViTConfig& source, const Structure& structure,
-                             const std::vector<std::vector<int>>& tokens);
+// {"per_block": [patch tokens each block processes], "kept_fraction": kept / (blocks x patches)}.
+nlohmann::json token_summary(const ViTConfig& source, const Structure& structure);
 
 }  // namespace vitc

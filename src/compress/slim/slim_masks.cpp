@@ -10,6 +10,7 @@ namespace vitc {
 
 SlimGeometry slim_geometry(const ViTConfig& config) {
   check(config.depth() > 0, "ViT-Slim: model '", config.name, "' has no blocks");
+  check_keeps_every_token(config, "the ViT-Slim search");
   SlimGeometry g;
   g.blocks = config.depth();
   g.patches = config.num_patches();

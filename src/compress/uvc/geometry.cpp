@@ -20,6 +20,7 @@ int64_t UvcGeometry::dense_macs() const {
 
 UvcGeometry uvc_geometry(const ViTConfig& source) {
   check(source.depth() > 0, "UVC: model '", source.name, "' has no blocks");
+  check_keeps_every_token(source, "UVC");
   const BlockSpec& first = source.blocks[0];
   for (int l = 0; l < source.depth(); ++l) {
     const BlockSpec& b = source.blocks[l];

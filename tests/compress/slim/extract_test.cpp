@@ -5,7 +5,9 @@
 
 #include "compress/slim/extract.h"
 #include "compress/slim/fold.h"
+#include "compress/common/macs_budget.h"
 #include "model/complexity.h"
+#include "model/counting_forward.h"
 #include "model/state_dict.h"
 #include "model/structure_masks.h"
 #include "slim_test_util.h"
@@ -80,16 +82,61 @@ TEST(Extract, MacsTargetIsMetAndRecorded) {
   }
 }
 
-TEST(Extract, TokenBudgetIsReportedButTokensStay) {
-  SearchDir search = fake_search(6);
-  search.masks = test::random_masks(search.model->config(), 7, /*with_tokens=*/true);
-  ExtractOptions o;
-  o.fractions = {0.7, 0.7};
-  o.tokens = 0.7;
-  Extraction e = extract_from_search(search, o);
-  ASSERT_TRUE(e.info.contains("tokens"));
-  EXPECT_LT(e.info["tokens"]["macs_if_dropped"].get<int64_t>(), e.info["macs"].get<int64_t>());
-  EXPECT_EQ(e.compact->config().num_tokens(), search.model->config().num_tokens());
+TEST(SlimExtract, DroppedTokensCutMacsAndLatency) {
+  for (bool distilled : {false, true}) {
+    SCOPED_TRACE(distilled ? "distilled" : "plain");
+    SearchDir search = fake_search(6, distilled);
+    const ViTConfig& source = search.model->config();
+    search.masks = test::random_masks(source, 7, /*with_tokens=*/true);
+    ExtractOptions o;
+    o.fractions = {0.7, 0.7};
+    o.tokens = 0.6;
+    Extraction e = extract_from_search(search, o);
+    const ViTConfig& compact = e.compact->config();
+    ASSERT_TRUE(compact.drops_tokens());
+    EXPECT_LT(compact.block_tokens(source.depth() - 1), source.num_tokens());
+    // Exact MACs: the analytic count equals the multiply-adds an independent forward executes.
+    const at::Tensor images = test::random_images(source, 3, 8);
+    torch::NoGradGuard no_grad;
+    test::CountingForward counter;
+    const at::Tensor logits = counter.forward(*e.compact, images);
+    EXPECT_EQ(e.info["macs"].get<int64_t>() * 3, counter.macs);
+    expect_close(logits, e.compact->forward(images), "counting forward");
+    // The compact model equals its source with the dropped tokens removed as keys.
+    const ModelMasks masked = extraction_masks(source, search.masks, e.structure, false);
+    expect_close(e.compact->forward(images), search.model->forward(images, &masked), "key masks");
+    // The tokens cut MACs below the same structure keeping every token.
+    Structure all_tokens = e.structure;
+    for (BlockKeep& b : all_tokens.blocks) b.tokens.clear();
+    EXPECT_LT(e.info["macs"].get<int64_t>(), compact_macs(source, all_tokens));
+    std::vector<int64_t> per_block;
+    for (int l = 0; l < source.depth(); ++l) per_block.push_back(compact.block_tokens(l) - source.num_prefix_tokens());
+    EXPECT_EQ(e.info["tokens"]["per_block"], nlohmann::json(per_block));
+  }
+  // The speed-up over the same model with every token: bench/slicing_latency.cpp, case (d).
+}
+
+TEST(SlimExtract, MacsTargetSharesItsKeepFractionWithTokens) {
+  SearchDir search = fake_search(9);
+  const ViTConfig& source = search.model->config();
+  search.masks = test::random_masks(source, 10, /*with_tokens=*/true);
+  const int64_t teacher = compute_complexity(source).macs();
+  for (const char* target : {"0.6", "0.3"}) {
+    ExtractOptions o;
+    o.macs = parse_macs_target(target);
+    Extraction e = extract_from_search(search, o);
+    const int64_t want = o.macs->resolve(teacher);
+    EXPECT_NEAR(e.info["macs"].get<int64_t>(), want, 0.01 * want) << target;
+    EXPECT_GE(e.info["solution"]["keep_fraction_tokens"].get<double>(),
+              e.info["solution"]["keep_fraction_attn"].get<double>());
+    EXPECT_TRUE(e.compact->config().drops_tokens()) << target;
+  }
+  ExtractOptions every_token;  // --budget-tokens 1: tokens stay out of the budget
+  every_token.macs = parse_macs_target("0.6");
+  every_token.tokens = 1.0;
+  Extraction e = extract_from_search(search, every_token);
+  EXPECT_FALSE(e.compact->config().drops_tokens());
+  EXPECT_NEAR(e.info["macs"].get<int64_t>(), 0.6 * teacher, 0.006 * teacher);
 }
 
 }  // namespace

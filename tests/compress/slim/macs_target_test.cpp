@@ -33,6 +33,33 @@ TEST(MacsTarget, MeetsSeveralTargetsWithinOnePercent) {
   EXPECT_NEAR(absolute.macs, 9000000, 90000);
 }
 
+TEST(MacsTarget, TokensSharingTheFractionMeetTargetsWithinOnePercent) {
+  const ViTConfig config = named_config("fm_small");  // 49 patches
+  const int64_t teacher = compute_complexity(config).macs();
+  const SlimMasks masks = test::random_masks(config, 5, /*with_tokens=*/true);
+  for (double f : {0.2, 0.3, 0.5, 0.7, 0.9}) {
+    const int64_t target = std::llround(f * teacher);
+    const MacsSolution s = solve_macs_target(config, masks, target, 0.01, TokenBudget{true, 1.0});
+    EXPECT_LE(std::abs(s.relative_error()), 0.01) << "fraction " << f;
+    EXPECT_GE(s.fractions.tokens, s.fractions.attn);  // equal, or tokens fixed a step above
+    EXPECT_EQ(s.macs, compute_complexity(compact_config(config, s.structure)).macs());
+    EXPECT_TRUE(compact_config(config, s.structure).drops_tokens()) << "fraction " << f;
+  }
+  // A fixed token fraction stays fixed while attention and MLP meet the target.
+  const int64_t ceiling = compact_macs(config, structure_from_fractions(config, masks, {1.0, 1.0, 0.9}));
+  const MacsSolution fixed =
+      solve_macs_target(config, masks, ceiling * 7 / 10, 0.01, TokenBudget{false, 0.9});
+  EXPECT_EQ(fixed.fractions.tokens, 0.9);
+  EXPECT_LE(std::abs(fixed.relative_error()), 0.01);
+  const std::string above = error_of([&] {
+    solve_macs_target(config, masks, ceiling * 3 / 2, 0.01, TokenBudget{false, 0.9});
+  });
+  EXPECT_NE(above.find("--budget-tokens"), std::string::npos) << above;
+  EXPECT_THROW(solve_macs_target(config, test::random_masks(config, 5), teacher / 2, 0.01,
+                                 TokenBudget{true, 1.0}),
+               Error);
+}
+
 TEST(MacsTarget, UnreachableTargetsNameTheReachableRange) {
   const ViTConfig config = named_config("fm_small");
   const int64_t teacher = compute_complexity(config).macs();

@@ -83,10 +83,32 @@ TEST(Ranking, TokensOnceRemovedStayRemoved) {
   EXPECT_EQ(kept[1],
             (std::vector<int>{0, 3}));  // token 2 stays removed (the reference would keep it)
   EXPECT_EQ(kept[2], (std::vector<int>{3}));
-  const nlohmann::json summary = token_summary(config, dense_structure(config), kept);
-  EXPECT_NEAR(summary["kept_fraction"].get<double>(), 6.0 / 12.0, 1e-12);
-  EXPECT_LT(summary["macs_if_dropped"].get<int64_t>(), compute_complexity(config).macs());
   EXPECT_THROW(kept_tokens(make_slim_masks(config, false), 0.5), Error);
+
+  // In a Structure: listed where a block drops tokens, counted by the MACs.
+  const Structure s = structure_from_fractions(config, m, {1.0, 1.0, 0.75});
+  EXPECT_EQ(s.blocks[0].tokens, kept[0]);
+  EXPECT_EQ(s.blocks[1].tokens, kept[1]);
+  EXPECT_EQ(s.blocks[2].tokens, kept[2]);
+  const nlohmann::json summary = token_summary(config, s);
+  EXPECT_EQ(summary["per_block"], nlohmann::json({3, 2, 1}));
+  EXPECT_NEAR(summary["kept_fraction"].get<double>(), 6.0 / 12.0, 1e-12);
+  const ViTConfig compact = compact_config(config, s);
+  EXPECT_EQ(compact.block_tokens(2), 2);  // patch 3 and the cls token
+  EXPECT_LT(compute_complexity(compact).macs(), compute_complexity(config).macs());
+  // A block whose kept set does not shrink lists nothing.
+  EXPECT_TRUE(structure_from_fractions(config, m, {1.0, 1.0, 1.0}).blocks[0].tokens.empty());
+}
+
+TEST(Ranking, EveryBlockKeepsAPatchToken) {
+  const ViTConfig config = small_config();
+  SlimMasks m = make_slim_masks(config, true);
+  // Threshold: sorted[int(0.5 * 12)] = 3. Block 2's masks are all below it: of the patches still
+  // alive (0, 1, 3), the highest (patch 1 at -1.5; patch 2 at -1.0 was dropped) stays.
+  m.tokens = torch::tensor({{3.0, 3.0, 3.0, 3.0}, {3.0, 3.0, -3.0, 3.0}, {-2.0, -1.5, -1.0, -1.8}});
+  const auto kept = kept_tokens(m, 0.5);
+  EXPECT_EQ(kept[1], (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(kept[2], (std::vector<int>{1}));
 }
 
 }  // namespace

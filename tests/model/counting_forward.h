@@ -1,0 +1,100 @@
+// An independent count of a ViT's multiply-adds: a forward pass written op by op with the model's
+// weights, adding up m*n*k of every matmul it performs from the runtime tensor shapes (token
+// drops included). Its logits must equal the model's, so it counts what the model computes.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "model/vit.h"
+
+namespace vitc::test {
+
+// Every multiply-add goes through mm(), which counts batch * m * k * n from the operands.
+struct CountingForward {
+  int64_t macs = 0;
+
+  // a [..., m, k] @ b [k, n] or a [B, m, k] @ b [B, k, n].
+  at::Tensor mm(const at::Tensor& a, const at::Tensor& b) {
+    EXPECT_EQ(a.size(-1), b.size(-2));
+    EXPECT_TRUE(b.dim() == 2 || b.dim() == a.dim());
+    macs += a.numel() * b.size(-1);
+    return torch::matmul(a, b);
+  }
+
+  at::Tensor linear(const at::Tensor& x, const torch::nn::Linear& l) {
+    return mm(x, l->weight.t()) + l->bias;
+  }
+
+  static at::Tensor norm(const at::Tensor& x, const torch::nn::LayerNorm& n) {
+    return torch::layer_norm(x, {x.size(-1)}, n->weight, n->bias, n->options.eps());
+  }
+
+  // Heads one at a time (not grouped as the model does), sliced out of the qkv output.
+  at::Tensor attention(const at::Tensor& x, AttentionImpl& attn) {
+    const at::Tensor qkv = linear(x, attn.qkv);
+    int64_t qk_total = 0;
+    for (const HeadSpec& h : attn.heads()) qk_total += h.qk_dim;
+    std::vector<at::Tensor> outs;
+    int64_t q_off = 0, v_off = 0;
+    for (const HeadSpec& h : attn.heads()) {
+      const at::Tensor q = qkv.narrow(-1, q_off, h.qk_dim);
+      const at::Tensor k = qkv.narrow(-1, qk_total + q_off, h.qk_dim);
+      const at::Tensor v = qkv.narrow(-1, 2 * qk_total + v_off, h.v_dim);
+      const at::Tensor scores = (mm(q, k.transpose(1, 2)) * attn.scale()).softmax(-1);
+      outs.push_back(mm(scores, v));
+      q_off += h.qk_dim;
+      v_off += h.v_dim;
+    }
+    return linear(torch::cat(outs, -1), attn.proj);
+  }
+
+  at::Tensor block(const at::Tensor& x, BlockImpl& b) {
+    at::Tensor y = x;
+    if (b.attn) y = y + attention(norm(y, b.norm1), *b.attn);
+    if (b.mlp) y = y + linear(torch::gelu(linear(norm(y, b.norm2), b.mlp->fc1)), b.mlp->fc2);
+    return y;
+  }
+
+  at::Tensor forward(VisionTransformerImpl& m, const at::Tensor& images) {
+    const ViTConfig& c = m.config();
+    const int64_t B = images.size(0), p = c.patch_size, side = c.img_size / p;
+    // Patch embedding as a matmul of flattened patches: [B, P, C*p*p] @ [C*p*p, D].
+    const at::Tensor patches = images.reshape({B, c.in_chans, side, p, side, p})
+                                   .permute({0, 2, 4, 1, 3, 5})
+                                   .reshape({B, side * side, c.in_chans * p * p});
+    const auto& conv = m.patch_embed->proj;
+    at::Tensor x = mm(patches, conv->weight.reshape({c.embed_dim, -1}).t()) + conv->bias;
+    std::vector<at::Tensor> tokens = {m.cls_token.expand({B, 1, c.embed_dim})};
+    if (c.distilled) tokens.push_back(m.dist_token.expand({B, 1, c.embed_dim}));
+    tokens.push_back(x);
+    x = torch::cat(tokens, 1) + m.pos_embed;
+    // Token pruning: `rows` lists the patch position of every patch row of x.
+    std::vector<int> rows;
+    for (int p = 0; p < c.num_patches(); ++p) rows.push_back(p);
+    const int64_t prefix = c.num_prefix_tokens();
+    for (int i = 0; i < c.depth(); ++i) {
+      const std::vector<int>& kept = c.blocks[i].tokens;
+      if (!kept.empty()) {
+        std::vector<at::Tensor> parts = {x.narrow(1, 0, prefix)};
+        for (int p : kept) {
+          const auto row = std::find(rows.begin(), rows.end(), p);
+          EXPECT_NE(row, rows.end()) << "block " << i << " keeps patch " << p << " already dropped";
+          parts.push_back(x.narrow(1, prefix + (row - rows.begin()), 1));
+        }
+        x = torch::cat(parts, 1);
+        rows = kept;
+      }
+      if (!c.blocks[i].skip) x = block(x, *m.block(i));
+    }
+    x = norm(x, m.norm);
+    at::Tensor logits = linear(x.select(1, 0), m.head);
+    if (c.distilled) logits = (logits + linear(x.select(1, 1), m.head_dist)) / 2;
+    return logits;
+  }
+};
+
+}  // namespace vitc::test
