@@ -41,10 +41,11 @@ nlohmann::json info_json(const ViTConfig& config, const Complexity& c) {
     blocks.push_back({{"index", i}, {"skip", b.skip}, {"attn_skip", b.attn_skip},
                       {"heads", b.heads.size()}, {"qk_total", b.qk_total()}, {"v_total", b.v_total()},
                       {"mlp_hidden", b.mlp_hidden}, {"tokens", config.block_tokens(i)},
-                      {"macs", c.blocks[i].macs()},
+                      {"macs", c.blocks[i].macs()}, {"executed_macs", c.blocks[i].executed_macs()},
                       {"params", c.blocks[i].params()}});
   }
   return {{"name", config.name}, {"params", c.params()}, {"macs", c.macs()},
+          {"executed_macs", c.executed_macs()},
           {"embed_macs", c.embed_macs}, {"head_macs", c.head_macs}, {"tokens", config.num_tokens()},
           {"embed_dim", config.embed_dim}, {"blocks", blocks}};
 }
@@ -124,6 +125,12 @@ int run_info(const InfoFlags& flags) {
               config.distilled ? "distilled, " : "", config.num_classes);
   std::printf("params %lld (%.3f M)   MACs %lld (%.4f G)\n", static_cast<long long>(c.params()),
               c.params() / 1e6, static_cast<long long>(c.macs()), c.macs() / 1e9);
+  if (c.executed_macs() != c.macs()) {
+    std::printf("executed MACs %lld (%.4f G, +%.1f%%): heads of many widths are computed padded to "
+                "the widest, in one matmul\n",
+                static_cast<long long>(c.executed_macs()), c.executed_macs() / 1e9,
+                100.0 * (c.executed_macs() - c.macs()) / c.macs());
+  }
   std::printf("\n%5s  %-40s %8s %7s %12s %12s\n", "block", "heads", "mlp", "tokens", "MACs (M)",
               "params (K)");
   std::printf("%5s  %-40s %8s %7s %12.3f %12.1f\n", "embed", "", "", "", c.embed_macs / 1e6,

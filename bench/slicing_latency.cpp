@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "model/complexity.h"
+#include "model/head_layout.h"
 #include "model/slice.h"
 #include "model/structure_masks.h"
 #include "report/latency.h"
@@ -58,7 +59,7 @@ Structure half_heads_half_mlp(const ViTConfig& c, std::mt19937& rng) {
 // (b) every other block skipped (1, 3, ..., 11).
 Structure half_blocks(const ViTConfig& c) {
   Structure s = dense_structure(c);
-  for (size_t i = 1; i < s.blocks.size(); i += 2) s.blocks[i] = BlockKeep{true, false, {}, {}};
+  for (size_t i = 1; i < s.blocks.size(); i += 2) s.blocks[i] = BlockKeep{true, false, {}, {}, {}};
   return s;
 }
 
@@ -111,10 +112,54 @@ Structure dropped_tokens(const ViTConfig& c, std::mt19937& rng) {
   return s;
 }
 
+// (e) UVC-like: every head kept with full q/k and a v width drawn in [8, 64], MLP at 40%.
+Structure uvc_like(const ViTConfig& c, std::mt19937& rng) {
+  Structure s = dense_structure(c);
+  for (size_t i = 0; i < s.blocks.size(); ++i) {
+    BlockKeep& b = s.blocks[i];
+    const int head_dim = c.blocks[i].heads[0].v_dim;
+    for (HeadKeep& h : b.heads) {
+      h.v = random_subset(head_dim, std::uniform_int_distribution<int>(8, head_dim)(rng), rng);
+    }
+    b.mlp = random_subset(c.blocks[i].mlp_hidden, c.blocks[i].mlp_hidden * 2 / 5, rng);
+  }
+  return s;
+}
+
+// Every attention of `model` with heads of several widths computes them padded (or grouped);
+// returns the MACs the model then executes.
+int64_t force_head_compute(VisionTransformerImpl& model, bool padded) {
+  const ViTConfig& c = model.config();
+  const Complexity complexity = compute_complexity(c);
+  int64_t macs = complexity.macs();
+  for (int i = 0; i < c.depth(); ++i) {
+    const BlockSpec& b = c.blocks[static_cast<size_t>(i)];
+    if (!b.has_attention()) continue;
+    const HeadLayout layout = choose_head_layout(b.heads);
+    if (layout.groups < 2) continue;
+    model.block(i)->attn->set_padded(padded);
+    if (padded) {
+      const int64_t H = static_cast<int64_t>(b.heads.size()), D = c.embed_dim, N = c.block_tokens(i);
+      const int64_t qk = H * layout.qk_width, v = H * layout.v_width;
+      macs += N * D * (2 * qk + v) + N * N * (qk + v) + N * v * D -
+              complexity.blocks[static_cast<size_t>(i)].attn_macs;
+    }
+  }
+  return macs;
+}
+
+bool has_uneven_heads(const ViTConfig& c) {
+  for (const BlockSpec& b : c.blocks) {
+    if (b.has_attention() && choose_head_layout(b.heads).groups > 1) return true;
+  }
+  return false;
+}
+
 struct Case {
   std::string name;
   VisionTransformer model{nullptr};
   int64_t macs = 0;
+  int64_t executed_macs = 0;  // with padded heads' zero dims
   double max_logit_diff = 0;  // |compact - masked| on one image, the slicing contract at full size
   std::vector<double> times_ms;
   std::vector<double> ratios;  // time / dense time of the same round
@@ -156,20 +201,30 @@ int run(int argc, char** argv) {
       {"(a) half heads + half MLP", half_heads_half_mlp(config, rng)},
       {"(b) 6 of 12 blocks skipped", half_blocks(config)},
       {"(c) uneven head widths + half MLP", uneven_heads(config, rng)},
-      {"(d) tokens 70/49/34% from blocks 3/6/9", dropped_tokens(config, rng)}};
+      {"(d) tokens 70/49/34% from blocks 3/6/9", dropped_tokens(config, rng)},
+      {"(e) UVC-like: v widths in [8, 64] + 40% MLP", uvc_like(config, rng)}};
   std::vector<Case> cases;
   const at::Tensor probe = torch::randn({1, 3, 224, 224});
   for (const auto& [name, structure] : structures) {
-    Case c;
-    c.name = name;
-    c.model = slice_model(*dense, structure);
-    c.model->eval();
-    c.macs = compute_complexity(c.model->config()).macs();
-    torch::NoGradGuard no_grad;
-    const ModelMasks masks = structure_masks(config, structure);
-    c.max_logit_diff = (c.model->forward(probe) - dense->forward(probe, &masks)).abs().max().item<double>();
-    c.model->to(device);
-    cases.push_back(std::move(c));
+    // Cases with heads of several widths run three ways: as head_layout.h's rule chooses, and
+    // with every such attention forced grouped, then padded.
+    for (const char* mode : {"rule", "grouped", "padded"}) {
+      Case c;
+      c.model = slice_model(*dense, structure);
+      c.model->eval();
+      const Complexity complexity = compute_complexity(c.model->config());
+      c.macs = complexity.macs();
+      c.executed_macs = complexity.executed_macs();
+      const bool uneven = has_uneven_heads(c.model->config());
+      if (std::string(mode) != "rule" && !uneven) break;
+      if (std::string(mode) != "rule") c.executed_macs = force_head_compute(*c.model, std::string(mode) == "padded");
+      c.name = name + (!uneven ? "" : std::string(mode) == "rule" ? ", heads as the rule picks" : std::string(", all heads ") + mode);
+      torch::NoGradGuard no_grad;
+      const ModelMasks masks = structure_masks(config, structure);
+      c.max_logit_diff = (c.model->forward(probe) - dense->forward(probe, &masks)).abs().max().item<double>();
+      c.model->to(device);
+      cases.push_back(std::move(c));
+    }
   }
   const at::Tensor images = latency_input(config, batch, device);
   std::fprintf(stderr, "threads: %s; batch %lld, warm-up %d, %d interleaved rounds\n",
@@ -187,16 +242,18 @@ int run(int argc, char** argv) {
   std::printf("deit_small_patch16_224, random weights, batch %lld, %s, %s\n",
               static_cast<long long>(batch), device_name.c_str(), thread_info.c_str());
   std::printf("median of %d interleaved rounds after %d warm-up run(s) per model\n\n", repeats, warmup);
-  std::printf("| model | GMACs/img | MACs ratio | median ms | p10 ms | p90 ms | images/s | latency ratio | per-round ratio (median) | max logit diff vs masked |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| model | GMACs/img | MACs ratio | executed MACs ratio | median ms | p10 ms | p90 ms | images/s | latency ratio | per-round ratio (median) | max logit diff vs masked |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   nlohmann::json rows = nlohmann::json::array();
   for (const Case& c : cases) {
     const LatencyResult r = summarize_latency(c.times_ms, batch, warmup);
     const double macs_ratio = static_cast<double>(c.macs) / cases[0].macs;
-    std::printf("| %s | %.3f | %.3f | %.0f | %.0f | %.0f | %.1f | %.3f | %.3f | %.1e |\n", c.name.c_str(),
-                c.macs / 1e9, macs_ratio, r.median_ms, r.p10_ms, r.p90_ms, r.images_per_s,
+    const double executed_ratio = static_cast<double>(c.executed_macs) / cases[0].macs;
+    std::printf("| %s | %.3f | %.3f | %.3f | %.0f | %.0f | %.0f | %.1f | %.3f | %.3f | %.1e |\n", c.name.c_str(),
+                c.macs / 1e9, macs_ratio, executed_ratio, r.median_ms, r.p10_ms, r.p90_ms, r.images_per_s,
                 r.median_ms / dense_median, median(c.ratios), c.max_logit_diff);
     rows.push_back({{"model", c.name}, {"macs", c.macs}, {"macs_ratio", macs_ratio},
+                    {"executed_macs", c.executed_macs},
                     {"latency", latency_to_json(r)}, {"latency_ratio", r.median_ms / dense_median},
                     {"per_round_ratio_median", median(c.ratios)}, {"max_logit_diff", c.max_logit_diff}});
   }

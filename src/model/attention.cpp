@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include "model/head_layout.h"
+
 namespace vitc {
 
 AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double scale,
@@ -23,14 +25,96 @@ AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double 
   }
   qk_total_ = q_offset;
   v_total_ = v_offset;
+  const HeadLayout layout = choose_head_layout(heads_);
+  padded_ = layout.padded;
+  qk_width_ = layout.qk_width;
+  v_width_ = layout.v_width;
+  // Padded layout: [q of head 0 | ... | q of head H-1 | k ... | v ...], each head at full width.
+  const int64_t H = static_cast<int64_t>(heads_.size());
+  const int64_t zero_row = 2 * int64_t{qk_total_} + v_total_;
+  std::vector<int64_t> rows(static_cast<size_t>(H * (2 * qk_width_ + v_width_)), zero_row);
+  std::vector<int64_t> cols(static_cast<size_t>(H * v_width_), v_total_);
+  int64_t q_real = 0, v_real = 0;
+  for (int64_t h = 0; h < H; ++h) {
+    const HeadSpec& spec = heads_[static_cast<size_t>(h)];
+    for (int64_t d = 0; d < spec.qk_dim; ++d) {
+      rows[static_cast<size_t>(h * qk_width_ + d)] = q_real + d;                                // q
+      rows[static_cast<size_t>(H * qk_width_ + h * qk_width_ + d)] = qk_total_ + q_real + d;  // k
+    }
+    for (int64_t d = 0; d < spec.v_dim; ++d) {
+      rows[static_cast<size_t>(2 * H * qk_width_ + h * v_width_ + d)] = 2 * qk_total_ + v_real + d;
+      cols[static_cast<size_t>(h * v_width_ + d)] = v_real + d;
+    }
+    q_real += spec.qk_dim;
+    v_real += spec.v_dim;
+  }
+  qkv_row_map_ = torch::tensor(rows, torch::kLong);
+  proj_col_map_ = torch::tensor(cols, torch::kLong);
   qkv = register_module(
       "qkv", torch::nn::Linear(
                  torch::nn::LinearOptions(embed_dim, 2 * qk_total_ + v_total_).bias(qkv_bias)));
   proj = register_module("proj", torch::nn::Linear(v_total_, embed_dim));
 }
 
+AttentionImpl::PaddedWeights AttentionImpl::padded_weights() {
+  const bool cacheable = !is_training() && !at::GradMode::is_enabled();
+  const at::Tensor& w = qkv->weight;
+  const at::Tensor& pw = proj->weight;
+  // Versions only grow, so their sum changes whenever any of the three tensors is written.
+  const int64_t version = static_cast<int64_t>(w._version() + pw._version() +
+                                               (qkv->bias.defined() ? qkv->bias._version() : 0));
+  if (cacheable && cached_.qkv_weight.defined() && cached_data_ == w.data_ptr() &&
+      cached_proj_data_ == pw.data_ptr() && cached_version_ == version) {
+    return cached_;
+  }
+  if (qkv_row_map_.device() != w.device()) {
+    qkv_row_map_ = qkv_row_map_.to(w.device());
+    proj_col_map_ = proj_col_map_.to(w.device());
+  }
+  PaddedWeights p;
+  p.qkv_weight =
+      torch::cat({w, torch::zeros({1, w.size(1)}, w.options())}).index_select(0, qkv_row_map_);
+  if (qkv->bias.defined()) {
+    p.qkv_bias = torch::cat({qkv->bias, torch::zeros({1}, w.options())}).index_select(0, qkv_row_map_);
+  }
+  p.proj_weight = torch::cat({pw, torch::zeros({pw.size(0), 1}, pw.options())}, 1)
+                      .index_select(1, proj_col_map_);
+  cached_ = cacheable ? p : PaddedWeights{};
+  cached_data_ = w.data_ptr();
+  cached_proj_data_ = pw.data_ptr();
+  cached_version_ = version;
+  return p;
+}
+
+at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& key_log_weights) {
+  const int64_t B = x.size(0), N = x.size(1), H = static_cast<int64_t>(heads_.size());
+  const PaddedWeights p = padded_weights();
+  const at::Tensor qkv_out = torch::linear(x, p.qkv_weight, p.qkv_bias);  // [B, N, H*(2qk+v)]
+  const auto heads_of = [&](int64_t offset, int64_t width) {  // [B, N, H*w] -> [B, H, N, w]
+    return qkv_out.narrow(-1, offset, H * width).reshape({B, N, H, width}).transpose(1, 2);
+  };
+  const at::Tensor q = heads_of(0, qk_width_);
+  const at::Tensor k = heads_of(H * qk_width_, qk_width_);
+  const at::Tensor v = heads_of(2 * H * qk_width_, v_width_);
+  at::Tensor scores = torch::matmul(q * scale_, k.transpose(-2, -1));
+  if (key_log_weights.defined()) scores = scores + key_log_weights;
+  const at::Tensor out = torch::matmul(scores.softmax(-1), v);  // [B, H, N, v_width]
+  return torch::linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight,
+                       proj->bias);
+}
+
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   const int64_t B = x.size(0), N = x.size(1);
+  // Key weights as an additive log term on the scores: [N] or [B, N] -> [B or 1, 1, 1, N].
+  at::Tensor key_log_weights;
+  if (masks != nullptr && masks->keys.defined()) {
+    const at::Tensor& keys = masks->keys;
+    key_log_weights = keys.log().view({keys.dim() == 2 ? keys.size(0) : 1, 1, 1, N});
+  }
+  const bool width_masks = masks != nullptr && (masks->qk.defined() || masks->v.defined() ||
+                                                masks->heads.defined());
+  if (padded_ && !width_masks) return forward_padded(x, key_log_weights);
+
   const at::Tensor qkv_out = qkv->forward(x);  // [B, N, 2*qk_total + v_total]
   at::Tensor q = qkv_out.narrow(-1, 0, qk_total_);
   at::Tensor k = qkv_out.narrow(-1, qk_total_, qk_total_);
@@ -41,12 +125,6 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) 
   }
   if (masks != nullptr && masks->v.defined()) v = v * masks->v;
   const bool head_mask = masks != nullptr && masks->heads.defined();
-  // Key weights as an additive log term on the scores: [N] or [B, N] -> [B or 1, 1, 1, N].
-  at::Tensor key_log_weights;
-  if (masks != nullptr && masks->keys.defined()) {
-    const at::Tensor& keys = masks->keys;
-    key_log_weights = keys.log().view({keys.dim() == 2 ? keys.size(0) : 1, 1, 1, N});
-  }
 
   std::vector<at::Tensor> outputs;
   outputs.reserve(groups_.size());

@@ -1,11 +1,19 @@
 // MACs and parameters from the per-block description alone (no forward pass, no hooks).
 #include "model/complexity.h"
 
+#include "model/head_layout.h"
+
 namespace vitc {
 
 int64_t Complexity::macs() const {
   int64_t total = embed_macs + head_macs;
   for (const auto& b : blocks) total += b.macs();
+  return total;
+}
+
+int64_t Complexity::executed_macs() const {
+  int64_t total = embed_macs + head_macs;
+  for (const auto& b : blocks) total += b.executed_macs();
   return total;
 }
 
@@ -27,6 +35,7 @@ BlockComplexity block_complexity(const BlockSpec& block, int embed_dim, int num_
                   + N * N * qk      // q k^T, per head N x N x qk_dim
                   + N * N * v       // attn v, per head N x N x v_dim
                   + N * v * D;      // output projection
+    c.attn_executed_macs = executed_attention_macs(block.heads, embed_dim, num_tokens);
     c.attn_params = 2 * D                                   // norm1
                     + D * qkv_out + (qkv_bias ? qkv_out : 0)  // qkv
                     + v * D + D;                            // proj

@@ -18,10 +18,13 @@ namespace vitc {
 
 struct BlockComplexity {
   int64_t attn_macs = 0;    // qkv + q k^T + attn v + proj
+  int64_t attn_executed_macs = 0;  // the same as the compact model computes it: more than
+                                   // attn_macs where its heads are padded (head_layout.h)
   int64_t mlp_macs = 0;     // fc1 + fc2
   int64_t attn_params = 0;  // norm1 + qkv + proj
   int64_t mlp_params = 0;   // norm2 + fc1 + fc2
   int64_t macs() const { return attn_macs + mlp_macs; }
+  int64_t executed_macs() const { return attn_executed_macs + mlp_macs; }
   int64_t params() const { return attn_params + mlp_params; }
 };
 
@@ -31,7 +34,8 @@ struct Complexity {
   int64_t head_macs = 0;     // classifier head(s)
   int64_t head_params = 0;   // final norm + head(s)
   std::vector<BlockComplexity> blocks;
-  int64_t macs() const;
+  int64_t macs() const;           // useful MACs: what every budget and report counts
+  int64_t executed_macs() const;  // with padded heads' zero dims (head_layout.h)
   int64_t params() const;
 };
 

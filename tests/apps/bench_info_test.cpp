@@ -52,7 +52,7 @@ TEST(Info, CompressedModelShowsSourceAndKept) {
   Structure s = dense_structure(source_config);
   s.blocks[0].heads = {{2, {0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3}}, {0, {9}, {1, 2}}};
   s.blocks[0].mlp.resize(64);
-  s.blocks[1] = BlockKeep{true, false, {}, {}};
+  s.blocks[1] = BlockKeep{true, false, {}, {}, {}};
   s.blocks[2].attn_skip = true;
   s.blocks[2].heads.clear();
   const std::string dir = absent_dir("compressed");

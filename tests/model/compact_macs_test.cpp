@@ -22,7 +22,7 @@ std::vector<std::pair<ViTConfig, Structure>> hand_made() {
   Structure uneven = dense_structure(tiny);
   uneven.blocks[0].heads = {{1, {0, 1, 2}, {4, 5, 6, 7, 8}}, {3, {9, 10, 11, 12, 13, 14, 15}, {0}}};
   uneven.blocks[0].mlp = {1, 2, 3, 50, 60};
-  uneven.blocks[1] = BlockKeep{true, false, {}, {}};
+  uneven.blocks[1] = BlockKeep{true, false, {}, {}, {}};
   uneven.blocks[2].attn_skip = true;
   uneven.blocks[2].heads.clear();
   uneven.blocks[3].mlp.clear();

@@ -133,7 +133,7 @@ TEST(Structure, CompactConfigKeepsScaleAndSizes) {
   Structure s = dense_structure(source);
   s.blocks[0].heads = {{5, {0, 1, 2}, {9, 8}}, {1, {3}, {4, 5, 6, 7}}};
   s.blocks[0].mlp = {7, 3};
-  s.blocks[4] = BlockKeep{true, false, {}, {}};
+  s.blocks[4] = BlockKeep{true, false, {}, {}, {}};
   s.blocks[5].attn_skip = true;
   s.blocks[5].heads.clear();
   const ViTConfig c = compact_config(source, s);
@@ -173,7 +173,7 @@ TEST(Structure, MasksFollowTheSourceLayout) {
   EXPECT_FALSE(b.gate.defined());
   EXPECT_FALSE(m.blocks[1].mlp.defined());
   EXPECT_EQ(m.blocks[1].mlp_gate.item<float>(), 0.0f);  // removes fc2's bias too
-  s.blocks[1] = BlockKeep{true, false, {}, {}};
+  s.blocks[1] = BlockKeep{true, false, {}, {}, {}};
   EXPECT_EQ(structure_masks(source, s).blocks[1].gate.item<float>(), 0.0f);
 }
 

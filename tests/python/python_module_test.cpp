@@ -35,7 +35,7 @@ std::string write_compressed_model(const std::string& dir, at::Tensor& images, a
   s.blocks[0].mlp.clear();
   for (int i = 1; i < 128; i += 2) s.blocks[0].mlp.push_back(i);
   // Block 1 skipped; block 2 without attention; block 3 without MLP.
-  s.blocks[1] = BlockKeep{true, false, {}, {}};
+  s.blocks[1] = BlockKeep{true, false, {}, {}, {}};
   s.blocks[2].attn_skip = true;
   s.blocks[2].heads.clear();
   s.blocks[3].mlp.clear();

@@ -65,7 +65,7 @@ Structure drop_structure(const ViTConfig& config, const std::vector<int>& droppe
   Structure s = dense_structure(config);
   for (int b : dropped) {
     check(b >= 0 && b < config.depth(), "PRACTISE: block ", b, " is outside [0, ", config.depth(), ")");
-    s.blocks[static_cast<size_t>(b)] = BlockKeep{true, false, {}, {}};
+    s.blocks[static_cast<size_t>(b)] = BlockKeep{true, false, {}, {}, {}};
   }
   validate_structure(s, config);
   return s;

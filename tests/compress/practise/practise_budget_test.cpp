@@ -13,7 +13,7 @@ namespace {
 
 int64_t macs_without(const ViTConfig& config, const std::vector<int>& blocks) {
   Structure s = dense_structure(config);
-  for (int b : blocks) s.blocks[static_cast<size_t>(b)] = BlockKeep{true, false, {}, {}};
+  for (int b : blocks) s.blocks[static_cast<size_t>(b)] = BlockKeep{true, false, {}, {}, {}};
   return compute_complexity(compact_config(config, s)).macs();
 }
 

@@ -1,0 +1,98 @@
+// Padded head compute (head_layout.h): heads of many widths padded to the widest compute what the
+// grouped compute does, forward and backward; the padded weights follow the parameters when they
+// change; the rule and the executed MACs are checked by hand.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "model/complexity.h"
+#include "model/head_layout.h"
+#include "model/slice.h"
+#include "model/slice_test_util.h"
+#include "model/structure_masks.h"
+
+namespace vitc {
+namespace {
+
+double max_diff(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+// fm_tiny (4 heads of 16) with block 0's heads at four different widths and block 1's at two.
+Structure uneven(const ViTConfig& config) {
+  Structure s = dense_structure(config);
+  s.blocks[0].heads[0].qk = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+  s.blocks[0].heads[1].v = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+  s.blocks[0].heads[2].qk = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  s.blocks[0].heads[2].v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  s.blocks[1].heads[3].v = {0, 1, 2, 3, 4, 5, 6, 7};
+  return s;
+}
+
+TEST(HeadLayout, RuleAndExecutedMacsByHand) {
+  // Four widths (12/16, 16/14, 13/15, 16/16): 4 groups; padded 4 x 32 = 128 vs 118 real: pads.
+  const std::vector<HeadSpec> four = {{12, 16}, {16, 14}, {13, 15}, {16, 16}};
+  const HeadLayout l = choose_head_layout(four);
+  EXPECT_TRUE(l.padded);
+  EXPECT_EQ(l.groups, 4);
+  EXPECT_EQ(l.qk_width, 16);
+  EXPECT_EQ(l.v_width, 16);
+  const int64_t N = 17, D = 64;
+  EXPECT_EQ(executed_attention_macs(four, D, N), N * D * (2 * 64 + 64) + N * N * 64 * 2 + N * 64 * D);
+  // Two groups: grouped compute, executed = useful.
+  EXPECT_FALSE(choose_head_layout({{16, 16}, {16, 16}, {16, 8}}).padded);
+  // Three groups, but padding would more than double the widths: grouped.
+  EXPECT_FALSE(choose_head_layout({{64, 64}, {4, 4}, {8, 4}}).padded);
+  // A dense block is one group.
+  EXPECT_EQ(choose_head_layout(std::vector<HeadSpec>(4, HeadSpec{16, 16})).groups, 1);
+  const ViTConfig compact = compact_config(named_config("fm_tiny"), uneven(named_config("fm_tiny")));
+  const Complexity c = compute_complexity(compact);
+  EXPECT_GT(c.blocks[0].attn_executed_macs, c.blocks[0].attn_macs);
+  EXPECT_EQ(c.blocks[1].attn_executed_macs, c.blocks[1].attn_macs);
+  EXPECT_EQ(c.executed_macs() - c.macs(), c.blocks[0].attn_executed_macs - c.blocks[0].attn_macs);
+}
+
+TEST(HeadLayout, PaddedComputeEqualsGroupedForwardAndBackward) {
+  const ViTConfig config = named_config("fm_tiny");
+  VisionTransformer source = make_model(config, 1);
+  test::randomize_parameters(*source, 2);
+  const Structure s = uneven(config);
+  VisionTransformer compact = slice_model(*source, s);
+  AttentionImpl& attn = *compact->block(0)->attn;
+  ASSERT_TRUE(attn.padded());
+  EXPECT_FALSE(compact->block(1)->attn->padded());
+  const at::Tensor images = torch::randn({3, 1, 28, 28});
+
+  compact->eval();
+  {
+    torch::NoGradGuard no_grad;
+    const at::Tensor padded = compact->forward(images);
+    const ModelMasks masks = structure_masks(config, s);
+    EXPECT_LT(max_diff(padded, source->forward(images, &masks)), 1e-5);
+    attn.set_padded(false);
+    EXPECT_LT(max_diff(padded, compact->forward(images)), 1e-5);
+    attn.set_padded(true);
+    // The cached padded weights follow a change of the parameters.
+    compact->block(0)->attn->qkv->weight.mul_(0.5);
+    compact->block(0)->attn->proj->bias.add_(0.1);
+    const at::Tensor changed = compact->forward(images);
+    attn.set_padded(false);
+    EXPECT_LT(max_diff(changed, compact->forward(images)), 1e-5);
+    EXPECT_GT(max_diff(changed, padded), 1e-3);
+    attn.set_padded(true);
+  }
+
+  // Training: the same gradients reach the real parameters either way.
+  compact->train();
+  std::vector<at::Tensor> grads[2];
+  for (int padded = 0; padded < 2; ++padded) {
+    attn.set_padded(padded == 1);
+    compact->zero_grad();
+    compact->forward(images).pow(2).sum().backward();
+    for (const auto& p : compact->block(0)->parameters()) grads[padded].push_back(p.grad().clone());
+  }
+  ASSERT_EQ(grads[0].size(), grads[1].size());
+  for (size_t i = 0; i < grads[0].size(); ++i) {
+    EXPECT_LT(max_diff(grads[0][i], grads[1][i]), 1e-4 * (1 + grads[0][i].abs().max().item<double>())) << i;
+  }
+}
+
+}  // namespace
+}  // namespace vitc
