@@ -101,7 +101,9 @@ Structure uneven_heads(const ViTConfig& c, std::mt19937& rng) {
 Structure dropped_tokens(const ViTConfig& c, std::mt19937& rng) {
   Structure s = dense_structure(c);
   std::vector<int> alive = first_n(c.num_patches());
-  for (const auto& [block, keep] : std::vector<std::pair<int, double>>{{3, 0.7}, {6, 0.49}, {9, 0.343}}) {
+  const int depth = c.depth();  // blocks 3/6/9 of 12, scaled to the model's depth
+  for (const auto& [twelfth, keep] : std::vector<std::pair<int, double>>{{3, 0.7}, {6, 0.49}, {9, 0.343}}) {
+    const int block = twelfth * depth / 12;
     std::vector<int> picked = alive;
     std::shuffle(picked.begin(), picked.end(), rng);
     picked.resize(static_cast<size_t>(std::lround(keep * c.num_patches())));
@@ -126,31 +128,16 @@ Structure uvc_like(const ViTConfig& c, std::mt19937& rng) {
   return s;
 }
 
-// Every attention of `model` with heads of several widths computes them padded (or grouped);
-// returns the MACs the model then executes.
-int64_t force_head_compute(VisionTransformerImpl& model, bool padded) {
-  const ViTConfig& c = model.config();
-  const Complexity complexity = compute_complexity(c);
-  int64_t macs = complexity.macs();
-  for (int i = 0; i < c.depth(); ++i) {
-    const BlockSpec& b = c.blocks[static_cast<size_t>(i)];
-    if (!b.has_attention()) continue;
-    const HeadLayout layout = choose_head_layout(b.heads);
-    if (layout.groups < 2) continue;
-    model.block(i)->attn->set_padded(padded);
-    if (padded) {
-      const int64_t H = static_cast<int64_t>(b.heads.size()), D = c.embed_dim, N = c.block_tokens(i);
-      const int64_t qk = H * layout.qk_width, v = H * layout.v_width;
-      macs += N * D * (2 * qk + v) + N * N * (qk + v) + N * v * D -
-              complexity.blocks[static_cast<size_t>(i)].attn_macs;
-    }
+// Every attention of `model` computes its heads grouped, never padded.
+void force_grouped(VisionTransformerImpl& model) {
+  for (int i = 0; i < model.config().depth(); ++i) {
+    if (model.block(i)->attn) model.block(i)->attn->set_padded(false);
   }
-  return macs;
 }
 
 bool has_uneven_heads(const ViTConfig& c) {
   for (const BlockSpec& b : c.blocks) {
-    if (b.has_attention() && choose_head_layout(b.heads).groups > 1) return true;
+    if (b.has_attention() && head_layout(b.heads, c.embed_dim).groups > 1) return true;
   }
   return false;
 }
@@ -178,7 +165,9 @@ int run(int argc, char** argv) {
   std::string device_name = "cpu", json_out;
   ThreadSettings threads;
   bool malloc_reuse = true;
-  CLI::App app{"latency of deit_small_patch16_224 sliced to ~50% MACs three ways and token-pruned, vs dense"};
+  std::string model_name = "deit_small_patch16_224";
+  CLI::App app{"latency of a named config (deit_small_patch16_224) sliced to ~50% MACs three ways and token-pruned, vs dense"};
+  app.add_option("--model", model_name, "named config (vitc info --list)")->capture_default_str();
   app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "untimed runs per model")->capture_default_str();
   app.add_option("--repeats", repeats, "timed rounds (each runs every model once)")->capture_default_str()->check(CLI::PositiveNumber);
@@ -192,7 +181,7 @@ int run(int argc, char** argv) {
 
   const c10::Device device = parse_device(device_name);
   const std::string thread_info = configure_threads(threads) + "; " + configure_allocator(malloc_reuse);
-  const ViTConfig config = named_config("deit_small_patch16_224");
+  const ViTConfig config = named_config(model_name);
   VisionTransformer dense = make_model(config, seed);
   dense->eval();
   std::mt19937 rng(static_cast<uint32_t>(seed));
@@ -204,11 +193,11 @@ int run(int argc, char** argv) {
       {"(d) tokens 70/49/34% from blocks 3/6/9", dropped_tokens(config, rng)},
       {"(e) UVC-like: v widths in [8, 64] + 40% MLP", uvc_like(config, rng)}};
   std::vector<Case> cases;
-  const at::Tensor probe = torch::randn({1, 3, 224, 224});
+  const at::Tensor probe = latency_input(config, 1, c10::Device(c10::kCPU));
   for (const auto& [name, structure] : structures) {
-    // Cases with heads of several widths run three ways: as head_layout.h's rule chooses, and
-    // with every such attention forced grouped, then padded.
-    for (const char* mode : {"rule", "grouped", "padded"}) {
+    // Cases with heads of several widths run twice: as head_layout.h's rule chooses (per call,
+    // from the batch), and with every attention grouped.
+    for (const char* mode : {"rule", "grouped"}) {
       Case c;
       c.model = slice_model(*dense, structure);
       c.model->eval();
@@ -217,7 +206,10 @@ int run(int argc, char** argv) {
       c.executed_macs = complexity.executed_macs();
       const bool uneven = has_uneven_heads(c.model->config());
       if (std::string(mode) != "rule" && !uneven) break;
-      if (std::string(mode) != "rule") c.executed_macs = force_head_compute(*c.model, std::string(mode) == "padded");
+      if (std::string(mode) != "rule") {
+        force_grouped(*c.model);
+        c.executed_macs = c.macs;
+      }
       c.name = name + (!uneven ? "" : std::string(mode) == "rule" ? ", heads as the rule picks" : std::string(", all heads ") + mode);
       torch::NoGradGuard no_grad;
       const ModelMasks masks = structure_masks(config, structure);
@@ -239,10 +231,10 @@ int run(int argc, char** argv) {
   }
 
   const double dense_median = median(cases[0].times_ms);
-  std::printf("deit_small_patch16_224, random weights, batch %lld, %s, %s\n",
+  std::printf("%s, random weights, batch %lld, %s, %s\n", model_name.c_str(),
               static_cast<long long>(batch), device_name.c_str(), thread_info.c_str());
   std::printf("median of %d interleaved rounds after %d warm-up run(s) per model\n\n", repeats, warmup);
-  std::printf("| model | GMACs/img | MACs ratio | executed MACs ratio | median ms | p10 ms | p90 ms | images/s | latency ratio | per-round ratio (median) | max logit diff vs masked |\n");
+  std::printf("| model | GMACs/img | MACs ratio | executed MACs ratio (batch 1) | median ms | p10 ms | p90 ms | images/s | latency ratio | per-round ratio (median) | max logit diff vs masked |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   nlohmann::json rows = nlohmann::json::array();
   for (const Case& c : cases) {

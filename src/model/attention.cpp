@@ -25,8 +25,8 @@ AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double 
   }
   qk_total_ = q_offset;
   v_total_ = v_offset;
-  const HeadLayout layout = choose_head_layout(heads_);
-  padded_ = layout.padded;
+  const HeadLayout layout = head_layout(heads_, embed_dim);
+  padded_ = layout.groups > 1;  // padding allowed; pad_heads decides per call
   qk_width_ = layout.qk_width;
   v_width_ = layout.v_width;
   // Padded layout: [q of head 0 | ... | q of head H-1 | k ... | v ...], each head at full width.
@@ -113,7 +113,9 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) 
   }
   const bool width_masks = masks != nullptr && (masks->qk.defined() || masks->v.defined() ||
                                                 masks->heads.defined());
-  if (padded_ && !width_masks) return forward_padded(x, key_log_weights);
+  if (padded_ && !width_masks && pad_heads(head_layout(heads_, static_cast<int>(qkv->weight.size(1))), B, N)) {
+    return forward_padded(x, key_log_weights);
+  }
 
   const at::Tensor qkv_out = qkv->forward(x);  // [B, N, 2*qk_total + v_total]
   at::Tensor q = qkv_out.narrow(-1, 0, qk_total_);

@@ -27,9 +27,10 @@ class AttentionImpl : public torch::nn::Module {
 
   const std::vector<HeadSpec>& heads() const { return heads_; }
   double scale() const { return scale_; }
-  // Whether forward pads the heads (without q/k, v or head masks; masked calls are grouped).
+  // Whether forward may pad the heads (heads of several widths; head_layout.h's pad_heads decides
+  // per call from the batch and tokens; calls with q/k, v or head masks are always grouped).
   bool padded() const { return padded_; }
-  // Overrides head_layout.h's choice (benchmarks compare both; both compute the same values).
+  // false: always grouped (benchmarks compare both; both compute the same values).
   void set_padded(bool padded) { padded_ = padded; }
 
  private:

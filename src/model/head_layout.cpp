@@ -5,32 +5,41 @@
 
 namespace vitc {
 
-HeadLayout choose_head_layout(const std::vector<HeadSpec>& heads) {
+HeadLayout head_layout(const std::vector<HeadSpec>& heads, int embed_dim) {
   HeadLayout layout;
-  int64_t real_width = 0;
+  int64_t qk = 0, v = 0;
   for (size_t h = 0; h < heads.size(); ++h) {
     if (h == 0 || !(heads[h] == heads[h - 1])) layout.groups += 1;
     layout.qk_width = std::max(layout.qk_width, heads[h].qk_dim);
     layout.v_width = std::max(layout.v_width, heads[h].v_dim);
-    real_width += heads[h].qk_dim + heads[h].v_dim;
+    qk += heads[h].qk_dim;
+    v += heads[h].v_dim;
   }
-  const int64_t padded_width =
-      static_cast<int64_t>(heads.size()) * (layout.qk_width + layout.v_width);
-  layout.padded = layout.groups > kMaxHeadGroups &&
-                  static_cast<double>(padded_width) <=
-                      (1.0 + kMaxPaddedWidthOverhead) * static_cast<double>(real_width);
+  const int64_t H = static_cast<int64_t>(heads.size()), D = embed_dim;
+  const int64_t extra_qk = H * layout.qk_width - qk, extra_v = H * layout.v_width - v;
+  layout.padded_extra_per_token = D * (2 * extra_qk + extra_v) + extra_v * D;
+  layout.padded_extra_per_token_pair = extra_qk + extra_v;
   return layout;
 }
 
+bool pad_heads(const HeadLayout& layout, int64_t batch, int64_t tokens) {
+  if (layout.groups < 2) return false;
+  const int64_t extra = batch * tokens *
+                        (layout.padded_extra_per_token + tokens * layout.padded_extra_per_token_pair);
+  return extra < (layout.groups - 1) * kPaddingMacsPerSavedGroup;
+}
+
 int64_t executed_attention_macs(const std::vector<HeadSpec>& heads, int embed_dim, int tokens) {
-  const HeadLayout layout = choose_head_layout(heads);
-  const int64_t D = embed_dim, N = tokens;
+  const HeadLayout layout = head_layout(heads, embed_dim);
   int64_t qk = 0, v = 0;
   for (const HeadSpec& h : heads) {
-    qk += layout.padded ? layout.qk_width : h.qk_dim;
-    v += layout.padded ? layout.v_width : h.v_dim;
+    qk += h.qk_dim;
+    v += h.v_dim;
   }
-  return N * D * (2 * qk + v) + N * N * qk + N * N * v + N * v * D;
+  const int64_t D = embed_dim, N = tokens;
+  const int64_t useful = N * D * (2 * qk + v) + N * N * qk + N * N * v + N * v * D;
+  if (!pad_heads(layout, 1, tokens)) return useful;
+  return useful + N * layout.padded_extra_per_token + N * N * layout.padded_extra_per_token_pair;
 }
 
 }  // namespace vitc

@@ -1,8 +1,9 @@
 // How a compact attention computes heads of unequal widths: grouped (one batched matmul per run
 // of equal-width heads, no wasted work) or padded (every head zero-padded to the widest q/k and v
 // width, one batched matmul for all heads, exact because zero q/k dims add nothing to q.k and zero
-// v dims meet zero proj columns). The choice is a pure function of the block's sizes, so the model
-// and the executed-MACs count always agree.
+// v dims meet zero proj columns). Each group costs its own reshapes, matmuls, softmax and a
+// concatenation; padding costs the zero dims' multiply-adds, which grow with the batch and the
+// tokens. So the choice is made per forward call, from the batch's size.
 #pragma once
 
 #include <cstdint>
@@ -13,23 +14,27 @@
 namespace vitc {
 
 struct HeadLayout {
-  bool padded = false;
   int groups = 0;    // runs of consecutive equal-width heads (grouped compute)
   int qk_width = 0;  // padded widths (the widest head's)
   int v_width = 0;
+  int64_t padded_extra_per_token = 0;       // zero-dim MACs of qkv and proj, per token
+  int64_t padded_extra_per_token_pair = 0;  // zero-dim MACs of q k^T and attn v, per token pair
 };
 
-// Padding is chosen when it saves matmul launches (more than kMaxHeadGroups groups) and its
-// widths, H x (widest q/k + widest v), exceed the real ones, sum of (q/k + v), by at most
-// kMaxPaddedWidthOverhead (every attention MAC term scales with these widths; measured:
-// docs/slicing_benchmark.md).
-inline constexpr int kMaxHeadGroups = 2;
-inline constexpr double kMaxPaddedWidthOverhead = 0.25;
+HeadLayout head_layout(const std::vector<HeadSpec>& heads, int embed_dim);
 
-HeadLayout choose_head_layout(const std::vector<HeadSpec>& heads);
+// Padding pays off when the zero dims' MACs for the whole call stay below
+// kPaddingMacsPerSavedGroup for every group it saves. Measured on the 2-core CPU with 1 torch and
+// 2 OpenBLAS threads (docs/slicing_benchmark.md): about 17 us per group on fm_small, where padding
+// at batch 1 and 64 wins; on deit_small at batch 1 and 64 grouping wins. 3 M MACs per saved
+// group separates the two.
+inline constexpr int64_t kPaddingMacsPerSavedGroup = 3'000'000;
 
-// The attention MACs (qkv, q k^T, attn v, proj) the compact model executes: with padded heads,
-// every head counted at the widest widths; grouped, the useful MACs of complexity.h.
+bool pad_heads(const HeadLayout& layout, int64_t batch, int64_t tokens);
+
+// The attention MACs (qkv, q k^T, attn v, proj) the compact model executes for one image (batch
+// 1): with padded heads, every head counted at the widest widths; grouped, the useful MACs of
+// complexity.h.
 int64_t executed_attention_macs(const std::vector<HeadSpec>& heads, int embed_dim, int tokens);
 
 }  // namespace vitc

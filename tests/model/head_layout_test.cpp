@@ -27,26 +27,33 @@ Structure uneven(const ViTConfig& config) {
 }
 
 TEST(HeadLayout, RuleAndExecutedMacsByHand) {
-  // Four widths (12/16, 16/14, 13/15, 16/16): 4 groups; padded 4 x 32 = 128 vs 118 real: pads.
+  // Four widths (12/16, 16/14, 13/15, 16/16), D = 64: 4 groups; padding to 16/16 adds
+  // 7 q/k and 3 v dims: per token 64 x (2 x 7 + 3) + 3 x 64 = 1280, per token pair 10.
   const std::vector<HeadSpec> four = {{12, 16}, {16, 14}, {13, 15}, {16, 16}};
-  const HeadLayout l = choose_head_layout(four);
-  EXPECT_TRUE(l.padded);
+  const HeadLayout l = head_layout(four, 64);
   EXPECT_EQ(l.groups, 4);
   EXPECT_EQ(l.qk_width, 16);
   EXPECT_EQ(l.v_width, 16);
+  EXPECT_EQ(l.padded_extra_per_token, 1280);
+  EXPECT_EQ(l.padded_extra_per_token_pair, 10);
+  // 17 tokens: 17 x (1280 + 17 x 10) = 24,650 extra MACs per image, against 3 saved groups.
+  EXPECT_TRUE(pad_heads(l, 1, 17));
+  EXPECT_TRUE(pad_heads(l, 256, 17));    // 6.3 M < 9 M
+  EXPECT_FALSE(pad_heads(l, 512, 17));   // 12.6 M > 9 M
   const int64_t N = 17, D = 64;
-  EXPECT_EQ(executed_attention_macs(four, D, N), N * D * (2 * 64 + 64) + N * N * 64 * 2 + N * 64 * D);
-  // Two groups: grouped compute, executed = useful.
-  EXPECT_FALSE(choose_head_layout({{16, 16}, {16, 16}, {16, 8}}).padded);
-  // Three groups, but padding would more than double the widths: grouped.
-  EXPECT_FALSE(choose_head_layout({{64, 64}, {4, 4}, {8, 4}}).padded);
-  // A dense block is one group.
-  EXPECT_EQ(choose_head_layout(std::vector<HeadSpec>(4, HeadSpec{16, 16})).groups, 1);
+  const int64_t useful = N * D * (2 * 57 + 61) + N * N * (57 + 61) + N * 61 * D;
+  EXPECT_EQ(executed_attention_macs(four, D, N), useful + N * 1280 + N * N * 10);
+  // One group (dense) never pads; executed = useful.
+  const std::vector<HeadSpec> dense(4, HeadSpec{16, 16});
+  EXPECT_FALSE(pad_heads(head_layout(dense, 64), 1, 17));
+  // deit_small-sized heads at 197 tokens: the zero dims cost more than the groups saved.
+  const std::vector<HeadSpec> wide = {{64, 8}, {64, 64}, {64, 30}, {64, 50}, {64, 12}, {64, 64}};
+  EXPECT_FALSE(pad_heads(head_layout(wide, 384), 1, 197));
   const ViTConfig compact = compact_config(named_config("fm_tiny"), uneven(named_config("fm_tiny")));
   const Complexity c = compute_complexity(compact);
   EXPECT_GT(c.blocks[0].attn_executed_macs, c.blocks[0].attn_macs);
-  EXPECT_EQ(c.blocks[1].attn_executed_macs, c.blocks[1].attn_macs);
-  EXPECT_EQ(c.executed_macs() - c.macs(), c.blocks[0].attn_executed_macs - c.blocks[0].attn_macs);
+  EXPECT_EQ(c.blocks[1].attn_executed_macs, c.blocks[1].attn_macs + 17 * (8 * 64 + 8 * 64) + 17 * 17 * 8);
+  EXPECT_EQ(c.blocks[2].attn_executed_macs, c.blocks[2].attn_macs);
 }
 
 TEST(HeadLayout, PaddedComputeEqualsGroupedForwardAndBackward) {
@@ -56,8 +63,8 @@ TEST(HeadLayout, PaddedComputeEqualsGroupedForwardAndBackward) {
   const Structure s = uneven(config);
   VisionTransformer compact = slice_model(*source, s);
   AttentionImpl& attn = *compact->block(0)->attn;
-  ASSERT_TRUE(attn.padded());
-  EXPECT_FALSE(compact->block(1)->attn->padded());
+  ASSERT_TRUE(attn.padded());  // 3 images of 17 tokens: pad_heads pays off
+  EXPECT_FALSE(compact->block(2)->attn->padded());  // dense: one group
   const at::Tensor images = torch::randn({3, 1, 28, 28});
 
   compact->eval();
