@@ -5,6 +5,7 @@
 
 #include "io/safetensors.h"
 #include "model/model_dir.h"
+#include "model/model_dir_test_util.h"
 #include "model/slice.h"
 #include "model/state_dict.h"
 #include "model/structure.h"
@@ -33,19 +34,7 @@ std::string saved_model(const std::string& name, bool compressed) {
   return dir;
 }
 
-// Writes model.json with `edit` applied and expects load_model_dir to fail with `parts`.
-void expect_refused(const std::string& dir, const std::function<void(nlohmann::json&)>& edit,
-                    const std::vector<std::string>& parts) {
-  const std::string json_path = dir + "/" + kModelJsonFile;
-  const std::string original = test_support::read_text(json_path);
-  nlohmann::json j = nlohmann::json::parse(original);
-  edit(j);
-  write_json(json_path, j);
-  std::vector<std::string> all = parts;
-  all.push_back(json_path);
-  expect_error([&] { load_model_dir(dir); }, all);
-  test_support::write_text(json_path, original);
-}
+using test::expect_refused;
 
 TEST(HostileModelDir, DeeplyNestedValuesAreRefusedBeforeParsing) {
   const std::string dir = saved_model("nested", false);

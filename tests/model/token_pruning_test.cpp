@@ -9,6 +9,7 @@
 
 #include "model/complexity.h"
 #include "model/model_dir.h"
+#include "model/model_dir_test_util.h"
 #include "model/slice.h"
 #include "model/slice_test_util.h"
 #include "model/structure_masks.h"
@@ -132,17 +133,8 @@ TEST(TokenPruning, ModelDirRoundTripsAndRefusesBadTokens) {
   loaded.model->eval();
   EXPECT_LT(max_diff(loaded.model->forward(images), compact->forward(images)), 1e-6);
 
-  const std::string json_path = dir + "/" + kModelJsonFile;
-  const std::string original = test_support::read_text(json_path);
   const auto refused = [&](const std::function<void(nlohmann::json&)>& edit,
-                           const std::vector<std::string>& parts) {
-    nlohmann::json j = nlohmann::json::parse(original);
-    edit(j);
-    write_json(json_path, j);
-    std::vector<std::string> all = parts;
-    all.push_back(json_path);
-    expect_error([&] { load_model_dir(dir); }, all);
-  };
+                           const std::vector<std::string>& parts) { test::expect_refused(dir, edit, parts); };
   refused([](nlohmann::json& j) { j["config"]["blocks"][3]["tokens"] = {5, 99}; },
           {"blocks[3].tokens[1]", "patch position 99"});
   refused([](nlohmann::json& j) { j["config"]["blocks"][3]["tokens"] = {5, 6}; },
@@ -153,7 +145,6 @@ TEST(TokenPruning, ModelDirRoundTripsAndRefusesBadTokens) {
           {"does not match structure.blocks[3]"});
   refused([](nlohmann::json& j) { j["structure"]["blocks"][2]["tokens"] = {2, 3, 1}; },
           {"structure", "blocks[2].tokens[2]", "strictly increasing"});
-  test_support::write_text(json_path, original);
   EXPECT_NO_THROW(load_model_dir(dir));
 }
 
