@@ -1,6 +1,7 @@
 // Reading and validating experiment files; building each run's command line.
 #include "experiment/experiment_config.h"
 
+#include <filesystem>
 #include <regex>
 
 #include "util/error.h"
@@ -76,14 +77,26 @@ ExperimentConfig read_experiment_config(const std::string& path) {
   return c;
 }
 
+namespace {
+
+// {teacher}, {method_dir} and {experiment_dir} (the experiment's --out, where every method's
+// directory lives: one method may read another's, such as a shared search).
+std::string substitute_dirs(const std::string& text, const std::string& teacher,
+                            const std::string& method_dir) {
+  const std::string experiment_dir = std::filesystem::path(method_dir).parent_path().string();
+  return substitute(substitute(substitute(text, "{teacher}", teacher), "{method_dir}", method_dir),
+                    "{experiment_dir}", experiment_dir);
+}
+
+}  // namespace
+
 std::vector<std::string> run_arguments(const ExperimentConfig& config,
                                        const ExperimentMethod& method, const std::string& budget,
                                        const std::string& teacher, const std::string& out,
                                        const std::string& method_dir) {
   std::vector<std::string> args;
   for (const std::string& a : method.args)
-    args.push_back(substitute(substitute(substitute(a, "{budget}", budget), "{teacher}", teacher),
-                              "{method_dir}", method_dir));
+    args.push_back(substitute_dirs(substitute(a, "{budget}", budget), teacher, method_dir));
   args.insert(args.end(), config.common_args.begin(), config.common_args.end());
   for (const std::string& a : {std::string("--teacher"), teacher, std::string("--out"), out,
                                std::string("--resume")})
@@ -96,7 +109,7 @@ std::vector<std::string> prepare_arguments(const ExperimentMethod& method,
                                            const std::string& method_dir) {
   std::vector<std::string> args;
   for (const std::string& a : method.prepare)
-    args.push_back(substitute(substitute(a, "{teacher}", teacher), "{method_dir}", method_dir));
+    args.push_back(substitute_dirs(a, teacher, method_dir));
   return args;
 }
 

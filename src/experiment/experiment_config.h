@@ -13,8 +13,8 @@ struct ExperimentMethod {
   std::string name;               // a row label and directory name ([A-Za-z0-9_.-]+)
   std::vector<std::string> args;  // vitc arguments; "{budget}" is replaced by each budget
   // Optional: vitc arguments run once before the budgets (a search every budget reuses, e.g.
-  // `slim search`), taken as written apart from "{teacher}" and "{method_dir}" (the method's
-  // output folder); args may refer to {method_dir} too.
+  // `slim search`), taken as written apart from "{teacher}", "{method_dir}" (the method's
+  // output folder) and "{experiment_dir}"; args may refer to those too.
   std::vector<std::string> prepare;
 };
 
@@ -31,14 +31,16 @@ struct ExperimentConfig {
 //   "experiments/x.json: methods[2].args: expected an array of strings".
 ExperimentConfig read_experiment_config(const std::string& path);
 
-// The vitc arguments of one run: method.args with {budget} substituted, common_args, then
+// The vitc arguments of one run: method.args with {budget}, {teacher}, {method_dir} (this
+// method's directory) and {experiment_dir} (the experiment's --out) substituted, common_args, then
 // --teacher <teacher> --out <out> --resume (every compression command takes these).
 std::vector<std::string> run_arguments(const ExperimentConfig& config,
                                        const ExperimentMethod& method, const std::string& budget,
                                        const std::string& teacher, const std::string& out,
                                        const std::string& method_dir = "");
 
-// The prepare arguments with {teacher} and {method_dir} substituted (empty if none).
+// The prepare arguments with {teacher}, {method_dir} and {experiment_dir} substituted (empty if
+// none).
 std::vector<std::string> prepare_arguments(const ExperimentMethod& method,
                                            const std::string& teacher,
                                            const std::string& method_dir);

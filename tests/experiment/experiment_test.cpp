@@ -66,6 +66,10 @@ TEST(ExperimentConfig, RunArgumentsSubstituteTheBudget) {
       run_arguments(c, {"m", {"slim", "extract", "--search", "{method_dir}/search", "--macs", "{budget}"}, {}},
                     "0.5", "/t", "/o", "/x/m");
   EXPECT_EQ(with_dir[3], "/x/m/search");
+  // Another method's directory, through the experiment's own: a search shared by two lines.
+  const std::vector<std::string> shared = prepare_arguments(
+      {"m2", {"prune"}, {"slim", "extract", "--search", "{experiment_dir}/m/search", "{teacher}"}}, "/t", "/x/m2");
+  EXPECT_EQ(shared, (std::vector<std::string>{"slim", "extract", "--search", "/x/m/search", "/t"}));
   EXPECT_EQ(budget_dir_name("40%"), "macs_40pct");
   EXPECT_EQ(budget_dir_name("0.5"), "macs_0.5");
 }
