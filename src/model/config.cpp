@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/token_list.h"
 #include "util/error.h"
 #include "util/json_read.h"
 
@@ -34,21 +35,28 @@ int ViTConfig::num_patches() const {
   return side * side;
 }
 
-std::vector<int> ViTConfig::block_patches(int i) const {
+namespace {
+
+// The token list in force at block i (the last one listed at or before it); null: every patch.
+const std::vector<int>* listed_tokens(const std::vector<BlockSpec>& blocks, int i) {
   for (int b = i; b >= 0; --b) {
-    if (!blocks[static_cast<size_t>(b)].tokens.empty()) return blocks[static_cast<size_t>(b)].tokens;
+    if (!blocks[static_cast<size_t>(b)].tokens.empty()) return &blocks[static_cast<size_t>(b)].tokens;
   }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<int> ViTConfig::block_patches(int i) const {
+  if (const std::vector<int>* kept = listed_tokens(blocks, i)) return *kept;
   std::vector<int> all(static_cast<size_t>(num_patches()));
   for (int p = 0; p < num_patches(); ++p) all[static_cast<size_t>(p)] = p;
   return all;
 }
 
 int ViTConfig::block_tokens(int i) const {
-  for (int b = i; b >= 0; --b) {
-    const std::vector<int>& kept = blocks[static_cast<size_t>(b)].tokens;
-    if (!kept.empty()) return static_cast<int>(kept.size()) + num_prefix_tokens();
-  }
-  return num_tokens();
+  const std::vector<int>* kept = listed_tokens(blocks, i);
+  return kept != nullptr ? static_cast<int>(kept->size()) + num_prefix_tokens() : num_tokens();
 }
 
 bool ViTConfig::drops_tokens() const {
@@ -101,24 +109,7 @@ void ViTConfig::validate() const {
   for (size_t i = 0; i < blocks.size(); ++i) {
     const BlockSpec& b = blocks[i];
     const std::string where = str_cat(who, "blocks[", i, "].");
-    if (!b.tokens.empty()) {
-      std::vector<bool> kept(alive.size(), false);
-      int previous = -1;
-      for (size_t t = 0; t < b.tokens.size(); ++t) {
-        const int p = b.tokens[t];
-        check(p >= 0 && p < num_patches(), where, "tokens[", t, "]: patch position ", p,
-              " out of range [0, ", num_patches(), ") (the cls/dist tokens are always kept and "
-              "not listed)");
-        check(p > previous, where, "tokens[", t, "]: patch position ", p,
-              " after ", previous, "; positions must be strictly increasing");
-        check(alive[static_cast<size_t>(p)], where, "tokens[", t, "]: patch position ", p,
-              " was dropped by an earlier block; a dropped token cannot come back (kept tokens "
-              "are nested)");
-        kept[static_cast<size_t>(p)] = true;
-        previous = p;
-      }
-      alive = kept;
-    }
+    if (!b.tokens.empty()) alive = check_token_list(b.tokens, alive, where + "tokens");
     check(b.mlp_hidden >= 0 && b.mlp_hidden <= kMaxMlpHidden, where, "mlp_hidden must be in [0, ",
           kMaxMlpHidden, "], got ", b.mlp_hidden);
     if (b.skip) continue;

@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "model/token_list.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -111,23 +112,7 @@ void validate_tokens(const Structure& structure, const ViTConfig& source, const 
   for (size_t i = 0; i < structure.blocks.size(); ++i) {
     const std::vector<int>& kept = structure.blocks[i].tokens;
     const std::string path = str_cat("blocks[", i, "].tokens");
-    if (!kept.empty()) {
-      std::vector<bool> next(alive.size(), false);
-      int previous = -1;
-      for (size_t t = 0; t < kept.size(); ++t) {
-        const int p = kept[t];
-        check(p >= 0 && p < patches, who, path, "[", t, "]: patch position ", p,
-              " out of range [0, ", patches, ") (the cls/dist tokens are always kept and not "
-              "listed)");
-        check(p > previous, who, path, "[", t, "]: patch position ", p, " after ", previous,
-              "; positions must be strictly increasing");
-        check(alive[static_cast<size_t>(p)], who, path, "[", t, "]: patch position ", p,
-              " was dropped by an earlier block; kept tokens must be nested");
-        next[static_cast<size_t>(p)] = true;
-        previous = p;
-      }
-      alive = next;
-    }
+    if (!kept.empty()) alive = check_token_list(kept, alive, who + path);
     std::vector<bool> source_alive(alive.size(), false);
     for (int p : source.block_patches(static_cast<int>(i))) source_alive[static_cast<size_t>(p)] = true;
     for (int p = 0; p < patches; ++p) {

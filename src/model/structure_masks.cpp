@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include "model/token_list.h"
+
 namespace vitc {
 
 namespace {
@@ -62,11 +64,7 @@ at::Tensor key_mask(const ViTConfig& source, const Structure& structure, int blo
   at::Tensor keys = torch::zeros({prefix + static_cast<int64_t>(reaching.size())});
   auto k = keys.accessor<float, 1>();
   for (int t = 0; t < prefix; ++t) k[t] = 1.0f;
-  size_t r = 0;  // kept is a strictly increasing subset of reaching (validated)
-  for (int p : kept) {
-    while (reaching[r] != p) ++r;
-    k[prefix + static_cast<int64_t>(r)] = 1.0f;
-  }
+  for (int64_t r : positions_within(kept, reaching)) k[prefix + r] = 1.0f;
   return keys;
 }
 

@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "model/token_list.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -36,13 +37,10 @@ VisionTransformerImpl::VisionTransformerImpl(ViTConfig config) : config_(std::mo
     const std::vector<int>& kept = config_.blocks[static_cast<size_t>(i)].tokens;
     at::Tensor gather;
     if (!kept.empty() && kept.size() < reaching.size()) {
+      const int64_t prefix = config_.num_prefix_tokens();
       std::vector<int64_t> local;
-      for (int t = 0; t < config_.num_prefix_tokens(); ++t) local.push_back(t);
-      size_t r = 0;  // kept is a strictly increasing subset of reaching (validated)
-      for (int p : kept) {
-        while (reaching[r] != p) ++r;
-        local.push_back(config_.num_prefix_tokens() + static_cast<int64_t>(r));
-      }
+      for (int64_t t = 0; t < prefix; ++t) local.push_back(t);
+      for (int64_t r : positions_within(kept, reaching)) local.push_back(prefix + r);
       gather = torch::tensor(local, torch::kLong);
       reaching = kept;
     }
