@@ -35,11 +35,12 @@ int run_import(const ImportFlags& flags) {
   nlohmann::json extra = {{"imported_from", loaded.model_json["imported_from"]}};
   if (loaded.model_json.contains("preprocess")) extra["preprocess"] = loaded.model_json["preprocess"];
   save_model_dir(flags.out, *loaded.model, extra);
-  std::printf("imported %s as %s: %d blocks, width %d, %zu heads, %d classes%s, %d px; "
+  std::printf("imported %s as %s: %d blocks, width %d, %zu heads, %d classes%s%s, %d px; "
               "%.3f M params, %.4f G MACs\nconfig %s\nwrote %s\n",
               file.c_str(), config.name.c_str(), config.depth(), config.embed_dim,
               config.blocks[0].heads.size(), config.num_classes,
-              config.distilled ? " (distilled)" : "", config.img_size, complexity.params() / 1e6,
+              config.distilled ? " (distilled)" : "", config.layer_scale ? " (LayerScale)" : "",
+              config.img_size, complexity.params() / 1e6,
               complexity.macs() / 1e9,
               loaded.model_json["imported_from"]["config"].get<std::string>().c_str(),
               flags.out.c_str());

@@ -120,9 +120,10 @@ int run_info(const InfoFlags& flags) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("%s (%s): %d blocks, embed_dim %d, %d tokens, %s%d classes\n", source.c_str(),
+  std::printf("%s (%s): %d blocks, embed_dim %d, %d tokens, %s%s%d classes\n", source.c_str(),
               config.name.c_str(), config.depth(), config.embed_dim, config.num_tokens(),
-              config.distilled ? "distilled, " : "", config.num_classes);
+              config.distilled ? "distilled, " : "",
+              config.layer_scale ? "LayerScale, " : "", config.num_classes);
   std::printf("params %lld (%.3f M)   MACs %lld (%.4f G)\n", static_cast<long long>(c.params()),
               c.params() / 1e6, static_cast<long long>(c.macs()), c.macs() / 1e9);
   if (c.executed_macs() != c.macs()) {

@@ -24,6 +24,7 @@ import sys
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 __all__ = ["read_safetensors", "write_safetensors", "VisionTransformer", "load_model",
            "export_onnx"]
@@ -153,26 +154,123 @@ class Mlp(nn.Module):
         return self.fc2(self.act(self.fc1(x)))
 
 
+class LayerScale(nn.Module):
+    """DeiT III's per-channel scale of a branch output (timm's ls1/ls2.gamma)."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x * self.gamma
+
+
 class Block(nn.Module):
     """A block with vitc's per-block sizes; a skipped block (or branch) has no parameters."""
 
-    def __init__(self, dim, spec, eps, qkv_bias):
+    def __init__(self, dim, spec, eps, qkv_bias, layer_scale):
         super().__init__()
         self.has_attn = not spec["skip"] and not spec["attn_skip"]
         self.has_mlp = not spec["skip"] and spec["mlp_hidden"] > 0
         if self.has_attn:
             self.norm1 = nn.LayerNorm(dim, eps=eps)
             self.attn = Attention(dim, spec["heads"], spec["attn_scale"], qkv_bias)
+            self.ls1 = LayerScale(dim) if layer_scale else nn.Identity()
         if self.has_mlp:
             self.norm2 = nn.LayerNorm(dim, eps=eps)
             self.mlp = Mlp(dim, spec["mlp_hidden"])
+            self.ls2 = LayerScale(dim) if layer_scale else nn.Identity()
 
     def forward(self, x):
         if self.has_attn:
-            x = x + self.attn(self.norm1(x))
+            x = x + self.ls1(self.attn(self.norm1(x)))
         if self.has_mlp:
-            x = x + self.mlp(self.norm2(x))
+            x = x + self.ls2(self.mlp(self.norm2(x)))
         return x
+
+
+class TokenPerformer(nn.Module):
+    """T2T-ViT's Performer token attention: one head, positive random features (w, fixed), a v
+    skip connection (the width changes) and an MLP of the same width."""
+
+    def __init__(self, in_dim, token_dim, eps):
+        super().__init__()
+        self.register_buffer("w", torch.zeros(token_dim // 2, token_dim))
+        self.kqv = nn.Linear(in_dim, 3 * token_dim)
+        self.proj = nn.Linear(token_dim, token_dim)
+        self.norm1 = nn.LayerNorm(in_dim, eps=eps)
+        self.norm2 = nn.LayerNorm(token_dim, eps=eps)
+        self.mlp = nn.Sequential(nn.Linear(token_dim, token_dim), nn.GELU(),
+                                 nn.Linear(token_dim, token_dim))
+
+    def forward(self, x):
+        x = self.norm1(x)
+        e, m = self.proj.weight.shape[0], self.w.shape[0]
+        k, q, v = self.kqv(x).split(e, dim=-1)
+
+        def features(t):
+            return torch.exp(t @ self.w.t() - (t * t).sum(-1, keepdim=True) / 2) / math.sqrt(m)
+
+        kp, qp = features(k), features(q)
+        denom = qp @ kp.sum(1).unsqueeze(-1)
+        y = (qp @ (v.transpose(1, 2) @ kp).transpose(1, 2)) / (denom + 1e-8)
+        y = v + self.proj(y)
+        return y + self.mlp(self.norm2(y))
+
+
+class TokenAttention(nn.Module):
+    def __init__(self, in_dim, token_dim):
+        super().__init__()
+        self.qkv = nn.Linear(in_dim, 3 * token_dim, bias=False)
+        self.proj = nn.Linear(token_dim, token_dim)
+        self.scale = in_dim ** -0.5
+
+    def forward(self, x):
+        q, k, v = self.qkv(x).split(self.proj.weight.shape[0], dim=-1)
+        attn = ((q * self.scale) @ k.transpose(1, 2)).softmax(dim=-1)
+        return v + self.proj(attn @ v)
+
+
+class TokenTransformer(nn.Module):
+    """T2T-ViT's Transformer token attention: one softmax head, a v skip connection, an MLP."""
+
+    def __init__(self, in_dim, token_dim, eps):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(in_dim, eps=eps)
+        self.attn = TokenAttention(in_dim, token_dim)
+        self.norm2 = nn.LayerNorm(token_dim, eps=eps)
+        self.mlp = Mlp(token_dim, token_dim)
+
+    def forward(self, x):
+        x = self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class T2TStem(nn.Module):
+    """T2T-ViT's tokens-to-token module: soft splits (unfold) with token attentions between
+    them, then a projection to the ViT width."""
+
+    def __init__(self, config):
+        super().__init__()
+        spec = config["t2t"]
+        self.splits = [(s["kernel"], s["stride"], s["padding"]) for s in spec["splits"]]
+        width, e = config["in_chans"], spec["token_dim"]
+        kind = TokenPerformer if spec["attention"] == "performer" else TokenTransformer
+        for i, (k, _, _) in enumerate(self.splits[:-1]):
+            setattr(self, f"attention{i + 1}", kind(width * k * k, e, config["norm_eps"]))
+            width = e
+        k = self.splits[-1][0]
+        self.project = nn.Linear(width * k * k, config["embed_dim"])
+
+    def forward(self, x):
+        for i, (k, s, p) in enumerate(self.splits):
+            if i > 0:
+                side = int(round(math.sqrt(x.shape[1])))
+                x = x.transpose(1, 2).reshape(x.shape[0], x.shape[2], side, side)
+            x = F.unfold(x, kernel_size=k, stride=s, padding=p).transpose(1, 2)
+            if i + 1 < len(self.splits):
+                x = getattr(self, f"attention{i + 1}")(x)
+        return self.project(x)
 
 
 class PatchEmbed(nn.Module):
@@ -192,15 +290,31 @@ class VisionTransformer(nn.Module):
         self.config = config
         dim = config["embed_dim"]
         self.distilled = config["distilled"]
-        side = config["img_size"] // config["patch_size"]
+        self.t2t = config.get("stem", "patch") == "t2t"
+        if self.t2t:
+            side = config["img_size"]
+            for split in config["t2t"]["splits"]:
+                side = (side + 2 * split["padding"] - split["kernel"]) // split["stride"] + 1
+        else:
+            side = config["img_size"] // config["patch_size"]
         tokens = side * side + (2 if self.distilled else 1)
-        self.patch_embed = PatchEmbed(config["in_chans"], dim, config["patch_size"])
+        # DeiT III (no_embed_class): position embeddings for the patches only.
+        self.no_embed_class = config.get("no_embed_class", False)
+        if self.t2t:
+            self.tokens_to_token = T2TStem(config)
+        else:
+            self.patch_embed = PatchEmbed(config["in_chans"], dim, config["patch_size"])
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         if self.distilled:
             self.dist_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pos_embed = nn.Parameter(torch.zeros(1, tokens, dim))
-        self.blocks = nn.ModuleList(
-            [Block(dim, b, config["norm_eps"], config["qkv_bias"]) for b in config["blocks"]])
+        positions = side * side if self.no_embed_class else tokens
+        if self.t2t:  # T2T-ViT's fixed sinusoid table
+            self.register_buffer("pos_embed", torch.zeros(1, positions, dim))
+        else:
+            self.pos_embed = nn.Parameter(torch.zeros(1, positions, dim))
+        layer_scale = config.get("layer_scale", False)
+        self.blocks = nn.ModuleList([Block(dim, b, config["norm_eps"], config["qkv_bias"],
+                                           layer_scale) for b in config["blocks"]])
         # Token pruning: before a block with a "tokens" list, keep the cls/dist tokens and the
         # listed patch positions, as indices into the tokens that reach the block.
         self.token_gathers = []
@@ -223,12 +337,15 @@ class VisionTransformer(nn.Module):
             self.head_dist = nn.Linear(dim, config["num_classes"])
 
     def forward_features(self, x):
-        x = self.patch_embed(x)
+        x = self.tokens_to_token(x) if self.t2t else self.patch_embed(x)
         B = x.shape[0]
         prefix = [self.cls_token.expand(B, -1, -1)]
         if self.distilled:
             prefix.append(self.dist_token.expand(B, -1, -1))
-        x = torch.cat(prefix + [x], dim=1) + self.pos_embed
+        if self.no_embed_class:
+            x = torch.cat(prefix + [x + self.pos_embed], dim=1)
+        else:
+            x = torch.cat(prefix + [x], dim=1) + self.pos_embed
         for block, gather in zip(self.blocks, self.token_gathers):
             if gather is not None:
                 x = x.index_select(1, getattr(self, gather))

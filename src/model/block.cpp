@@ -18,16 +18,23 @@ at::Tensor MlpImpl::forward(const at::Tensor& x, const at::Tensor& hidden_mask) 
   return fc2->forward(h);
 }
 
-BlockImpl::BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias)
+LayerScaleImpl::LayerScaleImpl(int embed_dim) {
+  gamma = register_parameter("gamma", torch::ones({embed_dim}));
+}
+
+BlockImpl::BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias,
+                     bool layer_scale)
     : spec_(std::move(spec)) {
   const auto norm_options = torch::nn::LayerNormOptions({embed_dim}).eps(norm_eps);
   if (spec_.has_attention()) {
     norm1 = register_module("norm1", torch::nn::LayerNorm(norm_options));
     attn = register_module("attn", Attention(embed_dim, spec_.heads, spec_.attn_scale, qkv_bias));
+    if (layer_scale) ls1 = register_module("ls1", LayerScale(embed_dim));
   }
   if (spec_.has_mlp()) {
     norm2 = register_module("norm2", torch::nn::LayerNorm(norm_options));
     mlp = register_module("mlp", Mlp(embed_dim, spec_.mlp_hidden));
+    if (layer_scale) ls2 = register_module("ls2", LayerScale(embed_dim));
   }
 }
 
@@ -77,13 +84,15 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   }
   at::Tensor y = x;
   if (spec_.has_attention()) {
-    at::Tensor a = attn->forward(apply_token_mask(norm1->forward(x), masks), masks);
+    at::Tensor a =
+        scaled_attention(attn->forward(apply_token_mask(norm1->forward(x), masks), masks));
     if (masks != nullptr && masks->attn_gate.defined()) a = a * masks->attn_gate;
     y = y + a;
   }
   if (spec_.has_mlp()) {
     const at::Tensor hidden_mask = masks != nullptr ? masks->mlp : at::Tensor();
-    at::Tensor m = mlp->forward(apply_token_mask(norm2->forward(y), masks), hidden_mask);
+    at::Tensor m =
+        scaled_mlp(mlp->forward(apply_token_mask(norm2->forward(y), masks), hidden_mask));
     if (masks != nullptr && masks->mlp_gate.defined()) m = m * masks->mlp_gate;
     y = y + m;
   }

@@ -24,20 +24,36 @@ class MlpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
+// LayerScale (DeiT III): x * gamma, gamma per channel ([embed_dim], timm's ls1/ls2.gamma).
+class LayerScaleImpl : public torch::nn::Module {
+ public:
+  explicit LayerScaleImpl(int embed_dim);
+  at::Tensor forward(const at::Tensor& x) { return x * gamma; }
+
+  at::Tensor gamma;
+};
+TORCH_MODULE(LayerScale);
+
 // A skipped block owns no parameters; a block without attention has no norm1/attn; a block
-// without MLP has no norm2/mlp. Parameter names follow timm (norm1, attn.qkv, attn.proj, norm2,
-// mlp.fc1, mlp.fc2).
+// without MLP has no norm2/mlp (nor ls1/ls2 with LayerScale). Parameter names follow timm (norm1,
+// attn.qkv, attn.proj, ls1.gamma, norm2, mlp.fc1, mlp.fc2, ls2.gamma).
 class BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias);
+  BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias, bool layer_scale);
   at::Tensor forward(const at::Tensor& x, const BlockMasks* masks = nullptr);
+  // A branch's output as the residual receives it: LayerScale applied where the block has it.
+  // For code that runs a block's parts itself (PRACTISE's adaptors).
+  at::Tensor scaled_attention(const at::Tensor& a) { return ls1 ? ls1->forward(a) : a; }
+  at::Tensor scaled_mlp(const at::Tensor& m) { return ls2 ? ls2->forward(m) : m; }
 
   const BlockSpec& spec() const { return spec_; }
 
   torch::nn::LayerNorm norm1{nullptr};
   Attention attn{nullptr};
+  LayerScale ls1{nullptr};
   torch::nn::LayerNorm norm2{nullptr};
   Mlp mlp{nullptr};
+  LayerScale ls2{nullptr};
 
  private:
   BlockSpec spec_;

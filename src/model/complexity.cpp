@@ -1,6 +1,7 @@
 // MACs and parameters from the per-block description alone (no forward pass, no hooks).
 #include "model/complexity.h"
 
+#include "model/families/t2t/t2t_stem.h"
 #include "model/head_layout.h"
 
 namespace vitc {
@@ -23,11 +24,13 @@ int64_t Complexity::params() const {
   return total;
 }
 
-BlockComplexity block_complexity(const BlockSpec& block, int embed_dim, int num_tokens,
-                                 bool qkv_bias) {
+BlockComplexity block_complexity(const ViTConfig& config, int i) {
+  const BlockSpec& block = config.blocks.at(static_cast<size_t>(i));
   BlockComplexity c;
   if (block.skip) return c;
+  const int embed_dim = config.embed_dim, num_tokens = config.block_tokens(i);
   const int64_t D = embed_dim, N = num_tokens;
+  const int64_t layer_scale = config.layer_scale ? D : 0;  // ls1/ls2 gamma
   if (block.has_attention()) {
     const int64_t qk = block.qk_total(), v = block.v_total();
     const int64_t qkv_out = 2 * qk + v;
@@ -37,13 +40,14 @@ BlockComplexity block_complexity(const BlockSpec& block, int embed_dim, int num_
                   + N * v * D;      // output projection
     c.attn_executed_macs = executed_attention_macs(block.heads, embed_dim, num_tokens);
     c.attn_params = 2 * D                                   // norm1
-                    + D * qkv_out + (qkv_bias ? qkv_out : 0)  // qkv
-                    + v * D + D;                            // proj
+                    + D * qkv_out + (config.qkv_bias ? qkv_out : 0)  // qkv
+                    + v * D + D                             // proj
+                    + layer_scale;
   }
   if (block.has_mlp()) {
     const int64_t H = block.mlp_hidden;
     c.mlp_macs = 2 * N * D * H;
-    c.mlp_params = 2 * D + (D * H + H) + (H * D + D);
+    c.mlp_params = 2 * D + (D * H + H) + (H * D + D) + layer_scale;
   }
   return c;
 }
@@ -53,16 +57,18 @@ Complexity compute_complexity(const ViTConfig& config) {
   const int64_t D = config.embed_dim;
   const int64_t patch_in = static_cast<int64_t>(config.in_chans) * config.patch_size * config.patch_size;
   const int64_t heads = config.distilled ? 2 : 1;
-  c.embed_macs = config.num_patches() * patch_in * D;
-  c.embed_params = patch_in * D + D                   // patch_embed.proj
-                   + config.num_prefix_tokens() * D   // cls (+ dist) token
-                   + config.num_tokens() * D;         // pos_embed
+  if (config.is_t2t()) {  // T2T-ViT: its fixed tensors count, as its paper's 21.5M does
+    c.embed_macs = t2t_stem_macs(config);
+    c.embed_params = t2t_stem_params(config) + t2t_stem_fixed(config);
+  } else {
+    c.embed_macs = config.num_patches() * patch_in * D;
+    c.embed_params = patch_in * D + D;  // patch_embed.proj
+  }
+  c.embed_params += config.num_prefix_tokens() * D  // cls (+ dist) token
+                    + config.pos_embed_rows() * D;  // pos_embed
   c.head_macs = heads * D * config.num_classes;
   c.head_params = 2 * D + heads * (D * config.num_classes + config.num_classes);
-  for (int i = 0; i < config.depth(); ++i) {  // each block with the tokens it processes
-    c.blocks.push_back(block_complexity(config.blocks[static_cast<size_t>(i)], config.embed_dim,
-                                        config.block_tokens(i), config.qkv_bias));
-  }
+  for (int i = 0; i < config.depth(); ++i) c.blocks.push_back(block_complexity(config, i));
   return c;
 }
 

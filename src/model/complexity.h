@@ -1,10 +1,12 @@
 // Exact, analytic MACs and parameter counts of a ViT config (dense or compressed).
 //
-// One MAC is one multiply-add. Counted: patch embedding, q/k/v and proj, both attention
+// One MAC is one multiply-add. Counted: the stem (patch embedding; T2T-ViT's token attentions and
+// projection, t2t_stem.h), q/k/v and proj, both attention
 // matmuls (q k^T and attn v, with the real token count including cls/dist tokens, per block: a
 // token-pruned block counts the tokens it keeps), fc1 and fc2,
 // and the classifier head(s) (applied to one token each). Not counted: LayerNorm, softmax, GELU,
-// bias and residual additions, position embedding (elementwise work, no multiply-adds of a GEMM).
+// bias and residual additions, position embedding, LayerScale (elementwise work, no multiply-adds
+// of a GEMM).
 // deit_tiny_patch16_224 = 1.254 GMACs, deit_small = 4.599, deit_base = 17.56 (UVC's figures; timm's
 // 4.61 / 17.58 also count LayerNorm and GELU elementwise work).
 #pragma once
@@ -21,16 +23,17 @@ struct BlockComplexity {
   int64_t attn_executed_macs = 0;  // the same as the compact model computes it: more than
                                    // attn_macs where its heads are padded (head_layout.h)
   int64_t mlp_macs = 0;     // fc1 + fc2
-  int64_t attn_params = 0;  // norm1 + qkv + proj
-  int64_t mlp_params = 0;   // norm2 + fc1 + fc2
+  int64_t attn_params = 0;  // norm1 + qkv + proj (+ ls1)
+  int64_t mlp_params = 0;   // norm2 + fc1 + fc2 (+ ls2)
   int64_t macs() const { return attn_macs + mlp_macs; }
   int64_t executed_macs() const { return attn_executed_macs + mlp_macs; }
   int64_t params() const { return attn_params + mlp_params; }
 };
 
 struct Complexity {
-  int64_t embed_macs = 0;    // patch embedding
-  int64_t embed_params = 0;  // patch embedding, cls/dist token, pos_embed
+  int64_t embed_macs = 0;    // the stem: patch embedding, or T2T-ViT's tokens-to-token module
+  int64_t embed_params = 0;  // the stem, cls/dist token, pos_embed; fixed tensors included
+                             // (T2T-ViT's position table and random features, as its paper)
   int64_t head_macs = 0;     // classifier head(s)
   int64_t head_params = 0;   // final norm + head(s)
   std::vector<BlockComplexity> blocks;
@@ -40,7 +43,7 @@ struct Complexity {
 };
 
 Complexity compute_complexity(const ViTConfig& config);
-BlockComplexity block_complexity(const BlockSpec& block, int embed_dim, int num_tokens,
-                                 bool qkv_bias);
+// Block i of `config`, with the tokens it processes.
+BlockComplexity block_complexity(const ViTConfig& config, int i);
 
 }  // namespace vitc

@@ -30,7 +30,21 @@ bool BlockSpec::operator==(const BlockSpec& o) const {
          mlp_hidden == o.mlp_hidden && attn_scale == o.attn_scale && tokens == o.tokens;
 }
 
+std::vector<int> T2TStemSpec::map_sides(int img_size) const {
+  std::vector<int> sides;
+  int side = img_size;
+  for (const SoftSplit& s : splits) {
+    side = s.stride > 0 ? (side + 2 * s.padding - s.kernel) / s.stride + 1 : 0;
+    sides.push_back(side);
+  }
+  return sides;
+}
+
 int ViTConfig::num_patches() const {
+  if (is_t2t()) {
+    const std::vector<int> sides = t2t.map_sides(img_size);
+    return sides.empty() ? 0 : sides.back() * sides.back();
+  }
   const int side = img_size / patch_size;
   return side * side;
 }
@@ -77,9 +91,43 @@ void check_keeps_every_token(const ViTConfig& config, const std::string& what) {
 bool ViTConfig::operator==(const ViTConfig& o) const {
   return name == o.name && img_size == o.img_size && patch_size == o.patch_size &&
          in_chans == o.in_chans && num_classes == o.num_classes && embed_dim == o.embed_dim &&
-         distilled == o.distilled && qkv_bias == o.qkv_bias && norm_eps == o.norm_eps &&
+         distilled == o.distilled && qkv_bias == o.qkv_bias && layer_scale == o.layer_scale &&
+         no_embed_class == o.no_embed_class && stem == o.stem &&
+         (!is_t2t() || t2t == o.t2t) && norm_eps == o.norm_eps &&
          mean == o.mean && std == o.std && blocks == o.blocks;
 }
+
+namespace {
+
+// T2T-ViT's stem: known attention, sane splits, a map of at least one token after each split,
+// and patch_size equal to the product of the strides (what the model's total stride is).
+void validate_t2t_stem(const ViTConfig& c, const std::string& who) {
+  const T2TStemSpec& t = c.t2t;
+  check(t.attention == "performer" || t.attention == "transformer", who,
+        "t2t.attention must be \"performer\" or \"transformer\", got \"", t.attention, "\"");
+  check(t.token_dim >= 2 && t.token_dim <= kMaxWidth, who, "t2t.token_dim must be in [2, ",
+        kMaxWidth, "], got ", t.token_dim);
+  check(t.splits.size() >= 2 && t.splits.size() <= 8, who,
+        "t2t.splits must hold 2 to 8 soft splits, got ", t.splits.size());
+  int64_t stride = 1;
+  for (size_t i = 0; i < t.splits.size(); ++i) {
+    const SoftSplit& s = t.splits[i];
+    check(s.kernel >= 1 && s.kernel <= 64 && s.stride >= 1 && s.stride <= 64 && s.padding >= 0 &&
+              s.padding < s.kernel,
+          who, "t2t.splits[", i, "] needs kernel and stride in [1, 64] and padding in [0, kernel), "
+          "got kernel ", s.kernel, ", stride ", s.stride, ", padding ", s.padding);
+    stride *= s.stride;
+  }
+  const std::vector<int> sides = t.map_sides(c.img_size);
+  for (size_t i = 0; i < sides.size(); ++i) {
+    check(sides[i] >= 1, who, "t2t.splits[", i, "] leaves no token of a ", c.img_size,
+          "-pixel image");
+  }
+  check(c.patch_size == stride, who, "patch_size must be the product of the t2t strides (",
+        stride, ") for the t2t stem, got ", c.patch_size);
+}
+
+}  // namespace
 
 void ViTConfig::validate() const {
   const std::string who = str_cat("config '", name, "': ");
@@ -88,6 +136,9 @@ void ViTConfig::validate() const {
         ", got img_size=", img_size, " patch_size=", patch_size);
   check(num_patches() <= kMaxPatches, who, "img_size ", img_size, " / patch_size ", patch_size,
         " gives ", num_patches(), " patches, more than the supported ", kMaxPatches);
+  if (is_t2t()) validate_t2t_stem(*this, who);
+  check(stem == "patch" || is_t2t(), who, "stem must be \"patch\" or \"t2t\", got \"", stem,
+        "\"");
   check(in_chans > 0 && in_chans <= kMaxInChans, who, "in_chans must be in [1, ", kMaxInChans,
         "], got ", in_chans);
   check(num_classes > 0 && num_classes <= kMaxClasses, who, "num_classes must be in [1, ",
@@ -175,6 +226,30 @@ ViTConfig imagenet(const std::string& name, int dim, int depth, int heads, bool 
   return c;
 }
 
+// DeiT III (timm's deit3_*): LayerScale, position embedding of the patches only.
+ViTConfig deit3(const std::string& name, int img_size, int patch_size, int dim, int depth,
+                int heads) {
+  ViTConfig c = make_uniform_config(name, img_size, patch_size, 3, 1000, dim, depth, heads, 4.0,
+                                    false);
+  c.layer_scale = true;
+  c.no_embed_class = true;
+  return c;
+}
+
+// T2T-ViT (yitu-opensource/T2T-ViT): the tokens-to-token stem, blocks without qkv bias, LayerNorm
+// eps 1e-5 (PyTorch's default there), and the softmax scale of its released checkpoints,
+// embed_dim^-0.5 (the repository sets qk_scale so when it loads pretrained weights).
+ViTConfig t2t_vit(const std::string& name, const std::string& attention, int dim, int depth,
+                  int heads, double mlp_ratio) {
+  ViTConfig c = make_uniform_config(name, 224, 16, 3, 1000, dim, depth, heads, mlp_ratio, false);
+  c.stem = "t2t";
+  c.t2t.attention = attention;
+  c.qkv_bias = false;
+  c.norm_eps = 1e-5;
+  for (BlockSpec& b : c.blocks) b.attn_scale = 1.0 / std::sqrt(static_cast<double>(dim));
+  return c;
+}
+
 ViTConfig fashion_mnist(const std::string& name, int patch, int dim, int depth, int heads,
                         double mlp_ratio) {
   ViTConfig c = make_uniform_config(name, 28, patch, 1, 10, dim, depth, heads, mlp_ratio, false);
@@ -192,9 +267,37 @@ const std::map<std::string, std::function<ViTConfig()>>& registry() {
       {"deit_small_distilled_patch16_224", [] { return imagenet("deit_small_distilled_patch16_224", 384, 12, 6, true, false); }},
       {"deit_base_distilled_patch16_224", [] { return imagenet("deit_base_distilled_patch16_224", 768, 12, 12, true, false); }},
       {"vit_base_patch16_224", [] { return imagenet("vit_base_patch16_224", 768, 12, 12, false, true); }},
-      // Fashion-MNIST: fm_tiny for tests, fm_small the default teacher (see README for timings).
+      {"deit3_small_patch16_224", [] { return deit3("deit3_small_patch16_224", 224, 16, 384, 12, 6); }},
+      {"deit3_small_patch16_384", [] { return deit3("deit3_small_patch16_384", 384, 16, 384, 12, 6); }},
+      {"deit3_medium_patch16_224", [] { return deit3("deit3_medium_patch16_224", 224, 16, 512, 12, 8); }},
+      {"deit3_base_patch16_224", [] { return deit3("deit3_base_patch16_224", 224, 16, 768, 12, 12); }},
+      {"deit3_base_patch16_384", [] { return deit3("deit3_base_patch16_384", 384, 16, 768, 12, 12); }},
+      {"deit3_large_patch16_224", [] { return deit3("deit3_large_patch16_224", 224, 16, 1024, 24, 16); }},
+      {"deit3_large_patch16_384", [] { return deit3("deit3_large_patch16_384", 384, 16, 1024, 24, 16); }},
+      {"deit3_huge_patch14_224", [] { return deit3("deit3_huge_patch14_224", 224, 14, 1280, 32, 16); }},
+      {"t2t_vit_7", [] { return t2t_vit("t2t_vit_7", "performer", 256, 7, 4, 2.0); }},
+      {"t2t_vit_10", [] { return t2t_vit("t2t_vit_10", "performer", 256, 10, 4, 2.0); }},
+      {"t2t_vit_12", [] { return t2t_vit("t2t_vit_12", "performer", 256, 12, 4, 2.0); }},
+      {"t2t_vit_14", [] { return t2t_vit("t2t_vit_14", "performer", 384, 14, 6, 3.0); }},
+      {"t2t_vit_19", [] { return t2t_vit("t2t_vit_19", "performer", 448, 19, 7, 3.0); }},
+      {"t2t_vit_24", [] { return t2t_vit("t2t_vit_24", "performer", 512, 24, 8, 3.0); }},
+      {"t2t_vit_t_14", [] { return t2t_vit("t2t_vit_t_14", "transformer", 384, 14, 6, 3.0); }},
+      {"t2t_vit_t_19", [] { return t2t_vit("t2t_vit_t_19", "transformer", 448, 19, 7, 3.0); }},
+      {"t2t_vit_t_24", [] { return t2t_vit("t2t_vit_t_24", "transformer", 512, 24, 8, 3.0); }},
+      // Fashion-MNIST: fm_tiny for tests, fm_small the default teacher (see README for timings),
+      // fm_t2t a T2T-ViT of fm_small's width: soft splits 3/2/1, 3/1/1, 3/2/1 take 28x28 to 7x7
+      // (fm_small's 49 tokens) through 14x14 maps, Performer token attentions of width 32.
       {"fm_tiny", [] { return fashion_mnist("fm_tiny", 7, 64, 4, 4, 2.0); }},
       {"fm_small", [] { return fashion_mnist("fm_small", 4, 64, 8, 4, 4.0); }},
+      {"fm_t2t", [] {
+         ViTConfig c = fashion_mnist("fm_t2t", 4, 64, 8, 4, 3.0);
+         c.stem = "t2t";
+         c.t2t.token_dim = 32;
+         c.t2t.splits = {{3, 2, 1}, {3, 1, 1}, {3, 2, 1}};
+         c.qkv_bias = false;
+         c.norm_eps = 1e-5;
+         return c;
+       }},
   };
   return configs;
 }
@@ -231,10 +334,24 @@ nlohmann::json config_to_json(const ViTConfig& c) {
     if (!b.tokens.empty()) block["tokens"] = b.tokens;  // absent: no token dropped here
     blocks.push_back(block);
   }
-  return {{"name", c.name},       {"img_size", c.img_size},       {"patch_size", c.patch_size},
-          {"in_chans", c.in_chans}, {"num_classes", c.num_classes}, {"embed_dim", c.embed_dim},
-          {"distilled", c.distilled}, {"qkv_bias", c.qkv_bias},   {"norm_eps", c.norm_eps},
-          {"mean", c.mean},       {"std", c.std},                 {"blocks", blocks}};
+  nlohmann::json j = {{"name", c.name},         {"img_size", c.img_size},
+                      {"patch_size", c.patch_size}, {"in_chans", c.in_chans},
+                      {"num_classes", c.num_classes}, {"embed_dim", c.embed_dim},
+                      {"distilled", c.distilled}, {"qkv_bias", c.qkv_bias},
+                      {"norm_eps", c.norm_eps},   {"mean", c.mean},
+                      {"std", c.std},             {"blocks", blocks}};
+  // Written only when set, so the model.json of a plain ViT stays as it was.
+  if (c.layer_scale) j["layer_scale"] = true;
+  if (c.no_embed_class) j["no_embed_class"] = true;
+  if (c.is_t2t()) {
+    nlohmann::json splits = nlohmann::json::array();
+    for (const SoftSplit& s : c.t2t.splits) {
+      splits.push_back({{"kernel", s.kernel}, {"stride", s.stride}, {"padding", s.padding}});
+    }
+    j["stem"] = c.stem;
+    j["t2t"] = {{"attention", c.t2t.attention}, {"token_dim", c.t2t.token_dim}, {"splits", splits}};
+  }
+  return j;
 }
 
 ViTConfig config_from_json(const nlohmann::json& j, const std::string& where,
@@ -249,6 +366,21 @@ ViTConfig config_from_json(const nlohmann::json& j, const std::string& where,
   c.embed_dim = f.integer32("embed_dim", 1, kMaxWidth);
   c.distilled = f.boolean("distilled");
   c.qkv_bias = f.boolean("qkv_bias");
+  if (f.has("layer_scale")) c.layer_scale = f.boolean("layer_scale");
+  if (f.has("no_embed_class")) c.no_embed_class = f.boolean("no_embed_class");
+  if (f.has("stem")) c.stem = f.string("stem");
+  if (c.is_t2t()) {
+    const JsonFields ft(f.at("t2t"), where, path + "t2t.");
+    c.t2t.attention = ft.string("attention");
+    c.t2t.token_dim = ft.integer32("token_dim", 2, kMaxWidth);
+    const nlohmann::json& splits = ft.array("splits", 8);
+    c.t2t.splits.clear();
+    for (size_t i = 0; i < splits.size(); ++i) {
+      const JsonFields fs(splits[i], where, str_cat(path, "t2t.splits[", i, "]."));
+      c.t2t.splits.push_back(SoftSplit{fs.integer32("kernel", 1, 64), fs.integer32("stride", 1, 64),
+                                       fs.integer32("padding", 0, 63)});
+    }
+  }
   c.norm_eps = f.number("norm_eps");
   c.mean = f.numbers("mean", kMaxInChans);
   c.std = f.numbers("std", kMaxInChans);

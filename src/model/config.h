@@ -57,6 +57,31 @@ struct BlockSpec {
   bool operator==(const BlockSpec& o) const;
 };
 
+// T2T-ViT (stem "t2t"): one soft split, an unfold with this kernel, stride and padding.
+struct SoftSplit {
+  int kernel = 0;
+  int stride = 0;
+  int padding = 0;
+  bool operator==(const SoftSplit& o) const {
+    return kernel == o.kernel && stride == o.stride && padding == o.padding;
+  }
+};
+
+// T2T-ViT's tokens-to-token stem (model/families/t2t/t2t_stem.h): soft splits with a one-head
+// token attention of width token_dim between consecutive ones, "performer" (T2T-ViT-N) or
+// "transformer" (T2T-ViT_t-N). The repository's are 7/4/2, 3/2/1, 3/2/1 and width 64.
+struct T2TStemSpec {
+  std::string attention = "performer";
+  int token_dim = 64;
+  std::vector<SoftSplit> splits = {{7, 4, 2}, {3, 2, 1}, {3, 2, 1}};
+  // The side of the token map after each split of an img_size input:
+  // side' = (side + 2 padding - kernel) / stride + 1.
+  std::vector<int> map_sides(int img_size) const;
+  bool operator==(const T2TStemSpec& o) const {
+    return attention == o.attention && token_dim == o.token_dim && splits == o.splits;
+  }
+};
+
 struct ViTConfig {
   std::string name;
   int img_size = 224;
@@ -64,18 +89,32 @@ struct ViTConfig {
   int in_chans = 3;
   int num_classes = 1000;
   int embed_dim = 768;
+  // The stem turning images into patch tokens, the family's unpruned front: "patch" (ViT, DeiT:
+  // a patch_size convolution, a learned pos_embed) or "t2t" (T2T-ViT: the `t2t` stem; patch_size
+  // is the product of its strides; pos_embed is a fixed sinusoid table, held as a buffer).
+  std::string stem = "patch";
+  T2TStemSpec t2t;  // used when stem == "t2t"
   bool distilled = false;  // DeiT distillation token + head_dist; inference averages both heads
   bool qkv_bias = true;
+  // LayerScale (DeiT III, CaiT; timm's init_values): each block's attention and MLP outputs are
+  // multiplied by a learned per-channel gamma (ls1.gamma, ls2.gamma, embed_dim wide) before the
+  // residual add. A gamma goes with its branch when the branch is removed.
+  bool layer_scale = false;
+  // timm's no_embed_class (DeiT III): pos_embed holds one row per patch and none for the cls/dist
+  // tokens, which are concatenated after the patches' position embedding is added.
+  bool no_embed_class = false;
   double norm_eps = 1e-6;
   // Input normalisation the model was trained with (per channel), recorded for data pipelines.
   std::vector<double> mean = {0.485, 0.456, 0.406};
   std::vector<double> std = {0.229, 0.224, 0.225};
   std::vector<BlockSpec> blocks;
 
+  bool is_t2t() const { return stem == "t2t"; }
   int depth() const { return static_cast<int>(blocks.size()); }
   int num_patches() const;
   int num_prefix_tokens() const { return distilled ? 2 : 1; }
   int num_tokens() const { return num_patches() + num_prefix_tokens(); }
+  int pos_embed_rows() const { return no_embed_class ? num_patches() : num_tokens(); }
   // Token pruning: the patch positions block i processes (every patch unless a block at or
   // before i lists tokens), and its token count with the cls/dist tokens.
   std::vector<int> block_patches(int i) const;
@@ -92,7 +131,10 @@ ViTConfig make_uniform_config(const std::string& name, int img_size, int patch_s
                               double mlp_ratio, bool distilled);
 
 // Named configs: deit_{tiny,small,base}_patch16_224, deit_*_distilled_patch16_224,
-// vit_base_patch16_224, and the Fashion-MNIST configs fm_tiny, fm_small (28x28, 1 channel).
+// vit_base_patch16_224, DeiT III (deit3_{small,medium,base,large}_patch16_224,
+// deit3_{small,base,large}_patch16_384, deit3_huge_patch14_224), T2T-ViT (t2t_vit_{7,10,12,14,
+// 19,24}, t2t_vit_t_{14,19,24}), and the Fashion-MNIST configs fm_tiny, fm_small, fm_t2t
+// (28x28, 1 channel).
 ViTConfig named_config(const std::string& name);  // throws listing the valid names
 std::vector<std::string> named_config_names();
 bool is_named_config(const std::string& name);

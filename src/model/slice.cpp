@@ -24,6 +24,14 @@ void copy_norm(torch::nn::LayerNormImpl& dst, torch::nn::LayerNormImpl& src) {
   dst.bias.copy_(src.bias);
 }
 
+// Every parameter and buffer of a module that is not pruned (the stem), copied as it is.
+void copy_module_tensors(torch::nn::Module& dst, const torch::nn::Module& src) {
+  const auto from_params = src.named_parameters(true);
+  const auto from_buffers = src.named_buffers(true);
+  for (auto& p : dst.named_parameters(true)) p.value().copy_(from_params[p.key()]);
+  for (auto& b : dst.named_buffers(true)) b.value().copy_(from_buffers[b.key()]);
+}
+
 // qkv rows [q | k | v] and proj columns of the kept dims, heads in compute order.
 void slice_attention(AttentionImpl& dst, AttentionImpl& src, const BlockKeep& keep) {
   const auto& heads = src.heads();
@@ -57,6 +65,7 @@ void slice_block(BlockImpl& dst, BlockImpl& src, const BlockKeep& keep) {
   if (dst.spec().has_attention()) {
     copy_norm(*dst.norm1, *src.norm1);
     slice_attention(*dst.attn, *src.attn, keep);
+    if (dst.ls1) dst.ls1->gamma.copy_(src.ls1->gamma);  // embed_dim wide: kept whole
   }
   if (dst.spec().has_mlp()) {
     copy_norm(*dst.norm2, *src.norm2);
@@ -66,6 +75,7 @@ void slice_block(BlockImpl& dst, BlockImpl& src, const BlockKeep& keep) {
     dst.mlp->fc1->bias.copy_(src.mlp->fc1->bias.index_select(0, index));
     dst.mlp->fc2->weight.copy_(src.mlp->fc2->weight.index_select(1, index));
     dst.mlp->fc2->bias.copy_(src.mlp->fc2->bias);
+    if (dst.ls2) dst.ls2->gamma.copy_(src.ls2->gamma);
   }
 }
 
@@ -78,8 +88,11 @@ VisionTransformer slice_model(VisionTransformerImpl& source, const Structure& st
   compact->to(reference.device(), reference.scalar_type());
   compact->train(source.is_training());
   torch::NoGradGuard no_grad;
-  compact->patch_embed->proj->weight.copy_(source.patch_embed->proj->weight);
-  compact->patch_embed->proj->bias.copy_(source.patch_embed->proj->bias);
+  if (config.is_t2t()) {
+    copy_module_tensors(*compact->tokens_to_token, *source.tokens_to_token);
+  } else {
+    copy_module_tensors(*compact->patch_embed, *source.patch_embed);
+  }
   compact->cls_token.copy_(source.cls_token);
   if (config.distilled) compact->dist_token.copy_(source.dist_token);
   compact->pos_embed.copy_(source.pos_embed);

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "model/families/t2t/t2t_import.h"
 #include "model/state_dict.h"
 #include "util/error.h"
 #include "util/json_read.h"
@@ -75,8 +76,6 @@ TensorMap read_pth(const std::string& path) {
 // Keys of timm features that vitc's ViT does not implement, with what they are.
 const std::vector<std::pair<std::string, std::string>>& unsupported_features() {
   static const std::vector<std::pair<std::string, std::string>> features = {
-      {".ls1.", "LayerScale (DeiT III, CaiT)"},
-      {".ls2.", "LayerScale (DeiT III, CaiT)"},
       {".gamma_1", "LayerScale (BEiT)"},
       {"reg_token", "register tokens"},
       {"fc_norm.", "global-average-pool head (fc_norm)"},
@@ -118,7 +117,8 @@ void refuse_unsupported(const TensorMap& weights, const CheckpointSidecar& sidec
   fail(where, ": ",
        sidecar.architecture.empty() ? std::string("this architecture")
                                     : str_cat("architecture '", sidecar.architecture, "'"),
-       " is not supported: vitc imports timm VisionTransformer and DeiT checkpoints (",
+       " is not supported: vitc imports timm VisionTransformer, DeiT and DeiT III checkpoints and "
+       "T2T-ViT's (",
        join(named_config_names()), " and other sizes of them); the checkpoint has ",
        join(parts, "; "));
 }
@@ -211,6 +211,7 @@ CheckpointSidecar read_sidecar(const std::string& checkpoint_path) {
 ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar,
                             const std::string& where, std::string* how) {
   refuse_unsupported(w, sidecar, where);
+  if (is_t2t_checkpoint(w)) return infer_t2t_config(w, sidecar, where, how);
   const at::Tensor& patch = need(w, "patch_embed.proj.weight", 4, where);
   const at::Tensor& pos = need(w, "pos_embed", 3, where);
   need(w, "cls_token", 3, where);
@@ -230,22 +231,33 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
   c.num_classes = static_cast<int>(head.size(0));
   check(head.size(1) == c.embed_dim, where, ": head.weight is ", head.sizes(), " but the width is ",
         c.embed_dim);
+  // pos_embed: prefix tokens + a square grid (timm's default), or the grid alone (no_embed_class,
+  // DeiT III).
   const int64_t tokens = pos.size(1);
-  const int64_t patches = tokens - c.num_prefix_tokens();
-  const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(std::max<int64_t>(patches, 0)))));
-  if (side * side != patches) {
-    const auto all = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(tokens))));
-    check(all * all != tokens, where, ": pos_embed has ", tokens, " positions, one per patch and none "
-          "for the class token (timm's no_embed_class, e.g. DeiT III): not supported");
-    fail(where, ": pos_embed has ", tokens, " positions, which is not ", c.num_prefix_tokens(),
-         " prefix token(s) plus a square grid of patches");
+  const auto square_side = [](int64_t n) -> int64_t {
+    if (n <= 0) return 0;
+    const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(n))));
+    return side * side == n ? side : 0;
+  };
+  int64_t side = square_side(tokens - c.num_prefix_tokens());
+  if (side == 0) {
+    side = square_side(tokens);
+    check(side > 0, where, ": pos_embed has ", tokens, " positions, which is neither ",
+          c.num_prefix_tokens(), " prefix token(s) plus a square grid of patches nor a square grid "
+          "alone (timm's no_embed_class)");
+    c.no_embed_class = true;
   }
+  check(pos.size(2) == c.embed_dim, where, ": pos_embed is ", pos.sizes(), " but the width is ",
+        c.embed_dim);
   c.img_size = static_cast<int>(side) * c.patch_size;
 
   int depth = 0;
   while (w.count(str_cat("blocks.", depth, ".attn.qkv.weight"))) ++depth;
   check(depth > 0, where, ": not a timm ViT/DeiT checkpoint: tensor 'blocks.0.attn.qkv.weight' is missing");
   c.qkv_bias = w.count("blocks.0.attn.qkv.bias") > 0;
+  // LayerScale (timm's init_values): every block then has ls1.gamma and ls2.gamma; a checkpoint
+  // where only some have them is refused by the strict load, naming the tensor.
+  c.layer_scale = w.count("blocks.0.ls1.gamma") > 0 || w.count("blocks.0.ls2.gamma") > 0;
 
   // Heads: the sidecar, else a named config of the same shapes, else 64-wide heads.
   std::string source;
@@ -255,7 +267,8 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
   for (const std::string& name : names) {
     const ViTConfig n = named_config(name);
     if (n.embed_dim == c.embed_dim && n.depth() == depth && n.patch_size == c.patch_size &&
-        n.img_size == c.img_size && n.in_chans == c.in_chans && n.distilled == c.distilled) {
+        n.img_size == c.img_size && n.in_chans == c.in_chans && n.distilled == c.distilled &&
+        n.layer_scale == c.layer_scale && n.no_embed_class == c.no_embed_class) {
       if (!sidecar.architecture.empty() && name != sidecar.architecture) continue;
       match = name;
       break;
@@ -264,7 +277,9 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
   if (!sidecar.architecture.empty() && is_named_config(sidecar.architecture) && match.empty()) {
     fail(where, ": ", sidecar.path, " names architecture '", sidecar.architecture,
          "' but the weights have another shape (width ", c.embed_dim, ", depth ", depth, ", patch ",
-         c.patch_size, ", image ", c.img_size, c.distilled ? ", distilled" : "", ")");
+         c.patch_size, ", image ", c.img_size, c.distilled ? ", distilled" : "",
+         c.layer_scale ? ", LayerScale" : ", no LayerScale",
+         c.no_embed_class ? ", no class position embedding" : "", ")");
   }
   if (heads > 0) {
     source = str_cat("num_heads from ", sidecar.path);

@@ -1,4 +1,5 @@
-// Imports timm / DeiT Vision Transformer checkpoints (model.safetensors as timm and the Hugging
+// Imports timm / DeiT / DeiT III Vision Transformer checkpoints and T2T-ViT's
+// (model/families/t2t/t2t_import.h) (model.safetensors as timm and the Hugging
 // Face hub publish them, PyTorch .pth files): the config is read from a timm config.json sidecar
 // or inferred from the tensor shapes, and unsupported architectures are refused by name.
 #pragma once
@@ -37,11 +38,11 @@ struct CheckpointSidecar {
 CheckpointSidecar read_sidecar(const std::string& checkpoint_path);
 
 // The config of a timm VisionTransformer / VisionTransformerDistilled state dict:
-//   patch size, channels and width from patch_embed.proj.weight; image size and the distillation
-//   token from pos_embed, cls_token and dist_token; depth, MLP widths and qkv bias from the
-//   blocks; classes from head.weight. Heads cannot be seen in the weights: they come from the
+//   patch size, channels and width from patch_embed.proj.weight; image size, the distillation
+//   token and no_embed_class (DeiT III) from pos_embed, cls_token and dist_token; depth, MLP
+//   widths, qkv bias and LayerScale (ls1/ls2.gamma) from the blocks; classes from head.weight. Heads cannot be seen in the weights: they come from the
 //   sidecar, else from the named config with the same shapes, else a head width of 64 (every
-//   DeiT/ViT config). Keys of features vitc does not implement (LayerScale, register tokens,
+//   DeiT/ViT config). Keys of features vitc does not implement (register tokens,
 //   global-pool fc_norm, qk-norm, ...) are refused in one error that names them, and so are
 //   missing or wrongly shaped tensors. `how` receives where the config came from.
 ViTConfig infer_timm_config(const TensorMap& weights, const CheckpointSidecar& sidecar,

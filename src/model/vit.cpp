@@ -23,13 +23,20 @@ at::Tensor HeadOutputs::combined() const { return dist.defined() ? (cls + dist) 
 VisionTransformerImpl::VisionTransformerImpl(ViTConfig config) : config_(std::move(config)) {
   config_.validate();
   const int D = config_.embed_dim;
-  patch_embed = register_module("patch_embed", PatchEmbed(config_.in_chans, D, config_.patch_size));
+  if (config_.is_t2t()) {
+    tokens_to_token = register_module("tokens_to_token", T2TStem(config_));
+  } else {
+    patch_embed =
+        register_module("patch_embed", PatchEmbed(config_.in_chans, D, config_.patch_size));
+  }
   cls_token = register_parameter("cls_token", torch::zeros({1, 1, D}));
   if (config_.distilled) dist_token = register_parameter("dist_token", torch::zeros({1, 1, D}));
-  pos_embed = register_parameter("pos_embed", torch::zeros({1, config_.num_tokens(), D}));
+  const at::Tensor positions = torch::zeros({1, config_.pos_embed_rows(), D});
+  pos_embed = config_.is_t2t() ? register_buffer("pos_embed", positions)
+                               : register_parameter("pos_embed", positions);
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (const BlockSpec& spec : config_.blocks) {
-    blocks->push_back(Block(D, spec, config_.norm_eps, config_.qkv_bias));
+    blocks->push_back(Block(D, spec, config_.norm_eps, config_.qkv_bias, config_.layer_scale));
   }
   std::vector<int> reaching(static_cast<size_t>(config_.num_patches()));  // patch positions
   for (size_t p = 0; p < reaching.size(); ++p) reaching[p] = static_cast<int>(p);
@@ -59,12 +66,16 @@ at::Tensor VisionTransformerImpl::embed(const at::Tensor& images) {
             images.size(2) == config_.img_size && images.size(3) == config_.img_size,
         "model '", config_.name, "' expects images of shape [B, ", config_.in_chans, ", ",
         config_.img_size, ", ", config_.img_size, "], got ", images.sizes());
-  const at::Tensor patches = patch_embed->forward(images.to(device()));
+  const at::Tensor input = images.to(device());
+  at::Tensor patches =
+      config_.is_t2t() ? tokens_to_token->forward(input) : patch_embed->forward(input);
   const int64_t B = patches.size(0);
+  if (config_.no_embed_class) patches = patches + pos_embed;  // the patches' positions only
   std::vector<at::Tensor> tokens = {cls_token.expand({B, -1, -1})};
   if (config_.distilled) tokens.push_back(dist_token.expand({B, -1, -1}));
   tokens.push_back(patches);
-  return torch::cat(tokens, 1) + pos_embed;
+  const at::Tensor x = torch::cat(tokens, 1);
+  return config_.no_embed_class ? x : x + pos_embed;
 }
 
 at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
@@ -117,16 +128,31 @@ void trunc_normal_(at::Tensor t, double std, at::Generator& gen) {
   t.copy_(values);
 }
 
+// T2T-ViT's fixed position table: row p, column j holds p / 10000^(2 floor(j/2) / D), through
+// sin for even j and cos for odd j (computed in double, as the repository does with numpy).
+at::Tensor sinusoid_table(int64_t rows, int64_t D) {
+  const at::Tensor position = torch::arange(rows, torch::kDouble).unsqueeze(1);
+  const at::Tensor pair = torch::floor(torch::arange(D, torch::kDouble) / 2);
+  const at::Tensor angle = position / torch::pow(10000.0, 2 * pair / static_cast<double>(D));
+  const at::Tensor even = (torch::arange(D) % 2 == 0).unsqueeze(0);
+  return torch::where(even, torch::sin(angle), torch::cos(angle)).to(torch::kFloat).unsqueeze(0);
+}
+
 }  // namespace
 
 void VisionTransformerImpl::init_weights(uint64_t seed) {
   at::NoGradGuard no_grad;
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  trunc_normal_(pos_embed, 0.02, gen);
+  if (config_.is_t2t()) {
+    pos_embed.copy_(sinusoid_table(pos_embed.size(1), pos_embed.size(2)));
+    tokens_to_token->init_random_features(gen);
+  } else {
+    trunc_normal_(pos_embed, 0.02, gen);
+  }
   trunc_normal_(cls_token, 0.02, gen);
   if (dist_token.defined()) trunc_normal_(dist_token, 0.02, gen);
   // Patch embedding: PyTorch's default Conv2d init (as timm), drawn from our generator.
-  {
+  if (patch_embed) {
     auto& w = patch_embed->proj->weight;
     const double fan_in = static_cast<double>(w.numel() / w.size(0));
     const double bound = 1.0 / std::sqrt(fan_in);
@@ -140,6 +166,8 @@ void VisionTransformerImpl::init_weights(uint64_t seed) {
     } else if (auto* ln = module->as<torch::nn::LayerNorm>()) {
       ln->weight.fill_(1.0);
       ln->bias.zero_();
+    } else if (auto* ls = module->as<LayerScale>()) {
+      ls->gamma.fill_(kLayerScaleInit);
     }
   }
 }

@@ -1,5 +1,5 @@
-// The Vision Transformer: patch embedding, cls (and DeiT dist) token, blocks sized by their
-// BlockSpecs, final norm and head(s). timm's parameter names, so timm weights load as they are.
+// The Vision Transformer: a stem (patch embedding, or T2T-ViT's tokens-to-token module), cls (and
+// DeiT dist) token, blocks sized by their BlockSpecs, final norm and head(s). timm's parameter names, so timm weights load as they are.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -11,6 +11,7 @@
 
 #include "model/block.h"
 #include "model/config.h"
+#include "model/families/t2t/t2t_stem.h"
 #include "model/masks.h"
 
 namespace vitc {
@@ -31,6 +32,9 @@ struct HeadOutputs {
   // Inference logits: cls, or the mean of both heads for distilled models (as timm/DeiT).
   at::Tensor combined() const;
 };
+
+// LayerScale gammas start at DeiT III's init_values (timm's deit3_* configs).
+inline constexpr double kLayerScaleInit = 1e-6;
 
 // Usage:
 //   VisionTransformer model(named_config("fm_small"));
@@ -60,10 +64,12 @@ class VisionTransformerImpl : public torch::nn::Module {
   c10::Device device() const { return pos_embed.device(); }
   Block block(int i) const { return blocks->ptr<BlockImpl>(i); }
 
+  // The stem: patch_embed (stem "patch") or tokens_to_token (stem "t2t"); the other is null.
   PatchEmbed patch_embed{nullptr};
+  T2TStem tokens_to_token{nullptr};
   at::Tensor cls_token;
   at::Tensor dist_token;
-  at::Tensor pos_embed;
+  at::Tensor pos_embed;  // a parameter, or a buffer where it is fixed (T2T-ViT's sinusoid table)
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm norm{nullptr};
   torch::nn::Linear head{nullptr};

@@ -35,10 +35,12 @@ struct TinyTeacher {
   std::string dir;                   // its model directory
 };
 
-// fm_tiny (seed 0) trained for 2 x 150 steps of 64 images at lr 2e-3, saved in `out_dir`.
+// fm_tiny (seed 0; or another config of its size) trained for 2 x 150 steps of 64 images at
+// lr 2e-3, saved in `out_dir`.
 inline TinyTeacher train_tiny_teacher(const std::shared_ptr<const Dataset>& train,
                                       const std::shared_ptr<const Dataset>& test,
-                                      const std::string& out_dir) {
+                                      const std::string& out_dir,
+                                      const ViTConfig& config = named_config("fm_tiny")) {
   TrainOptions o;
   o.epochs = 2;
   o.batch_size = 64;
@@ -48,7 +50,7 @@ inline TinyTeacher train_tiny_teacher(const std::shared_ptr<const Dataset>& trai
   o.out_dir = out_dir;
   o.quiet = true;
   TinyTeacher t;
-  t.model = make_model(named_config("fm_tiny"), 0);
+  t.model = make_model(config, 0);
   const TrainResult r = train_model(t.model, train, test, o);
   if (test) t.top1 = r.final_eval.top1;
   t.model->eval();

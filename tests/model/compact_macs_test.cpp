@@ -12,8 +12,8 @@
 namespace vitc {
 namespace {
 
-// Hand-made structures on fm_tiny (4 blocks, 4 heads of 16, mlp 128, 17 tokens) and on a
-// distilled variant (18 tokens).
+// Hand-made structures on fm_tiny (4 blocks, 4 heads of 16, mlp 128, 17 tokens), on a
+// distilled variant (18 tokens) and on a DeiT III variant (LayerScale, 16 position rows).
 std::vector<std::pair<ViTConfig, Structure>> hand_made() {
   std::vector<std::pair<ViTConfig, Structure>> cases;
   const ViTConfig tiny = named_config("fm_tiny");
@@ -47,6 +47,18 @@ std::vector<std::pair<ViTConfig, Structure>> hand_made() {
   Structure distilled_tokens = dense_structure(distilled);
   distilled_tokens.blocks[0].tokens = {1, 4, 6, 10, 13};
   cases.push_back({distilled, distilled_tokens});
+
+  // DeiT III (LayerScale, no class position embedding) with uneven heads, an attention skip, a
+  // skipped block and dropped tokens.
+  const ViTConfig deit3 = test::contract_sources()[3];
+  Structure deit3_cut = dense_structure(deit3);
+  deit3_cut.blocks[0].heads = {{2, {0, 5, 9}, {1, 2, 3, 4}}};
+  deit3_cut.blocks[1].attn_skip = true;
+  deit3_cut.blocks[1].heads.clear();
+  deit3_cut.blocks[2] = BlockKeep{true, false, {}, {}, {}};
+  deit3_cut.blocks[3].tokens = {0, 3, 7, 12};
+  deit3_cut.blocks[3].mlp = {0, 9, 31};
+  cases.push_back({deit3, deit3_cut});
   return cases;
 }
 

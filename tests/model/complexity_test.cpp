@@ -24,6 +24,15 @@ TEST(Complexity, ParamCountsEqualTimm) {
       {"deit_small_distilled_patch16_224", 22436432},
       {"deit_base_distilled_patch16_224", 87338192},
       {"vit_base_patch16_224", 86567656},
+      // DeiT III: counted with timm's deit3_* models (timm source, torch 1.13, 2026-12-06).
+      {"deit3_small_patch16_224", 22059496},
+      {"deit3_small_patch16_384", 22205416},
+      {"deit3_medium_patch16_224", 38849512},
+      {"deit3_base_patch16_224", 86585320},
+      {"deit3_base_patch16_384", 86877160},
+      {"deit3_large_patch16_224", 304374760},
+      {"deit3_large_patch16_384", 304763880},
+      {"deit3_huge_patch14_224", 632126440},
   };
   for (const auto& e : expected) {
     EXPECT_EQ(compute_complexity(named_config(e.name)).params(), e.params) << e.name;
@@ -38,7 +47,8 @@ int64_t allocated_params(const ViTConfig& config) {
 }
 
 TEST(Complexity, AnalyticParamsEqualAllocatedParams) {
-  for (const char* name : {"deit_tiny_patch16_224", "deit_small_distilled_patch16_224", "fm_tiny", "fm_small"}) {
+  for (const char* name : {"deit_tiny_patch16_224", "deit_small_distilled_patch16_224",
+                           "deit3_small_patch16_224", "fm_tiny", "fm_small"}) {
     EXPECT_EQ(compute_complexity(named_config(name)).params(), allocated_params(named_config(name))) << name;
   }
   ViTConfig uneven = named_config("fm_tiny");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -26,7 +27,8 @@ struct CountingForward {
   }
 
   at::Tensor linear(const at::Tensor& x, const torch::nn::Linear& l) {
-    return mm(x, l->weight.t()) + l->bias;
+    const at::Tensor y = mm(x, l->weight.t());
+    return l->bias.defined() ? y + l->bias : y;
   }
 
   static at::Tensor norm(const at::Tensor& x, const torch::nn::LayerNorm& n) {
@@ -54,24 +56,89 @@ struct CountingForward {
 
   at::Tensor block(const at::Tensor& x, BlockImpl& b) {
     at::Tensor y = x;
-    if (b.attn) y = y + attention(norm(y, b.norm1), *b.attn);
-    if (b.mlp) y = y + linear(torch::gelu(linear(norm(y, b.norm2), b.mlp->fc1)), b.mlp->fc2);
+    // LayerScale: an elementwise product with gamma, no multiply-add of a matmul.
+    const auto scaled = [](const at::Tensor& branch, const LayerScale& ls) {
+      return ls ? branch * ls->gamma : branch;
+    };
+    if (b.attn) y = y + scaled(attention(norm(y, b.norm1), *b.attn), b.ls1);
+    if (b.mlp) {
+      y = y + scaled(linear(torch::gelu(linear(norm(y, b.norm2), b.mlp->fc1)), b.mlp->fc2), b.ls2);
+    }
     return y;
+  }
+
+  // T2T-ViT's Performer token attention: random features, k^T v, q (k^T v), written out.
+  at::Tensor performer(const at::Tensor& input, TokenPerformerImpl& t) {
+    const at::Tensor x = norm(input, t.norm1);
+    const int64_t e = t.proj->weight.size(0), m = t.w.size(0);
+    const at::Tensor kqv = linear(x, t.kqv);
+    const at::Tensor k = kqv.narrow(-1, 0, e), q = kqv.narrow(-1, e, e), v = kqv.narrow(-1, 2 * e, e);
+    const auto features = [&](const at::Tensor& z) {
+      return torch::exp(mm(z, t.w.t()) - (z * z).sum(-1, true) / 2) / std::sqrt(double(m));
+    };
+    const at::Tensor kp = features(k), qp = features(q);
+    const at::Tensor denom = mm(qp, kp.sum(1).unsqueeze(-1));
+    const at::Tensor kptv = mm(v.transpose(1, 2), kp);
+    const at::Tensor y = v + linear(mm(qp, kptv.transpose(1, 2)) / (denom + 1e-8), t.proj);
+    const auto& fc1 = t.mlp->ptr<torch::nn::LinearImpl>(0);
+    const auto& fc2 = t.mlp->ptr<torch::nn::LinearImpl>(2);
+    const at::Tensor h = torch::gelu(linear(norm(y, t.norm2), torch::nn::Linear(fc1)));
+    return y + linear(h, torch::nn::Linear(fc2));
+  }
+
+  at::Tensor token_transformer(const at::Tensor& input, TokenTransformerImpl& t) {
+    const at::Tensor x = norm(input, t.norm1);
+    const int64_t e = t.proj->weight.size(0);
+    const at::Tensor qkv = linear(x, t.qkv);
+    const at::Tensor q = qkv.narrow(-1, 0, e), k = qkv.narrow(-1, e, e), v = qkv.narrow(-1, 2 * e, e);
+    const at::Tensor attn = (mm(q, k.transpose(1, 2)) * t.scale).softmax(-1);
+    const at::Tensor y = v + linear(mm(attn, v), t.proj);
+    return y + linear(torch::gelu(linear(norm(y, t.norm2), t.fc1)), t.fc2);
+  }
+
+  // The tokens-to-token stem: unfold (no multiply-adds), token attentions, projection.
+  at::Tensor t2t_stem(const at::Tensor& images, T2TStemImpl& stem, const T2TStemSpec& spec) {
+    namespace F = torch::nn::functional;
+    at::Tensor x = images;
+    for (size_t i = 0; i < spec.splits.size(); ++i) {
+      const SoftSplit& s = spec.splits[i];
+      if (i > 0) {
+        const auto side = static_cast<int64_t>(std::lround(std::sqrt(double(x.size(1)))));
+        x = x.transpose(1, 2).reshape({x.size(0), x.size(2), side, side});
+      }
+      x = F::unfold(x, F::UnfoldFuncOptions({s.kernel, s.kernel}).stride(s.stride).padding(s.padding))
+              .transpose(1, 2);
+      if (i + 1 == spec.splits.size()) break;
+      if (auto* p = stem.attentions[i]->as<TokenPerformerImpl>()) {
+        x = performer(x, *p);
+      } else {
+        x = token_transformer(x, *stem.attentions[i]->as<TokenTransformerImpl>());
+      }
+    }
+    return linear(x, stem.project);
   }
 
   at::Tensor forward(VisionTransformerImpl& m, const at::Tensor& images) {
     const ViTConfig& c = m.config();
-    const int64_t B = images.size(0), p = c.patch_size, side = c.img_size / p;
-    // Patch embedding as a matmul of flattened patches: [B, P, C*p*p] @ [C*p*p, D].
-    const at::Tensor patches = images.reshape({B, c.in_chans, side, p, side, p})
-                                   .permute({0, 2, 4, 1, 3, 5})
-                                   .reshape({B, side * side, c.in_chans * p * p});
-    const auto& conv = m.patch_embed->proj;
-    at::Tensor x = mm(patches, conv->weight.reshape({c.embed_dim, -1}).t()) + conv->bias;
+    const int64_t B = images.size(0);
+    at::Tensor x;
+    if (c.is_t2t()) {
+      x = t2t_stem(images, *m.tokens_to_token, c.t2t);
+    } else {
+      const int64_t p = c.patch_size, side = c.img_size / p;
+      // Patch embedding as a matmul of flattened patches: [B, P, C*p*p] @ [C*p*p, D].
+      const at::Tensor patches = images.reshape({B, c.in_chans, side, p, side, p})
+                                     .permute({0, 2, 4, 1, 3, 5})
+                                     .reshape({B, side * side, c.in_chans * p * p});
+      const auto& conv = m.patch_embed->proj;
+      x = mm(patches, conv->weight.reshape({c.embed_dim, -1}).t()) + conv->bias;
+    }
     std::vector<at::Tensor> tokens = {m.cls_token.expand({B, 1, c.embed_dim})};
     if (c.distilled) tokens.push_back(m.dist_token.expand({B, 1, c.embed_dim}));
+    if (c.no_embed_class) x = x + m.pos_embed;  // DeiT III: patches only
     tokens.push_back(x);
-    x = torch::cat(tokens, 1) + m.pos_embed;
+    x = torch::cat(tokens, 1);
+    if (!c.no_embed_class) x = x + m.pos_embed;
     // Token pruning: `rows` lists the patch position of every patch row of x.
     std::vector<int> rows;
     for (int p = 0; p < c.num_patches(); ++p) rows.push_back(p);

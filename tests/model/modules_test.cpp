@@ -1,6 +1,8 @@
 // Shapes, gradients and reference computations for the ViT modules.
 #include <cmath>
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -94,7 +96,7 @@ TEST(Block, ResidualStructure) {
   spec.heads = std::vector<HeadSpec>(2, HeadSpec{8, 8});
   spec.mlp_hidden = 32;
   spec.attn_scale = 0.25;
-  Block block(16, spec, 1e-6, true);
+  Block block(16, spec, 1e-6, true, false);
   const at::Tensor x = torch::randn({2, 5, 16});
   const at::Tensor y1 = x + block->attn->forward(block->norm1->forward(x));
   const at::Tensor expected = y1 + block->mlp->forward(block->norm2->forward(y1));
@@ -107,10 +109,33 @@ TEST(Block, ResidualStructure) {
   EXPECT_TRUE(torch::allclose(block->forward(x, &masks), expected, 1e-5, 1e-6));
 }
 
+TEST(Block, LayerScaleMultipliesEachBranchBeforeTheResidual) {
+  torch::manual_seed(5);
+  BlockSpec spec;
+  spec.heads = std::vector<HeadSpec>(2, HeadSpec{8, 8});
+  spec.mlp_hidden = 32;
+  spec.attn_scale = 0.25;
+  Block block(16, spec, 1e-6, true, /*layer_scale=*/true);
+  {
+    torch::NoGradGuard no_grad;
+    block->ls1->gamma.normal_();
+    block->ls2->gamma.normal_();
+  }
+  const at::Tensor x = torch::randn({2, 5, 16});
+  const at::Tensor y1 = x + block->attn->forward(block->norm1->forward(x)) * block->ls1->gamma;
+  const at::Tensor expected =
+      y1 + block->mlp->forward(block->norm2->forward(y1)) * block->ls2->gamma;
+  EXPECT_TRUE(torch::allclose(block->forward(x), expected, 1e-5, 1e-6));
+  std::vector<std::string> names;
+  for (const auto& p : block->named_parameters()) names.push_back(p.key());
+  EXPECT_NE(std::find(names.begin(), names.end(), "ls1.gamma"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "ls2.gamma"), names.end());
+}
+
 TEST(Block, SkippedPartsOwnNoParameters) {
   BlockSpec skipped;
   skipped.skip = true;
-  Block a(16, skipped, 1e-6, true);
+  Block a(16, skipped, 1e-6, true, true);
   EXPECT_EQ(a->parameters().size(), 0u);
   const at::Tensor x = torch::randn({1, 3, 16});
   EXPECT_TRUE(torch::equal(a->forward(x), x));
@@ -118,7 +143,7 @@ TEST(Block, SkippedPartsOwnNoParameters) {
   BlockSpec mlp_only;
   mlp_only.attn_skip = true;
   mlp_only.mlp_hidden = 8;
-  Block b(16, mlp_only, 1e-6, true);
+  Block b(16, mlp_only, 1e-6, true, false);
   for (const auto& p : b->named_parameters()) {
     EXPECT_TRUE(p.key().rfind("norm2", 0) == 0 || p.key().rfind("mlp", 0) == 0) << p.key();
   }

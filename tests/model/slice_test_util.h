@@ -1,5 +1,5 @@
 // Test helpers for structures and slicing: seeded random Structures, fully random weights, and
-// the small source models the contract is checked on.
+// the small source models the contract is checked on (plain, distilled, uneven heads, DeiT III, T2T-ViT).
 #pragma once
 
 #include <algorithm>
@@ -84,7 +84,15 @@ inline std::vector<ViTConfig> contract_sources() {
   uneven.blocks[0].heads = {{8, 4}, {16, 16}, {4, 12}, {12, 12}};
   uneven.blocks[1].heads = {{6, 6}, {6, 6}, {10, 3}};
   uneven.blocks[2].mlp_hidden = 40;
-  return {plain, distilled, uneven};
+  ViTConfig deit3 = make_uniform_config("tiny_deit3", 28, 7, 1, 10, 64, 4, 4, 2.0, false);
+  deit3.layer_scale = true;  // DeiT III: LayerScale and no class position embedding
+  deit3.no_embed_class = true;
+  ViTConfig t2t = make_uniform_config("tiny_t2t", 28, 4, 1, 10, 64, 4, 4, 2.0, false);
+  t2t.stem = "t2t";  // T2T-ViT: a Performer tokens-to-token stem, 28x28 -> 7x7 tokens
+  t2t.t2t.token_dim = 8;
+  t2t.t2t.splits = {{3, 2, 1}, {3, 1, 1}, {3, 2, 1}};
+  t2t.qkv_bias = false;
+  return {plain, distilled, uneven, deit3, t2t};
 }
 
 }  // namespace vitc::test

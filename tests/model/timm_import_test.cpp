@@ -1,5 +1,5 @@
 // Importing timm/DeiT checkpoints: configs inferred from shapes (custom sizes, the named DeiT
-// configs, distilled), sidecars, F16 and "module." keys, hub folders, unsupported architectures
+// configs, distilled, DeiT III's LayerScale and patch-only position embedding), sidecars, F16 and "module." keys, hub folders, unsupported architectures
 // refused by name; logits equal to a PyTorch implementation of timm's forward; .pth files
 // (LibTorch where it can, else the documented converter).
 #include "model/timm_import.h"
@@ -131,12 +131,12 @@ TEST(TimmImport, UnsupportedArchitecturesAreRefusedByName) {
     return error_of([&] { import_checkpoint(dir + "/m.safetensors"); });
   };
   TensorMap w = good;
-  w["blocks.0.ls1.gamma"] = at::ones({128});
-  std::string message = import_with(w, R"({"architecture": "deit3_small_patch16_224"})");
-  EXPECT_NE(message.find("architecture 'deit3_small_patch16_224' is not supported"), std::string::npos)
+  w["blocks.0.gamma_1"] = at::ones({128});
+  std::string message = import_with(w, R"({"architecture": "beit_base_patch16_224"})");
+  EXPECT_NE(message.find("architecture 'beit_base_patch16_224' is not supported"), std::string::npos)
       << message;
-  EXPECT_NE(message.find("LayerScale"), std::string::npos) << message;
-  EXPECT_NE(message.find("blocks.0.ls1.gamma"), std::string::npos) << message;
+  EXPECT_NE(message.find("LayerScale (BEiT)"), std::string::npos) << message;
+  EXPECT_NE(message.find("blocks.0.gamma_1"), std::string::npos) << message;
 
   w = good;
   w["fc_norm.weight"] = at::ones({128});
@@ -156,8 +156,10 @@ TEST(TimmImport, UnsupportedArchitecturesAreRefusedByName) {
   EXPECT_NE(import_with(w).find("'head.weight' is missing"), std::string::npos);
 
   w = good;
-  w["pos_embed"] = at::zeros({1, 16, 128});  // 16 patches and no class position
-  EXPECT_NE(import_with(w).find("no_embed_class"), std::string::npos);
+  w["pos_embed"] = at::zeros({1, 15, 128});  // neither 1 + a square grid nor a square grid
+  message = import_with(w);
+  EXPECT_NE(message.find("pos_embed has 15 positions"), std::string::npos) << message;
+  EXPECT_NE(message.find("no_embed_class"), std::string::npos) << message;
 
   w = good;
   w["blocks.1.mlp.fc2.weight"] = at::zeros({128, 100});
@@ -172,11 +174,59 @@ TEST(TimmImport, UnsupportedArchitecturesAreRefusedByName) {
   EXPECT_NO_THROW(import_checkpoint(dir + "/m.safetensors"));
 }
 
+// A DeiT III-style custom model: LayerScale, patch-only position embedding, and gammas far
+// from their 1e-6 init (at the init every block would be close to the identity).
+ViTConfig custom_deit3() {
+  ViTConfig c = custom();
+  c.name = "custom_deit3";
+  c.layer_scale = true;
+  c.no_embed_class = true;
+  return c;
+}
+
+VisionTransformer deit3_model(uint64_t seed) {
+  VisionTransformer model = make_model(custom_deit3(), seed);
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->named_parameters()) {
+    if (p.key().find(".gamma") != std::string::npos) p.value().normal_(1.0, 0.5);
+  }
+  model->pos_embed.normal_(0.0, 0.5);
+  return model;
+}
+
+TEST(TimmImport, LayerScaleAndPatchOnlyPositionsAreInferred) {
+  const std::string dir = python_temp_dir("timm_deit3");
+  VisionTransformer model = deit3_model(8);
+  TensorMap w = weights_of(*model);
+  EXPECT_EQ(w.at("pos_embed").size(1), 16);  // 4 x 4 patches, no class position
+  EXPECT_EQ(w.count("blocks.1.ls2.gamma"), 1u);
+  write_safetensors(dir + "/model.safetensors", w);
+  LoadedModel loaded = import_checkpoint(dir + "/model.safetensors");
+  const ViTConfig& c = loaded.model->config();
+  EXPECT_TRUE(c.layer_scale);
+  EXPECT_TRUE(c.no_embed_class);
+  EXPECT_EQ(c.img_size, 32);
+  EXPECT_EQ(c.blocks, model->config().blocks);
+  const at::Tensor x = images_for(c);
+  EXPECT_TRUE(logits_of(*loaded.model, x).equal(logits_of(*model, x)));
+  // The named DeiT III configs are recognised by shape.
+  VisionTransformer small = make_model(named_config("deit3_small_patch16_224"), 2);
+  write_safetensors(dir + "/deit3_small.safetensors", weights_of(*small));
+  EXPECT_EQ(import_checkpoint(dir + "/deit3_small.safetensors").model->config(),
+            named_config("deit3_small_patch16_224"));
+  // LayerScale in some blocks only: the strict load names the missing tensor.
+  w.erase("blocks.1.ls2.gamma");
+  write_safetensors(dir + "/partial.safetensors", w);
+  const std::string message = error_of([&] { import_checkpoint(dir + "/partial.safetensors"); });
+  EXPECT_NE(message.find("blocks.1.ls2.gamma"), std::string::npos) << message;
+}
+
 TEST(TimmImport, LogitsMatchPyTorch) {
   VITC_SKIP_WITHOUT_TORCH();
   const std::string dir = python_temp_dir("timm_torch");
-  for (bool distilled : {false, true}) {
-    VisionTransformer model = make_model(custom(distilled), 6);
+  for (int variant : {0, 1, 2}) {  // ViT, distilled DeiT, DeiT III
+    const bool distilled = variant == 1;
+    VisionTransformer model = variant == 2 ? deit3_model(6) : make_model(custom(distilled), 6);
     write_safetensors(dir + "/w.safetensors", weights_of(*model));
     const at::Tensor x = images_for(model->config(), 4);
     write_safetensors(dir + "/x.safetensors", {{"images", x}});
@@ -188,7 +238,7 @@ TEST(TimmImport, LogitsMatchPyTorch) {
     LoadedModel loaded = import_checkpoint(dir + "/w.safetensors");
     const at::Tensor got = logits_of(*loaded.model, x);
     ASSERT_EQ(got.sizes(), expected.sizes());
-    EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4) << "distilled " << distilled;
+    EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4) << "variant " << variant;
   }
 }
 

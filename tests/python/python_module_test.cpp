@@ -24,10 +24,27 @@ std::vector<int> range(int begin, int end) {
   return out;
 }
 
-// A distilled 4-block model (4 heads of 16) compressed in every way a Structure allows.
-std::string write_compressed_model(const std::string& dir, at::Tensor& images, at::Tensor& logits) {
-  const ViTConfig source = make_uniform_config("py_src", 32, 8, 3, 5, 64, 4, 4, 2.0, true);
+// A distilled 4-block model (4 heads of 16) compressed in every way a Structure allows. Family
+// "deit3" adds DeiT III's LayerScale (gammas away from their init) and patch-only position
+// embedding; "t2t" has T2T-ViT's Performer tokens-to-token stem (32x32 -> 8x8 tokens).
+std::string write_compressed_model(const std::string& dir, at::Tensor& images, at::Tensor& logits,
+                                   const std::string& family = "vit") {
+  const bool deit3 = family == "deit3";
+  ViTConfig source = make_uniform_config("py_src", 32, 8, 3, 5, 64, 4, 4, 2.0, true);
+  source.layer_scale = source.no_embed_class = deit3;
+  if (family == "t2t") {
+    source.stem = "t2t";
+    source.patch_size = 4;
+    source.t2t.token_dim = 16;
+    source.t2t.splits = {{3, 2, 1}, {3, 1, 1}, {3, 2, 1}};
+  }
   VisionTransformer model = make_model(source, 11);
+  if (deit3) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->named_parameters()) {
+      if (p.key().find(".gamma") != std::string::npos) p.value().normal_(1.0, 0.5);
+    }
+  }
   Structure s = dense_structure(source);
   // Block 0: three heads of three shapes, in a shuffled order, and half the MLP.
   s.blocks[0].heads = {HeadKeep{2, range(0, 8), range(0, 16)}, HeadKeep{0, range(0, 16), range(4, 8)},
@@ -54,17 +71,42 @@ std::string write_compressed_model(const std::string& dir, at::Tensor& images, a
 
 TEST(PythonModule, RebuildsCompressedModelsWithVitcLogits) {
   VITC_SKIP_WITHOUT_TORCH();
-  const std::string dir = python_temp_dir("module");
-  at::Tensor images, logits;
-  write_compressed_model(dir + "/model", images, logits);
-  ASSERT_TRUE(load_model_dir(dir + "/model").model);  // a valid compressed directory
-  const auto ran = run_python("python/vitc_torch.py", "logits " + dir + "/model " + dir +
-                                                          "/model/images.safetensors " + dir +
-                                                          "/torch_logits.safetensors");
-  ASSERT_EQ(ran.exit_code, 0) << ran.output;
-  const at::Tensor got = read_safetensors(dir + "/torch_logits.safetensors").tensors.at("logits");
-  ASSERT_EQ(got.sizes(), logits.sizes());
-  EXPECT_LT((got - logits).abs().max().item<float>(), 1e-5);
+  for (const std::string family : {"vit", "deit3", "t2t"}) {
+    SCOPED_TRACE(family);
+    const std::string dir = python_temp_dir("module_" + family);
+    at::Tensor images, logits;
+    write_compressed_model(dir + "/model", images, logits, family);
+    ASSERT_TRUE(load_model_dir(dir + "/model").model);  // a valid compressed directory
+    const auto ran = run_python("python/vitc_torch.py", "logits " + dir + "/model " + dir +
+                                                            "/model/images.safetensors " + dir +
+                                                            "/torch_logits.safetensors");
+    ASSERT_EQ(ran.exit_code, 0) << ran.output;
+    const at::Tensor got =
+        read_safetensors(dir + "/torch_logits.safetensors").tensors.at("logits");
+    ASSERT_EQ(got.sizes(), logits.sizes());
+    EXPECT_LT((got - logits).abs().max().item<float>(), 1e-5);
+  }
+}
+
+TEST(PythonModule, ExportsDeit3AndT2tToOnnx) {
+  VITC_SKIP_WITHOUT_TORCH();
+  for (const std::string family : {"deit3", "t2t"}) {
+    SCOPED_TRACE(family);
+    const std::string dir = python_temp_dir("onnx_" + family);
+    at::Tensor images, logits;
+    write_compressed_model(dir + "/model", images, logits, family);
+    const auto ran =
+        run_python("python/vitc_torch.py", "onnx " + dir + "/model " + dir + "/model.onnx");
+    ASSERT_EQ(ran.exit_code, 0) << ran.output;
+    const auto ort = run_onnxruntime(dir + "/model.onnx", dir + "/model/images.safetensors",
+                                     dir + "/ort_logits.json");
+    ASSERT_EQ(ort.exit_code, 0) << "ONNX Runtime (scripts/setup.sh installs it): " << ort.output;
+    const nlohmann::json result = read_json(dir + "/ort_logits.json");
+    ASSERT_EQ(result["dims"].get<std::vector<int64_t>>(), logits.sizes().vec());
+    const at::Tensor ort_logits =
+        at::tensor(result["data"].get<std::vector<float>>()).reshape(logits.sizes());
+    EXPECT_LT((ort_logits - logits).abs().max().item<float>(), 1e-4);
+  }
 }
 
 TEST(PythonModule, ExportsToOnnx) {

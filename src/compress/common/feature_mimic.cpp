@@ -72,7 +72,8 @@ void set_mimic_trainable(VisionTransformerImpl& model, int last_block, const Str
     if (b >= 0) {
       const BlockKeep& keep = structure.blocks[static_cast<size_t>(b)];
       const bool attention_part = starts_with(name, str_cat("blocks.", b, ".norm1")) ||
-                                  starts_with(name, str_cat("blocks.", b, ".attn."));
+                                  starts_with(name, str_cat("blocks.", b, ".attn.")) ||
+                                  starts_with(name, str_cat("blocks.", b, ".ls1."));
       trainable = b <= last_block && !keep.skip && !(keep.attn_skip && attention_part);
     } else {
       trainable = !starts_with(name, "head");  // head and head_dist stay frozen

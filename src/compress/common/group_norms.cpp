@@ -16,6 +16,13 @@ double rows_sq(const at::Tensor& weight, const at::Tensor& bias, int64_t begin, 
   return s;
 }
 
+// An output weight [embed_dim, in] as the residual sees it: rows times the LayerScale gamma
+// where the block has one (DeiT III), so the norms measure what a group adds to the stream.
+at::Tensor residual_scaled(const at::Tensor& weight, const LayerScale& scale) {
+  const at::Tensor w = weight.detach().to(at::kDouble);
+  return scale ? w * scale->gamma.detach().to(at::kDouble).unsqueeze(1) : w;
+}
+
 }  // namespace
 
 std::vector<BlockGroupNorms> group_norms(VisionTransformerImpl& model) {
@@ -30,7 +37,7 @@ std::vector<BlockGroupNorms> group_norms(VisionTransformerImpl& model) {
       const at::Tensor qkv_b =
           block->attn->qkv->bias.defined() ? block->attn->qkv->bias.detach().to(at::kDouble)
                                            : at::Tensor();
-      const at::Tensor proj_w = block->attn->proj->weight.detach().to(at::kDouble);
+      const at::Tensor proj_w = residual_scaled(block->attn->proj->weight, block->ls1);
       const int64_t qk_total = spec.qk_total();
       int64_t q_offset = 0, v_offset = 0;
       for (const HeadSpec& head : spec.heads) {
@@ -46,7 +53,7 @@ std::vector<BlockGroupNorms> group_norms(VisionTransformerImpl& model) {
     if (spec.has_mlp()) {
       const at::Tensor fc1 = block->mlp->fc1->weight.detach().to(at::kDouble);
       const at::Tensor fc1_b = block->mlp->fc1->bias.detach().to(at::kDouble);
-      const at::Tensor fc2 = block->mlp->fc2->weight.detach().to(at::kDouble);
+      const at::Tensor fc2 = residual_scaled(block->mlp->fc2->weight, block->ls2);
       const at::Tensor per_neuron =
           fc1.pow(2).sum(1) + fc1_b.pow(2) + fc2.pow(2).sum(0);  // [hidden]
       const at::Tensor n = per_neuron.sqrt().contiguous();

@@ -1,6 +1,7 @@
 // L2 norms of the structured groups a pruning method removes: each head (its q, k, v rows of
 // qkv with their biases, and its proj columns) and each MLP neuron (its fc1 row and bias and its
-// fc2 column), per block. Magnitude pruning keeps the largest.
+// fc2 column), per block. Magnitude pruning keeps the largest. With LayerScale the proj and fc2
+// weights count times their gamma, as the residual stream receives them.
 #pragma once
 
 #include <vector>

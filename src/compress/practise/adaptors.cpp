@@ -61,10 +61,10 @@ at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& d
       at::Tensor y = block->norm1->forward(x);
       const auto pre = adaptors.pre.find(b);
       if (pre != adaptors.pre.end()) y = torch::nn::Linear(pre->second)->forward(y);
-      x = x + block->attn->forward(y);
+      x = x + block->scaled_attention(block->attn->forward(y));
     }
     if (spec.has_mlp()) {
-      at::Tensor m = block->mlp->forward(block->norm2->forward(x));
+      at::Tensor m = block->scaled_mlp(block->mlp->forward(block->norm2->forward(x)));
       const auto after = adaptors.after.find(b);
       if (after != adaptors.after.end()) m = torch::nn::Linear(after->second)->forward(m);
       x = x + m;
