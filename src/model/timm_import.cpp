@@ -208,6 +208,22 @@ CheckpointSidecar read_sidecar(const std::string& checkpoint_path) {
   return sidecar;
 }
 
+void apply_sidecar_and_validate(ViTConfig& config, const CheckpointSidecar& sidecar,
+                                const std::string& where) {
+  if (!sidecar.mean.empty()) config.mean = sidecar.mean;
+  if (!sidecar.std.empty()) config.std = sidecar.std;
+  try {
+    config.validate();
+  } catch (const Error& e) {
+    fail(where, ": ", e.what());
+  }
+}
+
+std::string config_origin(const CheckpointSidecar& sidecar) {
+  return sidecar.path.empty() ? "inferred from the tensor shapes"
+                              : str_cat("from the tensor shapes and ", sidecar.path);
+}
+
 ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar,
                             const std::string& where, std::string* how) {
   refuse_unsupported(w, sidecar, where);
@@ -325,18 +341,8 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
     c.mean.assign(c.in_chans, 0.5);
     c.std.assign(c.in_chans, 0.5);
   }
-  if (!sidecar.mean.empty()) c.mean = sidecar.mean;
-  if (!sidecar.std.empty()) c.std = sidecar.std;
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    fail(where, ": ", e.what());
-  }
-  if (how != nullptr) {
-    *how = str_cat(sidecar.path.empty() ? "inferred from the tensor shapes"
-                                        : str_cat("from the tensor shapes and ", sidecar.path),
-                   "; ", source);
-  }
+  apply_sidecar_and_validate(c, sidecar, where);
+  if (how != nullptr) *how = str_cat(config_origin(sidecar), "; ", source);
   return c;
 }
 

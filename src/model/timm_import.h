@@ -37,6 +37,12 @@ struct CheckpointSidecar {
 // Reads `<dir of checkpoint>/config.json` if it exists (errors name the file and key).
 CheckpointSidecar read_sidecar(const std::string& checkpoint_path);
 
+// Shared by the family importers: the sidecar's input statistics replace the config's, then the
+// config is validated (errors name `where`); and the words for where a config came from.
+void apply_sidecar_and_validate(ViTConfig& config, const CheckpointSidecar& sidecar,
+                                const std::string& where);
+std::string config_origin(const CheckpointSidecar& sidecar);
+
 // The config of a timm VisionTransformer / VisionTransformerDistilled state dict:
 //   patch size, channels and width from patch_embed.proj.weight; image size, the distillation
 //   token and no_embed_class (DeiT III) from pos_embed, cls_token and dist_token; depth, MLP

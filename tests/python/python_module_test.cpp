@@ -69,6 +69,18 @@ std::string write_compressed_model(const std::string& dir, at::Tensor& images, a
   return dir;
 }
 
+// ONNX Runtime, what users deploy with, computes vitc's logits from <dir>/model.onnx.
+void expect_onnx_runtime_logits(const std::string& dir, const at::Tensor& logits) {
+  const auto ort = run_onnxruntime(dir + "/model.onnx", dir + "/model/images.safetensors",
+                                   dir + "/ort_logits.json");
+  ASSERT_EQ(ort.exit_code, 0) << "ONNX Runtime (scripts/setup.sh installs it): " << ort.output;
+  const nlohmann::json result = read_json(dir + "/ort_logits.json");
+  ASSERT_EQ(result["dims"].get<std::vector<int64_t>>(), logits.sizes().vec());
+  const at::Tensor ort_logits =
+      at::tensor(result["data"].get<std::vector<float>>()).reshape(logits.sizes());
+  EXPECT_LT((ort_logits - logits).abs().max().item<float>(), 1e-4);
+}
+
 TEST(PythonModule, RebuildsCompressedModelsWithVitcLogits) {
   VITC_SKIP_WITHOUT_TORCH();
   for (const std::string family : {"vit", "deit3", "t2t"}) {
@@ -98,14 +110,7 @@ TEST(PythonModule, ExportsDeit3AndT2tToOnnx) {
     const auto ran =
         run_python("python/vitc_torch.py", "onnx " + dir + "/model " + dir + "/model.onnx");
     ASSERT_EQ(ran.exit_code, 0) << ran.output;
-    const auto ort = run_onnxruntime(dir + "/model.onnx", dir + "/model/images.safetensors",
-                                     dir + "/ort_logits.json");
-    ASSERT_EQ(ort.exit_code, 0) << "ONNX Runtime (scripts/setup.sh installs it): " << ort.output;
-    const nlohmann::json result = read_json(dir + "/ort_logits.json");
-    ASSERT_EQ(result["dims"].get<std::vector<int64_t>>(), logits.sizes().vec());
-    const at::Tensor ort_logits =
-        at::tensor(result["data"].get<std::vector<float>>()).reshape(logits.sizes());
-    EXPECT_LT((ort_logits - logits).abs().max().item<float>(), 1e-4);
+    expect_onnx_runtime_logits(dir, logits);
   }
 }
 
@@ -119,15 +124,7 @@ TEST(PythonModule, ExportsToOnnx) {
   ASSERT_EQ(ran.exit_code, 0) << ran.output;
   ASSERT_TRUE(std::filesystem::exists(dir + "/model.onnx"));
   EXPECT_GT(std::filesystem::file_size(dir + "/model.onnx"), 50000u);  // the weights are inside
-  // ONNX Runtime, what users deploy with, computes vitc's logits from the exported file.
-  const auto ort = run_onnxruntime(dir + "/model.onnx", dir + "/model/images.safetensors",
-                                   dir + "/ort_logits.json");
-  ASSERT_EQ(ort.exit_code, 0) << "ONNX Runtime (scripts/setup.sh installs it): " << ort.output;
-  const nlohmann::json result = read_json(dir + "/ort_logits.json");
-  ASSERT_EQ(result["dims"].get<std::vector<int64_t>>(), logits.sizes().vec());
-  const at::Tensor ort_logits =
-      at::tensor(result["data"].get<std::vector<float>>()).reshape(logits.sizes());
-  EXPECT_LT((ort_logits - logits).abs().max().item<float>(), 1e-4);
+  expect_onnx_runtime_logits(dir, logits);
   // With the onnx package (Debian's python3-onnx), the graph is checked and its interface read.
   const auto checked = run_python("tests/python/check_onnx.py", dir + "/model.onnx");
   if (checked.exit_code == 3) GTEST_SKIP() << "python onnx package not installed: " << checked.output;

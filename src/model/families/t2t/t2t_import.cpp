@@ -99,19 +99,11 @@ ViTConfig infer_t2t_config(const TensorMap& w, const CheckpointSidecar& sidecar,
     c.mean.assign(c.in_chans, 0.5);
     c.std.assign(c.in_chans, 0.5);
   }
-  if (!sidecar.mean.empty()) c.mean = sidecar.mean;
-  if (!sidecar.std.empty()) c.std = sidecar.std;
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    fail(where, ": ", e.what());
-  }
+  apply_sidecar_and_validate(c, sidecar, where);
   if (how != nullptr) {
-    *how = str_cat("T2T-ViT, ",
-                   sidecar.path.empty() ? "inferred from the tensor shapes"
-                                        : str_cat("from the tensor shapes and ", sidecar.path),
-                   "; ", source, "; softmax scale embed_dim^-0.5 (the repository's qk_scale for "
-                   "its released weights)");
+    *how = str_cat("T2T-ViT, ", config_origin(sidecar), "; ", source,
+                   "; softmax scale embed_dim^-0.5 (the repository's qk_scale for its released "
+                   "weights)");
   }
   return c;
 }
