@@ -224,6 +224,27 @@ std::string config_origin(const CheckpointSidecar& sidecar) {
                               : str_cat("from the tensor shapes and ", sidecar.path);
 }
 
+int infer_heads(int embed_dim, const CheckpointSidecar& sidecar, const std::string& match,
+                const std::string& where, std::string* source) {
+  int heads = sidecar.num_heads;
+  if (heads > 0) {
+    *source = str_cat("num_heads from ", sidecar.path);
+  } else if (!match.empty()) {
+    heads = static_cast<int>(named_config(match).blocks[0].heads.size());
+    *source = str_cat("heads of ", match);
+  } else {
+    check(embed_dim % 64 == 0, where, ": cannot tell the number of heads of a ", embed_dim,
+          "-wide model from its weights (no named config matches, and ", embed_dim,
+          " is not a multiple of the usual head width 64); put a config.json with \"num_heads\" next "
+          "to the checkpoint");
+    heads = embed_dim / 64;
+    *source = "head width 64 (no named config matches)";
+  }
+  check(embed_dim % heads == 0, where, ": width ", embed_dim, " is not divisible by ", heads,
+        " heads (", *source, ")");
+  return heads;
+}
+
 ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar,
                             const std::string& where, std::string* how) {
   refuse_unsupported(w, sidecar, where);
@@ -277,7 +298,6 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
 
   // Heads: the sidecar, else a named config of the same shapes, else 64-wide heads.
   std::string source;
-  int heads = sidecar.num_heads;
   const std::vector<std::string> names = named_config_names();
   std::string match;
   for (const std::string& name : names) {
@@ -297,21 +317,7 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
          c.layer_scale ? ", LayerScale" : ", no LayerScale",
          c.no_embed_class ? ", no class position embedding" : "", ")");
   }
-  if (heads > 0) {
-    source = str_cat("num_heads from ", sidecar.path);
-  } else if (!match.empty()) {
-    heads = static_cast<int>(named_config(match).blocks[0].heads.size());
-    source = str_cat("heads of ", match);
-  } else {
-    check(c.embed_dim % 64 == 0, where, ": cannot tell the number of heads of a ", c.embed_dim,
-          "-wide model from its weights (no named config matches, and ", c.embed_dim,
-          " is not a multiple of the usual head width 64); put a config.json with \"num_heads\" next "
-          "to the checkpoint");
-    heads = c.embed_dim / 64;
-    source = "head width 64 (no named config matches)";
-  }
-  check(c.embed_dim % heads == 0, where, ": width ", c.embed_dim, " is not divisible by ", heads,
-        " heads (", source, ")");
+  const int heads = infer_heads(c.embed_dim, sidecar, match, where, &source);
   const int head_dim = c.embed_dim / heads;
 
   for (int i = 0; i < depth; ++i) {

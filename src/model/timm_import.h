@@ -1,7 +1,7 @@
-// Imports timm / DeiT / DeiT III Vision Transformer checkpoints and T2T-ViT's
-// (model/families/t2t/t2t_import.h) (model.safetensors as timm and the Hugging
-// Face hub publish them, PyTorch .pth files): the config is read from a timm config.json sidecar
-// or inferred from the tensor shapes, and unsupported architectures are refused by name.
+// Imports timm / DeiT / DeiT III Vision Transformer checkpoints (model.safetensors as timm and the
+// Hugging Face hub publish them, PyTorch .pth files) and T2T-ViT's (model/families/t2t/
+// t2t_import.h): the config is read from a timm config.json sidecar or inferred from the tensor
+// shapes, and unsupported architectures are refused by name.
 #pragma once
 
 #include <string>
@@ -42,6 +42,12 @@ CheckpointSidecar read_sidecar(const std::string& checkpoint_path);
 void apply_sidecar_and_validate(ViTConfig& config, const CheckpointSidecar& sidecar,
                                 const std::string& where);
 std::string config_origin(const CheckpointSidecar& sidecar);
+// The heads of an imported model (the weights do not show them): the sidecar's num_heads, else
+// those of the named config `match` (empty: none matched), else heads 64 wide, refused when
+// embed_dim is not a multiple of 64; refused too when the heads do not divide embed_dim.
+// `source` receives which rule gave them.
+int infer_heads(int embed_dim, const CheckpointSidecar& sidecar, const std::string& match,
+                const std::string& where, std::string* source);
 
 // The config of a timm VisionTransformer / VisionTransformerDistilled state dict:
 //   patch size, channels and width from patch_embed.proj.weight; image size, the distillation

@@ -71,18 +71,7 @@ ViTConfig infer_t2t_config(const TensorMap& w, const CheckpointSidecar& sidecar,
       break;
     }
   }
-  int heads = sidecar.num_heads;
-  if (heads > 0) {
-    source = str_cat("num_heads from ", sidecar.path);
-  } else if (!match.empty()) {
-    heads = static_cast<int>(named_config(match).blocks[0].heads.size());
-    source = str_cat("heads of ", match);
-  } else {
-    heads = std::max(1, c.embed_dim / 64);
-    source = "head width 64 (no named config matches)";
-  }
-  check(c.embed_dim % heads == 0, where, ": width ", c.embed_dim, " is not divisible by ", heads,
-        " heads (", source, ")");
+  const int heads = infer_heads(c.embed_dim, sidecar, match, where, &source);
   const int head_dim = c.embed_dim / heads;
   for (int i = 0; i < depth; ++i) {
     const at::Tensor& fc1 = need(w, str_cat("blocks.", i, ".mlp.fc1.weight"), 2, where);
