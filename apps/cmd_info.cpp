@@ -34,6 +34,21 @@ std::string describe_heads(const BlockSpec& b) {
   return str_cat(b.heads.size(), " heads qk/v: ", join(parts, " "));
 }
 
+// The family and its options, for the summary line: "Swin (stages 2/2/6/2, window 7), ",
+// "T2T stem (performer), ", "distilled, ", "LayerScale, ".
+std::string describe_family(const ViTConfig& config) {
+  std::string out;
+  if (config.is_swin()) {
+    std::vector<std::string> depths;
+    for (int d : config.swin.depths) depths.push_back(std::to_string(d));
+    out += str_cat("Swin (stages ", join(depths, "/"), ", window ", config.swin.window_size, "), ");
+  }
+  if (config.is_t2t()) out += str_cat("T2T stem (", config.t2t.attention, "), ");
+  if (config.distilled) out += "distilled, ";
+  if (config.layer_scale) out += "LayerScale, ";
+  return out;
+}
+
 nlohmann::json info_json(const ViTConfig& config, const Complexity& c) {
   nlohmann::json blocks = nlohmann::json::array();
   for (int i = 0; i < config.depth(); ++i) {
@@ -41,12 +56,14 @@ nlohmann::json info_json(const ViTConfig& config, const Complexity& c) {
     blocks.push_back({{"index", i}, {"skip", b.skip}, {"attn_skip", b.attn_skip},
                       {"heads", b.heads.size()}, {"qk_total", b.qk_total()}, {"v_total", b.v_total()},
                       {"mlp_hidden", b.mlp_hidden}, {"tokens", config.block_tokens(i)},
+                      {"dim", config.block_dim(i)}, {"keys", config.block_keys(i)},
                       {"macs", c.blocks[i].macs()}, {"executed_macs", c.blocks[i].executed_macs()},
                       {"params", c.blocks[i].params()}});
   }
   return {{"name", config.name}, {"params", c.params()}, {"macs", c.macs()},
           {"executed_macs", c.executed_macs()},
-          {"embed_macs", c.embed_macs}, {"head_macs", c.head_macs}, {"tokens", config.num_tokens()},
+          {"embed_macs", c.embed_macs}, {"stage_macs", c.stage_macs}, {"head_macs", c.head_macs},
+          {"tokens", config.num_tokens()},
           {"embed_dim", config.embed_dim}, {"blocks", blocks}};
 }
 
@@ -120,10 +137,9 @@ int run_info(const InfoFlags& flags) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("%s (%s): %d blocks, embed_dim %d, %d tokens, %s%s%d classes\n", source.c_str(),
+  std::printf("%s (%s): %d blocks, embed_dim %d, %d tokens, %s%d classes\n", source.c_str(),
               config.name.c_str(), config.depth(), config.embed_dim, config.num_tokens(),
-              config.distilled ? "distilled, " : "",
-              config.layer_scale ? "LayerScale, " : "", config.num_classes);
+              describe_family(config).c_str(), config.num_classes);
   std::printf("params %lld (%.3f M)   MACs %lld (%.4f G)\n", static_cast<long long>(c.params()),
               c.params() / 1e6, static_cast<long long>(c.macs()), c.macs() / 1e9);
   if (c.executed_macs() != c.macs()) {
@@ -132,17 +148,21 @@ int run_info(const InfoFlags& flags) {
                 static_cast<long long>(c.executed_macs()), c.executed_macs() / 1e9,
                 100.0 * (c.executed_macs() - c.macs()) / c.macs());
   }
-  std::printf("\n%5s  %-40s %8s %7s %12s %12s\n", "block", "heads", "mlp", "tokens", "MACs (M)",
-              "params (K)");
-  std::printf("%5s  %-40s %8s %7s %12.3f %12.1f\n", "embed", "", "", "", c.embed_macs / 1e6,
-              c.embed_params / 1e3);
+  std::printf("\n%5s  %-40s %5s %8s %7s %12s %12s\n", "block", "heads", "dim", "mlp", "tokens",
+              "MACs (M)", "params (K)");
+  std::printf("%5s  %-40s %5s %8s %7s %12.3f %12.1f\n", "embed", "", "", "", "",
+              c.embed_macs / 1e6, c.embed_params / 1e3);
   for (int i = 0; i < config.depth(); ++i) {
     const BlockSpec& b = config.blocks[i];
-    std::printf("%5d  %-40s %8d %7d %12.3f %12.1f\n", i, describe_heads(b).c_str(),
-                b.has_mlp() ? b.mlp_hidden : 0, config.block_tokens(i), c.blocks[i].macs() / 1e6,
-                c.blocks[i].params() / 1e3);
+    std::printf("%5d  %-40s %5d %8d %7d %12.3f %12.1f\n", i, describe_heads(b).c_str(),
+                config.block_dim(i), b.has_mlp() ? b.mlp_hidden : 0, config.block_tokens(i),
+                c.blocks[i].macs() / 1e6, c.blocks[i].params() / 1e3);
   }
-  std::printf("%5s  %-40s %8s %7s %12.3f %12.1f\n", "head", "", "", "", c.head_macs / 1e6,
+  if (config.is_swin()) {
+    std::printf("%5s  %-40s %5s %8s %7s %12.3f %12.1f\n", "merge", "patch merging (all stages)", "",
+                "", "", c.stage_macs / 1e6, c.stage_params / 1e3);
+  }
+  std::printf("%5s  %-40s %5s %8s %7s %12.3f %12.1f\n", "head", "", "", "", "", c.head_macs / 1e6,
               c.head_params / 1e3);
   if (compressed) {
     std::printf("\n");

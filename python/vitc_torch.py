@@ -105,13 +105,28 @@ def write_safetensors(path, tensors, metadata=None):
 # ---- the model ---------------------------------------------------------------------------------
 
 
+def relative_position_index(window):
+    """[w^2, w^2]: the row of the bias table for query i and key j of a window."""
+    coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window),
+                                        indexing="ij")).flatten(1)  # [2, w^2]
+    rel = coords[:, :, None] - coords[:, None, :] + (window - 1)
+    return rel[0] * (2 * window - 1) + rel[1]
+
+
 class Attention(nn.Module):
     """qkv rows are [q of every head | k of every head | v of every head]; heads may differ in
-    their q/k and v widths. Consecutive heads of equal widths are computed as one group."""
+    their q/k and v widths. Consecutive heads of equal widths are computed as one group. With a
+    window (Swin), each head adds its column of the relative position bias table."""
 
-    def __init__(self, dim, heads, scale, qkv_bias):
+    def __init__(self, dim, heads, scale, qkv_bias, window=0):
         super().__init__()
         self.scale = scale
+        if window:
+            self.relative_position_bias_table = nn.Parameter(
+                torch.zeros((2 * window - 1) ** 2, len(heads)))
+            self.register_buffer("relative_position_index", relative_position_index(window),
+                                 persistent=False)
+        self.window = window
         self.qk_total = sum(h["qk_dim"] for h in heads)
         self.v_total = sum(h["v_dim"] for h in heads)
         groups, q_off, v_off = [], 0, 0
@@ -124,21 +139,34 @@ class Attention(nn.Module):
             q_off += qk
             v_off += v
         self.groups = [tuple(g) for g in groups]  # (q_offset, count, qk_dim, v_dim, v_offset)
+        self.first_heads = [sum(g[1] for g in groups[:i]) for i in range(len(groups))]
         self.qkv = nn.Linear(dim, 2 * self.qk_total + self.v_total, bias=qkv_bias)
         self.proj = nn.Linear(self.v_total, dim)
 
-    def forward(self, x):
+    def forward(self, x, mask=None):
+        """x: [B, N, dim]; mask (Swin's shifted windows): [W, N, N] added to every head's
+        scores, x holding B / W images of W windows each."""
         B, N, _ = x.shape
         qkv = self.qkv(x)
         q = qkv[:, :, :self.qk_total]
         k = qkv[:, :, self.qk_total:2 * self.qk_total]
         v = qkv[:, :, 2 * self.qk_total:]
+        bias = None
+        if self.window:
+            bias = self.relative_position_bias_table[self.relative_position_index.reshape(-1)]
+            bias = bias.reshape(N, N, -1).permute(2, 0, 1)  # [heads, N, N]
         outs = []
-        for q_off, count, qk_dim, v_dim, v_off in self.groups:
+        for (q_off, count, qk_dim, v_dim, v_off), first in zip(self.groups, self.first_heads):
             qg = q[:, :, q_off:q_off + count * qk_dim].reshape(B, N, count, qk_dim).transpose(1, 2)
             kg = k[:, :, q_off:q_off + count * qk_dim].reshape(B, N, count, qk_dim).transpose(1, 2)
             vg = v[:, :, v_off:v_off + count * v_dim].reshape(B, N, count, v_dim).transpose(1, 2)
-            attn = ((qg * self.scale) @ kg.transpose(-2, -1)).softmax(dim=-1)
+            scores = (qg * self.scale) @ kg.transpose(-2, -1)
+            if bias is not None:
+                scores = scores + bias[first:first + count]
+            if mask is not None:
+                W = mask.shape[0]
+                scores = (scores.reshape(-1, W, count, N, N) + mask[:, None]).reshape(-1, count, N, N)
+            attn = scores.softmax(dim=-1)
             outs.append((attn @ vg).transpose(1, 2).reshape(B, N, count * v_dim))
         return self.proj(outs[0] if len(outs) == 1 else torch.cat(outs, dim=-1))
 
@@ -165,25 +193,59 @@ class LayerScale(nn.Module):
         return x * self.gamma
 
 
-class Block(nn.Module):
-    """A block with vitc's per-block sizes; a skipped block (or branch) has no parameters."""
+def shifted_window_mask(side, window, shift):
+    """[windows, w^2, w^2]: -100 between tokens the cyclic shift brought into one window."""
+    def region(p):
+        return 0 if p < side - window else 1 if p < side - shift else 2
+    labels = torch.tensor([[3 * region(r) + region(c) for c in range(side)] for r in range(side)])
+    n = side // window
+    windows = labels.reshape(n, window, n, window).permute(0, 2, 1, 3).reshape(n * n, -1)
+    differ = windows[:, :, None] != windows[:, None, :]
+    return torch.zeros(differ.shape).masked_fill(differ, -100.0)
 
-    def __init__(self, dim, spec, eps, qkv_bias, layer_scale):
+
+class Block(nn.Module):
+    """A block with vitc's per-block sizes; a skipped block (or branch) has no parameters.
+    window = (side, window, shift): Swin's (shifted) window attention on a side x side grid."""
+
+    def __init__(self, dim, spec, eps, qkv_bias, layer_scale, window=None):
         super().__init__()
         self.has_attn = not spec["skip"] and not spec["attn_skip"]
         self.has_mlp = not spec["skip"] and spec["mlp_hidden"] > 0
+        self.window = window
         if self.has_attn:
             self.norm1 = nn.LayerNorm(dim, eps=eps)
-            self.attn = Attention(dim, spec["heads"], spec["attn_scale"], qkv_bias)
+            self.attn = Attention(dim, spec["heads"], spec["attn_scale"], qkv_bias,
+                                  window[1] if window else 0)
             self.ls1 = LayerScale(dim) if layer_scale else nn.Identity()
+            if window and window[2]:
+                self.register_buffer("window_mask", shifted_window_mask(*window), persistent=False)
+            else:
+                self.window_mask = None
         if self.has_mlp:
             self.norm2 = nn.LayerNorm(dim, eps=eps)
             self.mlp = Mlp(dim, spec["mlp_hidden"])
             self.ls2 = LayerScale(dim) if layer_scale else nn.Identity()
 
+    def attend(self, y):
+        if not self.window:
+            return self.attn(y)
+        side, w, shift = self.window
+        B, _, C = y.shape
+        grid = y.reshape(B, side, side, C)
+        if shift:
+            grid = torch.roll(grid, (-shift, -shift), (1, 2))
+        n = side // w
+        windows = grid.reshape(B, n, w, n, w, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, w * w, C)
+        out = self.attn(windows, self.window_mask)
+        grid = out.reshape(B, n, n, w, w, C).permute(0, 1, 3, 2, 4, 5).reshape(B, side, side, C)
+        if shift:
+            grid = torch.roll(grid, (shift, shift), (1, 2))
+        return grid.reshape(B, side * side, C)
+
     def forward(self, x):
         if self.has_attn:
-            x = x + self.ls1(self.attn(self.norm1(x)))
+            x = x + self.ls1(self.attend(self.norm1(x)))
         if self.has_mlp:
             x = x + self.ls2(self.mlp(self.norm2(x)))
         return x
@@ -273,13 +335,48 @@ class T2TStem(nn.Module):
         return self.project(x)
 
 
-class PatchEmbed(nn.Module):
-    def __init__(self, in_chans, dim, patch):
+class PatchMerging(nn.Module):
+    """Swin: 2x2 tokens concatenated (x0 = even rows/even columns, x1 odd/even, x2 even/odd,
+    x3 odd/odd), normalised and reduced from 4C to 2C."""
+
+    def __init__(self, dim, eps):
         super().__init__()
+        self.norm = nn.LayerNorm(4 * dim, eps=eps)
+        self.reduction = nn.Linear(4 * dim, 2 * dim, bias=False)
+
+    def forward(self, x, side):
+        B, _, C = x.shape
+        g = x.reshape(B, side, side, C)
+        g = torch.cat([g[:, 0::2, 0::2], g[:, 1::2, 0::2], g[:, 0::2, 1::2], g[:, 1::2, 1::2]], -1)
+        return self.reduction(self.norm(g.reshape(B, -1, 4 * C)))
+
+
+def swin_geometry(config):
+    """Per block (width, (side, window, shift)) of a Swin config, and the stage each opens."""
+    swin = config["swin"]
+    side0 = config["img_size"] // config["patch_size"]
+    out, opens = [], []
+    for s, depth in enumerate(swin["depths"]):
+        side = side0 >> s
+        for j in range(depth):
+            window = min(swin["window_size"], side)
+            shift = window // 2 if j % 2 == 1 and side > swin["window_size"] else 0
+            out.append((config["embed_dim"] << s, (side, window, shift)))
+            opens.append(s if j == 0 and s > 0 else None)
+    return out, opens
+
+
+class PatchEmbed(nn.Module):
+    def __init__(self, in_chans, dim, patch, eps=None):
+        super().__init__()
+        if eps is not None:  # Swin's patch_embed.norm
+            self.norm = nn.LayerNorm(dim, eps=eps)
+        else:
+            self.norm = nn.Identity()
         self.proj = nn.Conv2d(in_chans, dim, kernel_size=patch, stride=patch)
 
     def forward(self, x):
-        return self.proj(x).flatten(2).transpose(1, 2)
+        return self.norm(self.proj(x).flatten(2).transpose(1, 2))
 
 
 class VisionTransformer(nn.Module):
@@ -290,6 +387,10 @@ class VisionTransformer(nn.Module):
         self.config = config
         dim = config["embed_dim"]
         self.distilled = config["distilled"]
+        self.swin = "swin" in config
+        if self.swin:
+            self._init_swin(config)
+            return
         self.t2t = config.get("stem", "patch") == "t2t"
         if self.t2t:
             side = config["img_size"]
@@ -336,7 +437,31 @@ class VisionTransformer(nn.Module):
         if self.distilled:
             self.head_dist = nn.Linear(dim, config["num_classes"])
 
+    def _init_swin(self, config):
+        """Swin: patch embedding with a norm, stages of window blocks, patch merging, average
+        pooling; no cls token, no position embedding."""
+        eps = config["norm_eps"]
+        geometry, self.stage_opens = swin_geometry(config)
+        self.patch_embed = PatchEmbed(config["in_chans"], config["embed_dim"],
+                                      config["patch_size"], eps)
+        self.blocks = nn.ModuleList([Block(dim, b, eps, config["qkv_bias"], False, window)
+                                     for (dim, window), b in zip(geometry, config["blocks"])])
+        self.merges = nn.ModuleList([PatchMerging(config["embed_dim"] << s, eps)
+                                     for s in range(len(config["swin"]["depths"]) - 1)])
+        final = geometry[-1][0]
+        self.norm = nn.LayerNorm(final, eps=eps)
+        self.head = nn.Linear(final, config["num_classes"])
+
     def forward_features(self, x):
+        if self.swin:
+            x = self.patch_embed(x)
+            side = self.config["img_size"] // self.config["patch_size"]
+            for block, stage in zip(self.blocks, self.stage_opens):
+                if stage is not None:
+                    x = self.merges[stage - 1](x, side)
+                    side //= 2
+                x = block(x)
+            return self.norm(x)
         x = self.tokens_to_token(x) if self.t2t else self.patch_embed(x)
         B = x.shape[0]
         prefix = [self.cls_token.expand(B, -1, -1)]
@@ -354,6 +479,8 @@ class VisionTransformer(nn.Module):
 
     def forward(self, x):
         x = self.forward_features(x)
+        if self.swin:
+            return self.head(x.mean(1))
         logits = self.head(x[:, 0])
         if self.distilled:  # DeiT inference: the mean of both heads
             logits = (logits + self.head_dist(x[:, 1])) / 2

@@ -3,12 +3,12 @@
 
 #include <torch/torch.h>
 
-#include "model/head_layout.h"
+#include "model/families/swin/swin_windows.h"
 
 namespace vitc {
 
 AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double scale,
-                             bool qkv_bias)
+                             bool qkv_bias, int window)
     : heads_(std::move(heads)), scale_(scale) {
   int q_offset = 0, v_offset = 0;
   for (size_t h = 0; h < heads_.size(); ++h) {
@@ -25,10 +25,9 @@ AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double 
   }
   qk_total_ = q_offset;
   v_total_ = v_offset;
-  const HeadLayout layout = head_layout(heads_, embed_dim);
-  padded_ = layout.groups > 1;  // padding allowed; pad_heads decides per call
-  qk_width_ = layout.qk_width;
-  v_width_ = layout.v_width;
+  layout_ = head_layout(heads_, embed_dim);
+  padded_ = layout_.groups > 1;  // padding allowed; pad_heads decides per call
+  const int64_t qk_width_ = layout_.qk_width, v_width_ = layout_.v_width;
   // Padded layout: [q of head 0 | ... | q of head H-1 | k ... | v ...], each head at full width.
   const int64_t H = static_cast<int64_t>(heads_.size());
   const int64_t zero_row = 2 * int64_t{qk_total_} + v_total_;
@@ -54,7 +53,46 @@ AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double 
       "qkv", torch::nn::Linear(
                  torch::nn::LinearOptions(embed_dim, 2 * qk_total_ + v_total_).bias(qkv_bias)));
   proj = register_module("proj", torch::nn::Linear(v_total_, embed_dim));
+  if (window > 0) {
+    relative_position_bias_table = register_parameter(
+        "relative_position_bias_table", torch::zeros({(2 * window - 1) * (2 * window - 1), H}));
+    window_ = window;
+    bias_index_ = relative_position_index(window).flatten();
+  }
 }
+
+at::Tensor AttentionImpl::score_bias(const at::Tensor& window_mask) {
+  at::Tensor bias;
+  if (relative_position_bias_table.defined()) {
+    if (bias_index_.device() != relative_position_bias_table.device()) {
+      bias_index_ = bias_index_.to(relative_position_bias_table.device());
+    }
+    const int64_t N = int64_t{window_} * window_;
+    bias = relative_position_bias_table.index_select(0, bias_index_)
+               .view({N, N, -1})
+               .permute({2, 0, 1})
+               .unsqueeze(0);  // [1, heads, N, N]
+  }
+  if (window_mask.defined()) {
+    const at::Tensor mask = window_mask.to(qkv->weight.options()).unsqueeze(1);  // [W, 1, N, N]
+    bias = bias.defined() ? bias + mask : mask;
+  }
+  return bias;
+}
+
+namespace {
+
+// scores [B*W, c, N, N] + bias [W, heads, N, N] narrowed to heads [first, first + c).
+at::Tensor add_score_bias(const at::Tensor& scores, const at::Tensor& bias, int64_t first,
+                          int64_t count) {
+  if (!bias.defined()) return scores;
+  const at::Tensor b = bias.size(1) == 1 ? bias : bias.narrow(1, first, count);
+  const int64_t W = bias.size(0), N = scores.size(-1);
+  if (W == 1) return scores + b;
+  return (scores.view({-1, W, count, N, N}) + b).view({-1, count, N, N});
+}
+
+}  // namespace
 
 AttentionImpl::PaddedWeights AttentionImpl::padded_weights() {
   const bool cacheable = !is_training() && !at::GradMode::is_enabled();
@@ -86,8 +124,10 @@ AttentionImpl::PaddedWeights AttentionImpl::padded_weights() {
   return p;
 }
 
-at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& key_log_weights) {
+at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& score_bias,
+                                         const at::Tensor& key_log_weights) {
   const int64_t B = x.size(0), N = x.size(1), H = static_cast<int64_t>(heads_.size());
+  const int64_t qk_width_ = layout_.qk_width, v_width_ = layout_.v_width;
   const PaddedWeights p = padded_weights();
   const at::Tensor qkv_out = torch::linear(x, p.qkv_weight, p.qkv_bias);  // [B, N, H*(2qk+v)]
   const auto heads_of = [&](int64_t offset, int64_t width) {  // [B, N, H*w] -> [B, H, N, w]
@@ -96,14 +136,16 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
   const at::Tensor q = heads_of(0, qk_width_);
   const at::Tensor k = heads_of(H * qk_width_, qk_width_);
   const at::Tensor v = heads_of(2 * H * qk_width_, v_width_);
-  at::Tensor scores = torch::matmul(q * scale_, k.transpose(-2, -1));
+  at::Tensor scores =
+      add_score_bias(torch::matmul(q * scale_, k.transpose(-2, -1)), score_bias, 0, H);
   if (key_log_weights.defined()) scores = scores + key_log_weights;
   const at::Tensor out = torch::matmul(scores.softmax(-1), v);  // [B, H, N, v_width]
   return torch::linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight,
                        proj->bias);
 }
 
-at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
+at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
+                                  const at::Tensor& window_mask) {
   const int64_t B = x.size(0), N = x.size(1);
   // Key weights as an additive log term on the scores: [N] or [B, N] -> [B or 1, 1, 1, N].
   at::Tensor key_log_weights;
@@ -111,10 +153,11 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) 
     const at::Tensor& keys = masks->keys;
     key_log_weights = keys.log().view({keys.dim() == 2 ? keys.size(0) : 1, 1, 1, N});
   }
+  const at::Tensor bias = score_bias(window_mask);
   const bool width_masks = masks != nullptr && (masks->qk.defined() || masks->v.defined() ||
                                                 masks->heads.defined());
-  if (padded_ && !width_masks && pad_heads(head_layout(heads_, static_cast<int>(qkv->weight.size(1))), B, N)) {
-    return forward_padded(x, key_log_weights);
+  if (padded_ && !width_masks && pad_heads(layout_, B, N)) {
+    return forward_padded(x, bias, key_log_weights);
   }
 
   const at::Tensor qkv_out = qkv->forward(x);  // [B, N, 2*qk_total + v_total]
@@ -138,7 +181,8 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks) 
         k.narrow(-1, g.q_offset, g.count * g.qk_dim).reshape({B, N, g.count, g.qk_dim}).transpose(1, 2);
     const at::Tensor vg =
         v.narrow(-1, g.v_offset, g.count * g.v_dim).reshape({B, N, g.count, g.v_dim}).transpose(1, 2);
-    at::Tensor scores = torch::matmul(qg * scale_, kg.transpose(-2, -1));
+    at::Tensor scores = add_score_bias(torch::matmul(qg * scale_, kg.transpose(-2, -1)), bias,
+                                       g.first_head, g.count);
     if (key_log_weights.defined()) scores = scores + key_log_weights;
     const at::Tensor attn = scores.softmax(-1);
     at::Tensor out = torch::matmul(attn, vg);  // [B, c, N, dv]

@@ -8,6 +8,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "model/config.h"
+#include "model/head_layout.h"
 #include "model/masks.h"
 
 namespace vitc {
@@ -17,13 +18,22 @@ namespace vitc {
 // Consecutive heads with equal widths form a group computed by one batched matmul, so a dense
 // block is a single group. Heads of many different widths are instead padded with zeros to the
 // widest widths and computed by one batched matmul (head_layout.h chooses; exact either way).
+//
+// With `window` > 0 (Swin) the inputs are windows of window^2 tokens and every head adds its
+// column of relative_position_bias_table ([(2 window - 1)^2, heads], timm's name) to its scores;
+// the table's columns are the heads in compute order, so it is sliced with them.
 class AttentionImpl : public torch::nn::Module {
  public:
-  AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double scale, bool qkv_bias);
-  at::Tensor forward(const at::Tensor& x, const BlockMasks* masks = nullptr);
+  AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double scale, bool qkv_bias,
+                int window = 0);
+  // x: [B, N, embed_dim]. window_mask (optional, Swin's shifted windows): [W, N, N] added to the
+  // scores of every head, x's batch being B/W images of W consecutive windows each.
+  at::Tensor forward(const at::Tensor& x, const BlockMasks* masks = nullptr,
+                     const at::Tensor& window_mask = {});
 
   torch::nn::Linear qkv{nullptr};
   torch::nn::Linear proj{nullptr};
+  at::Tensor relative_position_bias_table;  // Swin only
 
   const std::vector<HeadSpec>& heads() const { return heads_; }
   double scale() const { return scale_; }
@@ -39,7 +49,11 @@ class AttentionImpl : public torch::nn::Module {
     int q_offset;  // offset of the group's first q feature within the q section
     int v_offset;  // offset within the v section
   };
-  at::Tensor forward_padded(const at::Tensor& x, const at::Tensor& key_log_weights);
+  at::Tensor forward_padded(const at::Tensor& x, const at::Tensor& score_bias,
+                            const at::Tensor& key_log_weights);
+  // What every head adds to its scores: the relative position bias of its column and the window
+  // mask, [W, heads, N, N] (W = 1 without a mask), or undefined.
+  at::Tensor score_bias(const at::Tensor& window_mask);
   // The zero-padded qkv weight/bias and proj weight, from the parameters (cached in inference
   // while the parameters are unchanged; rebuilt, differentiably, in every training step).
   struct PaddedWeights {
@@ -52,9 +66,10 @@ class AttentionImpl : public torch::nn::Module {
   double scale_;
   int qk_total_ = 0;
   int v_total_ = 0;
+  HeadLayout layout_;         // grouping and padded widths (head_layout.h)
   bool padded_ = false;
-  int qk_width_ = 0;          // padded widths
-  int v_width_ = 0;
+  int window_ = 0;            // Swin: the window side; 0: global attention
+  at::Tensor bias_index_;     // Swin: relative_position_index(window_), flattened
   at::Tensor qkv_row_map_;    // padded qkv row -> real row, or 2*qk_total + v_total (a zero row)
   at::Tensor proj_col_map_;   // padded proj column -> real column, or v_total (a zero column)
   PaddedWeights cached_;

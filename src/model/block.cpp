@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "model/families/swin/swin_windows.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -23,12 +24,14 @@ LayerScaleImpl::LayerScaleImpl(int embed_dim) {
 }
 
 BlockImpl::BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias,
-                     bool layer_scale)
-    : spec_(std::move(spec)) {
+                     bool layer_scale, AttentionWindow window)
+    : spec_(std::move(spec)), window_(window) {
   const auto norm_options = torch::nn::LayerNormOptions({embed_dim}).eps(norm_eps);
   if (spec_.has_attention()) {
     norm1 = register_module("norm1", torch::nn::LayerNorm(norm_options));
-    attn = register_module("attn", Attention(embed_dim, spec_.heads, spec_.attn_scale, qkv_bias));
+    attn = register_module("attn", Attention(embed_dim, spec_.heads, spec_.attn_scale, qkv_bias,
+                                             window_.window));
+    window_mask_ = shifted_window_mask(window_);
     if (layer_scale) ls1 = register_module("ls1", LayerScale(embed_dim));
   }
   if (spec_.has_mlp()) {
@@ -71,6 +74,20 @@ void check_token_mask(const at::Tensor& mask, const char* name, const at::Tensor
 
 }  // namespace
 
+at::Tensor BlockImpl::attend(const at::Tensor& normed, const BlockMasks* masks) {
+  if (!window_.windowed()) return attn->forward(normed, masks);
+  check(masks == nullptr || !masks->keys.defined(),
+        "block mask 'keys' (token pruning) does not apply to windowed attention");
+  check(normed.dim() == 3 && normed.size(1) == int64_t{window_.side} * window_.side, "a block with ",
+        window_.window, "x", window_.window, " windows on a ", window_.side, "x", window_.side,
+        " grid got tokens of shape ", normed.sizes());
+  if (window_mask_.defined() && window_mask_.device() != normed.device()) {
+    window_mask_ = window_mask_.to(normed.device());
+  }
+  return window_merge(attn->forward(window_partition(normed, window_), masks, window_mask_),
+                      window_);
+}
+
 at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   if (spec_.skip) return x;
   BlockMasks moved;
@@ -84,8 +101,7 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   }
   at::Tensor y = x;
   if (spec_.has_attention()) {
-    at::Tensor a =
-        scaled_attention(attn->forward(apply_token_mask(norm1->forward(x), masks), masks));
+    at::Tensor a = scaled_attention(attend(apply_token_mask(norm1->forward(x), masks), masks));
     if (masks != nullptr && masks->attn_gate.defined()) a = a * masks->attn_gate;
     y = y + a;
   }

@@ -36,17 +36,23 @@ TORCH_MODULE(LayerScale);
 
 // A skipped block owns no parameters; a block without attention has no norm1/attn; a block
 // without MLP has no norm2/mlp (nor ls1/ls2 with LayerScale). Parameter names follow timm (norm1,
-// attn.qkv, attn.proj, ls1.gamma, norm2, mlp.fc1, mlp.fc2, ls2.gamma).
+// attn.qkv, attn.proj, attn.relative_position_bias_table, ls1.gamma, norm2, mlp.fc1, mlp.fc2,
+// ls2.gamma). With a windowed AttentionWindow (Swin) the attention runs within (shifted) windows.
 class BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias, bool layer_scale);
+  BlockImpl(int embed_dim, BlockSpec spec, double norm_eps, bool qkv_bias, bool layer_scale,
+            AttentionWindow window = {});
   at::Tensor forward(const at::Tensor& x, const BlockMasks* masks = nullptr);
+  // The attention of already normalised tokens [B, N, D], windowed where the block is; no
+  // LayerScale, no residual. For code that runs a block's parts itself (PRACTISE's adaptors).
+  at::Tensor attend(const at::Tensor& normed, const BlockMasks* masks = nullptr);
   // A branch's output as the residual receives it: LayerScale applied where the block has it.
   // For code that runs a block's parts itself (PRACTISE's adaptors).
   at::Tensor scaled_attention(const at::Tensor& a) { return ls1 ? ls1->forward(a) : a; }
   at::Tensor scaled_mlp(const at::Tensor& m) { return ls2 ? ls2->forward(m) : m; }
 
   const BlockSpec& spec() const { return spec_; }
+  const AttentionWindow& window() const { return window_; }
 
   torch::nn::LayerNorm norm1{nullptr};
   Attention attn{nullptr};
@@ -57,6 +63,8 @@ class BlockImpl : public torch::nn::Module {
 
  private:
   BlockSpec spec_;
+  AttentionWindow window_;
+  at::Tensor window_mask_;  // shifted windows: shifted_window_mask(window_), moved on first use
 };
 TORCH_MODULE(Block);
 

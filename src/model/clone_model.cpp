@@ -7,7 +7,7 @@ namespace vitc {
 
 VisionTransformer clone_model(VisionTransformerImpl& source) {
   VisionTransformer copy(source.config());
-  copy->to(source.pos_embed.device(), source.pos_embed.scalar_type());
+  copy->to(source.device(), source.options().dtype().toScalarType());
   load_state_dict(*copy, state_dict(source), "model '" + source.config().name + "'");
   copy->train(source.is_training());
   return copy;

@@ -41,12 +41,51 @@ std::vector<int> T2TStemSpec::map_sides(int img_size) const {
 }
 
 int ViTConfig::num_patches() const {
+  if (is_swin()) return stage_side(0) * stage_side(0);
   if (is_t2t()) {
     const std::vector<int> sides = t2t.map_sides(img_size);
     return sides.empty() ? 0 : sides.back() * sides.back();
   }
   const int side = img_size / patch_size;
   return side * side;
+}
+
+int ViTConfig::stage_of(int i) const {
+  int end = 0;
+  for (size_t s = 0; s < swin.depths.size(); ++s) {
+    end += swin.depths[s];
+    if (i < end) return static_cast<int>(s);
+  }
+  return 0;
+}
+
+int ViTConfig::stage_first_block(int s) const {
+  int first = 0;
+  for (int t = 0; t < s && t < static_cast<int>(swin.depths.size()); ++t) first += swin.depths[t];
+  return first;
+}
+
+int ViTConfig::stage_side(int s) const { return (img_size / patch_size) >> s; }
+
+int ViTConfig::block_dim(int i) const { return is_swin() ? embed_dim << stage_of(i) : embed_dim; }
+
+AttentionWindow ViTConfig::block_window(int i) const {
+  if (!is_swin()) return {};
+  const int s = stage_of(i);
+  AttentionWindow w;
+  w.side = stage_side(s);
+  if (w.side <= swin.window_size) {  // one window of the whole grid, nothing to shift
+    w.window = w.side;
+    return w;
+  }
+  w.window = swin.window_size;
+  w.shift = (i - stage_first_block(s)) % 2 == 1 ? swin.window_size / 2 : 0;
+  return w;
+}
+
+int ViTConfig::block_keys(int i) const {
+  const AttentionWindow w = block_window(i);
+  return w.windowed() ? w.window * w.window : block_tokens(i);
 }
 
 namespace {
@@ -69,6 +108,7 @@ std::vector<int> ViTConfig::block_patches(int i) const {
 }
 
 int ViTConfig::block_tokens(int i) const {
+  if (is_swin()) return stage_side(stage_of(i)) * stage_side(stage_of(i));
   const std::vector<int>* kept = listed_tokens(blocks, i);
   return kept != nullptr ? static_cast<int>(kept->size()) + num_prefix_tokens() : num_tokens();
 }
@@ -93,7 +133,7 @@ bool ViTConfig::operator==(const ViTConfig& o) const {
          in_chans == o.in_chans && num_classes == o.num_classes && embed_dim == o.embed_dim &&
          distilled == o.distilled && qkv_bias == o.qkv_bias && layer_scale == o.layer_scale &&
          no_embed_class == o.no_embed_class && stem == o.stem &&
-         (!is_t2t() || t2t == o.t2t) && norm_eps == o.norm_eps &&
+         (!is_t2t() || t2t == o.t2t) && swin == o.swin && norm_eps == o.norm_eps &&
          mean == o.mean && std == o.std && blocks == o.blocks;
 }
 
@@ -125,6 +165,43 @@ void validate_t2t_stem(const ViTConfig& c, const std::string& who) {
   }
   check(c.patch_size == stride, who, "patch_size must be the product of the t2t strides (",
         stride, ") for the t2t stem, got ", c.patch_size);
+}
+
+// Swin: stages that add up to the blocks, a grid that halves evenly into every stage and is
+// tiled by its windows, and none of the ViT-only options (they have no place in a Swin).
+void validate_swin(const ViTConfig& c, const std::string& who) {
+  const SwinSpec& s = c.swin;
+  check(c.stem == "patch", who, "a Swin config needs stem \"patch\", got \"", c.stem, "\"");
+  check(!c.distilled && !c.no_embed_class && !c.layer_scale, who,
+        "distilled, no_embed_class and layer_scale are ViT options a Swin config cannot have");
+  check(s.window_size >= 1 && s.window_size <= 64, who, "swin.window_size must be in [1, 64], got ",
+        s.window_size);
+  check(s.depths.size() <= 8, who, "swin.depths may hold at most 8 stages, got ", s.depths.size());
+  int total = 0;
+  for (size_t t = 0; t < s.depths.size(); ++t) {
+    check(s.depths[t] >= 1 && s.depths[t] <= kMaxDepth, who, "swin.depths[", t,
+          "] must be in [1, ", kMaxDepth, "], got ", s.depths[t]);
+    total += s.depths[t];
+  }
+  check(total == c.depth(), who, "swin.depths add up to ", total, " blocks but the config has ",
+        c.depth());
+  const int side = c.img_size / c.patch_size;
+  const int stages = static_cast<int>(s.depths.size());
+  check(side % (1 << (stages - 1)) == 0, who, "the ", side, "x", side,
+        " token grid cannot be halved by patch merging into ", stages, " stages (img_size ",
+        c.img_size, " / patch_size ", c.patch_size, " must be divisible by ", 1 << (stages - 1),
+        ")");
+  check(int64_t{c.embed_dim} << (stages - 1) <= kMaxWidth, who, "embed_dim ", c.embed_dim,
+        " doubles to more than ", kMaxWidth, " over ", stages, " stages");
+  for (int t = 0; t < stages; ++t) {
+    const AttentionWindow w = c.block_window(c.stage_first_block(t));
+    check(w.side % w.window == 0, who, "stage ", t, "'s ", w.side, "x", w.side,
+          " token grid is not tiled by ", w.window, "x", w.window, " windows (swin.window_size)");
+  }
+  for (size_t i = 0; i < c.blocks.size(); ++i) {
+    check(c.blocks[i].tokens.empty(), who, "blocks[", i,
+          "].tokens: a Swin keeps every token of its window grid (token pruning is for ViTs)");
+  }
 }
 
 }  // namespace
@@ -186,6 +263,7 @@ void ViTConfig::validate() const {
             ", more than the supported ", 2 * int64_t{kMaxWidth});
     }
   }
+  if (is_swin()) validate_swin(*this, who);
 }
 
 ViTConfig make_uniform_config(const std::string& name, int img_size, int patch_size, int in_chans,
@@ -250,6 +328,27 @@ ViTConfig t2t_vit(const std::string& name, const std::string& attention, int dim
   return c;
 }
 
+// Swin Transformer (timm's swin_*): stage widths embed_dim * 2^s with heads[s] heads of equal
+// width, MLP ratio 4, LayerNorm eps 1e-5 (PyTorch's default, as timm's Swin uses).
+ViTConfig swin(const std::string& name, int img_size, int patch_size, int in_chans,
+               int num_classes, int window, int dim, const std::vector<int>& depths,
+               const std::vector<int>& heads) {
+  ViTConfig c = make_uniform_config(name, img_size, patch_size, in_chans, num_classes, dim, 0,
+                                    heads[0], 4.0, false);
+  c.norm_eps = 1e-5;
+  c.swin.window_size = window;
+  c.swin.depths = depths;
+  for (size_t s = 0; s < depths.size(); ++s) {
+    const int width = dim << s, head_dim = width / heads[s];
+    BlockSpec block;
+    block.heads.assign(static_cast<size_t>(heads[s]), HeadSpec{head_dim, head_dim});
+    block.mlp_hidden = 4 * width;
+    block.attn_scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+    c.blocks.insert(c.blocks.end(), static_cast<size_t>(depths[s]), block);
+  }
+  return c;
+}
+
 ViTConfig fashion_mnist(const std::string& name, int patch, int dim, int depth, int heads,
                         double mlp_ratio) {
   ViTConfig c = make_uniform_config(name, 28, patch, 1, 10, dim, depth, heads, mlp_ratio, false);
@@ -287,6 +386,19 @@ const std::map<std::string, std::function<ViTConfig()>>& registry() {
       // Fashion-MNIST: fm_tiny for tests, fm_small the default teacher (see README for timings),
       // fm_t2t a T2T-ViT of fm_small's width: soft splits 3/2/1, 3/1/1, 3/2/1 take 28x28 to 7x7
       // (fm_small's 49 tokens) through 14x14 maps, Performer token attentions of width 32.
+      {"swin_tiny_patch4_window7_224", [] { return swin("swin_tiny_patch4_window7_224", 224, 4, 3, 1000, 7, 96, {2, 2, 6, 2}, {3, 6, 12, 24}); }},
+      {"swin_small_patch4_window7_224", [] { return swin("swin_small_patch4_window7_224", 224, 4, 3, 1000, 7, 96, {2, 2, 18, 2}, {3, 6, 12, 24}); }},
+      {"swin_base_patch4_window7_224", [] { return swin("swin_base_patch4_window7_224", 224, 4, 3, 1000, 7, 128, {2, 2, 18, 2}, {4, 8, 16, 32}); }},
+      {"swin_base_patch4_window12_384", [] { return swin("swin_base_patch4_window12_384", 384, 4, 3, 1000, 12, 128, {2, 2, 18, 2}, {4, 8, 16, 32}); }},
+      // fm_swin: Swin-T's last two stages on Fashion-MNIST: patch 2 makes a 14x14 grid of width
+      // 32 (six blocks, 2x2 shifted 7x7 windows, 2 heads), merged to 7x7 at width 64 (two blocks,
+      // one window, 4 heads); about fm_small's MACs.
+      {"fm_swin", [] {
+         ViTConfig c = swin("fm_swin", 28, 2, 1, 10, 7, 32, {6, 2}, {2, 4});
+         c.mean = {0.2860};
+         c.std = {0.3530};
+         return c;
+       }},
       {"fm_tiny", [] { return fashion_mnist("fm_tiny", 7, 64, 4, 4, 2.0); }},
       {"fm_small", [] { return fashion_mnist("fm_small", 4, 64, 8, 4, 4.0); }},
       {"fm_t2t", [] {
@@ -351,6 +463,7 @@ nlohmann::json config_to_json(const ViTConfig& c) {
     j["stem"] = c.stem;
     j["t2t"] = {{"attention", c.t2t.attention}, {"token_dim", c.t2t.token_dim}, {"splits", splits}};
   }
+  if (c.is_swin()) j["swin"] = {{"window_size", c.swin.window_size}, {"depths", c.swin.depths}};
   return j;
 }
 
@@ -380,6 +493,12 @@ ViTConfig config_from_json(const nlohmann::json& j, const std::string& where,
       c.t2t.splits.push_back(SoftSplit{fs.integer32("kernel", 1, 64), fs.integer32("stride", 1, 64),
                                        fs.integer32("padding", 0, 63)});
     }
+  }
+  if (f.has("swin")) {
+    const JsonFields fs(f.at("swin"), where, path + "swin.");
+    c.swin.window_size = fs.integer32("window_size", 1, 64);
+    c.swin.depths = fs.integers("depths", 1, kMaxDepth, 8);
+    check(!c.swin.depths.empty(), where, ": ", path, "swin.depths must list at least one stage");
   }
   c.norm_eps = f.number("norm_eps");
   c.mean = f.numbers("mean", kMaxInChans);

@@ -82,6 +82,33 @@ struct T2TStemSpec {
   }
 };
 
+// Swin Transformer (a config with a `swin` section): the blocks form stages of `depths` blocks;
+// stage s runs on a (side / 2^s)^2 token grid at width embed_dim * 2^s with window attention, and
+// patch merging (family-owned, not pruned) halves the grid and doubles the width between stages.
+// Block j of a stage attends within window_size^2 windows, shifted by window_size / 2 for odd j;
+// a stage whose grid is not larger than the window uses one window of the whole grid, unshifted
+// (timm's rule). There are no cls token and no position embedding; the head averages the tokens.
+struct SwinSpec {
+  int window_size = 7;
+  std::vector<int> depths;  // blocks per stage, adding up to the number of blocks; empty: not Swin
+  bool operator==(const SwinSpec& o) const {
+    return window_size == o.window_size && depths == o.depths;
+  }
+};
+
+// What one block's attention sees (ViTConfig::block_window): the whole sequence (window 0), or
+// windows of window x window tokens of a side x side grid, cyclically shifted by `shift`.
+struct AttentionWindow {
+  int side = 0;    // token grid side (Swin); 0 for global attention
+  int window = 0;  // window side; 0: global attention
+  int shift = 0;
+  bool windowed() const { return window > 0; }
+  int windows() const { return windowed() ? (side / window) * (side / window) : 1; }
+  bool operator==(const AttentionWindow& o) const {
+    return side == o.side && window == o.window && shift == o.shift;
+  }
+};
+
 struct ViTConfig {
   std::string name;
   int img_size = 224;
@@ -94,6 +121,7 @@ struct ViTConfig {
   // is the product of its strides; pos_embed is a fixed sinusoid table, held as a buffer).
   std::string stem = "patch";
   T2TStemSpec t2t;  // used when stem == "t2t"
+  SwinSpec swin;    // used when swin.depths is not empty (a Swin Transformer; stem "patch")
   bool distilled = false;  // DeiT distillation token + head_dist; inference averages both heads
   bool qkv_bias = true;
   // LayerScale (DeiT III, CaiT; timm's init_values): each block's attention and MLP outputs are
@@ -110,11 +138,23 @@ struct ViTConfig {
   std::vector<BlockSpec> blocks;
 
   bool is_t2t() const { return stem == "t2t"; }
+  bool is_swin() const { return !swin.depths.empty(); }
   int depth() const { return static_cast<int>(blocks.size()); }
-  int num_patches() const;
-  int num_prefix_tokens() const { return distilled ? 2 : 1; }
+  int num_patches() const;  // tokens the stem makes (Swin: of the first stage)
+  int num_prefix_tokens() const { return is_swin() ? 0 : distilled ? 2 : 1; }
   int num_tokens() const { return num_patches() + num_prefix_tokens(); }
   int pos_embed_rows() const { return no_embed_class ? num_patches() : num_tokens(); }
+  bool has_pos_embed() const { return !is_swin(); }
+  // Per-block geometry: methods and complexity.h ask these, never embed_dim or num_tokens().
+  int num_stages() const { return is_swin() ? static_cast<int>(swin.depths.size()) : 1; }
+  int stage_of(int i) const;          // the stage block i belongs to (0 for a ViT)
+  int stage_first_block(int s) const;  // the first block of stage s
+  int stage_side(int s) const;        // Swin: the token grid side of stage s
+  int block_dim(int i) const;         // the width block i works at
+  int final_dim() const { return block_dim(depth() - 1); }  // final norm and head width
+  AttentionWindow block_window(int i) const;
+  // Keys each query of block i attends to: its window's tokens, or all the block's tokens.
+  int block_keys(int i) const;
   // Token pruning: the patch positions block i processes (every patch unless a block at or
   // before i lists tokens), and its token count with the cls/dist tokens.
   std::vector<int> block_patches(int i) const;
@@ -133,7 +173,8 @@ ViTConfig make_uniform_config(const std::string& name, int img_size, int patch_s
 // Named configs: deit_{tiny,small,base}_patch16_224, deit_*_distilled_patch16_224,
 // vit_base_patch16_224, DeiT III (deit3_{small,medium,base,large}_patch16_224,
 // deit3_{small,base,large}_patch16_384, deit3_huge_patch14_224), T2T-ViT (t2t_vit_{7,10,12,14,
-// 19,24}, t2t_vit_t_{14,19,24}), and the Fashion-MNIST configs fm_tiny, fm_small, fm_t2t
+// 19,24}, t2t_vit_t_{14,19,24}), Swin (swin_{tiny,small,base}_patch4_window7_224,
+// swin_base_patch4_window12_384), and the Fashion-MNIST configs fm_tiny, fm_small, fm_t2t, fm_swin
 // (28x28, 1 channel).
 ViTConfig named_config(const std::string& name);  // throws listing the valid names
 std::vector<std::string> named_config_names();

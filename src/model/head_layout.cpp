@@ -29,17 +29,18 @@ bool pad_heads(const HeadLayout& layout, int64_t batch, int64_t tokens) {
   return extra < (layout.groups - 1) * kPaddingMacsPerSavedGroup;
 }
 
-int64_t executed_attention_macs(const std::vector<HeadSpec>& heads, int embed_dim, int tokens) {
+int64_t executed_attention_macs(const std::vector<HeadSpec>& heads, int embed_dim, int windows,
+                                int window_tokens) {
   const HeadLayout layout = head_layout(heads, embed_dim);
   int64_t qk = 0, v = 0;
   for (const HeadSpec& h : heads) {
     qk += h.qk_dim;
     v += h.v_dim;
   }
-  const int64_t D = embed_dim, N = tokens;
-  const int64_t useful = N * D * (2 * qk + v) + N * N * qk + N * N * v + N * v * D;
-  if (!pad_heads(layout, 1, tokens)) return useful;
-  return useful + N * layout.padded_extra_per_token + N * N * layout.padded_extra_per_token_pair;
+  const int64_t D = embed_dim, K = window_tokens, N = int64_t{windows} * window_tokens;
+  const int64_t useful = N * D * (2 * qk + v) + N * K * qk + N * K * v + N * v * D;
+  if (!pad_heads(layout, windows, window_tokens)) return useful;
+  return useful + N * layout.padded_extra_per_token + N * K * layout.padded_extra_per_token_pair;
 }
 
 }  // namespace vitc

@@ -33,8 +33,10 @@ inline constexpr int64_t kPaddingMacsPerSavedGroup = 3'000'000;
 bool pad_heads(const HeadLayout& layout, int64_t batch, int64_t tokens);
 
 // The attention MACs (qkv, q k^T, attn v, proj) the compact model executes for one image (batch
-// 1): with padded heads, every head counted at the widest widths; grouped, the useful MACs of
-// complexity.h.
-int64_t executed_attention_macs(const std::vector<HeadSpec>& heads, int embed_dim, int tokens);
+// 1) of `windows` attention windows of `window_tokens` tokens each (1 window of every token for
+// global attention): with padded heads, every head counted at the widest widths; grouped, the
+// useful MACs of complexity.h.
+int64_t executed_attention_macs(const std::vector<HeadSpec>& heads, int embed_dim, int windows,
+                                int window_tokens);
 
 }  // namespace vitc

@@ -14,22 +14,24 @@ at::Tensor index_tensor(const std::vector<int64_t>& indices, const at::Device& d
   return torch::tensor(indices, torch::kLong).to(device);
 }
 
-void copy_linear(torch::nn::LinearImpl& dst, torch::nn::LinearImpl& src) {
-  dst.weight.copy_(src.weight);
-  if (dst.bias.defined()) dst.bias.copy_(src.bias);
-}
-
 void copy_norm(torch::nn::LayerNormImpl& dst, torch::nn::LayerNormImpl& src) {
   dst.weight.copy_(src.weight);
   dst.bias.copy_(src.bias);
 }
 
-// Every parameter and buffer of a module that is not pruned (the stem), copied as it is.
-void copy_module_tensors(torch::nn::Module& dst, const torch::nn::Module& src) {
+// Every parameter and buffer outside the blocks (what the family owns and no Structure prunes: the
+// stem, cls/dist tokens, pos_embed, Swin's patch merging, the final norm and the heads), copied as
+// it is.
+void copy_family_tensors(torch::nn::Module& dst, const torch::nn::Module& src) {
+  const auto outside_blocks = [](const std::string& name) { return name.rfind("blocks.", 0) != 0; };
   const auto from_params = src.named_parameters(true);
   const auto from_buffers = src.named_buffers(true);
-  for (auto& p : dst.named_parameters(true)) p.value().copy_(from_params[p.key()]);
-  for (auto& b : dst.named_buffers(true)) b.value().copy_(from_buffers[b.key()]);
+  for (auto& p : dst.named_parameters(true)) {
+    if (outside_blocks(p.key())) p.value().copy_(from_params[p.key()]);
+  }
+  for (auto& b : dst.named_buffers(true)) {
+    if (outside_blocks(b.key())) b.value().copy_(from_buffers[b.key()]);
+  }
 }
 
 // qkv rows [q | k | v] and proj columns of the kept dims, heads in compute order.
@@ -58,6 +60,12 @@ void slice_attention(AttentionImpl& dst, AttentionImpl& src, const BlockKeep& ke
   if (dst.qkv->bias.defined()) dst.qkv->bias.copy_(src.qkv->bias.index_select(0, row_index));
   dst.proj->weight.copy_(src.proj->weight.index_select(1, index_tensor(proj_cols, device)));
   dst.proj->bias.copy_(src.proj->bias);
+  if (dst.relative_position_bias_table.defined()) {  // Swin: one column per head, compute order
+    std::vector<int64_t> columns;
+    for (int index : head_compute_order(keep)) columns.push_back(keep.heads[index].source);
+    dst.relative_position_bias_table.copy_(
+        src.relative_position_bias_table.index_select(1, index_tensor(columns, device)));
+  }
 }
 
 void slice_block(BlockImpl& dst, BlockImpl& src, const BlockKeep& keep) {
@@ -84,24 +92,13 @@ void slice_block(BlockImpl& dst, BlockImpl& src, const BlockKeep& keep) {
 VisionTransformer slice_model(VisionTransformerImpl& source, const Structure& structure) {
   const ViTConfig config = compact_config(source.config(), structure);  // validates
   VisionTransformer compact(config);
-  const at::Tensor& reference = source.pos_embed;
-  compact->to(reference.device(), reference.scalar_type());
+  compact->to(source.device(), source.options().dtype().toScalarType());
   compact->train(source.is_training());
   torch::NoGradGuard no_grad;
-  if (config.is_t2t()) {
-    copy_module_tensors(*compact->tokens_to_token, *source.tokens_to_token);
-  } else {
-    copy_module_tensors(*compact->patch_embed, *source.patch_embed);
-  }
-  compact->cls_token.copy_(source.cls_token);
-  if (config.distilled) compact->dist_token.copy_(source.dist_token);
-  compact->pos_embed.copy_(source.pos_embed);
+  copy_family_tensors(*compact, source);
   for (int i = 0; i < config.depth(); ++i) {
     slice_block(*compact->block(i), *source.block(i), structure.blocks[i]);
   }
-  copy_norm(*compact->norm, *source.norm);
-  copy_linear(*compact->head, *source.head);
-  if (config.distilled) copy_linear(*compact->head_dist, *source.head_dist);
   return compact;
 }
 

@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "model/families/swin/swin_import.h"
 #include "model/families/t2t/t2t_import.h"
 #include "model/state_dict.h"
 #include "util/error.h"
@@ -87,8 +88,8 @@ const std::vector<std::pair<std::string, std::string>>& unsupported_features() {
       {"head.fc.", "a head with a hidden layer"},
       {"patch_embed.backbone.", "hybrid CNN stem (ResNet-ViT)"},
       {".q_bias", "separate q/v biases (BEiT)"},
-      {"relative_position", "relative position bias (BEiT, Swin)"},
-      {"layers.", "hierarchical stages (Swin, PVT, ...)"},
+      {"relative_position", "relative position bias (BEiT)"},
+      {"layers.", "hierarchical stages (PVT, Twins, ...)"},
       {".attn.q.", "separate q/k/v projections"},
       {".attn.kv.", "separate q/k/v projections"},
       {".mlp.fc1_g.", "gated MLP (SwiGLU)"},
@@ -117,8 +118,8 @@ void refuse_unsupported(const TensorMap& weights, const CheckpointSidecar& sidec
   fail(where, ": ",
        sidecar.architecture.empty() ? std::string("this architecture")
                                     : str_cat("architecture '", sidecar.architecture, "'"),
-       " is not supported: vitc imports timm VisionTransformer, DeiT and DeiT III checkpoints and "
-       "T2T-ViT's (",
+       " is not supported: vitc imports timm VisionTransformer, DeiT, DeiT III and Swin "
+       "checkpoints and T2T-ViT's (",
        join(named_config_names()), " and other sizes of them); the checkpoint has ",
        join(parts, "; "));
 }
@@ -247,6 +248,7 @@ int infer_heads(int embed_dim, const CheckpointSidecar& sidecar, const std::stri
 
 ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar,
                             const std::string& where, std::string* how) {
+  if (is_swin_weights(w)) return infer_swin_config(w, sidecar, where, how);
   refuse_unsupported(w, sidecar, where);
   if (is_t2t_checkpoint(w)) return infer_t2t_config(w, sidecar, where, how);
   const at::Tensor& patch = need(w, "patch_embed.proj.weight", 4, where);
@@ -353,7 +355,8 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
 }
 
 LoadedModel import_checkpoint(const std::string& path) {
-  const TensorMap weights = read_checkpoint_tensors(path);
+  TensorMap weights = read_checkpoint_tensors(path);
+  if (is_timm_swin_checkpoint(weights)) weights = swin_weights_to_vitc(weights, path);
   const CheckpointSidecar sidecar = read_sidecar(path);
   std::string how;
   const ViTConfig config = infer_timm_config(weights, sidecar, path, &how);

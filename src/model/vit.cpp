@@ -8,14 +8,20 @@
 
 namespace vitc {
 
-PatchEmbedImpl::PatchEmbedImpl(int in_chans, int embed_dim, int patch_size) {
+PatchEmbedImpl::PatchEmbedImpl(int in_chans, int embed_dim, int patch_size, bool with_norm,
+                               double norm_eps) {
   proj = register_module(
       "proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_chans, embed_dim, patch_size)
                                     .stride(patch_size)));
+  if (with_norm) {
+    norm = register_module(
+        "norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({embed_dim}).eps(norm_eps)));
+  }
 }
 
 at::Tensor PatchEmbedImpl::forward(const at::Tensor& x) {
-  return proj->forward(x).flatten(2).transpose(1, 2);  // [B, D, h, w] -> [B, h*w, D]
+  const at::Tensor tokens = proj->forward(x).flatten(2).transpose(1, 2);  // [B, h*w, D]
+  return norm ? norm->forward(tokens) : tokens;
 }
 
 at::Tensor HeadOutputs::combined() const { return dist.defined() ? (cls + dist) / 2 : cls; }
@@ -26,17 +32,27 @@ VisionTransformerImpl::VisionTransformerImpl(ViTConfig config) : config_(std::mo
   if (config_.is_t2t()) {
     tokens_to_token = register_module("tokens_to_token", T2TStem(config_));
   } else {
-    patch_embed =
-        register_module("patch_embed", PatchEmbed(config_.in_chans, D, config_.patch_size));
+    patch_embed = register_module("patch_embed", PatchEmbed(config_.in_chans, D, config_.patch_size,
+                                                            config_.is_swin(), config_.norm_eps));
   }
-  cls_token = register_parameter("cls_token", torch::zeros({1, 1, D}));
+  if (!config_.is_swin()) cls_token = register_parameter("cls_token", torch::zeros({1, 1, D}));
   if (config_.distilled) dist_token = register_parameter("dist_token", torch::zeros({1, 1, D}));
-  const at::Tensor positions = torch::zeros({1, config_.pos_embed_rows(), D});
-  pos_embed = config_.is_t2t() ? register_buffer("pos_embed", positions)
-                               : register_parameter("pos_embed", positions);
+  if (config_.has_pos_embed()) {
+    const at::Tensor positions = torch::zeros({1, config_.pos_embed_rows(), D});
+    pos_embed = config_.is_t2t() ? register_buffer("pos_embed", positions)
+                                 : register_parameter("pos_embed", positions);
+  }
   blocks = register_module("blocks", torch::nn::ModuleList());
-  for (const BlockSpec& spec : config_.blocks) {
-    blocks->push_back(Block(D, spec, config_.norm_eps, config_.qkv_bias, config_.layer_scale));
+  for (int i = 0; i < config_.depth(); ++i) {
+    blocks->push_back(Block(config_.block_dim(i), config_.blocks[static_cast<size_t>(i)],
+                            config_.norm_eps, config_.qkv_bias, config_.layer_scale,
+                            config_.block_window(i)));
+  }
+  if (config_.is_swin()) {
+    merges = register_module("merges", torch::nn::ModuleList());
+    for (int s = 1; s < config_.num_stages(); ++s) {
+      merges->push_back(PatchMerging(D << (s - 1), config_.norm_eps));
+    }
   }
   std::vector<int> reaching(static_cast<size_t>(config_.num_patches()));  // patch positions
   for (size_t p = 0; p < reaching.size(); ++p) reaching[p] = static_cast<int>(p);
@@ -53,9 +69,10 @@ VisionTransformerImpl::VisionTransformerImpl(ViTConfig config) : config_(std::mo
     }
     token_gather_.push_back(gather);
   }
+  const int F = config_.final_dim();
   norm = register_module("norm", torch::nn::LayerNorm(
-                                     torch::nn::LayerNormOptions({D}).eps(config_.norm_eps)));
-  head = register_module("head", torch::nn::Linear(D, config_.num_classes));
+                                     torch::nn::LayerNormOptions({F}).eps(config_.norm_eps)));
+  head = register_module("head", torch::nn::Linear(F, config_.num_classes));
   if (config_.distilled) {
     head_dist = register_module("head_dist", torch::nn::Linear(D, config_.num_classes));
   }
@@ -69,6 +86,7 @@ at::Tensor VisionTransformerImpl::embed(const at::Tensor& images) {
   const at::Tensor input = images.to(device());
   at::Tensor patches =
       config_.is_t2t() ? tokens_to_token->forward(input) : patch_embed->forward(input);
+  if (config_.is_swin()) return patches;
   const int64_t B = patches.size(0);
   if (config_.no_embed_class) patches = patches + pos_embed;  // the patches' positions only
   std::vector<at::Tensor> tokens = {cls_token.expand({B, -1, -1})};
@@ -86,19 +104,28 @@ at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
   }
   at::Tensor x = embed(images);
   for (int i = 0; i < config_.depth(); ++i) {
-    x = block(i)->forward(drop_tokens(i, x), masks != nullptr ? &masks->blocks[i] : nullptr);
+    x = block(i)->forward(block_input(i, x), masks != nullptr ? &masks->blocks[i] : nullptr);
   }
   return norm->forward(x);
 }
 
 HeadOutputs VisionTransformerImpl::head_outputs(const at::Tensor& tokens) {
   HeadOutputs out;
+  if (config_.is_swin()) {  // average pooling of the final tokens
+    out.cls = head->forward(tokens.mean(1));
+    return out;
+  }
   out.cls = head->forward(tokens.select(1, 0));
   if (config_.distilled) out.dist = head_dist->forward(tokens.select(1, 1));
   return out;
 }
 
-at::Tensor VisionTransformerImpl::drop_tokens(int i, const at::Tensor& x) {
+at::Tensor VisionTransformerImpl::block_input(int i, const at::Tensor& x) {
+  if (config_.is_swin()) {
+    const int s = config_.stage_of(i);
+    if (s == 0 || i != config_.stage_first_block(s)) return x;
+    return merges->ptr<PatchMergingImpl>(s - 1)->forward(x, config_.stage_side(s - 1));
+  }
   at::Tensor& gather = token_gather_.at(static_cast<size_t>(i));
   if (!gather.defined()) return x;
   if (gather.device() != x.device()) gather = gather.to(x.device());
@@ -146,10 +173,10 @@ void VisionTransformerImpl::init_weights(uint64_t seed) {
   if (config_.is_t2t()) {
     pos_embed.copy_(sinusoid_table(pos_embed.size(1), pos_embed.size(2)));
     tokens_to_token->init_random_features(gen);
-  } else {
+  } else if (pos_embed.defined()) {
     trunc_normal_(pos_embed, 0.02, gen);
   }
-  trunc_normal_(cls_token, 0.02, gen);
+  if (cls_token.defined()) trunc_normal_(cls_token, 0.02, gen);
   if (dist_token.defined()) trunc_normal_(dist_token, 0.02, gen);
   // Patch embedding: PyTorch's default Conv2d init (as timm), drawn from our generator.
   if (patch_embed) {
@@ -168,6 +195,10 @@ void VisionTransformerImpl::init_weights(uint64_t seed) {
       ln->bias.zero_();
     } else if (auto* ls = module->as<LayerScale>()) {
       ls->gamma.fill_(kLayerScaleInit);
+    } else if (auto* attention = module->as<Attention>()) {
+      if (attention->relative_position_bias_table.defined()) {
+        trunc_normal_(attention->relative_position_bias_table, 0.02, gen);
+      }
     }
   }
 }

@@ -35,23 +35,78 @@ struct CountingForward {
     return torch::layer_norm(x, {x.size(-1)}, n->weight, n->bias, n->options.eps());
   }
 
-  // Heads one at a time (not grouped as the model does), sliced out of the qkv output.
-  at::Tensor attention(const at::Tensor& x, AttentionImpl& attn) {
+  // Heads one at a time (not grouped as the model does), sliced out of the qkv output. `bias`
+  // (Swin): [heads, N, N] added to the scores.
+  at::Tensor attention(const at::Tensor& x, AttentionImpl& attn, const at::Tensor& bias = {}) {
     const at::Tensor qkv = linear(x, attn.qkv);
     int64_t qk_total = 0;
     for (const HeadSpec& h : attn.heads()) qk_total += h.qk_dim;
     std::vector<at::Tensor> outs;
-    int64_t q_off = 0, v_off = 0;
+    int64_t q_off = 0, v_off = 0, head = 0;
     for (const HeadSpec& h : attn.heads()) {
       const at::Tensor q = qkv.narrow(-1, q_off, h.qk_dim);
       const at::Tensor k = qkv.narrow(-1, qk_total + q_off, h.qk_dim);
       const at::Tensor v = qkv.narrow(-1, 2 * qk_total + v_off, h.v_dim);
-      const at::Tensor scores = (mm(q, k.transpose(1, 2)) * attn.scale()).softmax(-1);
+      at::Tensor scores = mm(q, k.transpose(1, 2)) * attn.scale();
+      if (bias.defined()) scores = scores + bias[head++];
+      scores = scores.softmax(-1);
       outs.push_back(mm(scores, v));
       q_off += h.qk_dim;
       v_off += h.v_dim;
     }
     return linear(torch::cat(outs, -1), attn.proj);
+  }
+
+  // Swin: window by window, each window's tokens listed by their place on the shifted grid
+  // (shifted coordinates (r, c) hold the token at ((r + shift) % side, (c + shift) % side)), the
+  // relative position bias looked up per (query, key) offset and -100 between tokens of different
+  // regions of the shifted grid.
+  at::Tensor window_attention(const at::Tensor& y, AttentionImpl& attn, const AttentionWindow& w) {
+    const int64_t side = w.side, win = w.window, shift = w.shift, n = win * win;
+    const int64_t heads = static_cast<int64_t>(attn.heads().size());
+    const at::Tensor& table = attn.relative_position_bias_table;
+    const auto region = [&](int64_t r) {
+      return shift == 0 ? 0 : r < side - win ? 0 : r < side - shift ? 1 : 2;
+    };
+    at::Tensor out;
+    for (int64_t a = 0; a < side / win; ++a) {
+      for (int64_t b = 0; b < side / win; ++b) {
+        std::vector<int64_t> rows, cols, tokens;
+        for (int64_t r = a * win; r < (a + 1) * win; ++r) {
+          for (int64_t c = b * win; c < (b + 1) * win; ++c) {
+            rows.push_back(r);
+            cols.push_back(c);
+            tokens.push_back(((r + shift) % side) * side + (c + shift) % side);
+          }
+        }
+        at::Tensor bias = torch::zeros({heads, n, n});
+        for (int64_t i = 0; i < n; ++i) {
+          for (int64_t j = 0; j < n; ++j) {
+            const int64_t entry = (rows[i] - rows[j] + win - 1) * (2 * win - 1) + cols[i] - cols[j] + win - 1;
+            const bool apart = region(rows[i]) != region(rows[j]) || region(cols[i]) != region(cols[j]);
+            bias.select(1, i).select(1, j).copy_(table[entry] + (apart ? -100.0 : 0.0));
+          }
+        }
+        const at::Tensor index = torch::tensor(tokens, torch::kLong);
+        const at::Tensor result = attention(y.index_select(1, index), attn, bias);
+        if (!out.defined()) out = torch::zeros({y.size(0), y.size(1), result.size(2)});
+        out.index_copy_(1, index, result);
+      }
+    }
+    return out;
+  }
+
+  // Swin's patch merging: x[0::2, 0::2], x[1::2, 0::2], x[0::2, 1::2], x[1::2, 1::2] concatenated.
+  at::Tensor merge(const at::Tensor& x, PatchMergingImpl& m, int64_t side) {
+    const at::Tensor g = x.reshape({x.size(0), side, side, x.size(2)});
+    using torch::indexing::None;
+    using torch::indexing::Slice;
+    const at::Tensor cat = torch::cat({g.index({Slice(), Slice(0, None, 2), Slice(0, None, 2)}),
+                                       g.index({Slice(), Slice(1, None, 2), Slice(0, None, 2)}),
+                                       g.index({Slice(), Slice(0, None, 2), Slice(1, None, 2)}),
+                                       g.index({Slice(), Slice(1, None, 2), Slice(1, None, 2)})},
+                                      -1);
+    return linear(norm(cat.reshape({x.size(0), -1, 4 * x.size(2)}), m.norm), m.reduction);
   }
 
   at::Tensor block(const at::Tensor& x, BlockImpl& b) {
@@ -60,7 +115,11 @@ struct CountingForward {
     const auto scaled = [](const at::Tensor& branch, const LayerScale& ls) {
       return ls ? branch * ls->gamma : branch;
     };
-    if (b.attn) y = y + scaled(attention(norm(y, b.norm1), *b.attn), b.ls1);
+    if (b.attn && b.window().windowed()) {
+      y = y + window_attention(norm(y, b.norm1), *b.attn, b.window());
+    } else if (b.attn) {
+      y = y + scaled(attention(norm(y, b.norm1), *b.attn), b.ls1);
+    }
     if (b.mlp) {
       y = y + scaled(linear(torch::gelu(linear(norm(y, b.norm2), b.mlp->fc1)), b.mlp->fc2), b.ls2);
     }
@@ -133,6 +192,7 @@ struct CountingForward {
       const auto& conv = m.patch_embed->proj;
       x = mm(patches, conv->weight.reshape({c.embed_dim, -1}).t()) + conv->bias;
     }
+    if (c.is_swin()) return swin(m, norm(x, m.patch_embed->norm));
     std::vector<at::Tensor> tokens = {m.cls_token.expand({B, 1, c.embed_dim})};
     if (c.distilled) tokens.push_back(m.dist_token.expand({B, 1, c.embed_dim}));
     if (c.no_embed_class) x = x + m.pos_embed;  // DeiT III: patches only
@@ -161,6 +221,20 @@ struct CountingForward {
     at::Tensor logits = linear(x.select(1, 0), m.head);
     if (c.distilled) logits = (logits + linear(x.select(1, 1), m.head_dist)) / 2;
     return logits;
+  }
+
+  at::Tensor swin(VisionTransformerImpl& m, at::Tensor x) {
+    const ViTConfig& c = m.config();
+    int64_t side = c.img_size / c.patch_size;
+    for (int i = 0; i < c.depth(); ++i) {
+      const int s = c.stage_of(i);
+      if (s > 0 && i == c.stage_first_block(s)) {
+        x = merge(x, *m.merges->ptr<PatchMergingImpl>(s - 1), side);
+        side /= 2;
+      }
+      if (!c.blocks[i].skip) x = block(x, *m.block(i));
+    }
+    return linear(norm(x, m.norm).mean(1), m.head);
   }
 };
 

@@ -42,7 +42,10 @@ TEST(HeadLayout, RuleAndExecutedMacsByHand) {
   EXPECT_FALSE(pad_heads(l, 512, 17));   // 12.6 M > 9 M
   const int64_t N = 17, D = 64;
   const int64_t useful = N * D * (2 * 57 + 61) + N * N * (57 + 61) + N * 61 * D;
-  EXPECT_EQ(executed_attention_macs(four, D, N), useful + N * 1280 + N * N * 10);
+  EXPECT_EQ(executed_attention_macs(four, D, 1, N), useful + N * 1280 + N * N * 10);
+  // Swin-like: 4 windows of 17 tokens attend within themselves (each window decides as a batch).
+  const int64_t windowed = 4 * (N * D * (2 * 57 + 61) + N * N * (57 + 61) + N * 61 * D);
+  EXPECT_EQ(executed_attention_macs(four, D, 4, N), windowed + 4 * (N * 1280 + N * N * 10));
   // One group (dense) never pads; executed = useful.
   const std::vector<HeadSpec> dense(4, HeadSpec{16, 16});
   EXPECT_FALSE(pad_heads(head_layout(dense, 64), 1, 17));

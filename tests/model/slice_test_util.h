@@ -1,8 +1,10 @@
 // Test helpers for structures and slicing: seeded random Structures, fully random weights, and
-// the small source models the contract is checked on (plain, distilled, uneven heads, DeiT III, T2T-ViT).
+// the small source models the contract is checked on (plain, distilled, uneven heads, DeiT III,
+// T2T-ViT, Swin).
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <random>
@@ -92,7 +94,21 @@ inline std::vector<ViTConfig> contract_sources() {
   t2t.t2t.token_dim = 8;
   t2t.t2t.splits = {{3, 2, 1}, {3, 1, 1}, {3, 2, 1}};
   t2t.qkv_bias = false;
-  return {plain, distilled, uneven, deit3, t2t};
+  // Swin: 14x14 tokens in four 7x7 windows (block 1 shifted), merged to one 7x7 window, widths
+  // 16 and 32, heads of width 8.
+  ViTConfig swin = named_config("fm_swin");
+  swin.name = "tiny_swin";
+  swin.embed_dim = 16;
+  swin.swin.depths = {2, 2};
+  swin.blocks.clear();
+  for (int s = 0; s < 2; ++s) {
+    BlockSpec b;
+    b.heads.assign(static_cast<size_t>(2 << s), HeadSpec{8, 8});
+    b.mlp_hidden = 2 * (16 << s);
+    b.attn_scale = 1.0 / std::sqrt(8.0);
+    swin.blocks.insert(swin.blocks.end(), 2, b);
+  }
+  return {plain, distilled, uneven, deit3, t2t, swin};
 }
 
 }  // namespace vitc::test

@@ -37,6 +37,10 @@ Structure dropping_structure(const ViTConfig& config) {
 TEST(TokenPruning, CompactModelEqualsSourceWithDroppedTokensRemovedAsKeys) {
   for (const ViTConfig& config : test::contract_sources()) {
     SCOPED_TRACE(config.name);
+    if (config.is_swin()) {  // windows need the whole grid: a Swin refuses token lists
+      EXPECT_THROW(compact_config(config, dropping_structure(config)), Error);
+      continue;
+    }
     VisionTransformer source = make_model(config, 1);
     test::randomize_parameters(*source, 2);
     source->eval();
@@ -66,9 +70,9 @@ TEST(TokenPruning, CompactModelEqualsSourceWithDroppedTokensRemovedAsKeys) {
     }
     EXPECT_GT(max_diff(logits, source->forward(images, &norm_masked)), 1e-3);
 
-    // Walking the blocks one by one with drop_tokens computes forward_features.
+    // Walking the blocks one by one with block_input computes forward_features.
     at::Tensor x = compact->embed(images);
-    for (int i = 0; i < config.depth(); ++i) x = compact->block(i)->forward(compact->drop_tokens(i, x));
+    for (int i = 0; i < config.depth(); ++i) x = compact->block(i)->forward(compact->block_input(i, x));
     EXPECT_LT(max_diff(compact->norm->forward(x), compact->forward_features(images)), 1e-6);
     EXPECT_EQ(x.size(1), last_patches + config.num_prefix_tokens());
   }

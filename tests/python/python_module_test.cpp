@@ -1,7 +1,7 @@
 // The Python module python/vitc_torch.py: it rebuilds compressed vitc models (uneven heads,
 // heads with fewer v than q/k dims, skipped blocks, removed attention or MLP branches, dropped
-// tokens, a distillation head) as torch.nn.Modules whose logits equal vitc's, and exports them to ONNX,
-// which ONNX Runtime runs to the same logits.
+// tokens, a distillation head; DeiT III, T2T-ViT and Swin models) as torch.nn.Modules whose logits
+// equal vitc's, and exports them to ONNX, which ONNX Runtime runs to the same logits.
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 #include "io/safetensors.h"
 #include "model/model_dir.h"
 #include "model/slice.h"
+#include "model/slice_test_util.h"
 #include "python/python_test_util.h"
 #include "util/files.h"
 
@@ -69,6 +70,43 @@ std::string write_compressed_model(const std::string& dir, at::Tensor& images, a
   return dir;
 }
 
+// A Swin on 32x32 images (16x16 tokens in 4x4 windows, shifted in block 1; merged to 8x8, shifted
+// in block 3) compressed: uneven heads, a head removed with its bias column, a skipped block, a
+// block without MLP.
+std::string write_compressed_swin(const std::string& dir, at::Tensor& images, at::Tensor& logits) {
+  ViTConfig source = named_config("fm_swin");
+  source.name = "py_swin";
+  source.img_size = 32;
+  source.in_chans = 3;
+  source.num_classes = 5;
+  source.mean = source.std = {0.5, 0.5, 0.5};
+  source.swin = SwinSpec{4, {2, 2}};
+  for (size_t i = 2; i < source.blocks.size(); ++i) source.blocks[i] = source.blocks.back();
+  source.blocks.resize(4);
+  VisionTransformer model = make_model(source, 12);
+  test::randomize_parameters(*model, 13);
+  Structure s = dense_structure(source);
+  s.blocks[0].heads = {HeadKeep{1, range(0, 16), range(0, 5)}, HeadKeep{0, range(3, 16), range(0, 16)}};
+  s.blocks[1].mlp.resize(50);
+  s.blocks[2] = BlockKeep{true, false, {}, {}, {}};
+  s.blocks[3].heads.erase(s.blocks[3].heads.begin() + 1);
+  s.blocks[3].mlp.clear();
+  VisionTransformer compact = slice_model(*model, s);
+  save_compressed_model_dir(dir, *compact, source, s);
+  images = at::randn({3, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  compact->eval();
+  logits = compact->forward(images);
+  write_safetensors(dir + "/images.safetensors", {{"images", images}});
+  return dir;
+}
+
+std::string write_model_of_family(const std::string& dir, at::Tensor& images, at::Tensor& logits,
+                                  const std::string& family) {
+  return family == "swin" ? write_compressed_swin(dir, images, logits)
+                          : write_compressed_model(dir, images, logits, family);
+}
+
 // ONNX Runtime, what users deploy with, computes vitc's logits from <dir>/model.onnx.
 void expect_onnx_runtime_logits(const std::string& dir, const at::Tensor& logits) {
   const auto ort = run_onnxruntime(dir + "/model.onnx", dir + "/model/images.safetensors",
@@ -83,11 +121,11 @@ void expect_onnx_runtime_logits(const std::string& dir, const at::Tensor& logits
 
 TEST(PythonModule, RebuildsCompressedModelsWithVitcLogits) {
   VITC_SKIP_WITHOUT_TORCH();
-  for (const std::string family : {"vit", "deit3", "t2t"}) {
+  for (const std::string family : {"vit", "deit3", "t2t", "swin"}) {
     SCOPED_TRACE(family);
     const std::string dir = python_temp_dir("module_" + family);
     at::Tensor images, logits;
-    write_compressed_model(dir + "/model", images, logits, family);
+    write_model_of_family(dir + "/model", images, logits, family);
     ASSERT_TRUE(load_model_dir(dir + "/model").model);  // a valid compressed directory
     const auto ran = run_python("python/vitc_torch.py", "logits " + dir + "/model " + dir +
                                                             "/model/images.safetensors " + dir +
@@ -100,13 +138,13 @@ TEST(PythonModule, RebuildsCompressedModelsWithVitcLogits) {
   }
 }
 
-TEST(PythonModule, ExportsDeit3AndT2tToOnnx) {
+TEST(PythonModule, ExportsDeit3T2tAndSwinToOnnx) {
   VITC_SKIP_WITHOUT_TORCH();
-  for (const std::string family : {"deit3", "t2t"}) {
+  for (const std::string family : {"deit3", "t2t", "swin"}) {
     SCOPED_TRACE(family);
     const std::string dir = python_temp_dir("onnx_" + family);
     at::Tensor images, logits;
-    write_compressed_model(dir + "/model", images, logits, family);
+    write_model_of_family(dir + "/model", images, logits, family);
     const auto ran =
         run_python("python/vitc_torch.py", "onnx " + dir + "/model " + dir + "/model.onnx");
     ASSERT_EQ(ran.exit_code, 0) << ran.output;

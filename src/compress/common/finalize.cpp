@@ -61,7 +61,7 @@ FinalModel finalize_compressed(VisionTransformerImpl& trained, const Structure& 
   out.compact = slice_model(trained, structure);
   out.compact->eval();
   const double max_diff =
-      slice_check(trained, masks_to(structure_masks(source, structure), trained.pos_embed.options()),
+      slice_check(trained, masks_to(structure_masks(source, structure), trained.options()),
                   *out.compact, eval_data);
   const EvalResult eval = evaluate(*out.compact, eval_data, eval_batch);
   if (is_lead(group)) save_compressed_model_dir(out_dir, *out.compact, source, structure, provenance);

@@ -51,10 +51,10 @@ std::vector<double> neuron_importance(VisionTransformerImpl& model, const ModelM
     for (int64_t i = start; i < std::min(data.size(), start + batch_size); ++i) idx.push_back(i);
     at::Tensor x = model.embed(data.get_batch(idx).images);
     for (int i = 0; i < block; ++i) {
-      x = model.block(i)->forward(model.drop_tokens(i, x),
+      x = model.block(i)->forward(model.block_input(i, x),
                                   masks.blocks.empty() ? nullptr : &masks.blocks[static_cast<size_t>(i)]);
     }
-    x = model.drop_tokens(block, x);
+    x = model.block_input(block, x);
     const at::Tensor h = torch::gelu(b->mlp->fc1->forward(b->norm2->forward(x))).abs();
     const at::Tensor s = h.sum(at::IntArrayRef{0, 1});
     sum = sum.defined() ? sum + s : s;

@@ -70,7 +70,7 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   plan.attn_macs = a;
   plan.mlp_macs = m;
   plan.source_hidden = H;
-  plan.embed_dim = teacher.embed_dim;
+  plan.embed_dim = teacher.block_dim(candidates.front());
   const int n = static_cast<int>(candidates.size());
   const int64_t removed = plan.teacher_macs - target;
   const int64_t smallest = plan.teacher_macs - static_cast<int64_t>(n) * (a + m);

@@ -42,8 +42,8 @@ Adaptors make_adaptors(const VisionTransformerImpl& model, const std::set<int>& 
   for (int b = 0; b < config.depth(); ++b) {
     if (dropped.count(b)) continue;
     const BlockSpec& spec = config.blocks[static_cast<size_t>(b)];
-    if (b < last && spec.has_mlp()) a.after.emplace(b, identity_linear(config.embed_dim, device));
-    if (b > first && spec.has_attention()) a.pre.emplace(b, identity_linear(config.embed_dim, device));
+    if (b < last && spec.has_mlp()) a.after.emplace(b, identity_linear(config.block_dim(b), device));
+    if (b > first && spec.has_attention()) a.pre.emplace(b, identity_linear(config.block_dim(b), device));
   }
   return a;
 }
@@ -52,7 +52,7 @@ at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& d
                             const Adaptors& adaptors, const at::Tensor& images) {
   at::Tensor x = model.embed(images);
   for (int b = 0; b < model.config().depth(); ++b) {
-    x = model.drop_tokens(b, x);
+    x = model.block_input(b, x);
     if (dropped.count(b)) continue;
     Block block = model.block(b);
     const BlockSpec& spec = block->spec();
@@ -61,7 +61,7 @@ at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& d
       at::Tensor y = block->norm1->forward(x);
       const auto pre = adaptors.pre.find(b);
       if (pre != adaptors.pre.end()) y = torch::nn::Linear(pre->second)->forward(y);
-      x = x + block->scaled_attention(block->attn->forward(y));
+      x = x + block->scaled_attention(block->attend(y));
     }
     if (spec.has_mlp()) {
       at::Tensor m = block->scaled_mlp(block->mlp->forward(block->norm2->forward(x)));

@@ -14,7 +14,7 @@ void fold_slim_masks(VisionTransformerImpl& model, const SlimMasks& masks) {
         "fold_slim_masks: masks of shapes ", masks.attn.sizes(), " and ", masks.mlp.sizes(),
         " do not fit model '", model.config().name, "'");
   torch::NoGradGuard no_grad;
-  const auto& reference = model.pos_embed;
+  const auto& reference = model.norm->weight;  // device and dtype of the parameters
   for (int l = 0; l < g.blocks; ++l) {
     const at::Tensor z =
         masks.attn[l].reshape({-1}).to(reference.device(), reference.scalar_type());

@@ -178,7 +178,7 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
   // The student is a copy: the teacher stays as it is (it may still serve distillation).
   VisionTransformer student = clone_model(teacher);
   SlimMasks masks = make_slim_masks(config, options.tokens);
-  const auto device = teacher.pos_embed.device();
+  const auto device = teacher.device();
   masks.attn = masks.attn.to(device);
   masks.mlp = masks.mlp.to(device);
   if (masks.has_tokens()) masks.tokens = masks.tokens.to(device);

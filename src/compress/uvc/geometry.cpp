@@ -43,7 +43,7 @@ UvcGeometry uvc_geometry(const ViTConfig& source) {
   g.embed_dim = source.embed_dim;
   g.tokens = source.num_tokens();
   const Complexity c = compute_complexity(source);
-  g.fixed_macs = c.embed_macs + c.head_macs;
+  g.fixed_macs = c.embed_macs + c.stage_macs + c.head_macs;
   check(g.dense_macs() == c.macs(), "UVC: internal MACs formula disagrees with complexity.h for '",
         source.name, "' (", g.dense_macs(), " vs ", c.macs(), ")");
   return g;

@@ -74,7 +74,7 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   VisionTransformer compact = slice_model(*search.model, repair.structure);
   record["structure"]["slice_check_max_abs_diff"] = slice_check(
       *search.model,
-      masks_to(structure_masks(source, repair.structure), search.model->pos_embed.options()),
+      masks_to(structure_masks(source, repair.structure), search.model->options()),
       *compact, *eval_data);
   record["structure"]["seconds"] = clock.seconds();
   const EvalResult sliced = evaluate(*compact, *eval_data, eval_batch);

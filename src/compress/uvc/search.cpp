@@ -197,7 +197,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   };
 
   const double budget = static_cast<double>(options.target_macs) / static_cast<double>(dense);
-  const auto device = teacher->pos_embed.device();
+  const auto device = teacher->device();
   for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
     Stopwatch epoch_clock;
     student->train();
@@ -284,7 +284,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       // What slicing the current decision would give, before any finetuning.
       const Structure structure = decision_structure(config, g, decision, scores);
       const ModelMasks view =
-          masks_to(structure_masks(config, structure), teacher->pos_embed.options());
+          masks_to(structure_masks(config, structure), teacher->options());
       const EvalResult eval =
           evaluate_sharded(*student, eval_data, options.eval_batch_size, group, &view);
       record["eval_current_structure"] = eval_to_json(eval);
