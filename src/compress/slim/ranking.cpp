@@ -31,24 +31,25 @@ Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& mas
   const SlimGeometry g = slim_geometry(source);
   const at::Tensor attn = masks.attn.detach().to(torch::kDouble).cpu().contiguous();
   const at::Tensor mlp = masks.mlp.detach().to(torch::kDouble).cpu().contiguous();
-  const double attn_threshold = keep_threshold(attn, fractions.attn);
-  const double mlp_threshold = keep_threshold(mlp, fractions.mlp);
+  // Ranked over the entries the blocks have (blocks of other sizes leave zeros in the tensors).
+  const double attn_threshold = keep_threshold(attn.masked_select(g.attn_valid()), fractions.attn);
+  const double mlp_threshold = keep_threshold(mlp.masked_select(g.mlp_valid()), fractions.mlp);
   const auto a = attn.accessor<double, 3>();
   const auto m = mlp.accessor<double, 2>();
   Structure s;
   for (int l = 0; l < g.blocks; ++l) {
     BlockKeep b;
-    for (int h = 0; h < g.heads; ++h) {
+    for (int h = 0; h < g.heads[l]; ++h) {
       HeadKeep head;
       head.source = h;
-      for (int d = 0; d < g.head_dim; ++d) {
+      for (int d = 0; d < g.head_dim[l]; ++d) {
         if (a[l][h][d] >= attn_threshold) head.qk.push_back(d);
       }
       head.v = head.qk;
       if (!head.qk.empty()) b.heads.push_back(head);
     }
     b.attn_skip = b.heads.empty();
-    for (int n = 0; n < g.mlp_hidden; ++n) {
+    for (int n = 0; n < g.mlp_hidden[l]; ++n) {
       if (m[l][n] >= mlp_threshold) b.mlp.push_back(n);
     }
     s.blocks.push_back(b);

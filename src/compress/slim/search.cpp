@@ -127,7 +127,7 @@ nlohmann::json search_epoch(VisionTransformerImpl& student, SlimMasks& masks,
           {"lr", options.lr},
           {"train_seconds", seconds},
           {"train_images_per_s", images / seconds},
-          {"masks", slim_mask_stats(masks)}};
+          {"masks", slim_mask_stats(masks, student.config())}};
 }
 
 // The paper's "post-search accuracy": the model evaluated with its soft masks (sharded over
@@ -269,7 +269,7 @@ SearchResult run_search(VisionTransformerImpl& teacher, const nlohmann::json& te
                                {"history", result.history},
                                {"search_seconds", result.search_seconds},
                                {"post_search_eval", result.post_search_eval},
-                               {"masks", slim_mask_stats(masks)}}));
+                               {"masks", slim_mask_stats(masks, student->config())}}));
   }
   barrier(group);  // the search directory is complete when any rank returns
   return result;

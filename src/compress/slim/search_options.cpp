@@ -21,7 +21,7 @@ nlohmann::json SearchResult::to_json() const {
           {"seconds", seconds},
           {"search_seconds", search_seconds},
           {"post_search_eval", post_search_eval},
-          {"masks", slim_mask_stats(masks)}};
+          {"masks", slim_mask_stats(masks, model->config())}};
 }
 
 }  // namespace vitc

@@ -1,6 +1,8 @@
 // Soft masks of ViT-Slim: creation, the masked view, the L1 term and (de)serialisation.
 #include "compress/slim/slim_masks.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -15,30 +17,43 @@ SlimGeometry slim_geometry(const ViTConfig& config) {
   g.blocks = config.depth();
   g.patches = config.num_patches();
   g.prefix_tokens = config.num_prefix_tokens();
-  const BlockSpec& first = config.blocks[0];
   for (int i = 0; i < config.depth(); ++i) {
     const BlockSpec& b = config.blocks[i];
     const std::string where = str_cat("ViT-Slim needs a dense source model, but block ", i,
                                       " of model '", config.name, "' ");
     check(b.has_attention() && b.has_mlp(), where, "has its attention or MLP removed");
-    check(b.heads == first.heads && b.mlp_hidden == first.mlp_hidden, where,
-          "differs in heads or MLP width from block 0");
     for (const HeadSpec& h : b.heads) {
-      check(h.qk_dim == first.heads[0].qk_dim && h.v_dim == h.qk_dim, where,
-            "has heads of unequal widths");
+      check(h == b.heads[0] && h.v_dim == h.qk_dim, where, "has heads of unequal widths");
     }
+    g.heads.push_back(static_cast<int>(b.heads.size()));
+    g.head_dim.push_back(b.heads[0].qk_dim);
+    g.mlp_hidden.push_back(b.mlp_hidden);
+    g.max_heads = std::max(g.max_heads, g.heads.back());
+    g.max_head_dim = std::max(g.max_head_dim, g.head_dim.back());
+    g.max_mlp_hidden = std::max(g.max_mlp_hidden, g.mlp_hidden.back());
   }
-  g.heads = static_cast<int>(first.heads.size());
-  g.head_dim = first.heads[0].qk_dim;
-  g.mlp_hidden = first.mlp_hidden;
   return g;
+}
+
+at::Tensor SlimGeometry::attn_valid() const {
+  at::Tensor valid = torch::zeros({blocks, max_heads, max_head_dim}, torch::kBool);
+  for (int l = 0; l < blocks; ++l) valid[l].narrow(0, 0, heads[l]).narrow(1, 0, head_dim[l]).fill_(true);
+  return valid;
+}
+
+at::Tensor SlimGeometry::mlp_valid() const {
+  at::Tensor valid = torch::zeros({blocks, max_mlp_hidden}, torch::kBool);
+  for (int l = 0; l < blocks; ++l) valid[l].narrow(0, 0, mlp_hidden[l]).fill_(true);
+  return valid;
 }
 
 SlimMasks make_slim_masks(const ViTConfig& config, bool with_tokens) {
   const SlimGeometry g = slim_geometry(config);
+  check(!with_tokens || !config.is_swin(), "ViT-Slim's token search needs a ViT: model '",
+        config.name, "' is a Swin, whose windows need every token (search without --tokens)");
   SlimMasks m;
-  m.attn = torch::ones({g.blocks, g.heads, g.head_dim});
-  m.mlp = torch::ones({g.blocks, g.mlp_hidden});
+  m.attn = g.attn_valid().to(torch::kFloat);
+  m.mlp = g.mlp_valid().to(torch::kFloat);
   if (with_tokens) m.tokens = torch::full({g.blocks, g.patches}, kTokenMaskInit);
   return m;
 }
@@ -64,9 +79,9 @@ ModelMasks slim_model_masks(const SlimMasks& masks, const ViTConfig& config) {
   }
   for (int l = 0; l < g.blocks; ++l) {
     BlockMasks b;
-    b.qk = masks.attn[l].reshape({-1});
+    b.qk = masks.attn[l].narrow(0, 0, g.heads[l]).narrow(1, 0, g.head_dim[l]).reshape({-1});
     b.v = b.qk;
-    b.mlp = masks.mlp[l];
+    b.mlp = masks.mlp[l].narrow(0, 0, g.mlp_hidden[l]);
     if (masks.has_tokens()) b.tokens = torch::cat({prefix, token_values[l]});
     view.blocks.push_back(b);
   }
@@ -80,14 +95,19 @@ at::Tensor slim_sparsity_loss(const SlimMasks& masks, const SparsityWeights& wei
   return loss;
 }
 
-nlohmann::json slim_mask_stats(const SlimMasks& masks) {
+nlohmann::json slim_mask_stats(const SlimMasks& masks, const ViTConfig& config) {
   torch::NoGradGuard no_grad;
   auto stats = [](const at::Tensor& values) {
     const at::Tensor a = values.abs();
     return nlohmann::json{{"mean_abs", a.mean().item<double>()},
                           {"near_zero", (a < 0.05).to(torch::kFloat).mean().item<double>()}};
   };
-  nlohmann::json out = {{"attn", stats(masks.attn)}, {"mlp", stats(masks.mlp)}};
+  const SlimGeometry g = slim_geometry(config);
+  const auto valid = [&](const at::Tensor& values, const at::Tensor& where) {
+    return values.detach().masked_select(where.to(values.device()));
+  };
+  nlohmann::json out = {{"attn", stats(valid(masks.attn, g.attn_valid()))},
+                        {"mlp", stats(valid(masks.mlp, g.mlp_valid()))}};
   if (masks.has_tokens()) out["tokens"] = stats(token_mask_values(masks.tokens));
   return out;
 }
@@ -116,8 +136,8 @@ SlimMasks slim_masks_from_tensors(const TensorMap& tensors, const ViTConfig& con
           "'; ViT-Slim masks are attn, mlp and tokens");
   }
   SlimMasks m;
-  m.attn = get("attn", {g.blocks, g.heads, g.head_dim});
-  m.mlp = get("mlp", {g.blocks, g.mlp_hidden});
+  m.attn = get("attn", {g.blocks, g.max_heads, g.max_head_dim});
+  m.mlp = get("mlp", {g.blocks, g.max_mlp_hidden});
   if (tensors.count("tokens")) m.tokens = get("tokens", {g.blocks, g.patches});
   return m;
 }

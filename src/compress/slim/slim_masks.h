@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <ATen/Tensor.h>
 #include <nlohmann/json_fwd.hpp>
@@ -18,10 +19,13 @@ namespace vitc {
 // 0.995 at initialisation: a fresh model would not reproduce its teacher).
 inline constexpr double kTokenMaskInit = 3.0;
 
-// Masks of a dense source model with L blocks of H heads of width d and MLP width M:
+// Masks of a dense source model with L blocks of (at most) H heads of width (at most) d and MLP
+// width (at most) M:
 //   attn   [L, H, d]  init 1; multiplies q, k and v of (block, head, dim): one mask shared by
 //                     the three, so q.k sees z^2 (paper Eq. 2, reference SparseAttention).
 //   mlp    [L, M]     init 1; multiplies the hidden activations after GELU, before fc2.
+// Where blocks differ in size (Swin's stages), H, d and M are the largest; the entries a block
+// does not have are 0, never applied, never ranked (SlimGeometry::attn_valid/mlp_valid).
 //   tokens [L, P]     optional (undefined = no token search); raw values z, init 3.0, one per
 //                     (block, patch token). The cls/dist tokens are never masked, and P comes from
 //                     the config (the reference hard-codes 197 tokens, cls included).
@@ -46,29 +50,36 @@ struct SparsityWeights {
 };
 
 // Geometry of a dense source model; throws vitc::Error naming the block if `config` is not dense
-// (a skipped part, heads of unequal or differing widths, q/k width != v width, MLP widths that
-// differ between blocks): ViT-Slim searches a full model.
+// (a skipped part, heads of unequal widths within a block, q/k width != v width): ViT-Slim
+// searches a full model. Blocks may differ from each other (Swin's stages).
 struct SlimGeometry {
-  int blocks = 0, heads = 0, head_dim = 0, mlp_hidden = 0, patches = 0, prefix_tokens = 0;
+  int blocks = 0, patches = 0, prefix_tokens = 0;
+  std::vector<int> heads, head_dim, mlp_hidden;  // per block
+  int max_heads = 0, max_head_dim = 0, max_mlp_hidden = 0;
+  // Where block l has the entry: [L, max_heads, max_head_dim] and [L, max_mlp_hidden] (bool).
+  at::Tensor attn_valid() const;
+  at::Tensor mlp_valid() const;
 };
 SlimGeometry slim_geometry(const ViTConfig& config);
 
-// Fresh masks (float32, CPU, no autograd): attn and mlp all 1, tokens all kTokenMaskInit.
+// Fresh masks (float32, CPU, no autograd): attn and mlp 1 where the block has the entry (else 0),
+// tokens all kTokenMaskInit. Token masks need a ViT: a Swin's windows need every token.
 SlimMasks make_slim_masks(const ViTConfig& config, bool with_tokens);
 
 // The applied token mask of raw values z: tanh(z) / tanh(kTokenMaskInit).
 at::Tensor token_mask_values(const at::Tensor& z);
 
-// The masked view: per block qk = v = attn[l] flattened (head-major, as the qkv rows), mlp =
-// mlp[l], tokens = [1 for cls/dist tokens, token_mask_values(tokens[l])]. Views and new tensors
+// The masked view: per block qk = v = the block's part of attn[l] flattened (head-major, as the
+// qkv rows), mlp = the block's part of mlp[l], tokens = [1 for cls/dist tokens, token_mask_values(tokens[l])]. Views and new tensors
 // only: nothing is written into the masks or the model, so gradients reach the mask tensors.
 ModelMasks slim_model_masks(const SlimMasks& masks, const ViTConfig& config);
 
 // The L1 term of the search objective (a scalar on the masks' device).
 at::Tensor slim_sparsity_loss(const SlimMasks& masks, const SparsityWeights& weights);
 
-// Mean |z| per type and the fraction of entries with |z| < 0.05, for progress lines and logs.
-nlohmann::json slim_mask_stats(const SlimMasks& masks);
+// Mean |z| per type and the fraction of entries with |z| < 0.05 (over the entries the blocks
+// of `config` have), for progress lines and logs.
+nlohmann::json slim_mask_stats(const SlimMasks& masks, const ViTConfig& config);
 
 // As safetensors tensors "attn", "mlp" and (if searched) "tokens".
 TensorMap slim_masks_to_tensors(const SlimMasks& masks);

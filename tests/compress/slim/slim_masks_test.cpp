@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "compress/slim/ranking.h"
 #include "compress/slim/slim_masks.h"
+#include "model/slice_test_util.h"
 #include "model/structure.h"
+#include "test_support.h"
 #include "slim_test_util.h"
 #include "util/error.h"
 
@@ -35,6 +38,39 @@ TEST(SlimMasks, ShapesFollowTheConfig) {
   EXPECT_EQ(view.blocks[0].tokens.size(0), 51);
   EXPECT_EQ(view.blocks[0].qk.size(0), 48);
   EXPECT_FALSE(make_slim_masks(config, false).has_tokens());
+}
+
+// Swin: blocks of two sizes (2 heads / MLP 32 at width 16, 4 heads / MLP 64 at width 32). The
+// masks take the largest sizes; the entries a block lacks are 0, never applied and never ranked.
+TEST(SlimMasks, BlocksOfDifferentSizesShareOnePaddedTensor) {
+  const ViTConfig swin = test::contract_sources().back();
+  ASSERT_TRUE(swin.is_swin());
+  const SlimMasks m = make_slim_masks(swin, false);
+  EXPECT_EQ(m.attn.sizes(), at::IntArrayRef({4, 4, 8}));
+  EXPECT_EQ(m.mlp.sizes(), at::IntArrayRef({4, 64}));
+  EXPECT_EQ(m.attn.sum().item<double>(), 2 * 16 + 2 * 32);  // the entries the blocks have
+  EXPECT_EQ(m.mlp.sum().item<double>(), 2 * 32 + 2 * 64);
+  VisionTransformer model = make_model(swin, 1);
+  model->eval();
+  const at::Tensor images = torch::randn({2, 1, 28, 28});
+  const ModelMasks view = slim_model_masks(m, swin);
+  EXPECT_EQ(view.blocks[0].qk.size(0), 16);
+  EXPECT_EQ(view.blocks[3].mlp.size(0), 64);
+  EXPECT_TRUE(torch::equal(model->forward(images, &view), model->forward(images)));
+  // Ranking sees only real entries: keeping half keeps half of each type's real entries.
+  SlimMasks ranked = m;
+  ranked.attn = m.attn * torch::rand(m.attn.sizes());
+  ranked.mlp = m.mlp * torch::rand(m.mlp.sizes());
+  const Structure s = structure_from_fractions(swin, ranked, KeepFractions{0.5, 0.5, 1.0});
+  int dims = 0, neurons = 0;
+  for (const BlockKeep& b : s.blocks) {
+    for (const HeadKeep& h : b.heads) dims += static_cast<int>(h.qk.size());
+    neurons += static_cast<int>(b.mlp.size());
+  }
+  EXPECT_NEAR(dims, 48, 1);
+  EXPECT_NEAR(neurons, 96, 1);
+  EXPECT_NE(test_support::error_of([&] { make_slim_masks(swin, true); }).find("windows need every token"),
+            std::string::npos);
 }
 
 TEST(SlimMasks, ViewWritesNothingAndPassesGradients) {
@@ -108,7 +144,8 @@ TEST(SlimMasks, RoundTripAndErrorsNameTheFile) {
 TEST(SlimMasks, RejectsModelsThatAreNotDense) {
   VisionTransformer model = test::random_tiny_model(1);
   Structure s = dense_structure(model->config());
-  s.blocks[2].heads.pop_back();
+  s.blocks[2].heads[0].qk.pop_back();  // one head narrower than the others
+  s.blocks[2].heads[0].v.pop_back();
   try {
     slim_geometry(compact_config(model->config(), s));
     FAIL() << "expected vitc::Error";
