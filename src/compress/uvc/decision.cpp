@@ -15,15 +15,18 @@ void validate_decision(const UvcGeometry& g, const UvcDecision& d) {
             d.counts.dims.size() == L,
         "UVC decision: expected ", L, " blocks");
   for (size_t l = 0; l < L; ++l) {
-    check(d.counts.heads[l] >= 0 && d.counts.heads[l] < g.heads, "UVC decision: block ", l,
-          " prunes ", d.counts.heads[l], " heads, expected [0, ", g.heads - 1, "]");
-    check(d.counts.mlp[l] >= 0 && d.counts.mlp[l] < g.mlp_hidden, "UVC decision: block ", l,
-          " prunes ", d.counts.mlp[l], " MLP neurons, expected [0, ", g.mlp_hidden - 1, "]");
-    check(d.counts.dims[l].size() == static_cast<size_t>(g.heads), "UVC decision: block ", l,
-          " has ", d.counts.dims[l].size(), " head dim counts, expected ", g.heads);
-    for (int c : d.counts.dims[l]) {
-      check(c >= 0 && c < g.head_dim, "UVC decision: block ", l, " prunes ", c,
-            " dims of a head, expected [0, ", g.head_dim - 1, "]");
+    const UvcBlock& u = g.blocks[l];
+    check(d.counts.heads[l] >= 0 && d.counts.heads[l] < u.heads, "UVC decision: block ", l,
+          " prunes ", d.counts.heads[l], " heads, expected [0, ", u.heads - 1, "]");
+    check(d.counts.mlp[l] >= 0 && d.counts.mlp[l] < u.mlp_hidden, "UVC decision: block ", l,
+          " prunes ", d.counts.mlp[l], " MLP neurons, expected [0, ", u.mlp_hidden - 1, "]");
+    check(d.counts.dims[l].size() == static_cast<size_t>(g.max_heads), "UVC decision: block ", l,
+          " has ", d.counts.dims[l].size(), " head dim counts, expected ", g.max_heads);
+    for (int h = 0; h < g.max_heads; ++h) {
+      const int c = d.counts.dims[l][static_cast<size_t>(h)];
+      const int bound = h < u.heads ? u.head_dim : 1;  // a head the block lacks: count 0
+      check(c >= 0 && c < bound, "UVC decision: block ", l, " prunes ", c, " dims of head ", h,
+            ", expected [0, ", bound - 1, "]");
     }
   }
 }
@@ -53,15 +56,16 @@ Structure decision_structure(const ViTConfig& source, const UvcGeometry& g,
       b.skip = true;
       continue;
     }
-    const std::vector<int> all_dims = complement({}, g.head_dim);
-    for (int h : complement(smallest_indices(scores.heads[l], d.counts.heads[l]), g.heads)) {
+    const UvcBlock& u = g.blocks[static_cast<size_t>(l)];
+    const std::vector<int> all_dims = complement({}, u.head_dim);
+    for (int h : complement(smallest_indices(scores.heads[l], d.counts.heads[l]), u.heads)) {
       HeadKeep head;
       head.source = h;
       head.qk = all_dims;
-      head.v = complement(smallest_indices(scores.dims[l][h], d.counts.dims[l][h]), g.head_dim);
+      head.v = complement(smallest_indices(scores.dims[l][h], d.counts.dims[l][h]), u.head_dim);
       b.heads.push_back(head);
     }
-    b.mlp = complement(smallest_indices(scores.mlp[l], d.counts.mlp[l]), g.mlp_hidden);
+    b.mlp = complement(smallest_indices(scores.mlp[l], d.counts.mlp[l]), u.mlp_hidden);
   }
   validate_structure(s, source);
   return s;
@@ -71,10 +75,11 @@ int64_t decision_macs(const UvcGeometry& g, const UvcDecision& d, const GroupSco
   int64_t total = g.fixed_macs;
   for (int l = 0; l < g.depth; ++l) {
     if (d.skip[l]) continue;
+    const UvcBlock& u = g.blocks[static_cast<size_t>(l)];
     int64_t v = 0;
-    for (int h : complement(smallest_indices(scores.heads[l], d.counts.heads[l]), g.heads))
-      v += g.head_dim - d.counts.dims[l][h];
-    total += g.block_macs(g.heads - d.counts.heads[l], v, g.mlp_hidden - d.counts.mlp[l]);
+    for (int h : complement(smallest_indices(scores.heads[l], d.counts.heads[l]), u.heads))
+      v += u.head_dim - d.counts.dims[l][h];
+    total += g.block_macs(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
   }
   return total;
 }

@@ -17,8 +17,9 @@ struct UvcDecision {
   PruneCounts counts;      // ignored for skipped blocks
 };
 
-// Throws vitc::Error unless every count lies in its range: heads and dims in [0, H-1] / [0, d-1],
-// MLP in [0, F-1] (at least one head, one v dim per head and one neuron survive, as in UVC).
+// Throws vitc::Error unless every count lies in its block's range: heads and dims in
+// [0, H_l-1] / [0, d_l-1], MLP in [0, F_l-1] (at least one head, one v dim per head and one
+// neuron survive, as in UVC), 0 for the heads a block lacks.
 void validate_decision(const UvcGeometry& geometry, const UvcDecision& decision);
 
 // Skipped blocks are skipped; other blocks keep every head but the counts.heads smallest by

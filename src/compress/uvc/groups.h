@@ -13,7 +13,8 @@
 
 namespace vitc {
 
-// Squared L2 norms, float64 on the CPU.
+// Squared L2 norms, float64 on the CPU, in tensors of the widest block's sizes: the heads, dims and
+// neurons a block lacks score kAbsentScore (the dims of a head it lacks score 0: never counted).
 struct GroupScores {
   at::Tensor dims;   // [L, H, d]: proj column of (block, head, dim)
   at::Tensor heads;  // [L, H]: sum of the head's dims
@@ -29,10 +30,12 @@ std::vector<int> smallest_indices(const at::Tensor& values, int64_t k);
 struct PruneCounts {
   std::vector<int> heads;              // [L], heads pruned
   std::vector<int> mlp;                // [L], MLP neurons pruned
-  std::vector<std::vector<int>> dims;  // [L][H], v dims pruned inside each head
+  std::vector<std::vector<int>> dims;  // [L][H], v dims pruned inside each head (0 for a head
+                                       // the block lacks)
 };
 
-// 0/1 [L, H] (float64): heads that survive the ranking of `scores.heads` under `counts.heads`.
+// 0/1 [L, H] (float64): heads that exist and survive the ranking of `scores.heads` under
+// `counts.heads`.
 at::Tensor kept_head_mask(const GroupScores& scores, const PruneCounts& counts);
 
 // The proximal step of y·||w||² with step size `lr` (UVC's prox_w): divides the proj columns of

@@ -56,6 +56,14 @@ at::Tensor macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupSc
          static_cast<double>(g.dense_macs());
 }
 
+// Each block's dense MACs over the costliest block's, [L] float64.
+at::Tensor relative_block_costs(const UvcGeometry& g) {
+  std::vector<double> costs;
+  for (int l = 0; l < g.depth; ++l) costs.push_back(static_cast<double>(g.dense_block_macs(l)));
+  const at::Tensor t = torch::tensor(costs, torch::kFloat64);
+  return t / t.max();
+}
+
 }  // namespace
 
 double current_macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores) {
@@ -71,18 +79,20 @@ bool gate_step_due(const UvcState& st, const PrimalDualOptions& o) {
 PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const GroupScores& scores,
                                  double budget, double zlr, const PrimalDualOptions& o,
                                  const at::Tensor& gate_skip_cost) {
-  const int64_t L = g.depth, H = g.heads;
+  const int64_t L = g.depth, H = g.max_heads;
   UvcState var = st;
   var.s = st.s.detach().clone().requires_grad_(true);
   var.r = st.r.detach().clone().requires_grad_(true);
   const ContinuousCounts c = continuous_counts(var, g);
   const at::Tensor S_heads = least_k_sum(scores.heads, c.heads);                        // [L]
   const at::Tensor S_mlp = least_k_sum(scores.mlp, c.mlp);                              // [L]
-  const at::Tensor S_dims = least_k_sum(scores.dims.view({L * H, g.head_dim}), c.dims.view({L * H}));
+  const at::Tensor S_dims =
+      least_k_sum(scores.dims.view({L * H, g.max_head_dim}), c.dims.view({L * H}));
   const at::Tensor penalty = (st.y.select(1, 0) * S_heads).sum() + (st.y.select(1, 1) * S_mlp).sum() +
                              (st.p.view({L * H}) * S_dims).sum();
   const at::Tensor R = macs_fraction(var, g, scores, c, hard_keep(st.gates));
-  const auto penalty_grads = torch::autograd::grad({penalty}, {var.s, var.r}, {}, false, false, true);
+  // The counts' graph is shared with R (it holds the per-block bounds): keep it for R's gradient.
+  const auto penalty_grads = torch::autograd::grad({penalty}, {var.s, var.r}, {}, true, false, true);
   const auto resource_grads =
       torch::autograd::grad({R}, {var.s, var.r}, {}, false, false, true);
   const auto or_zeros = [](const at::Tensor& t, const at::Tensor& like) {
@@ -102,11 +112,13 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
   const double multiplier = st.z.item<double>() + o.rho * violation;
   at::Tensor gs = ys + multiplier * rs;
   at::Tensor gr = yr + multiplier * rr;
-  // The gates' resource term: the price of one unpruned block (all of UVC's blocks cost the same),
-  // the multiplier clamped to [0, 1] so that it only pushes towards skipping (below the budget
-  // the pruning amounts, not useless blocks, take the MACs back) and never outweighs the costliest
-  // skip (docs/uvc.md "Block gates").
-  const at::Tensor gate_resource = torch::full({L}, std::clamp(multiplier, 0.0, 1.0), torch::kFloat64);
+  // The gates' resource term: the price of one unpruned block, the multiplier clamped to [0, 1]
+  // so that it only pushes towards skipping (below the budget the pruning amounts, not useless
+  // blocks, take the MACs back) and never outweighs the costliest skip (docs/uvc.md "Block
+  // gates"), times the block's dense MACs over the costliest block's (1 where blocks are equal,
+  // as in a ViT; a Swin's blocks of a cheaper stage are pushed less).
+  const at::Tensor gate_resource =
+      std::clamp(multiplier, 0.0, 1.0) * relative_block_costs(g);
 
   PrimalDualStats stats;
   {
@@ -116,10 +128,10 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
       grad = torch::where((x <= 0) & (grad > 0), torch::zeros_like(grad), grad);
       grad = torch::where((x >= upper) & (grad < 0), torch::zeros_like(grad), grad);
     };
+    const PruneBounds bounds = prune_bounds(g);
     const at::Tensor s_upper = torch::stack(
-        {torch::full({L}, max_prune_fraction(g.heads), torch::kFloat64),
-         torch::full({L}, max_prune_fraction(g.mlp_hidden), torch::kFloat64)}, 1);
-    const at::Tensor r_upper = torch::full({L, H}, max_prune_fraction(g.head_dim), torch::kFloat64);
+        {max_prune_fractions(bounds.heads), max_prune_fractions(bounds.mlp)}, 1);
+    const at::Tensor r_upper = max_prune_fractions(bounds.head_dim);
     project(gs, st.s, s_upper);
     project(gr, st.r, r_upper);
     const double m = std::max(gs.abs().max().item<double>(), gr.abs().max().item<double>());

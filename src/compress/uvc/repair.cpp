@@ -31,10 +31,11 @@ class Projector {
  public:
   Projector(const UvcGeometry& g, const UvcState& st, const GroupScores& scores) : g_(g) {
     for (int l = 0; l < g.depth; ++l) {
-      head_order_.push_back(smallest_indices(scores.heads[l], g.heads));
-      vars_.push_back({l, 0, -1, st.s[l][0].item<double>(), g.heads});
-      vars_.push_back({l, 1, -1, st.s[l][1].item<double>(), g.mlp_hidden});
-      for (int h = 0; h < g.heads; ++h) vars_.push_back({l, 2, h, st.r[l][h].item<double>(), g.head_dim});
+      const UvcBlock& u = g.blocks[static_cast<size_t>(l)];
+      head_order_.push_back(smallest_indices(scores.heads[l], u.heads));
+      vars_.push_back({l, 0, -1, st.s[l][0].item<double>(), u.heads});
+      vars_.push_back({l, 1, -1, st.s[l][1].item<double>(), u.mlp_hidden});
+      for (int h = 0; h < u.heads; ++h) vars_.push_back({l, 2, h, st.r[l][h].item<double>(), u.head_dim});
     }
   }
 
@@ -47,10 +48,11 @@ class Projector {
     int64_t total = g_.fixed_macs;
     for (int l = 0; l < g_.depth; ++l) {
       if (d.skip[l]) continue;
+      const UvcBlock& u = g_.blocks[static_cast<size_t>(l)];
       int64_t v = 0;
-      for (int i = d.counts.heads[l]; i < g_.heads; ++i)
-        v += g_.head_dim - d.counts.dims[l][head_order_[l][i]];
-      total += g_.block_macs(g_.heads - d.counts.heads[l], v, g_.mlp_hidden - d.counts.mlp[l]);
+      for (int i = d.counts.heads[l]; i < u.heads; ++i)
+        v += u.head_dim - d.counts.dims[l][head_order_[l][i]];
+      total += g_.block_macs(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
     }
     return total;
   }

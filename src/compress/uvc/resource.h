@@ -14,9 +14,10 @@ namespace vitc {
 // v dims pruned inside each head; kept_heads [L, H]: 1 where the head survives the ranking (no
 // gradient: which heads go is decided by the weights); keep_prob [L]: probability that the block
 // runs (1 = kept, 0 = skipped). Returns a float64 scalar:
-//   fixed + sum_l keep_prob_l * block_macs(H - heads_l, d (H - heads_l) - sum_h kept_lh dims_lh,
-//                                          F - mlp_l)
-// with block_macs as UvcGeometry::block_macs (q/k keep full width; pruned v dims save their qkv
+//   fixed + sum_l keep_prob_l * block_macs_l(H_l - heads_l,
+//                                            d_l (H_l - heads_l) - sum_h kept_lh dims_lh, F_l - mlp_l)
+// with H = the widest block's heads, H_l, d_l, F_l block l's sizes and block_macs_l as
+// UvcGeometry::block_macs (q/k keep full width; pruned v dims save their qkv
 // rows, their share of attn·v and their proj columns).
 at::Tensor resource_macs(const UvcGeometry& geometry, const at::Tensor& head_counts,
                          const at::Tensor& mlp_counts, const at::Tensor& dim_counts,

@@ -13,9 +13,11 @@
 
 namespace vitc {
 
-// All float64 on the CPU. Pruning amounts are fractions of their upper bound (heads H, neurons F,
-// dims d): count = ceil(fraction · bound), and a fraction stays below (bound - 1) / bound so that
-// one head, one neuron and one v dim per head always survive (UVC's clamp to ub - 1 - 1e-8).
+// All float64 on the CPU. Pruning amounts are fractions of their upper bound (the block's heads
+// H_l, neurons F_l, dims d_l): count = ceil(fraction · bound), and a fraction stays below
+// (bound - 1) / bound so that one head, one neuron and one v dim per head always survive (UVC's
+// clamp to ub - 1 - 1e-8). [L, H] tensors have the widest block's H; a head a block lacks has
+// bound 0, so its fraction and count stay 0.
 struct UvcState {
   at::Tensor s;      // [L, 2]: fraction of heads (col 0) and of MLP neurons (col 1) pruned; 0 at start
   at::Tensor r;      // [L, H]: fraction of v dims pruned inside each head; 0 at start
@@ -37,6 +39,13 @@ UvcState uvc_state_from_tensors(const TensorMap& tensors, const UvcGeometry& geo
 
 // Largest allowed fraction for a bound (keeps one unit).
 double max_prune_fraction(int bound);
+// The bounds of every count (float64): heads [L], mlp [L], head_dim [L, H] (0 where absent).
+struct PruneBounds {
+  at::Tensor heads, mlp, head_dim;
+};
+PruneBounds prune_bounds(const UvcGeometry& geometry);
+// max_prune_fraction of each bound (0 for bounds <= 1).
+at::Tensor max_prune_fractions(const at::Tensor& bounds);
 // Clamps s and r into [0, max_prune_fraction] in place.
 void clamp_pruning(UvcState& state, const UvcGeometry& geometry);
 

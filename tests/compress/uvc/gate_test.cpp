@@ -65,7 +65,7 @@ TEST(UvcSearch, LearnsToSkipARedundantBlock) {
   const UvcGeometry g = uvc_geometry(teacher->config());
   // Skipping the redundant block is the budget exactly; pruning it to one head, one v dim and
   // one neuron leaves its q/k and norms, so pruning alone would have to cut other blocks too.
-  const int64_t target = g.dense_macs() - g.block_macs(g.heads, g.heads * g.head_dim, g.mlp_hidden);
+  const int64_t target = g.dense_macs() - g.dense_block_macs(redundant);
   UvcSearchResult r =
       run_uvc_search(teacher, {{"dir", "redundant"}}, f.train, nullptr, short_search(target, "skip"));
   const std::vector<bool> skip = learned_skips(r, g);

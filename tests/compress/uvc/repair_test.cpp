@@ -45,6 +45,27 @@ TEST(UvcRepair, MeetsTargetsWithinOnePercent) {
   }
 }
 
+// A Swin: blocks of two sizes and windowed attention; the counts of the heads a block lacks stay 0.
+TEST(UvcRepair, MeetsTargetsOnBlocksOfDifferentSizes) {
+  VisionTransformer model = test::random_uvc_swin(2);
+  const UvcGeometry g = uvc_geometry(model->config());
+  ASSERT_EQ(g.blocks[0].heads, 2);
+  ASSERT_EQ(g.max_heads, 4);
+  const GroupScores scores = group_scores(*model, g);
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    const UvcState st = random_state(g, seed, 0.9);
+    EXPECT_EQ(st.r[0][3].item<double>(), 0.0);  // block 0 has no head 3
+    for (double fraction : {0.9, 0.6, 0.35}) {
+      const int64_t target = std::llround(fraction * g.dense_macs());
+      const Repair r = meet_budget(model->config(), g, st, scores, target);
+      EXPECT_LE(std::abs(r.relative_error()), 0.01) << "seed " << seed << " target " << fraction;
+      EXPECT_EQ(r.macs, compute_complexity(compact_config(model->config(), r.structure)).macs());
+      EXPECT_EQ(r.decision.counts.dims[0][2], 0);
+      EXPECT_EQ(r.decision.counts.dims[0][3], 0);
+    }
+  }
+}
+
 TEST(UvcRepair, KeepsALearnedDecisionThatAlreadyFits) {
   Fixture f;
   const UvcState st = random_state(f.g, 4, 0.6);

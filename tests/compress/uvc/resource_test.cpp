@@ -24,12 +24,13 @@ UvcDecision random_decision(const UvcGeometry& g, std::mt19937& rng, double skip
   UvcDecision d;
   std::uniform_real_distribution<double> u(0, 1);
   for (int l = 0; l < g.depth; ++l) {
+    const UvcBlock& b = g.blocks[l];
     d.skip.push_back(u(rng) < skip_probability);
-    d.counts.heads.push_back(std::uniform_int_distribution<int>(0, g.heads - 1)(rng));
-    d.counts.mlp.push_back(std::uniform_int_distribution<int>(0, g.mlp_hidden - 1)(rng));
-    std::vector<int> dims;
-    for (int h = 0; h < g.heads; ++h)
-      dims.push_back(std::uniform_int_distribution<int>(0, g.head_dim - 1)(rng));
+    d.counts.heads.push_back(std::uniform_int_distribution<int>(0, b.heads - 1)(rng));
+    d.counts.mlp.push_back(std::uniform_int_distribution<int>(0, b.mlp_hidden - 1)(rng));
+    std::vector<int> dims(static_cast<size_t>(g.max_heads), 0);
+    for (int h = 0; h < b.heads; ++h)
+      dims[static_cast<size_t>(h)] = std::uniform_int_distribution<int>(0, b.head_dim - 1)(rng);
     d.counts.dims.push_back(dims);
   }
   return d;
@@ -43,13 +44,13 @@ Tensors to_tensors(const UvcGeometry& g, const UvcDecision& d, const GroupScores
   Tensors t;
   t.heads = torch::zeros({g.depth}, torch::kFloat64);
   t.mlp = torch::zeros({g.depth}, torch::kFloat64);
-  t.dims = torch::zeros({g.depth, g.heads}, torch::kFloat64);
+  t.dims = torch::zeros({g.depth, g.max_heads}, torch::kFloat64);
   t.keep = torch::zeros({g.depth}, torch::kFloat64);
   for (int l = 0; l < g.depth; ++l) {
     t.heads[l] = d.counts.heads[l];
     t.mlp[l] = d.counts.mlp[l];
     t.keep[l] = d.skip[l] ? 0.0 : 1.0;
-    for (int h = 0; h < g.heads; ++h) t.dims[l][h] = d.counts.dims[l][h];
+    for (int h = 0; h < g.max_heads; ++h) t.dims[l][h] = d.counts.dims[l][h];
   }
   t.kept = kept_head_mask(scores, d.counts);
   return t;
@@ -59,8 +60,14 @@ int64_t exact_macs(const ViTConfig& source, const Structure& s) {
   return compute_complexity(compact_config(source, normalize_structure(s))).macs();
 }
 
+// A ViT (equal blocks) and a Swin (blocks of two sizes, windowed attention).
+std::vector<VisionTransformer> uvc_sources(uint64_t seed) {
+  return {test::random_uvc_model(seed), test::random_uvc_swin(seed)};
+}
+
 TEST(UvcResource, EqualsExactMacsOnIntegerConfigurations) {
-  VisionTransformer model = test::random_uvc_model(1);
+ for (VisionTransformer model : uvc_sources(1)) {
+  SCOPED_TRACE(model->config().name);
   const ViTConfig& config = model->config();
   const UvcGeometry g = uvc_geometry(config);
   EXPECT_EQ(g.dense_macs(), compute_complexity(config).macs());
@@ -81,19 +88,22 @@ TEST(UvcResource, EqualsExactMacsOnIntegerConfigurations) {
   UvcDecision all = random_decision(g, rng, 1.1);
   const Tensors t = to_tensors(g, all, scores);
   EXPECT_EQ(resource_macs(g, t.heads, t.mlp, t.dims, t.kept, t.keep).item<double>(), g.fixed_macs);
+ }
 }
 
 TEST(UvcResource, GradientsAreExactUnitMacDifferences) {
-  VisionTransformer model = test::random_uvc_model(2);
+ for (VisionTransformer model : uvc_sources(2)) {
+  SCOPED_TRACE(model->config().name);
   const ViTConfig& config = model->config();
   const UvcGeometry g = uvc_geometry(config);
   const GroupScores scores = group_scores(*model, g);
   std::mt19937 rng(11);
   UvcDecision d = random_decision(g, rng, 0.0);
   for (int l = 0; l < g.depth; ++l) {  // room for one more of everything
-    d.counts.heads[l] = std::min(d.counts.heads[l], g.heads - 2);
-    d.counts.mlp[l] = std::min(d.counts.mlp[l], g.mlp_hidden - 2);
-    for (int& c : d.counts.dims[l]) c = std::min(c, g.head_dim - 2);
+    const UvcBlock& b = g.blocks[l];
+    d.counts.heads[l] = std::min(d.counts.heads[l], b.heads - 2);
+    d.counts.mlp[l] = std::min(d.counts.mlp[l], b.mlp_hidden - 2);
+    for (int& c : d.counts.dims[l]) c = std::min(c, b.head_dim - 2);
   }
   Tensors t = to_tensors(g, d, scores);
   t.mlp.requires_grad_(true);
@@ -105,8 +115,7 @@ TEST(UvcResource, GradientsAreExactUnitMacDifferences) {
     UvcDecision more = d;
     more.counts.mlp[l] += 1;
     EXPECT_EQ(t.mlp.grad()[l].item<double>(), decision_macs(g, more, scores) - base);
-    const std::vector<int> pruned = smallest_indices(scores.heads[l], d.counts.heads[l]);
-    for (int h = 0; h < g.heads; ++h) {
+    for (int h = 0; h < g.blocks[l].heads; ++h) {
       UvcDecision dim = d;
       dim.counts.dims[l][h] += 1;
       // A pruned head's dims cost nothing: its gradient is 0, as is the exact difference.
@@ -117,10 +126,12 @@ TEST(UvcResource, GradientsAreExactUnitMacDifferences) {
     skip.skip[l] = true;
     EXPECT_EQ(t.keep.grad()[l].item<double>(), base - decision_macs(g, skip, scores));
   }
+ }
 }
 
 TEST(UvcResource, DecisionStructureSlicesToItsMaskedModel) {
-  VisionTransformer model = test::random_uvc_model(3);
+ for (VisionTransformer model : uvc_sources(3)) {
+  SCOPED_TRACE(model->config().name);
   const ViTConfig& config = model->config();
   const UvcGeometry g = uvc_geometry(config);
   const GroupScores scores = group_scores(*model, g);
@@ -133,10 +144,10 @@ TEST(UvcResource, DecisionStructureSlicesToItsMaskedModel) {
     const std::vector<int> pruned = smallest_indices(scores.heads[l], d.counts.heads[l]);
     for (const HeadKeep& h : s.blocks[l].heads) {
       EXPECT_EQ(std::count(pruned.begin(), pruned.end(), h.source), 0);
-      EXPECT_EQ(static_cast<int>(h.qk.size()), g.head_dim);
-      EXPECT_EQ(static_cast<int>(h.v.size()), g.head_dim - d.counts.dims[l][h.source]);
+      EXPECT_EQ(static_cast<int>(h.qk.size()), g.blocks[l].head_dim);
+      EXPECT_EQ(static_cast<int>(h.v.size()), g.blocks[l].head_dim - d.counts.dims[l][h.source]);
     }
-    EXPECT_EQ(static_cast<int>(s.blocks[l].mlp.size()), g.mlp_hidden - d.counts.mlp[l]);
+    EXPECT_EQ(static_cast<int>(s.blocks[l].mlp.size()), g.blocks[l].mlp_hidden - d.counts.mlp[l]);
   }
   VisionTransformer compact = slice_model(*model, s);
   at::Generator gen = at::detail::createCPUGenerator(0);
@@ -145,6 +156,7 @@ TEST(UvcResource, DecisionStructureSlicesToItsMaskedModel) {
   const ModelMasks masks = structure_masks(config, s);
   EXPECT_LT((compact->forward(images) - model->forward(images, &masks)).abs().max().item<double>(),
             1e-4);
+ }
 }
 
 TEST(UvcResource, ProxShrinksOnlyTheSelectedGroups) {
@@ -163,7 +175,7 @@ TEST(UvcResource, ProxShrinksOnlyTheSelectedGroups) {
   const int pruned_head = smallest_indices(before.heads[0], 1)[0];
   for (int h = 0; h < 4; ++h) {
     const std::vector<int> dims = smallest_indices(before.dims[0][h], counts.dims[0][h]);
-    for (int j = 0; j < g.head_dim; ++j) {
+    for (int j = 0; j < g.blocks[0].head_dim; ++j) {
       double expected = before.dims[0][h][j].item<double>();
       if (h == pruned_head) expected *= factor2(10.0);
       if (std::count(dims.begin(), dims.end(), j)) expected *= factor2(20.0);
@@ -173,7 +185,7 @@ TEST(UvcResource, ProxShrinksOnlyTheSelectedGroups) {
   EXPECT_TRUE(torch::allclose(after.mlp[0], before.mlp[0], 1e-6));
   // Block 1: three smallest fc2 columns shrink by y[1,1], proj untouched.
   const std::vector<int> neurons = smallest_indices(before.mlp[1], 3);
-  for (int n = 0; n < g.mlp_hidden; ++n) {
+  for (int n = 0; n < g.blocks[1].mlp_hidden; ++n) {
     const double b = before.mlp[1][n].item<double>();
     const double expected = std::count(neurons.begin(), neurons.end(), n) ? b * factor2(5.0) : b;
     EXPECT_NEAR(after.mlp[1][n].item<double>(), expected, 1e-5 * b + 1e-9);

@@ -27,6 +27,16 @@ inline VisionTransformer random_uvc_model(uint64_t seed, int depth = 4, bool dis
   return model;
 }
 
+// The Swin of the slicing contract (contract_sources(): blocks of 2 and 4 heads at widths 16 and
+// 32, 196 then 49 tokens, windows of 49), with random weights, biases and norms: blocks of
+// different sizes.
+inline VisionTransformer random_uvc_swin(uint64_t seed) {
+  VisionTransformer model = make_model(contract_sources().back(), seed);
+  randomize_parameters(*model, seed);
+  model->eval();
+  return model;
+}
+
 // An empty directory under /tmp, one per process.
 inline std::string uvc_temp_dir(const std::string& name) { return process_temp_dir("uvc", name); }
 
