@@ -58,7 +58,7 @@ struct DcvitFlags {
     cmd.add_option("--ranking", ranking_dir,
                    "reuse the finished block ranking in this directory instead of ranking in "
                    "<out>/ranking");
-    cmd.add_option("--min-block", min_block, "first candidate block (-1: 1)")->capture_default_str();
+    cmd.add_option("--min-block", min_block, "first candidate block (-1: 1; a Swin's candidates are pairs)")->capture_default_str();
     cmd.add_option("--max-block", max_block, "last candidate block (-1: depth-2)")->capture_default_str();
     cmd.add_option("--neurons", neurons, "kept MLP neurons: random (reference) or importance")
         ->capture_default_str();
@@ -240,7 +240,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   one->add_option("--macs", r->macs,
                   "MACs target: fraction of the teacher's (0.7, 70%) or absolute (15.6M)")->required();
   one->add_option("--blocks", r->blocks,
-                  "number of blocks to compress (0: the smallest that reaches the target)")
+                  "number of candidates to compress, blocks or a Swin's pairs (0: the smallest that reaches the target)")
       ->capture_default_str();
   one->callback([&run, r] {
     run = [r] {

@@ -36,12 +36,12 @@ void add_practise_command(CLI::App& app, Runner& run) {
       "run", "score every candidate block, drop the best --drop, finetune by feature mimicking");
   r->common.add_to(*cmd, "output model directory (ranking/, finetune/ and run.json inside)");
   r->mimic.add_to(*cmd);
-  CLI::Option* drop_opt = cmd->add_option("--drop", r->drop, "number of whole blocks to drop (default 1)");
+  CLI::Option* drop_opt = cmd->add_option("--drop", r->drop, "number of candidates to drop whole (default 1): blocks, or a Swin's (unshifted, shifted) pairs");
   cmd->add_option("--macs", r->macs,
                   "instead of --drop: drop the fewest ranked blocks that bring the MACs to this "
                   "budget (0.5, 50% or 11.1M; whole blocks are coarse, so usually below it)")
       ->excludes(drop_opt);
-  cmd->add_option("--min-block", r->min_block, "first candidate block (-1: 1)")->capture_default_str();
+  cmd->add_option("--min-block", r->min_block, "first candidate block (-1: 1; a Swin's candidates are pairs)")->capture_default_str();
   cmd->add_option("--max-block", r->max_block, "last candidate block (-1: depth-2)")->capture_default_str();
   cmd->add_option("--ranking", r->ranking_dir,
                   "reuse the finished PRACTISE scores in this directory instead of scoring in "

@@ -1,6 +1,9 @@
 // Planning, ranking and per-target progressive compression.
 #include "compress/dcvit/pipeline.h"
 
+#include <algorithm>
+
+#include "compress/common/candidate_blocks.h"
 #include "compress/common/data_parallel.h"
 #include "compress/common/finalize.h"
 #include "compress/dcvit/progressive.h"
@@ -56,13 +59,15 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
     Stopwatch clock;
     const DcvitPlan& plan = plans[j];
     const std::vector<int> order = run.ranking.order();
-    const std::vector<int> blocks(order.begin(), order.begin() + plan.blocks);
+    const std::vector<int> candidates(order.begin(), order.begin() + plan.blocks);
+    std::vector<int> blocks = candidate_group_blocks(config, candidates);
+    std::sort(blocks.begin(), blocks.end());
     if (!quiet) {
       std::fprintf(stderr, "DC-ViT target %lld MACs: compress blocks %s to MLP width %d (%.1f%% of the teacher's MACs)\n",
                    static_cast<long long>(plan.target), join(blocks).c_str(), plan.hidden,
                    100.0 * plan.macs / plan.teacher_macs);
     }
-    ProgressiveResult pr = compress_progressively(in, blocks, plan.hidden, settings,
+    ProgressiveResult pr = compress_progressively(in, candidates, plan.hidden, settings,
                                                   jobs[j].out_dir + "/steps", &run.ranking);
     const nlohmann::json provenance = {{"compressed_by", "vitc dcvit (DC-ViT)"},
                                        {"blocks", blocks},
@@ -76,6 +81,7 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
     r.plan = plan;
     r.compact = final_model.compact;
     r.record = {{"plan", plan.to_json()},
+                {"candidates", candidates},
                 {"blocks", blocks},
                 {"steps", pr.steps},
                 {"result", final_model.record},

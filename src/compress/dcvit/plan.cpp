@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/block_groups.h"
 #include "model/complexity.h"
 #include "util/error.h"
 
@@ -51,19 +52,31 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   DcvitPlan plan;
   plan.teacher_macs = full.macs();
   plan.target = target;
+  // A candidate is a block group (model/block_groups.h): one block, or a Swin's pair.
+  const std::vector<int> first_group = block_group(teacher, candidates.front());
   const BlockSpec& first = teacher.blocks[static_cast<size_t>(candidates.front())];
-  for (int b : candidates) {
-    check(b >= 0 && b < teacher.depth(), "candidate block ", b, " is outside [0, ",
+  for (int c : candidates) {
+    check(c >= 0 && c < teacher.depth(), "candidate block ", c, " is outside [0, ",
           teacher.depth(), ")");
-    const BlockSpec& spec = teacher.blocks[static_cast<size_t>(b)];
-    check(spec.has_attention() && spec.has_mlp(), "DC-ViT: candidate block ", b, " of '",
-          teacher.name, "' has no attention or no MLP left to compress");
-    check(spec == first, "DC-ViT: candidate blocks ", candidates.front(), " and ", b, " of '",
-          teacher.name, "' differ in size; DC-ViT's (k, MLP width) rule needs equal blocks "
-          "(narrow the candidates with --min-block/--max-block)");
+    const std::vector<int> group = block_group(teacher, c);
+    check(group.size() == first_group.size(), "DC-ViT: candidates ", join(first_group), " and ",
+          join(group), " of '", teacher.name, "' differ in size");
+    for (int b : group) {
+      const BlockSpec& spec = teacher.blocks[static_cast<size_t>(b)];
+      check(spec.has_attention() && spec.has_mlp(), "DC-ViT: candidate block ", b, " of '",
+            teacher.name, "' has no attention or no MLP left to compress");
+      check(spec == first, "DC-ViT: candidate blocks ", candidates.front(), " and ", b, " of '",
+            teacher.name, "' differ in size; DC-ViT's (k, MLP width) rule needs equal blocks "
+            "(narrow the candidates with --min-block/--max-block)");
+    }
   }
-  const BlockComplexity& bc = full.blocks[static_cast<size_t>(candidates.front())];
-  const int64_t a = bc.attn_macs, m = bc.mlp_macs;
+  // a and m of one candidate: its blocks' attention branches and MLPs (equal blocks, so a
+  // group's blocks lose the same neurons).
+  int64_t a = 0, m = 0;
+  for (int b : first_group) {
+    a += full.blocks[static_cast<size_t>(b)].attn_macs;
+    m += full.blocks[static_cast<size_t>(b)].mlp_macs;
+  }
   const int H = first.mlp_hidden;
   check(m % H == 0, "internal: MLP MACs ", m, " are not a multiple of the width ", H);
   const int64_t per_neuron = m / H;
@@ -76,8 +89,8 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   const int64_t smallest = plan.teacher_macs - static_cast<int64_t>(n) * (a + m);
   const std::string range = str_cat(
       "reachable targets lie between ", smallest, " MACs (", pct(smallest, plan.teacher_macs),
-      ", all ", n, " candidate blocks removed) and ", plan.teacher_macs - a, " MACs (",
-      pct(plan.teacher_macs - a, plan.teacher_macs), ", one attention branch removed), within ",
+      ", all ", n, " candidates removed) and ", plan.teacher_macs - a, " MACs (",
+      pct(plan.teacher_macs - a, plan.teacher_macs), ", one candidate's attention removed), within ",
       tolerance * 100, "%");
   check(target > 0 && removed > 0, "MACs target ", target, " is not below the teacher's ",
         plan.teacher_macs, " MACs: nothing to compress; ", range);

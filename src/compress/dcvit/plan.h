@@ -15,7 +15,7 @@
 namespace vitc {
 
 struct DcvitPlan {
-  int blocks = 0;         // k
+  int blocks = 0;         // k: candidates (block groups: blocks, or a Swin's pairs) compressed
   int hidden = 0;         // kept MLP neurons per compressed block (0 = the block goes entirely)
   int source_hidden = 0;  // the teacher's MLP width
   int embed_dim = 0;
@@ -23,8 +23,8 @@ struct DcvitPlan {
   int64_t target = 0;
   int64_t teacher_macs = 0;
   int64_t macs = 0;          // the compressed model's exact MACs
-  int64_t attn_macs = 0;     // a: one attention branch (qkv, q k^T, attn v, proj)
-  int64_t mlp_macs = 0;      // m: one full MLP
+  int64_t attn_macs = 0;     // a: one candidate's attention branches (qkv, q k^T, attn v, proj)
+  int64_t mlp_macs = 0;      // m: one candidate's full MLPs
   double mlp_ratio() const;  // hidden / embed_dim (the reference's mlp_ratio)
   double relative_error() const;  // (macs - target) / target
   nlohmann::json to_json() const;

@@ -1,6 +1,7 @@
 // One block at a time: choose neurons from the current weights, mask, finetune the front.
 #include "compress/dcvit/progressive.h"
 
+#include "model/block_groups.h"
 #include "model/clone_model.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/plan.h"
@@ -45,16 +46,21 @@ ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vecto
   nlohmann::json key_base = stage_key_base(in, settings);
   key_base["mimic"] = settings.mimic.to_json();
   for (size_t t = 0; t < blocks.size(); ++t) {
-    const int b = blocks[t];
-    check(!result.kept.count(b), "DC-ViT: block ", b, " is listed twice");
+    const int b = blocks[t];  // a candidate: its group's blocks go together
+    const std::vector<int> members = block_group(config, b);
     Stopwatch clock;
-    result.kept[b] = choose_neurons(*result.model, masks, b, hidden, in, settings);
+    nlohmann::json neurons = nlohmann::json::object();
+    for (int block : members) {
+      check(!result.kept.count(block), "DC-ViT: block ", block, " is listed twice");
+      result.kept[block] = choose_neurons(*result.model, masks, block, hidden, in, settings);
+      neurons[std::to_string(block)] = result.kept[block];
+    }
     result.structure = dcvit_structure(config, result.kept);
     masks = lean_structure_masks(config, result.structure, result.model->device());
     const int last = front_last_block(result.structure);
     set_mimic_trainable(*result.model, last, result.structure);
-    nlohmann::json step = {{"step", t + 1}, {"block", b}, {"trainable_up_to_block", last},
-                           {"neurons", result.kept[b]}};
+    nlohmann::json step = {{"step", t + 1}, {"block", b}, {"blocks", members},
+                           {"trainable_up_to_block", last}, {"neurons", neurons}};
     if (lead_decides(group, t == 0 && candidate_reusable(ranking, b, hidden, key_base),
                      str_cat("reusing the ranking's candidate of block ", b))) {
       const std::string from = ranking->candidate_dir(b);
@@ -82,8 +88,8 @@ ProgressiveResult compress_progressively(const DcvitInputs& in, const std::vecto
     step["kl_synthetic"] = mean_logit_kl(*result.model, &masks, teacher, in.synthetic.images);
     step["seconds"] = clock.seconds();
     if (!quiet) {
-      std::fprintf(stderr, "step %zu/%zu: block %d compressed (MLP %d), KL on the synthetic set %.5f  %s\n",
-                   t + 1, blocks.size(), b, hidden, step["kl_synthetic"].get<double>(),
+      std::fprintf(stderr, "step %zu/%zu: block %s compressed (MLP %d), KL on the synthetic set %.5f  %s\n",
+                   t + 1, blocks.size(), join(members, "+").c_str(), hidden, step["kl_synthetic"].get<double>(),
                    format_duration(clock.seconds()).c_str());
     }
     result.steps.push_back(step);

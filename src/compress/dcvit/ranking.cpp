@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "compress/common/ranking_file.h"
+#include "model/block_groups.h"
 #include "model/clone_model.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/plan.h"
@@ -24,10 +25,12 @@ std::string Ranking::candidate_dir(int block) const { return str_cat(dir, "/bloc
 nlohmann::json Ranking::to_json() const {
   nlohmann::json list = nlohmann::json::array();
   for (const CandidateScore& s : scores) {
+    nlohmann::json neurons = nlohmann::json::object();  // block -> kept neurons
+    for (const auto& [block, kept] : s.neurons) neurons[std::to_string(block)] = kept;
     list.push_back({{"block", s.block},
                     {"kl", s.kl},
                     {"kl_before_finetune", s.kl_before},
-                    {"neurons", s.neurons},
+                    {"neurons", neurons},
                     {"seconds", s.seconds},
                     {"finetune", s.finetune}});
   }
@@ -86,8 +89,10 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
     model->eval();
     CandidateScore score;
     score.block = b;
-    score.neurons = choose_neurons(*model, ModelMasks{}, b, hidden, in, settings);
-    const Structure s = dcvit_structure(teacher.config(), {{b, score.neurons}});
+    for (int block : block_group(teacher.config(), b)) {
+      score.neurons[block] = choose_neurons(*model, ModelMasks{}, block, hidden, in, settings);
+    }
+    const Structure s = dcvit_structure(teacher.config(), score.neurons);
     const ModelMasks masks = lean_structure_masks(teacher.config(), s, teacher.device());
     score.kl_before = mean_logit_kl(*model, &masks, teacher, in.synthetic.images);
     set_mimic_trainable(*model, front_last_block(s), s);
@@ -96,7 +101,8 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
     stage.resume = settings.resume;
     stage.quiet = settings.quiet;
     stage.dist = settings.dist;
-    stage.label = str_cat("rank ", i + 1, "/", settings.candidates.size(), " block ", b);
+    stage.label = str_cat("rank ", i + 1, "/", settings.candidates.size(), " block ",
+                          join(block_group(teacher.config(), b), "+"));
     stage.key = ranking.key;
     stage.key["structure"] = structure_to_json(s);
     score.finetune = run_mimic_stage(model, masks, in.teacher, in.few_shot.images, settings.mimic, stage);
@@ -109,8 +115,9 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
     }
     score.seconds = candidate_clock.seconds();
     if (!quiet) {
-      std::fprintf(stderr, "rank: block %d  KL on the synthetic set %.5f (before finetuning %.5f)  %s\n",
-                   b, score.kl, score.kl_before, format_duration(score.seconds).c_str());
+      std::fprintf(stderr, "rank: block %s  KL on the synthetic set %.5f (before finetuning %.5f)  %s\n",
+                   join(block_group(teacher.config(), b), "+").c_str(), score.kl, score.kl_before,
+                   format_duration(score.seconds).c_str());
     }
     ranking.scores.push_back(std::move(score));
   }
@@ -132,7 +139,14 @@ Ranking load_ranking(const std::string& dir) {
       c.block = s.at("block");
       c.kl = s.at("kl");
       c.kl_before = s.at("kl_before_finetune");
-      c.neurons = s.at("neurons").get<std::vector<int>>();
+      const nlohmann::json& neurons = s.at("neurons");
+      if (neurons.is_array()) {  // written before block groups: the candidate's one block
+        c.neurons[c.block] = neurons.get<std::vector<int>>();
+      } else {
+        for (const auto& [block, kept] : neurons.items()) {
+          c.neurons[std::stoi(block)] = kept.get<std::vector<int>>();
+        }
+      }
       c.seconds = s.value("seconds", 0.0);
       c.finetune = s.value("finetune", nlohmann::json());
       r.scores.push_back(std::move(c));

@@ -3,6 +3,7 @@
 // synthetic metric set; ascending score = best block to compress first.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,10 +14,10 @@
 namespace vitc {
 
 struct CandidateScore {
-  int block = 0;
+  int block = 0;         // the candidate's first block (its group: model/block_groups.h)
   double kl = 0;         // after finetuning: the score
   double kl_before = 0;  // compressed, before finetuning
-  std::vector<int> neurons;
+  std::map<int, std::vector<int>> neurons;  // the MLP neurons each block of the group keeps
   double seconds = 0;
   nlohmann::json finetune;
 };

@@ -5,7 +5,9 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/candidate_blocks.h"
 #include "compress/common/ranking_file.h"
+#include "model/block_groups.h"
 #include "model/clone_model.h"
 #include "compress/common/data_parallel.h"
 #include "compress/common/finalize.h"
@@ -61,11 +63,12 @@ void sort_scores(std::vector<PractiseScore>& scores) {
   });
 }
 
+// Every block of the candidates `dropped` (block groups: model/block_groups.h) skipped.
 Structure drop_structure(const ViTConfig& config, const std::vector<int>& dropped) {
   Structure s = dense_structure(config);
-  for (int b : dropped) {
-    check(b >= 0 && b < config.depth(), "PRACTISE: block ", b, " is outside [0, ", config.depth(), ")");
-    s.blocks[static_cast<size_t>(b)] = BlockKeep{true, false, {}, {}, {}};
+  for (int c : dropped) {
+    check(c >= 0 && c < config.depth(), "PRACTISE: block ", c, " is outside [0, ", config.depth(), ")");
+    for (int b : block_group(config, c)) s.blocks[static_cast<size_t>(b)] = BlockKeep{true, false, {}, {}, {}};
   }
   validate_structure(s, config);
   return s;
@@ -167,7 +170,8 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
     }
     PractiseScore s;
     s.block = b;
-    const std::set<int> dropped = {b};
+    const std::vector<int> members = block_group(teacher->config(), b);
+    const std::set<int> dropped(members.begin(), members.end());
     VisionTransformer model = clone_model(*teacher);
     Adaptors adaptors = make_adaptors(*model, dropped);
     s.kl_before = adapted_logit_kl(*model, dropped, adaptors, *teacher, *few_shot.images);
@@ -185,15 +189,15 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
       s.recoverability = values[1];
       s.latency_reduction = values[2];
     }
-    check(s.latency_reduction > 0, "PRACTISE: dropping block ", b,
+    check(s.latency_reduction > 0, "PRACTISE: dropping block ", join(members, "+"),
           " did not reduce the measured latency (", s.latency_reduction,
           "%); the machine is too noisy: raise --latency-repeats");
     s.score = s.recoverability / s.latency_reduction;
     if (!quiet) {
       std::fprintf(stderr,
-                   "practise: block %zu/%zu (%d)  recoverability %.5f (without adaptors %.5f) / "
-                   "latency reduction %.2f%% = %.6f\n",
-                   i + 1, settings.candidates.size(), b, s.recoverability, s.kl_before,
+                   "practise: candidate %zu/%zu (block %s)  recoverability %.5f (without adaptors "
+                   "%.5f) / latency reduction %.2f%% = %.6f\n",
+                   i + 1, settings.candidates.size(), join(members, "+").c_str(), s.recoverability, s.kl_before,
                    s.latency_reduction, s.score);
     }
     if (lead) write_json(cached, {{"key", r.key}, {"score", score_json(s)}});
@@ -231,9 +235,10 @@ PractiseResult compress_practise(VisionTransformer teacher, const nlohmann::json
   Stopwatch clock;
   const ViTConfig& config = teacher->config();
   const std::vector<int> order = ranking.order();
-  std::vector<int> dropped(order.begin(), order.begin() + drop);
+  const std::vector<int> candidates(order.begin(), order.begin() + drop);
+  const Structure s = drop_structure(config, candidates);
+  std::vector<int> dropped = candidate_group_blocks(config, candidates);
   std::sort(dropped.begin(), dropped.end());
-  const Structure s = drop_structure(config, dropped);
   const ModelMasks masks = lean_structure_masks(config, s, teacher->device());
   VisionTransformer model = clone_model(*teacher);  // adaptors discarded: teacher weights
   const int last = settings.finetune_all ? config.depth() - 1 : front_last_block(s);

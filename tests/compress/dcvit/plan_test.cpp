@@ -6,6 +6,7 @@
 #include "compress/dcvit/plan.h"
 #include "model/complexity.h"
 #include "util/error.h"
+#include "test_support.h"
 
 namespace vitc {
 namespace {
@@ -101,6 +102,35 @@ TEST(DcvitPlan, CandidateRangeIsChecked) {
   EXPECT_EQ(candidate_blocks(c, 0, 7).size(), 8u);
   EXPECT_THROW(candidate_blocks(c, 8, -1), Error);
   EXPECT_THROW(candidate_blocks(c, 3, 2), Error);
+}
+
+// A Swin's candidates are its (unshifted, shifted) pairs: DC-ViT compresses and PRACTISE drops
+// both blocks of one, as the DC-ViT paper removes Swin blocks.
+TEST(DcvitPlan, SwinCandidatesArePairsWithinAStage) {
+  const ViTConfig c = named_config("fm_swin");  // stages of 6 and 2 blocks
+  EXPECT_EQ(block_group(c, 3), (std::vector<int>{2, 3}));
+  EXPECT_EQ(block_group(c, 6), (std::vector<int>{6, 7}));
+  EXPECT_EQ(block_group_starts(c), (std::vector<int>{0, 2, 4, 6}));
+  EXPECT_EQ(candidate_blocks(c), (std::vector<int>{2, 4}));  // defaults 1..6 shrink to pairs
+  EXPECT_EQ(candidate_blocks(c, 0, 7), (std::vector<int>{0, 2, 4, 6}));
+  EXPECT_EQ(candidate_group_blocks(c, {4, 2}), (std::vector<int>{4, 5, 2, 3}));
+  const std::string split = test_support::error_of([&] { candidate_blocks(c, 3, 5); });
+  EXPECT_NE(split.find("--min-block 3 splits blocks 2, 3"), std::string::npos) << split;
+  EXPECT_NE(split.find("give 2 or 4"), std::string::npos) << split;
+  EXPECT_NE(test_support::error_of([&] { candidate_blocks(c, 2, 4); }).find("--max-block 4 splits"),
+            std::string::npos);
+  // One candidate costs both blocks: compressing it removes two attention branches.
+  const Complexity full = compute_complexity(c);
+  const int64_t pair_attention = full.blocks[2].attn_macs + full.blocks[3].attn_macs;
+  const DcvitPlan p = plan_dense_target(c, {2, 4}, full.macs() - pair_attention, 1);
+  EXPECT_EQ(p.blocks, 1);
+  EXPECT_EQ(p.attn_macs, pair_attention);
+  EXPECT_EQ(p.hidden, c.blocks[2].mlp_hidden);
+  EXPECT_EQ(p.macs, full.macs() - pair_attention);
+  // Blocks of the two stages differ: the rule needs equal candidates.
+  EXPECT_NE(test_support::error_of([&] { plan_dense_target(c, {4, 6}, full.macs() / 2); })
+                .find("differ in size"),
+            std::string::npos);
 }
 
 TEST(DcvitNeurons, RandomChoiceIsSeededSortedAndDistinct) {

@@ -1,9 +1,11 @@
 // Every method, through its command, on the other transformer families: a briefly trained
-// fm_tiny-sized DeiT III (LayerScale, no class position embedding) and T2T-ViT (Performer
-// tokens-to-token stem), then ViT-Slim, UVC, DC-ViT, PRACTISE and the random and magnitude
-// baselines, each with a tiny budget of steps. Each output is a compact model directory of the
-// same family that loads (DeiT III keeping LayerScale where its branches remain, T2T-ViT its stem
-// and fixed tensors) and meets its MACs budget.
+// fm_tiny-sized DeiT III (LayerScale, no class position embedding), T2T-ViT (Performer
+// tokens-to-token stem) and Swin (two stages of window attention), then ViT-Slim, UVC, DC-ViT,
+// PRACTISE and the random and magnitude baselines, each with a tiny budget of steps. Each output
+// is a compact model directory of the same family that loads (DeiT III keeping LayerScale where
+// its branches remain, T2T-ViT its stem and fixed tensors, Swin its stages, DC-ViT and PRACTISE
+// compressing or dropping Swin blocks in pairs) and meets its MACs budget.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -42,6 +44,23 @@ ViTConfig tiny_t2t() {
   c.patch_size = t2t.patch_size;
   c.qkv_bias = false;
   c.norm_eps = t2t.norm_eps;
+  return c;
+}
+
+// fm_swin at half width (16, then 32 after the merge; heads of 8; MLP ratio 2): six blocks in
+// 2x2 shifted windows of a 14x14 grid (pairs 0+1, 2+3, 4+5), two on the merged 7x7 grid.
+ViTConfig tiny_swin() {
+  ViTConfig c = named_config("fm_swin");
+  c.name = "fm_tiny_swin";
+  c.embed_dim = 16;
+  for (int i = 0; i < c.depth(); ++i) {
+    BlockSpec& b = c.blocks[static_cast<size_t>(i)];
+    const int width = c.block_dim(i);
+    b.heads.assign(static_cast<size_t>(width / 8), HeadSpec{8, 8});
+    b.mlp_hidden = 2 * width;
+    b.attn_scale = 1.0 / std::sqrt(8.0);
+  }
+  c.validate();
   return c;
 }
 
@@ -91,7 +110,8 @@ void every_method_compresses(const ViTConfig& family_config, const std::string& 
     EXPECT_EQ(c.no_embed_class, family_config.no_embed_class);
     EXPECT_EQ(c.stem, family_config.stem);
     EXPECT_EQ(c.t2t, family_config.t2t);
-    EXPECT_EQ(loaded.model->pos_embed.size(1), c.pos_embed_rows());
+    EXPECT_EQ(c.swin, family_config.swin);
+    if (c.has_pos_embed()) EXPECT_EQ(loaded.model->pos_embed.size(1), c.pos_embed_rows());
     for (int i = 0; i < c.depth(); ++i) {  // a gamma wherever its branch remains
       EXPECT_EQ(static_cast<bool>(loaded.model->block(i)->ls1),
                 c.layer_scale && c.blocks[i].has_attention()) << i;
@@ -102,6 +122,13 @@ void every_method_compresses(const ViTConfig& family_config, const std::string& 
       EXPECT_TRUE(loaded.model->tokens_to_token->attentions[0]->as<TokenPerformerImpl>()->w.equal(
           teacher.model->tokens_to_token->attentions[0]->as<TokenPerformerImpl>()->w));
       EXPECT_TRUE(loaded.model->pos_embed.equal(teacher.model->pos_embed));
+    }
+    if (c.is_swin() && (m.name == "dcvit" || m.name == "practise")) {
+      // Blocks go in (unshifted, shifted) pairs: a compressed or dropped block's partner too.
+      for (int i = 0; i + 1 < c.depth(); i += 2) {
+        EXPECT_EQ(c.blocks[i].has_attention(), c.blocks[i + 1].has_attention()) << i;
+        EXPECT_EQ(c.blocks[i].skip, c.blocks[i + 1].skip) << i;
+      }
     }
     const int64_t macs = compute_complexity(c).macs();
     EXPECT_LT(macs, teacher_macs);
@@ -123,6 +150,10 @@ TEST(FamilyMethods, EveryMethodCompressesADeit3Teacher) {
 
 TEST(FamilyMethods, EveryMethodCompressesAT2tTeacher) {
   every_method_compresses(tiny_t2t(), "0.78");
+}
+
+TEST(FamilyMethods, EveryMethodCompressesASwinTeacher) {
+  every_method_compresses(tiny_swin(), "0.8");
 }
 
 }  // namespace
