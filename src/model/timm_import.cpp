@@ -225,6 +225,14 @@ std::string config_origin(const CheckpointSidecar& sidecar) {
                               : str_cat("from the tensor shapes and ", sidecar.path);
 }
 
+void read_patch_embedding(const at::Tensor& patch, ViTConfig& c, const std::string& where) {
+  c.embed_dim = static_cast<int>(patch.size(0));
+  c.in_chans = static_cast<int>(patch.size(1));
+  c.patch_size = static_cast<int>(patch.size(2));
+  check(patch.size(3) == patch.size(2), where, ": patch_embed.proj.weight has non-square patches ",
+        patch.sizes());
+}
+
 int infer_heads(int embed_dim, const CheckpointSidecar& sidecar, const std::string& match,
                 const std::string& where, std::string* source) {
   int heads = sidecar.num_heads;
@@ -261,11 +269,7 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
         "; a distilled DeiT needs both");
 
   ViTConfig c;
-  c.embed_dim = static_cast<int>(patch.size(0));
-  c.in_chans = static_cast<int>(patch.size(1));
-  c.patch_size = static_cast<int>(patch.size(2));
-  check(patch.size(3) == patch.size(2), where, ": patch_embed.proj.weight has non-square patches ",
-        patch.sizes());
+  read_patch_embedding(patch, c, where);
   c.distilled = distilled;
   c.num_classes = static_cast<int>(head.size(0));
   check(head.size(1) == c.embed_dim, where, ": head.weight is ", head.sizes(), " but the width is ",

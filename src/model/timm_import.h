@@ -42,6 +42,10 @@ CheckpointSidecar read_sidecar(const std::string& checkpoint_path);
 void apply_sidecar_and_validate(ViTConfig& config, const CheckpointSidecar& sidecar,
                                 const std::string& where);
 std::string config_origin(const CheckpointSidecar& sidecar);
+// Width, channels and patch size from a patch_embed.proj.weight [D, C, p, p]; refused (naming
+// `where`) unless its patches are square.
+void read_patch_embedding(const at::Tensor& patch_weight, ViTConfig& config,
+                          const std::string& where);
 // The heads of an imported model (the weights do not show them): the sidecar's num_heads, else
 // those of the named config `match` (empty: none matched), else heads 64 wide, refused when
 // embed_dim is not a multiple of 64; refused too when the heads do not divide embed_dim.

@@ -25,6 +25,21 @@ std::vector<int> range(int begin, int end) {
   return out;
 }
 
+// Slices `model` to `s`, saves the compact model in `dir` with a batch of 3 random 32x32 RGB
+// images (images.safetensors) and returns its logits on them through `logits`.
+std::string save_compact_with_logits(const std::string& dir, VisionTransformerImpl& model,
+                                     const ViTConfig& source, const Structure& s,
+                                     at::Tensor& images, at::Tensor& logits) {
+  VisionTransformer compact = slice_model(model, s);
+  save_compressed_model_dir(dir, *compact, source, s);
+  images = at::randn({3, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  compact->eval();
+  logits = compact->forward(images);
+  write_safetensors(dir + "/images.safetensors", {{"images", images}});
+  return dir;
+}
+
 // A distilled 4-block model (4 heads of 16) compressed in every way a Structure allows. Family
 // "deit3" adds DeiT III's LayerScale (gammas away from their init) and patch-only position
 // embedding; "t2t" has T2T-ViT's Performer tokens-to-token stem (32x32 -> 8x8 tokens).
@@ -60,14 +75,7 @@ std::string write_compressed_model(const std::string& dir, at::Tensor& images, a
   // Token pruning: 11 of the 16 patches from block 1 (skipped) on, 4 from block 3 on.
   s.blocks[1].tokens = {0, 1, 3, 4, 6, 7, 9, 10, 12, 13, 15};
   s.blocks[3].tokens = {1, 6, 10, 15};
-  VisionTransformer compact = slice_model(*model, s);
-  save_compressed_model_dir(dir, *compact, source, s);
-  images = at::randn({3, 3, 32, 32});
-  torch::NoGradGuard no_grad;
-  compact->eval();
-  logits = compact->forward(images);
-  write_safetensors(dir + "/images.safetensors", {{"images", images}});
-  return dir;
+  return save_compact_with_logits(dir, *model, source, s, images, logits);
 }
 
 // A Swin on 32x32 images (16x16 tokens in 4x4 windows, shifted in block 1; merged to 8x8, shifted
@@ -91,14 +99,7 @@ std::string write_compressed_swin(const std::string& dir, at::Tensor& images, at
   s.blocks[2] = BlockKeep{true, false, {}, {}, {}};
   s.blocks[3].heads.erase(s.blocks[3].heads.begin() + 1);
   s.blocks[3].mlp.clear();
-  VisionTransformer compact = slice_model(*model, s);
-  save_compressed_model_dir(dir, *compact, source, s);
-  images = at::randn({3, 3, 32, 32});
-  torch::NoGradGuard no_grad;
-  compact->eval();
-  logits = compact->forward(images);
-  write_safetensors(dir + "/images.safetensors", {{"images", images}});
-  return dir;
+  return save_compact_with_logits(dir, *model, source, s, images, logits);
 }
 
 std::string write_model_of_family(const std::string& dir, at::Tensor& images, at::Tensor& logits,

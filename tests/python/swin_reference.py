@@ -9,25 +9,16 @@ LayerNorm eps 1e-5, average pooling after the final norm.
 
     python3 swin_reference.py WEIGHTS.safetensors IMAGES.safetensors OUT.safetensors --window W
 """
-import argparse
-import os
-import sys
-
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from vitc_torch import read_safetensors, write_safetensors  # noqa: E402
+from reference_util import layer_norm, linear as lin, run_reference
 
 EPS = 1e-5
 
 
 def ln(x, w, p):
-    return F.layer_norm(x, (x.shape[-1],), w[p + ".weight"], w[p + ".bias"], EPS)
-
-
-def lin(x, w, p):
-    return F.linear(x, w[p + ".weight"], w.get(p + ".bias"))
+    return layer_norm(x, w, p, EPS)
 
 
 def window_attention(y, w, p, side, win, shift):
@@ -95,19 +86,8 @@ def swin_forward(w, images, window):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("weights")
-    parser.add_argument("images")
-    parser.add_argument("out")
-    parser.add_argument("--window", type=int, required=True)
-    args = parser.parse_args()
-    w, _ = read_safetensors(args.weights)
-    w = {k: v.double() for k, v in w.items() if v.is_floating_point()}
-    images, _ = read_safetensors(args.images)
-    with torch.no_grad():
-        logits = swin_forward(w, images["images"].double(), args.window)
-    write_safetensors(args.out, {"logits": logits.float()})
-    print("torch", torch.__version__, "logits", list(logits.shape))
+    run_reference(lambda w, images, args: swin_forward(w, images, args.window),
+                  lambda parser: parser.add_argument("--window", type=int, required=True))
 
 
 if __name__ == "__main__":

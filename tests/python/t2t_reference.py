@@ -8,26 +8,18 @@ connection, the final projection, cls token + fixed position table, pre-norm ViT
     python3 t2t_reference.py WEIGHTS.safetensors IMAGES.safetensors OUT.safetensors \
         --heads H --attn-scale S [--splits 7,4,2:3,2,1:3,2,1]
 """
-import argparse
 import math
-import os
-import sys
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from vitc_torch import read_safetensors, write_safetensors  # noqa: E402
+from reference_util import layer_norm, linear as lin, run_reference
 
 EPS = 1e-5
 
 
 def ln(x, w, p):
-    return F.layer_norm(x, (x.shape[-1],), w[p + ".weight"], w[p + ".bias"], EPS)
-
-
-def lin(x, w, p):
-    return F.linear(x, w[p + ".weight"], w.get(p + ".bias"))
+    return layer_norm(x, w, p, EPS)
 
 
 def performer(x, w, p):
@@ -97,22 +89,16 @@ def t2t_forward(w, x, heads, attn_scale, splits):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("weights")
-    parser.add_argument("images")
-    parser.add_argument("out")
-    parser.add_argument("--heads", type=int, required=True)
-    parser.add_argument("--attn-scale", type=float, required=True)
-    parser.add_argument("--splits", default="7,4,2:3,2,1:3,2,1")
-    args = parser.parse_args()
-    splits = [tuple(int(v) for v in part.split(",")) for part in args.splits.split(":")]
-    w, _ = read_safetensors(args.weights)
-    w = {k: v.double() for k, v in w.items()}
-    images, _ = read_safetensors(args.images)
-    with torch.no_grad():
-        logits = t2t_forward(w, images["images"].double(), args.heads, args.attn_scale, splits)
-    write_safetensors(args.out, {"logits": logits.float()})
-    print("torch", torch.__version__, "logits", list(logits.shape))
+    def add_arguments(parser):
+        parser.add_argument("--heads", type=int, required=True)
+        parser.add_argument("--attn-scale", type=float, required=True)
+        parser.add_argument("--splits", default="7,4,2:3,2,1:3,2,1")
+
+    def forward(w, images, args):
+        splits = [tuple(int(v) for v in part.split(",")) for part in args.splits.split(":")]
+        return t2t_forward(w, images, args.heads, args.attn_scale, splits)
+
+    run_reference(forward, add_arguments)
 
 
 if __name__ == "__main__":

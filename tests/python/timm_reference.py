@@ -5,15 +5,10 @@ independent of vitc's C++ and Python model code.
 
     python3 timm_reference.py WEIGHTS.safetensors IMAGES.safetensors OUT.safetensors --heads H
 """
-import argparse
-import os
-import sys
-
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
-from vitc_torch import read_safetensors, write_safetensors  # noqa: E402
+from reference_util import run_reference
 
 
 def timm_forward(w, x, heads, eps=1e-6):
@@ -54,19 +49,9 @@ def timm_forward(w, x, heads, eps=1e-6):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("weights")
-    parser.add_argument("images")
-    parser.add_argument("out")
-    parser.add_argument("--heads", type=int, required=True)
-    args = parser.parse_args()
-    w, _ = read_safetensors(args.weights)
-    w = {k.replace("module.", "", 1): v.float() for k, v in w.items()}
-    images, _ = read_safetensors(args.images)
-    with torch.no_grad():
-        logits = timm_forward(w, images["images"].float(), args.heads)
-    write_safetensors(args.out, {"logits": logits})
-    print("torch", torch.__version__, "logits", list(logits.shape))
+    run_reference(lambda w, images, args: timm_forward(w, images, args.heads),
+                  lambda parser: parser.add_argument("--heads", type=int, required=True),
+                  dtype=torch.float32)
 
 
 if __name__ == "__main__":

@@ -121,11 +121,7 @@ ViTConfig infer_swin_config(const TensorMap& w, const CheckpointSidecar& sidecar
   need(w, "patch_embed.norm.weight", 1, where);
   const at::Tensor& head = need(w, "head.weight", 2, where);
   ViTConfig c;
-  c.embed_dim = static_cast<int>(patch.size(0));
-  c.in_chans = static_cast<int>(patch.size(1));
-  c.patch_size = static_cast<int>(patch.size(2));
-  check(patch.size(3) == patch.size(2), where, ": patch_embed.proj.weight has non-square patches ",
-        patch.sizes());
+  read_patch_embedding(patch, c, where);
   c.num_classes = static_cast<int>(head.size(0));
   c.norm_eps = 1e-5;
   c.qkv_bias = w.count("blocks.0.attn.qkv.bias") > 0;
