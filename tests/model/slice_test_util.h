@@ -77,6 +77,23 @@ inline Structure random_structure(const ViTConfig& source, uint64_t seed) {
   return s;
 }
 
+// Swin stages of `depths` blocks from width `embed_dim` (doubling per stage), heads of width 8,
+// MLP `mlp_ratio` x the width.
+inline void set_swin_stages(ViTConfig& c, int embed_dim, const std::vector<int>& depths,
+                            double mlp_ratio) {
+  c.embed_dim = embed_dim;
+  c.swin.depths = depths;
+  c.blocks.clear();
+  for (size_t s = 0; s < depths.size(); ++s) {
+    const int width = embed_dim << s;
+    BlockSpec b;
+    b.heads.assign(static_cast<size_t>(width / 8), HeadSpec{8, 8});
+    b.mlp_hidden = static_cast<int>(mlp_ratio * width);
+    b.attn_scale = 1.0 / std::sqrt(8.0);
+    c.blocks.insert(c.blocks.end(), static_cast<size_t>(depths[s]), b);
+  }
+}
+
 // fm_tiny-like sources: plain, distilled, and one whose heads already differ in width (a model
 // that was compressed before).
 inline std::vector<ViTConfig> contract_sources() {
@@ -98,16 +115,7 @@ inline std::vector<ViTConfig> contract_sources() {
   // 16 and 32, heads of width 8.
   ViTConfig swin = named_config("fm_swin");
   swin.name = "tiny_swin";
-  swin.embed_dim = 16;
-  swin.swin.depths = {2, 2};
-  swin.blocks.clear();
-  for (int s = 0; s < 2; ++s) {
-    BlockSpec b;
-    b.heads.assign(static_cast<size_t>(2 << s), HeadSpec{8, 8});
-    b.mlp_hidden = 2 * (16 << s);
-    b.attn_scale = 1.0 / std::sqrt(8.0);
-    swin.blocks.insert(swin.blocks.end(), 2, b);
-  }
+  set_swin_stages(swin, 16, {2, 2}, 2.0);
   return {plain, distilled, uneven, deit3, t2t, swin};
 }
 

@@ -35,18 +35,9 @@ ViTConfig small_swin() {
   c.img_size = 56;
   c.in_chans = 3;
   c.num_classes = 7;
-  c.embed_dim = 16;
   c.mean = {0.485, 0.456, 0.406};  // what an import assumes for RGB without a sidecar
   c.std = {0.229, 0.224, 0.225};
-  c.swin.depths = {2, 2, 2};
-  c.blocks.clear();
-  for (int s = 0; s < 3; ++s) {
-    BlockSpec b;
-    b.heads.assign(static_cast<size_t>(2 << s), HeadSpec{8, 8});
-    b.mlp_hidden = 4 * (16 << s);
-    b.attn_scale = 1.0 / std::sqrt(8.0);
-    c.blocks.insert(c.blocks.end(), 2, b);
-  }
+  test::set_swin_stages(c, 16, {2, 2, 2}, 4.0);
   c.validate();
   return c;
 }

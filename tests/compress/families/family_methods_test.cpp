@@ -5,7 +5,6 @@
 // is a compact model directory of the same family that loads (DeiT III keeping LayerScale where
 // its branches remain, T2T-ViT its stem and fixed tensors, Swin its stages, DC-ViT and PRACTISE
 // compressing or dropping Swin blocks in pairs) and meets its MACs budget.
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -16,6 +15,7 @@
 
 #include "apps/run_vitc.h"
 #include "compress/tiny_teacher_test_util.h"
+#include "model/slice_test_util.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "util/files.h"
@@ -52,14 +52,7 @@ ViTConfig tiny_t2t() {
 ViTConfig tiny_swin() {
   ViTConfig c = named_config("fm_swin");
   c.name = "fm_tiny_swin";
-  c.embed_dim = 16;
-  for (int i = 0; i < c.depth(); ++i) {
-    BlockSpec& b = c.blocks[static_cast<size_t>(i)];
-    const int width = c.block_dim(i);
-    b.heads.assign(static_cast<size_t>(width / 8), HeadSpec{8, 8});
-    b.mlp_hidden = 2 * width;
-    b.attn_scale = 1.0 / std::sqrt(8.0);
-  }
+  test::set_swin_stages(c, 16, c.swin.depths, 2.0);
   c.validate();
   return c;
 }
