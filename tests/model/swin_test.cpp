@@ -13,6 +13,7 @@
 #include "model/complexity.h"
 #include "model/counting_forward.h"
 #include "model/families/swin/swin_windows.h"
+#include "model/parameter_position.h"
 #include "model/slice.h"
 #include "model/slice_test_util.h"
 #include "model/state_dict.h"
@@ -114,6 +115,15 @@ TEST(Swin, GeometryFollowsTimmsWindowRule) {
   const ViTConfig big = named_config("swin_base_patch4_window12_384");
   EXPECT_EQ(big.block_window(23), (AttentionWindow{12, 12, 0}));
   EXPECT_EQ(big.block_window(21), (AttentionWindow{24, 12, 6}));
+}
+
+// Feature mimicking trains a front part: patch merging trains with the stage it opens.
+TEST(Swin, PatchMergingSitsBeforeTheStageItOpens) {
+  const ViTConfig fm = named_config("fm_swin");
+  EXPECT_EQ(block_position(fm, "merges.0.reduction.weight"), 6);
+  EXPECT_EQ(block_position(fm, "blocks.3.attn.relative_position_bias_table"), 3);
+  EXPECT_EQ(block_position(fm, "patch_embed.norm.weight"), -1);
+  EXPECT_EQ(block_position(fm, "norm.weight"), -1);
 }
 
 TEST(Swin, AnalyticMacsEqualExecutedMultiplyAdds) {

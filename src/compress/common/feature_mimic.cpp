@@ -8,6 +8,7 @@
 
 #include "compress/common/data_parallel.h"
 #include "model/model_dir.h"
+#include "model/parameter_position.h"
 #include "model/state_dict.h"
 #include "model/structure_masks.h"
 #include "train/trainer.h"
@@ -53,11 +54,6 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 }
 
 // The block index of a parameter name "blocks.<i>.<...>", or -1.
-int block_of(const std::string& name) {
-  if (!starts_with(name, "blocks.")) return -1;
-  return std::stoi(name.substr(7, name.find('.', 7) - 7));
-}
-
 }  // namespace
 
 void set_mimic_trainable(VisionTransformerImpl& model, int last_block, const Structure& structure) {
@@ -68,8 +64,10 @@ void set_mimic_trainable(VisionTransformerImpl& model, int last_block, const Str
   for (auto& item : model.named_parameters(true)) {
     const std::string& name = item.key();
     bool trainable;
-    const int b = block_of(name);
-    if (b >= 0) {
+    const int b = block_position(config, name);
+    if (b >= 0 && !starts_with(name, "blocks.")) {  // a family part feeding block b (Swin's merging)
+      trainable = b <= last_block;
+    } else if (b >= 0) {
       const BlockKeep& keep = structure.blocks[static_cast<size_t>(b)];
       const bool attention_part = starts_with(name, str_cat("blocks.", b, ".norm1")) ||
                                   starts_with(name, str_cat("blocks.", b, ".attn.")) ||

@@ -43,9 +43,13 @@ PractiseRunResult run_practise(VisionTransformer teacher, const nlohmann::json& 
   if (options.macs) {
     options.drop = drops_for_macs(teacher->config(), ranking.order(),
                                   options.macs->resolve(compute_complexity(teacher->config()).macs()));
-    if (lead && !settings.quiet)
-      std::fprintf(stderr, "practise: --macs %s -> drop %d blocks\n",
-                   options.macs->to_string().c_str(), options.drop);
+    if (lead && !settings.quiet) {
+      const std::vector<int> order = ranking.order();
+      const std::vector<int> dropped(order.begin(), order.begin() + options.drop);
+      std::fprintf(stderr, "practise: --macs %s -> drop %d candidates (blocks %s)\n",
+                   options.macs->to_string().c_str(), options.drop,
+                   join(candidate_group_blocks(teacher->config(), dropped)).c_str());
+    }
   }
   PractiseResult result = compress_practise(teacher, teacher_info, few_shot, ranking, options.drop,
                                             settings, eval_data, options.out_dir,
