@@ -201,6 +201,18 @@ TEST(Swin, ImportRefusesWrongBuffersAndOtherVariants) {
   bad["layers.1.blocks.0.attn.relative_position_index"] =
       relative_position_index(7).t().contiguous();
   EXPECT_NE(refusal(bad).find("layers.1.blocks.0.attn.relative_position_index"), std::string::npos);
+  bad = original;  // mislabelled shapes and an index too long to be a block number
+  bad["layers.0.blocks.1.attn_mask"] = torch::zeros({});
+  EXPECT_NE(refusal(bad).find("'layers.0.blocks.1.attn_mask' should have 3 dimensions"),
+            std::string::npos);
+  bad = original;
+  bad["layers.1.blocks.0.attn.relative_position_index"] = torch::zeros({49}, torch::kLong);
+  EXPECT_NE(refusal(bad).find("relative_position_index' should have 2 dimensions"),
+            std::string::npos);
+  bad = original;
+  bad["layers.99999999999999999999.blocks.0.norm1.weight"] = torch::zeros({16});
+  EXPECT_NE(refusal(bad).find("layers.99999999999999999999.blocks.0.norm1.weight"),
+            std::string::npos);
   bad = original;
   bad["layers.0.blocks.0.attn.logit_scale"] = torch::zeros({2, 1, 1});
   EXPECT_NE(refusal(bad).find("Swin V2's cosine attention"), std::string::npos);

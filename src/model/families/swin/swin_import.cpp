@@ -70,8 +70,10 @@ TensorMap swin_weights_to_vitc(const TensorMap& w, const std::string& where) {
     if (depth == 0) break;
     depths.push_back(depth);
   }
-  const std::regex block_key(R"(^layers\.(\d+)\.blocks\.(\d+)\.(.+)$)");
-  const std::regex merge_key(R"(^layers\.(\d+)\.downsample\.(.+)$)");
+  // Indices of at most 6 digits: a longer one does not match, and the strict load names the
+  // tensor as unexpected (std::stoi would throw on it).
+  const std::regex block_key(R"(^layers\.(\d{1,6})\.blocks\.(\d{1,6})\.(.+)$)");
+  const std::regex merge_key(R"(^layers\.(\d{1,6})\.downsample\.(.+)$)");
   TensorMap out;
   for (const auto& [key, tensor] : w) {
     std::smatch m;
@@ -85,6 +87,8 @@ TensorMap swin_weights_to_vitc(const TensorMap& w, const std::string& where) {
       const std::string rest = m[3];
       const int block = first + std::stoi(m[2]);
       if (rest == "attn.relative_position_index") {
+        check(tensor.dim() == 2, where, ": tensor '", key, "' should have 2 dimensions, has shape ",
+              tensor.sizes());
         const at::Tensor expected = relative_position_index(static_cast<int>(
             std::llround(std::sqrt(static_cast<double>(tensor.size(0))))));
         check(tensor.sizes() == expected.sizes() && tensor.to(torch::kLong).equal(expected), where,
@@ -93,10 +97,12 @@ TensorMap swin_weights_to_vitc(const TensorMap& w, const std::string& where) {
         continue;
       }
       if (rest == "attn_mask") {  // [windows, w^2, w^2] of a shift by w / 2 (timm's)
+        check(tensor.dim() == 3, where, ": tensor '", key, "' should have 3 dimensions, has shape ",
+              tensor.sizes());
         const auto window = static_cast<int>(std::llround(std::sqrt(static_cast<double>(tensor.size(-1)))));
         const auto across = static_cast<int>(std::llround(std::sqrt(static_cast<double>(tensor.size(0)))));
         const at::Tensor expected = shifted_window_mask({across * window, window, window / 2});
-        check(tensor.dim() == 3 && expected.defined() && tensor.sizes() == expected.sizes() &&
+        check(expected.defined() && tensor.sizes() == expected.sizes() &&
                   tensor.to(torch::kFloat).equal(expected),
               where, ": tensor '", key, "' is not the shifted-window mask vitc computes for ",
               window, "x", window, " windows shifted by ", window / 2);
@@ -134,6 +140,7 @@ ViTConfig infer_swin_config(const TensorMap& w, const CheckpointSidecar& sidecar
   // Stages: a merge opens the next one; its reduction's input width is 4 x the stage's width.
   int stage_first = 0;
   for (int s = 0;; ++s) {
+    check(s < 8, where, ": more than 8 stages of patch merging (merges.", s, ")");
     const std::string next = str_cat("merges.", s, ".reduction.weight");
     int end = depth;
     if (w.count(next)) {
