@@ -7,6 +7,9 @@
 
 #include "common.h"
 #include "model/complexity.h"
+#include "model/families/resnet/resnet_complexity.h"
+#include "model/families/resnet/resnet_model_dir.h"
+#include "model/families/resnet/resnet_structure.h"
 #include "model/model_dir.h"
 #include "model/structure.h"
 #include "util/error.h"
@@ -105,15 +108,62 @@ void print_compressed(const CompressedInfo& info, const ViTConfig& config, const
               src.macs() / 1e6, static_cast<double>(c.macs()) / src.macs());
 }
 
+// A ResNet: totals, then stem, blocks (timm names, inner widths, output width and side) and head.
+int run_resnet_info(const InfoFlags& flags) {
+  LoadedResNet loaded = load_resnet_spec(flags.model, 0);
+  const ResNetConfig& config = loaded.model->config();
+  const ResNetCost total = resnet_cost(config);
+  if (flags.json) {
+    nlohmann::json blocks = nlohmann::json::array();
+    for (int i = 0; i < config.depth(); ++i) {
+      const ResNetCost b = resnet_block_cost(config, i);
+      blocks.push_back({{"name", config.block_name(i)}, {"inner", config.blocks[i].inner},
+                        {"out", config.block_out(i)}, {"side", config.block_side_out(i)},
+                        {"droppable", resnet_block_droppable(config, i)},
+                        {"macs", b.macs}, {"params", b.params}});
+    }
+    nlohmann::json j = {{"family", kResNetFamily}, {"config", resnet_config_to_json(config)},
+                        {"params", total.params}, {"macs", total.macs}, {"blocks", blocks}};
+    if (loaded.model_json.contains("structure")) j["structure"] = loaded.model_json["structure"];
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s (%s): ResNet, %s blocks, %d blocks in %d stages, %s stem, %d classes\n",
+              loaded.source.c_str(), config.name.c_str(), config.block.c_str(), config.depth(),
+              config.num_stages(), config.stem.c_str(), config.num_classes);
+  std::printf("params %lld (%.3f M)   MACs %lld (%.4f G)\n", static_cast<long long>(total.params),
+              total.params / 1e6, static_cast<long long>(total.macs), total.macs / 1e9);
+  std::printf("\n%-9s %-12s %6s %6s %9s %12s %12s\n", "block", "inner", "out", "side", "droppable",
+              "MACs (M)", "params (K)");
+  const ResNetCost stem = resnet_stem_cost(config), head = resnet_head_cost(config);
+  std::printf("%-9s %-12s %6d %6d %9s %12.3f %12.1f\n", "stem", "", config.stem_width,
+              config.stem_side(), "", stem.macs / 1e6, stem.params / 1e3);
+  for (int i = 0; i < config.depth(); ++i) {
+    const ResNetCost b = resnet_block_cost(config, i);
+    std::printf("%-9s %-12s %6d %6d %9s %12.3f %12.1f\n", config.block_name(i).c_str(),
+                join(config.blocks[i].inner, "/").c_str(), config.block_out(i),
+                config.block_side_out(i), resnet_block_droppable(config, i) ? "yes" : "no",
+                b.macs / 1e6, b.params / 1e3);
+  }
+  std::printf("%-9s %-12s %6d %6s %9s %12.3f %12.1f\n", "head", "", config.num_classes, "", "",
+              head.macs / 1e6, head.params / 1e3);
+  return 0;
+}
+
 int run_info(const InfoFlags& flags) {
   if (flags.list) {
     for (const auto& name : named_config_names()) {
       const Complexity c = compute_complexity(named_config(name));
       std::printf("%-36s %9.3f M params %10.2f M MACs\n", name.c_str(), c.params() / 1e6, c.macs() / 1e6);
     }
+    for (const auto& name : named_resnet_config_names()) {
+      const ResNetCost c = resnet_cost(named_resnet_config(name));
+      std::printf("%-36s %9.3f M params %10.2f M MACs\n", name.c_str(), c.params / 1e6, c.macs / 1e6);
+    }
     return 0;
   }
   check(!flags.model.empty(), "give --model NAME_OR_DIR, or --list");
+  if (is_resnet_spec(flags.model)) return run_resnet_info(flags);
   check_model_spec(flags.model);
   ViTConfig config;
   std::string source;
@@ -176,7 +226,7 @@ int run_info(const InfoFlags& flags) {
 void add_info_command(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<InfoFlags>();
   CLI::App* cmd = app.add_subcommand("info", "parameters and MACs of a model, total and per block");
-  cmd->add_option("--model", flags->model, "config name or model directory");
+  cmd->add_option("--model", flags->model, "config name, model directory or checkpoint (ViT family or ResNet)");
   cmd->add_flag("--list", flags->list, "list the named configs");
   cmd->add_flag("--json", flags->json, "print JSON instead of a table");
   cmd->callback([&run, flags] { run = [flags] { return run_info(*flags); }; });

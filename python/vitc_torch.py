@@ -1,5 +1,6 @@
 """vitc models in PyTorch: rebuild any vitc model directory (model.safetensors + model.json, dense
-or compressed: uneven heads, skipped blocks, removed attention or MLP branches) as a
+or compressed: uneven heads, skipped blocks, removed attention or MLP branches; ResNets dense,
+block-dropped or filter-pruned) as a
 torch.nn.Module that gives vitc's logits, and export it to ONNX.
 
 Works with PyTorch 1.13 (Debian's python3-torch) and 2.x; needs nothing but torch.
@@ -26,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["read_safetensors", "write_safetensors", "VisionTransformer", "load_model",
+__all__ = ["read_safetensors", "write_safetensors", "VisionTransformer", "ResNet", "load_model",
            "export_onnx"]
 
 # ---- safetensors ------------------------------------------------------------------------------
@@ -487,13 +488,81 @@ class VisionTransformer(nn.Module):
         return logits
 
 
+# ---- ResNet (model.json "family": "resnet") ---------------------------------------------------
+
+class ResNetBlock(nn.Module):
+    """relu(branch(x) + shortcut(x)); basic: conv1 3x3 (stride), conv2 3x3; bottleneck: conv1 1x1,
+    conv2 3x3 (stride), conv3 1x1; every conv bias-free and followed by a BatchNorm."""
+
+    def __init__(self, config, i, in_ch, out_ch, stride, downsample):
+        super().__init__()
+        inner = config["blocks"][i]["inner"]
+        eps = config["bn_eps"]
+        widths = [in_ch] + inner + [out_ch]
+        kernels = [1, 3, 1] if config["block"] == "bottleneck" else [3, 3]
+        strides = [1, stride, 1] if config["block"] == "bottleneck" else [stride, 1]
+        self.depth = len(kernels)
+        for k in range(self.depth):
+            setattr(self, f"conv{k + 1}", nn.Conv2d(widths[k], widths[k + 1], kernels[k], strides[k],
+                                                    kernels[k] // 2, bias=False))
+            setattr(self, f"bn{k + 1}", nn.BatchNorm2d(widths[k + 1], eps=eps))
+        self.downsample = None
+        if downsample:
+            self.downsample = nn.Sequential(nn.Conv2d(in_ch, out_ch, 1, stride, bias=False),
+                                            nn.BatchNorm2d(out_ch, eps=eps))
+
+    def forward(self, x):
+        y = x
+        for k in range(self.depth):
+            y = getattr(self, f"bn{k + 1}")(getattr(self, f"conv{k + 1}")(y))
+            if k + 1 < self.depth:
+                y = F.relu(y)
+        return F.relu(y + (self.downsample(x) if self.downsample is not None else x))
+
+
+class ResNet(nn.Module):
+    """A vitc ResNet config (dense, block-dropped or filter-pruned) with timm's parameter names."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        expansion = 4 if config["block"] == "bottleneck" else 1
+        imagenet = config["stem"] == "imagenet"
+        self.conv1 = nn.Conv2d(config["in_chans"], config["stem_width"], 7 if imagenet else 3,
+                               2 if imagenet else 1, 3 if imagenet else 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(config["stem_width"], eps=config["bn_eps"])
+        self.pool = nn.MaxPool2d(3, 2, 1) if imagenet else nn.Identity()
+        in_ch, previous_stage = config["stem_width"], None
+        layers = [nn.Sequential() for _ in config["planes"]]
+        for i, b in enumerate(config["blocks"]):
+            s = b["stage"]
+            out_ch = config["planes"][s] * expansion
+            stride = 2 if s > 0 and s != previous_stage else 1
+            layers[s].add_module(str(len(layers[s])), ResNetBlock(config, i, in_ch, out_ch, stride,
+                                         stride != 1 or in_ch != out_ch))
+            in_ch, previous_stage = out_ch, s
+        for s, layer in enumerate(layers):
+            setattr(self, f"layer{s + 1}", layer)
+        self.num_stages = len(layers)
+        self.fc = nn.Linear(in_ch, config["num_classes"])
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.bn1(self.conv1(x))))
+        for s in range(self.num_stages):
+            x = getattr(self, f"layer{s + 1}")(x)
+        return self.fc(x.mean((2, 3)))
+
+
 def load_model(model_dir):
     """The model of a vitc model directory, in eval mode, with every weight loaded strictly."""
     with open(os.path.join(model_dir, "model.json"), encoding="utf-8") as f:
         meta = json.load(f)
     if "config" not in meta:
         raise ValueError(f"{model_dir}/model.json has no \"config\"")
-    model = VisionTransformer(meta["config"])
+    family = meta.get("family", "vit")
+    if family not in ("vit", "resnet"):
+        raise ValueError(f"{model_dir}/model.json: unknown family {family!r}")
+    model = ResNet(meta["config"]) if family == "resnet" else VisionTransformer(meta["config"])
     tensors, _ = read_safetensors(os.path.join(model_dir, "model.safetensors"))
     tensors = {k: v.to(torch.float32) if v.is_floating_point() else v for k, v in tensors.items()}
     missing, unexpected = model.load_state_dict(tensors, strict=False)
@@ -504,7 +573,7 @@ def load_model(model_dir):
 
 
 def export_onnx(model, path, batch_size=1, opset=14, dynamic_batch=True):
-    """Exports `model` (a VisionTransformer) to ONNX with input "images" and output "logits"."""
+    """Exports `model` (a VisionTransformer or a ResNet) to ONNX with input "images" and output "logits"."""
     c = model.config
     example = torch.zeros(batch_size, c["in_chans"], c["img_size"], c["img_size"])
     kwargs = {"input_names": ["images"], "output_names": ["logits"], "opset_version": opset}

@@ -5,13 +5,12 @@
 #include <string>
 
 #include "data/dataset.h"
+#include "util/input_stats.h"
 
 namespace vitc {
 
 inline constexpr const char* kFashionMnistDefaultDir = "/usr/share/datasets/fashion-mnist";
 inline constexpr const char* kFashionMnistDirEnv = "VITC_FASHION_MNIST_DIR";
-inline constexpr double kFashionMnistMean = 0.2860;  // of the training pixels scaled to [0,1]
-inline constexpr double kFashionMnistStd = 0.3530;
 
 // The directory load_fashion_mnist reads when given "": $VITC_FASHION_MNIST_DIR if set and not
 // empty, else kFashionMnistDefaultDir.

@@ -8,14 +8,15 @@
 
 #include "data/dataset.h"
 #include "data/transforms.h"
+#include "util/input_stats.h"
 
 namespace vitc {
 
 struct ImageFolderOptions {
   int64_t image_size = 224;  // the model's input side
   int channels = 3;          // the model's input channels: 3 (RGB) or 1 (gray)
-  std::vector<double> mean = {0.485, 0.456, 0.406};
-  std::vector<double> std = {0.229, 0.224, 0.225};
+  std::vector<double> mean = imagenet_mean();
+  std::vector<double> std = imagenet_std();
   double crop_pct = 0.875;  // evaluation: resize the short side to image_size / crop_pct
   // get_augmented_batch (the DataLoader's path) applies the training transform when true; it
   // applies the evaluation transform when false. get_batch always applies the evaluation one.

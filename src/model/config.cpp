@@ -9,6 +9,7 @@
 
 #include "model/token_list.h"
 #include "util/error.h"
+#include "util/input_stats.h"
 #include "util/json_read.h"
 
 namespace vitc {
@@ -223,14 +224,7 @@ void ViTConfig::validate() const {
   check(embed_dim > 0 && embed_dim <= kMaxWidth, who, "embed_dim must be in [1, ", kMaxWidth,
         "], got ", embed_dim);
   check(std::isfinite(norm_eps) && norm_eps > 0, who, "norm_eps must be positive, got ", norm_eps);
-  check(static_cast<int>(mean.size()) == in_chans && static_cast<int>(std.size()) == in_chans,
-        who, "mean and std need one value per input channel (", in_chans, "), got ", mean.size(),
-        " and ", std.size());
-  for (size_t c = 0; c < std.size(); ++c) {
-    check(std::isfinite(mean[c]), who, "mean[", c, "] must be a finite number, got ", mean[c]);
-    check(std::isfinite(std[c]) && std[c] > 0, who, "std[", c,
-          "] must be a positive number (inputs are divided by it), got ", std[c]);
-  }
+  check_input_stats(mean, std, in_chans, who);
   check(!blocks.empty() && depth() <= kMaxDepth, who, "blocks must hold 1 to ", kMaxDepth,
         " blocks, got ", blocks.size());
   std::vector<bool> alive(static_cast<size_t>(num_patches()), true);  // positions reaching block i
@@ -352,8 +346,8 @@ ViTConfig swin(const std::string& name, int img_size, int patch_size, int in_cha
 ViTConfig fashion_mnist(const std::string& name, int patch, int dim, int depth, int heads,
                         double mlp_ratio) {
   ViTConfig c = make_uniform_config(name, 28, patch, 1, 10, dim, depth, heads, mlp_ratio, false);
-  c.mean = {0.2860};  // Fashion-MNIST training set pixel mean and std (on [0,1] pixels)
-  c.std = {0.3530};
+  c.mean = {kFashionMnistMean};
+  c.std = {kFashionMnistStd};
   return c;
 }
 
@@ -395,8 +389,8 @@ const std::map<std::string, std::function<ViTConfig()>>& registry() {
       // one window, 4 heads); about fm_small's MACs.
       {"fm_swin", [] {
          ViTConfig c = swin("fm_swin", 28, 2, 1, 10, 7, 32, {6, 2}, {2, 4});
-         c.mean = {0.2860};
-         c.std = {0.3530};
+         c.mean = {kFashionMnistMean};
+         c.std = {kFashionMnistStd};
          return c;
        }},
       {"fm_tiny", [] { return fashion_mnist("fm_tiny", 7, 64, 4, 4, 2.0); }},

@@ -8,19 +8,10 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace vitc {
+#include "model/config_limits.h"
+#include "util/input_stats.h"
 
-// Upper bounds on every size a config may hold. They are far above any real ViT (ViT-g: width
-// 1408, MLP 6144, 40 blocks, 16 heads) and keep a hostile or mistyped model.json from making vitc
-// allocate tens of gigabytes before the weights are compared with it.
-inline constexpr int kMaxImgSize = 8192;
-inline constexpr int kMaxPatches = 65536;
-inline constexpr int kMaxInChans = 64;
-inline constexpr int kMaxClasses = 1 << 20;
-inline constexpr int kMaxWidth = 16384;        // embed_dim, and each head's qk_dim and v_dim
-inline constexpr int kMaxMlpHidden = 65536;
-inline constexpr int kMaxHeads = 1024;
-inline constexpr int kMaxDepth = 1024;
+namespace vitc {
 
 // One attention head of a block: its q/k width and its v width (they may differ).
 struct HeadSpec {
@@ -133,8 +124,8 @@ struct ViTConfig {
   bool no_embed_class = false;
   double norm_eps = 1e-6;
   // Input normalisation the model was trained with (per channel), recorded for data pipelines.
-  std::vector<double> mean = {0.485, 0.456, 0.406};
-  std::vector<double> std = {0.229, 0.224, 0.225};
+  std::vector<double> mean = imagenet_mean();
+  std::vector<double> std = imagenet_std();
   std::vector<BlockSpec> blocks;
 
   bool is_t2t() const { return stem == "t2t"; }

@@ -9,6 +9,7 @@
 #include "model/timm_import.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_read.h"
 
 namespace vitc {
 
@@ -21,6 +22,13 @@ void save_model_dir(const std::string& dir, VisionTransformerImpl& model, const 
   write_json(dir + "/" + kModelJsonFile, meta);
 }
 
+std::string model_family(const nlohmann::json& model_json, const std::string& where) {
+  if (!model_json.is_object() || !model_json.contains("family")) return kTransformerFamily;
+  const nlohmann::json& family = model_json["family"];
+  check(family.is_string(), "'", where, "': key 'family' must be a string, got ", json_brief(family));
+  return family.get<std::string>();
+}
+
 LoadedModel load_model_dir(const std::string& dir) {
   const std::string json_path = dir + "/" + kModelJsonFile;
   const std::string weights_path = dir + "/" + kWeightsFile;
@@ -30,6 +38,10 @@ LoadedModel load_model_dir(const std::string& dir) {
   loaded.model_json = read_json(json_path);
   check(loaded.model_json.is_object() && loaded.model_json.contains("config"), "'", json_path,
         "' has no \"config\" object");
+  const std::string family = model_family(loaded.model_json, json_path);
+  check(family == kTransformerFamily, "'", json_path, "' holds a model of family \"", family,
+        "\", which this command does not take: it works on Vision Transformers (ViT, DeiT, DeiT III, "
+        "T2T-ViT, Swin)");
   const ViTConfig config = config_from_json(loaded.model_json["config"], json_path, "config.");
   read_compressed_info(loaded.model_json, config, json_path);  // a compressed model's structure
   const SafetensorsFile weights = read_safetensors(weights_path);

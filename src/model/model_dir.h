@@ -24,6 +24,11 @@ struct LoadedModel {
   std::string source;         // the directory, or "config <name> (seed S)"
 };
 
+// The "family" of a model.json: "vit" where it has none (every transformer family), else its value
+// (e.g. "resnet", model/families/resnet/resnet_model_dir.h); a non-string is refused naming `where`.
+inline constexpr const char* kTransformerFamily = "vit";
+std::string model_family(const nlohmann::json& model_json, const std::string& where);
+
 // Loads a model directory; errors name the file and what is wrong with it. A compressed model's
 // "structure" is validated against its "source_config" and its config (model/structure.h).
 LoadedModel load_model_dir(const std::string& dir);

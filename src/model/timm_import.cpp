@@ -9,10 +9,12 @@
 
 #include <torch/torch.h>
 
+#include "model/families/resnet/resnet_model_dir.h"
 #include "model/families/swin/swin_import.h"
 #include "model/families/t2t/t2t_import.h"
 #include "model/state_dict.h"
 #include "util/error.h"
+#include "util/input_stats.h"
 #include "util/json_read.h"
 #include "util/files.h"
 
@@ -343,8 +345,8 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
            : !match.empty()              ? match
                                          : str_cat("vit_imported_d", c.embed_dim, "_l", depth);
   if (c.in_chans == 3) {
-    c.mean = {0.485, 0.456, 0.406};  // timm's IMAGENET_DEFAULT_MEAN/STD (DeiT)
-    c.std = {0.229, 0.224, 0.225};
+    c.mean = imagenet_mean();
+    c.std = imagenet_std();
     if (!match.empty()) {
       c.mean = named_config(match).mean;
       c.std = named_config(match).std;
@@ -360,6 +362,9 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
 
 LoadedModel import_checkpoint(const std::string& path) {
   TensorMap weights = read_checkpoint_tensors(path);
+  check(!is_resnet_state_dict(weights), path, ": this is a ResNet checkpoint (conv1.weight, "
+        "layer1.0.conv1.weight), not a Vision Transformer; ResNets are compressed by the CNN "
+        "commands (vitc cnn --help)");
   if (is_timm_swin_checkpoint(weights)) weights = swin_weights_to_vitc(weights, path);
   const CheckpointSidecar sidecar = read_sidecar(path);
   std::string how;

@@ -9,6 +9,7 @@
 
 #include "data/loader.h"
 #include "dist/sync.h"
+#include "model/families/resnet/resnet_model_dir.h"
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "train/adamw.h"
@@ -33,13 +34,53 @@ void TrainOptions::validate(const std::string& flag_prefix) const {
   check(!out_dir.empty(), "an output directory (--out) is required");
 }
 
-at::Tensor classification_loss(VisionTransformerImpl& model, const Batch& batch, double label_smoothing) {
+at::Tensor smoothed_cross_entropy(const at::Tensor& logits, const at::Tensor& labels,
+                                  double label_smoothing) {
   namespace F = torch::nn::functional;
-  const auto options = F::CrossEntropyFuncOptions().label_smoothing(label_smoothing);
+  return F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().label_smoothing(label_smoothing));
+}
+
+at::Tensor classification_loss(VisionTransformerImpl& model, const Batch& batch, double label_smoothing) {
   const HeadOutputs out = model.forward_heads(batch.images);
-  at::Tensor loss = F::cross_entropy(out.cls, batch.labels, options);
-  if (out.dist.defined()) loss = (loss + F::cross_entropy(out.dist, batch.labels, options)) / 2;
+  at::Tensor loss = smoothed_cross_entropy(out.cls, batch.labels, label_smoothing);
+  if (out.dist.defined()) {
+    loss = (loss + smoothed_cross_entropy(out.dist, batch.labels, label_smoothing)) / 2;
+  }
   return loss;
+}
+
+Trainee trainee_of(VisionTransformer& model, const LossFn& loss, double label_smoothing) {
+  VisionTransformerImpl& m = *model;
+  Trainee t;
+  t.classifier = classifier_of(m);
+  t.loss = [&m, loss, label_smoothing](const Batch& b) {
+    return loss ? loss(m, b) : classification_loss(m, b, label_smoothing);
+  };
+  t.save = [&m](const std::string& dir, const nlohmann::json& extra) { save_model_dir(dir, m, extra); };
+  t.load = [&m](const std::string& dir) {
+    LoadedModel loaded = load_model_dir(dir);
+    check(loaded.model->config() == m.config(), "cannot resume from '", dir,
+          "': it holds a different model config ('", loaded.model->config().name, "')");
+    load_state_dict(m, state_dict(*loaded.model), dir + "/" + kWeightsFile);
+  };
+  return t;
+}
+
+Trainee trainee_of(ResNet& model, double label_smoothing) {
+  ResNetImpl& m = *model;
+  Trainee t;
+  t.classifier = classifier_of(m);
+  t.loss = [&m, label_smoothing](const Batch& b) {
+    return smoothed_cross_entropy(m.forward(b.images), b.labels, label_smoothing);
+  };
+  t.save = [&m](const std::string& dir, const nlohmann::json& extra) { save_resnet_dir(dir, m, extra); };
+  t.load = [&m](const std::string& dir) {
+    LoadedResNet loaded = load_resnet_dir(dir);
+    check(loaded.model->config() == m.config(), "cannot resume from '", dir,
+          "': it holds a different model config ('", loaded.model->config().name, "')");
+    load_state_dict(m, state_dict(*loaded.model), dir + "/" + kWeightsFile);
+  };
+  return t;
 }
 
 nlohmann::json train_result_to_json(const TrainResult& r) {
@@ -84,10 +125,10 @@ EpochRecord epoch_from_json(const nlohmann::json& j) {
 
 // Checkpoints go to <out>/checkpoint.new, then replace <out>/checkpoint by two renames; a crash
 // at any point leaves a complete checkpoint in either <out>/checkpoint or <out>/checkpoint.old.
-void save_checkpoint(const std::string& out_dir, VisionTransformerImpl& model, const AdamW& optimizer,
+void save_checkpoint(const std::string& out_dir, const Trainee& trainee, const AdamW& optimizer,
                      const nlohmann::json& trainer_state, const nlohmann::json& model_extra) {
   replace_directory(out_dir, "checkpoint", [&](const std::string& dir) {
-    save_model_dir(dir, model, model_extra);
+    trainee.save(dir, model_extra);
     write_safetensors(dir + "/" + kOptimizerFile, optimizer.state());
     write_json(dir + "/" + kTrainerStateFile, trainer_state);
   });
@@ -102,10 +143,17 @@ std::string find_checkpoint(const std::string& out_dir) {
 TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Dataset>& train_data,
                         const std::shared_ptr<const Dataset>& eval_data, const TrainOptions& options,
                         const LossFn& loss_fn) {
+  return train_model(trainee_of(model, loss_fn, options.label_smoothing), train_data, eval_data, options);
+}
+
+TrainResult train_model(const Trainee& trainee, const std::shared_ptr<const Dataset>& train_data,
+                        const std::shared_ptr<const Dataset>& eval_data, const TrainOptions& options) {
   options.validate();
-  check(train_data->num_classes() <= model->config().num_classes, "training data '",
-        train_data->name(), "' has ", train_data->num_classes(), " classes but model '",
-        model->config().name, "' predicts ", model->config().num_classes);
+  const Classifier& model = trainee.classifier;
+  torch::nn::Module& module = *model.module;
+  check(train_data->num_classes() <= model.num_classes, "training data '", train_data->name(),
+        "' has ", train_data->num_classes(), " classes but model '", model.name, "' predicts ",
+        model.num_classes);
   make_dirs(options.out_dir);
 
   const int world = options.world_size(), rank = options.rank();
@@ -123,8 +171,8 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
 
   AdamWOptions adam_options;
   adam_options.weight_decay = options.weight_decay;
-  AdamW optimizer(trainable_parameters(*model), adam_options);
-  check(!optimizer.params().empty(), "model '", model->config().name, "' has no trainable parameters");
+  AdamW optimizer(trainable_parameters(module), adam_options);
+  check(!optimizer.params().empty(), "model '", model.name, "' has no trainable parameters");
   std::vector<at::Tensor> params;
   for (const auto& [name, p] : optimizer.params()) params.push_back(p);
 
@@ -153,10 +201,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
       const nlohmann::json now = options.trajectory_json();
       check_same_world_size(state, world, ckpt, "trained");
       check_same_settings(saved, now, ckpt);
-      LoadedModel loaded = load_model_dir(ckpt);
-      check(loaded.model->config() == model->config(), "cannot resume from '", ckpt,
-            "': it holds a different model config ('", loaded.model->config().name, "')");
-      load_state_dict(*model, state_dict(*loaded.model), ckpt + "/" + kWeightsFile);
+      trainee.load(ckpt);
       optimizer.load_state(read_safetensors(ckpt + "/" + kOptimizerFile).tensors,
                            ckpt + "/" + kOptimizerFile);
       for (const auto& e : state.at("history")) result.history.push_back(epoch_from_json(e));
@@ -170,22 +215,18 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
   if (options.dist) {
     // All ranks start from rank 0's weights (parameters and buffers), whatever their own init.
     std::vector<at::Tensor> tensors;
-    for (const auto& p : model->parameters(true)) tensors.push_back(p);
-    for (const auto& b : model->buffers(true)) tensors.push_back(b);
+    for (const auto& p : module.parameters(true)) tensors.push_back(p);
+    for (const auto& b : module.buffers(true)) tensors.push_back(b);
     dist::broadcast_tensors(*options.dist, tensors, 0);
   }
   const bool quiet = options.quiet || !lead;
-  const c10::Device device = model->device();
-
-  const LossFn loss_of = loss_fn ? loss_fn : [&](VisionTransformerImpl& m, const Batch& b) {
-    return classification_loss(m, b, options.label_smoothing);
-  };
+  const c10::Device device = model.device;
 
   Stopwatch total_clock;
   double train_seconds = 0;
   int64_t train_images = 0;
   for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
-    model->train();
+    module.train();
     loader.start_epoch(epoch);
     Progress progress(str_cat(options.label, " epoch ", epoch + 1, "/", options.epochs),
                       steps_per_epoch, quiet);
@@ -203,7 +244,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     for (int64_t step = 0; step < steps_per_epoch && next_batch(); ++step) {
       lr = schedule.at(static_cast<int64_t>(epoch) * steps_per_epoch + step);
       optimizer.zero_grad();
-      const at::Tensor loss = loss_of(*model, batch);
+      const at::Tensor loss = trainee.loss(batch);
       double loss_value = loss.item<double>();
       if (options.dist) {
         // The mean loss travels with the gradients, so every rank sees the same value and a
@@ -231,7 +272,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     train_seconds += record.train_seconds;
     train_images += images;
     if (eval_data) {
-      record.eval = evaluate_sharded(*model, eval_data, options.eval_batch_size, options.dist.get());
+      record.eval = evaluate_sharded(model, eval_data, options.eval_batch_size, options.dist.get());
       if (!quiet) {
         std::fprintf(stderr, "%s epoch %d/%d  test top1 %.2f%%  top5 %.2f%%  loss %.4f  (%.0f img/s)\n",
                      options.label.c_str(), epoch + 1, options.epochs, record.eval.top1,
@@ -241,7 +282,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
     result.history.push_back(record);
     const nlohmann::json history = train_result_to_json(result).at("epochs");
     if (lead) {
-      save_checkpoint(options.out_dir, *model, optimizer,
+      save_checkpoint(options.out_dir, trainee, optimizer,
                       {{"epochs_done", epoch + 1},
                        {"world_size", world},
                        {"options", options.trajectory_json()},
@@ -249,7 +290,7 @@ TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Da
                       options.model_json_extra);
     }
   }
-  if (lead) save_model_dir(options.out_dir, *model, options.model_json_extra);
+  if (lead) trainee.save(options.out_dir, options.model_json_extra);
   // The others leave once the model is on disk, so waiting on all processes means it is there.
   if (options.dist) options.dist->barrier();
   result.final_eval = result.history.empty() ? EvalResult{} : result.history.back().eval;

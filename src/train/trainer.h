@@ -96,8 +96,29 @@ struct TrainResult {
 };
 nlohmann::json train_result_to_json(const TrainResult& r);
 
-// Trains `model` in place (its trainable parameters: those with requires_grad) and saves the
-// final weights to options.out_dir as a model directory.
+// Cross-entropy with label smoothing, the default loss of every family's class head.
+at::Tensor smoothed_cross_entropy(const at::Tensor& logits, const at::Tensor& labels,
+                                  double label_smoothing);
+
+// What the training loop needs of a model, whatever its family: the Classifier (module, name,
+// classes, device, logits), the loss of a batch, and how its model directory is written (final
+// model and checkpoints) and read back (resume: refused when the checkpoint holds another config).
+struct Trainee {
+  Classifier classifier;
+  std::function<at::Tensor(const Batch& batch)> loss;
+  std::function<void(const std::string& dir, const nlohmann::json& extra)> save;
+  std::function<void(const std::string& checkpoint_dir)> load;
+};
+// A ViT-family model with `loss` (null: classification_loss with options' label smoothing).
+Trainee trainee_of(VisionTransformer& model, const LossFn& loss, double label_smoothing);
+// A ResNet with cross-entropy (label smoothing); BatchNorm in train mode uses batch statistics
+// and updates the running ones, which evaluation and the saved model use.
+Trainee trainee_of(ResNet& model, double label_smoothing);
+
+// Trains the trainee's module in place (its trainable parameters: those with requires_grad) and
+// saves the final weights to options.out_dir as a model directory.
+TrainResult train_model(const Trainee& trainee, const std::shared_ptr<const Dataset>& train_data,
+                        const std::shared_ptr<const Dataset>& eval_data, const TrainOptions& options);
 TrainResult train_model(VisionTransformer& model, const std::shared_ptr<const Dataset>& train_data,
                         const std::shared_ptr<const Dataset>& eval_data, const TrainOptions& options,
                         const LossFn& loss = nullptr);

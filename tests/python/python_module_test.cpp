@@ -1,6 +1,7 @@
 // The Python module python/vitc_torch.py: it rebuilds compressed vitc models (uneven heads,
 // heads with fewer v than q/k dims, skipped blocks, removed attention or MLP branches, dropped
-// tokens, a distillation head; DeiT III, T2T-ViT and Swin models) as torch.nn.Modules whose logits
+// tokens, a distillation head; DeiT III, T2T-ViT and Swin models; block-dropped and filter-pruned
+// ResNets) as torch.nn.Modules whose logits
 // equal vitc's, and exports them to ONNX, which ONNX Runtime runs to the same logits.
 #include <filesystem>
 
@@ -8,6 +9,8 @@
 #include <torch/torch.h>
 
 #include "io/safetensors.h"
+#include "model/families/resnet/resnet_model_dir.h"
+#include "model/families/resnet/resnet_structure.h"
 #include "model/model_dir.h"
 #include "model/slice.h"
 #include "model/slice_test_util.h"
@@ -102,8 +105,41 @@ std::string write_compressed_swin(const std::string& dir, at::Tensor& images, at
   return save_compact_with_logits(dir, *model, source, s, images, logits);
 }
 
+// A bottleneck ResNet on 32x32 images (ImageNet stem: 8x8 maps after it) with random BatchNorm
+// statistics, a block dropped and inner channels pruned.
+std::string write_compressed_resnet(const std::string& dir, at::Tensor& images, at::Tensor& logits) {
+  ResNetConfig source = named_resnet_config("resnet50");
+  source.name = "py_resnet";
+  source.img_size = 32;
+  source.num_classes = 5;
+  source.stem_width = 8;
+  source.planes = {4, 8};
+  source.blocks = {{0, {4, 4}}, {0, {4, 4}}, {1, {8, 8}}, {1, {8, 8}}};
+  ResNet model = make_resnet(source, 14);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.normal_(0.0, 0.3);
+    for (auto& b : model->named_buffers()) {
+      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 1.5);
+      if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.2);
+    }
+  }
+  ResNetStructure s = drop_resnet_blocks(source, full_resnet_structure(source), {1});
+  s.blocks[2].inner = {{0, 3, 5}, {1, 2, 4, 7}};
+  ResNet compact = slice_resnet(*model, s);
+  save_resnet_dir(dir, *compact, {{"structure", resnet_structure_to_json(s)},
+                                  {"source_config", resnet_config_to_json(source)}});
+  images = at::randn({3, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  compact->eval();
+  logits = compact->forward(images);
+  write_safetensors(dir + "/images.safetensors", {{"images", images}});
+  return dir;
+}
+
 std::string write_model_of_family(const std::string& dir, at::Tensor& images, at::Tensor& logits,
                                   const std::string& family) {
+  if (family == "resnet") return write_compressed_resnet(dir, images, logits);
   return family == "swin" ? write_compressed_swin(dir, images, logits)
                           : write_compressed_model(dir, images, logits, family);
 }
@@ -122,12 +158,16 @@ void expect_onnx_runtime_logits(const std::string& dir, const at::Tensor& logits
 
 TEST(PythonModule, RebuildsCompressedModelsWithVitcLogits) {
   VITC_SKIP_WITHOUT_TORCH();
-  for (const std::string family : {"vit", "deit3", "t2t", "swin"}) {
+  for (const std::string family : {"vit", "deit3", "t2t", "swin", "resnet"}) {
     SCOPED_TRACE(family);
     const std::string dir = python_temp_dir("module_" + family);
     at::Tensor images, logits;
     write_model_of_family(dir + "/model", images, logits, family);
-    ASSERT_TRUE(load_model_dir(dir + "/model").model);  // a valid compressed directory
+    if (family == "resnet") {
+      ASSERT_TRUE(load_resnet_dir(dir + "/model").model);  // a valid compressed directory
+    } else {
+      ASSERT_TRUE(load_model_dir(dir + "/model").model);
+    }
     const auto ran = run_python("python/vitc_torch.py", "logits " + dir + "/model " + dir +
                                                             "/model/images.safetensors " + dir +
                                                             "/torch_logits.safetensors");
@@ -139,9 +179,9 @@ TEST(PythonModule, RebuildsCompressedModelsWithVitcLogits) {
   }
 }
 
-TEST(PythonModule, ExportsDeit3T2tAndSwinToOnnx) {
+TEST(PythonModule, ExportsDeit3T2tSwinAndResNetToOnnx) {
   VITC_SKIP_WITHOUT_TORCH();
-  for (const std::string family : {"deit3", "t2t", "swin"}) {
+  for (const std::string family : {"deit3", "t2t", "swin", "resnet"}) {
     SCOPED_TRACE(family);
     const std::string dir = python_temp_dir("onnx_" + family);
     at::Tensor images, logits;

@@ -25,7 +25,8 @@ def linear(x, w, p):
 
 def run_reference(forward, add_arguments=None, dtype=torch.float64):
     """python3 X_reference.py WEIGHTS.safetensors IMAGES.safetensors OUT.safetensors [options]:
-    logits = forward(weights, images, args) in `dtype`, written as float32 "logits". A
+    logits = forward(weights, images, args) in `dtype`, written as float32 "logits"; a forward
+    that returns a dict has each of its tensors written (int64 ones as they are). A
     DistributedDataParallel "module." prefix is removed from the weights' names."""
     parser = argparse.ArgumentParser()
     parser.add_argument("weights")
@@ -38,6 +39,8 @@ def run_reference(forward, add_arguments=None, dtype=torch.float64):
     w = {k.replace("module.", "", 1): v.to(dtype) for k, v in w.items() if v.is_floating_point()}
     images, _ = read_safetensors(args.images)
     with torch.no_grad():
-        logits = forward(w, images["images"].to(dtype), args)
-    write_safetensors(args.out, {"logits": logits.float()})
-    print("torch", torch.__version__, "logits", list(logits.shape))
+        out = forward(w, images["images"].to(dtype), args)
+    if not isinstance(out, dict):
+        out = {"logits": out}
+    write_safetensors(args.out, {k: v if v.dtype == torch.int64 else v.float() for k, v in out.items()})
+    print("torch", torch.__version__, "logits", list(out["logits"].shape))

@@ -1,4 +1,5 @@
-// A few hundred steps on a Fashion-MNIST subset learn; resume equals an uninterrupted run.
+// A few hundred steps on a Fashion-MNIST subset learn; resume equals an uninterrupted run; a
+// ResNet goes through the same loop.
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include "test_support.h"
 #include "data/fashion_mnist.h"
 #include "data/sampling.h"
+#include "model/families/resnet/resnet_model_dir.h"
 #include "model/model_dir.h"
 #include "model/state_dict.h"
 #include "train/trainer.h"
@@ -80,6 +82,41 @@ TEST(Trainer, ResumeGivesIdenticalWeights) {
   ASSERT_EQ(r.history.size(), 3u);
   EXPECT_EQ(r.history[0].epoch, 1);
   EXPECT_EQ(r.history[2].epoch, 3);
+  const TensorMap a = state_dict(*straight), b = state_dict(*resumed);
+  for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
+}
+
+// A ResNet trains through the same loop: BatchNorm's running statistics are updated in train
+// mode and saved with the model, and a resume restores them with the weights, exactly.
+TEST(Trainer, ResNetLearnsUpdatesBatchNormStatisticsAndResumesExactly) {
+  const auto train = subset("train", 3200);
+  const auto test = subset("test", 1000);
+  ResNetConfig config = named_resnet_config("fm_resnet");
+  config.blocks = {{0, {16}}, {1, {32}}, {2, {64}}};
+  TrainOptions o = quick_options(absent_dir("resnet_straight"));
+  ResNet straight = make_resnet(config, 2);
+  const TrainResult r = train_model(trainee_of(straight, o.label_smoothing), train, test, o);
+  EXPECT_LT(r.history[1].train_loss, r.history[0].train_loss);
+  EXPECT_GT(r.final_eval.top1, 30.0) << "chance is 10%; 100 steps reach about 42%";
+  EXPECT_GT(straight->bn1->running_mean.abs().max().item<double>(), 0.0);
+  EXPECT_EQ(straight->bn1->num_batches_tracked.item<int64_t>(), 2 * 3200 / 64);
+  LoadedResNet saved = load_resnet_dir(o.out_dir);
+  EXPECT_NEAR(evaluate(classifier_of(*saved.model), *test, 500).top1, r.final_eval.top1, 1e-9);
+
+  TrainOptions first = o;
+  first.out_dir = absent_dir("resnet_resumed");
+  ResNet part = make_resnet(config, 2);
+  Trainee interrupted = trainee_of(part, first.label_smoothing);
+  int64_t calls = 0;
+  const auto loss = interrupted.loss;
+  interrupted.loss = [&](const Batch& b) {
+    if (calls++ == 3200 / 64) throw std::runtime_error("simulated crash");
+    return loss(b);
+  };
+  EXPECT_THROW(train_model(interrupted, train, test, first), std::runtime_error);
+  ResNet resumed = make_resnet(config, 77);
+  first.resume = true;
+  EXPECT_EQ(train_model(trainee_of(resumed, first.label_smoothing), train, test, first).resumed_after_epoch, 1);
   const TensorMap a = state_dict(*straight), b = state_dict(*resumed);
   for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
 }

@@ -10,6 +10,7 @@
 
 #include "model/families/swin/swin_windows.h"
 #include "util/error.h"
+#include "util/input_stats.h"
 
 namespace vitc {
 
@@ -181,9 +182,9 @@ ViTConfig infer_swin_config(const TensorMap& w, const CheckpointSidecar& sidecar
         ", window ", c.swin.window_size, ", blocks per stage ", join(depths_text), ")");
   if (match.empty()) {
     c.img_size = c.swin.window_size * c.patch_size * (1 << (stages - 1));
-    c.mean = c.in_chans == 3 ? std::vector<double>{0.485, 0.456, 0.406}
+    c.mean = c.in_chans == 3 ? imagenet_mean()
                              : std::vector<double>(c.in_chans, 0.5);
-    c.std = c.in_chans == 3 ? std::vector<double>{0.229, 0.224, 0.225}
+    c.std = c.in_chans == 3 ? imagenet_std()
                             : std::vector<double>(c.in_chans, 0.5);
   }
   for (int i = 0; i < depth; ++i) {
