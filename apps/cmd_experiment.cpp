@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "model/output_guard.h"
+#include "experiment/measure.h"
 #include "experiment/runner.h"
 #include "model/model_dir.h"
 #include "util/error.h"
@@ -41,9 +42,8 @@ int run_experiment_command(const ExperimentFlags& flags) {
   options.latency_repeats = flags.latency_repeats;
   options.device = flags.compute.device();
   const std::string teacher_dir = flags.teacher.empty() ? config.teacher : flags.teacher;
-  const ViTConfig teacher_config = load_model_dir(teacher_dir).model->config();
-  options.test_data =
-      flags.data.open("test", teacher_config.mean, teacher_config.std, teacher_config.img_size);
+  const MeasuredModel teacher = load_measured_model(teacher_dir, c10::kCPU);
+  options.test_data = flags.data.open("test", teacher.mean, teacher.std, teacher.img_size);
   options.environment = environment_json(threads);
   options.environment["command_line"] = command_line();
   options.environment["data"] = flags.data.to_json();

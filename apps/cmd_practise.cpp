@@ -1,5 +1,6 @@
-// `vitc practise run`: PRACTISE ported to ViTs (whole blocks dropped, chosen by recoverability
-// per latency saved), the few-shot baseline DC-ViT compares against.
+// `vitc practise run`: PRACTISE (whole blocks dropped, chosen by recoverability per latency
+// saved), the few-shot baseline DC-ViT compares against: ported to ViTs, and as published on
+// ResNets (with the random block-drop baseline).
 #include <cstdio>
 #include <optional>
 
@@ -8,6 +9,7 @@
 #include "setting_flags.h"
 #include "compress/common/macs_budget.h"
 #include "compress/practise/pipeline.h"
+#include "compress/practise/resnet_pipeline.h"
 #include "report/latency.h"
 #include "train/evaluate.h"
 #include "util/error.h"
@@ -30,6 +32,7 @@ void add_practise_command(CLI::App& app, Runner& run) {
     bool front = false;
     bool macs_proxy = false;
     int latency_repeats = 20;
+    int64_t random_seed = -1;
   };
   auto r = std::make_shared<RunCmd>();
   CLI::App* cmd = practise->add_subcommand(
@@ -52,6 +55,10 @@ void add_practise_command(CLI::App& app, Runner& run) {
                 "instead of every block");
   cmd->add_flag("--latency-proxy-macs", r->macs_proxy,
                 "score by the MACs saved instead of the measured batch-64 latency");
+  cmd->add_option("--random-drop-seed", r->random_seed,
+                  "ResNets: the random block-drop baseline: drop a random choice of the candidates "
+                  "(this seed) instead of scoring them, then finetune the same way (-1: score)")
+      ->capture_default_str();
   cmd->add_option("--latency-repeats", r->latency_repeats,
                   "timed batch-64 runs per candidate and of the final model (0 = skip the final)")
       ->capture_default_str()
@@ -76,9 +83,45 @@ void add_practise_command(CLI::App& app, Runner& run) {
       o.out_dir = r->common.out;
       o.eval_batch = r->common.eval_batch;
       if (!r->ranking_dir.empty()) check_out_differs(r->common.out, r->ranking_dir, "ranking");
-      FewShotInputs in = open_few_shot_inputs(r->common);
+      FewShotInputs in = open_few_shot_inputs(r->common, /*takes_resnet=*/true);
       settings.quiet = rank_quiet(r->common.quiet, in.dist);
       settings.dist = in.dist;
+      if (in.cnn_teacher) {
+        ResNetPractiseOptions cnn;
+        cnn.settings = settings;
+        cnn.first_block = r->min_block;
+        cnn.last_block = r->max_block;
+        cnn.drop = r->drop;
+        cnn.macs = o.macs;
+        cnn.random_seed = r->random_seed;
+        cnn.out_dir = o.out_dir;
+        cnn.eval_batch = o.eval_batch;
+        ResNetLatencyFn latency;
+        if (!r->macs_proxy) {
+          const ResNetConfig& c = in.cnn_teacher->config();
+          const at::Tensor images = latency_input(c.in_chans, c.img_size, 64, in.cnn_teacher->device());
+          latency = [images](ResNetImpl& m) { return time_forward_ms(m, images); };
+        }
+        const ResNetPractiseRun result =
+            run_resnet_practise(in.cnn_teacher, in.teacher_info, in.few_shot, *in.eval_data, cnn, latency);
+        nlohmann::json out = method_run_header("practise run", cnn.random_seed >= 0 ? "random-block-drop" : "practise", threads);
+        out["data"] = r->common.data.to_json();
+        out["few_shot"] = {{"options", r->common.few_shot.to_json()},
+                           {"count", in.few_shot.indices.size()},
+                           {"indices", in.few_shot.indices}};
+        out.update(result.record);
+        out["wall_seconds"] = clock.seconds();
+        CompressionReport report;
+        report.out_dir = r->common.out;
+        report.cnn_teacher = in.cnn_teacher;
+        report.cnn_compact = result.compact;
+        report.teacher_top1 = result.teacher_eval.top1;
+        report.latency_repeats = r->latency_repeats;
+        report.prefix = "dropped " + join(result.record["dropped_names"].get<std::vector<std::string>>());
+        report_compression(out, report, in.dist);
+        return 0;
+      }
+      check(r->random_seed < 0, "--random-drop-seed is for ResNet teachers; for ViTs use `vitc prune --criterion random`");
       check_practise_run(in.teacher->config(), o);  // before the teacher's evaluation
       LatencyFn latency;
       if (!r->macs_proxy) {

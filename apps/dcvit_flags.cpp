@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "model/complexity.h"
+#include "model/families/resnet/resnet_complexity.h"
+#include "model/families/resnet/resnet_model_dir.h"
 #include "model/model_dir.h"
 #include "report/latency.h"
 #include "train/evaluate.h"
@@ -53,32 +55,48 @@ std::string weights_fingerprint(const std::string& path) {
 
 }  // namespace
 
-FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags) {
+FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags, bool takes_resnet) {
   flags.few_shot.validate();
   flags.check_out();
   FewShotInputs in;
   in.dist = flags.dist.connect();
   in.teacher_dir = flags.teacher;
-  in.teacher = load_model_dir(flags.teacher).model;
-  in.teacher->to(flags.compute.device());
-  in.teacher->eval();
-  const ViTConfig& config = in.teacher->config();
-  const Complexity c = compute_complexity(config);
+  std::string name;
+  int64_t macs = 0, params = 0;
+  int img_size = 0;
+  std::vector<double> mean, std;
+  if (is_resnet_spec(flags.teacher)) {
+    check(takes_resnet, "teacher '", flags.teacher, "' is a ResNet; this command compresses "
+          "Vision Transformers (ResNets: `vitc practise run`, docs/cnn.md)");
+    in.cnn_teacher = load_resnet_dir(flags.teacher).model;
+    in.cnn_teacher->to(flags.compute.device());
+    in.cnn_teacher->eval();
+    const ResNetConfig& c = in.cnn_teacher->config();
+    const ResNetCost cost = resnet_cost(c);
+    name = c.name, macs = cost.macs, params = cost.params, img_size = c.img_size, mean = c.mean, std = c.std;
+  } else {
+    in.teacher = load_model_dir(flags.teacher).model;
+    in.teacher->to(flags.compute.device());
+    in.teacher->eval();
+    const ViTConfig& c = in.teacher->config();
+    const Complexity cost = compute_complexity(c);
+    name = c.name, macs = cost.macs(), params = cost.params(), img_size = c.img_size, mean = c.mean, std = c.std;
+  }
   in.teacher_info = {{"dir", std::filesystem::absolute(flags.teacher).lexically_normal().string()},
-                     {"config", config.name},
-                     {"macs", c.macs()},
-                     {"params", c.params()},
+                     {"config", name},
+                     {"macs", macs},
+                     {"params", params},
                      {"weights_fingerprint", weights_fingerprint(flags.teacher + "/" + kWeightsFile)}};
   DataFlags train_flags = flags.data;
   train_flags.train_subset = 0;
-  const auto train = train_flags.open("train", config.mean, config.std, config.img_size);
+  const auto train = train_flags.open("train", mean, std, img_size);
   in.few_shot = sample_few_shot(train, flags.few_shot);
-  in.eval_data = flags.data.open("test", config.mean, config.std, config.img_size);
+  in.eval_data = flags.data.open("test", mean, std, img_size);
   if (lead_process(in.dist))
     std::fprintf(stderr,
                "teacher %s: %.3f M params, %.2f M MACs; few-shot %zu training images (labels "
                "hidden); test %lld images\n",
-               flags.teacher.c_str(), c.params() / 1e6, c.macs() / 1e6, in.few_shot.indices.size(),
+               flags.teacher.c_str(), params / 1e6, macs / 1e6, in.few_shot.indices.size(),
                static_cast<long long>(in.eval_data->size()));
   return in;
 }

@@ -12,6 +12,7 @@
 #include "method_flags.h"
 #include "compress/common/feature_mimic.h"
 #include "compress/common/few_shot.h"
+#include "model/families/resnet/resnet.h"
 #include "model/vit.h"
 
 namespace vitc::app {
@@ -35,12 +36,14 @@ struct MimicFlags {
 // The teacher, its summary for run.json, the few-shot set (labels hidden) and the test split.
 struct FewShotInputs {
   std::string teacher_dir;
-  VisionTransformer teacher{nullptr};
+  VisionTransformer teacher{nullptr};  // a ViT-family teacher, or
+  ResNet cnn_teacher{nullptr};         // a ResNet (commands that take one; the other is null)
   nlohmann::json teacher_info;  // dir, config, macs, params
   FewShotSet few_shot;
   std::shared_ptr<const Dataset> eval_data;
   std::shared_ptr<dist::Group> dist;  // connected from --dist-*; null = one process
 };
-FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags);
+// A ResNet teacher is refused, naming the command, unless `takes_resnet`.
+FewShotInputs open_few_shot_inputs(const FewShotCommonFlags& flags, bool takes_resnet = false);
 
 }  // namespace vitc::app

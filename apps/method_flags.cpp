@@ -84,12 +84,15 @@ nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config) {
           {"params", c.params()}};
 }
 
-nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
-  const int64_t batch = 64;
-  const at::Tensor images = latency_input(teacher->config(), batch, teacher->device());
+namespace {
+
+template <class Model>
+nlohmann::json interleaved_latency(Model& teacher, Model& compact, const at::Tensor& images,
+                                   int repeats) {
+  const int64_t batch = images.size(0);
   std::vector<double> t, c;
   for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
-    const double tt = time_forward_ms(*teacher, images), tc = time_forward_ms(*compact, images);
+    const double tt = time_forward_ms(teacher, images), tc = time_forward_ms(compact, images);
     if (i >= 2) t.push_back(tt), c.push_back(tc);
   }
   const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
@@ -99,13 +102,29 @@ nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer comp
           {"ratio", rc.median_ms / rt.median_ms}};
 }
 
+}  // namespace
+
+nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
+  const at::Tensor images = latency_input(teacher->config(), 64, teacher->device());
+  return interleaved_latency(*teacher, *compact, images, repeats);
+}
+
+nlohmann::json compare_latency(ResNet teacher, ResNet compact, int repeats) {
+  const ResNetConfig& c = teacher->config();
+  const at::Tensor images = latency_input(c.in_chans, c.img_size, 64, teacher->device());
+  return interleaved_latency(*teacher, *compact, images, repeats);
+}
+
 nlohmann::json report_compression(nlohmann::json run, const CompressionReport& report,
                                   const std::shared_ptr<dist::Group>& group) {
   if (!lead_process(group)) return run;
   nlohmann::json& r = run["result"];
   r["top1_drop"] = report.teacher_top1 - r["top1"].get<double>();
-  if (report.latency_repeats > 0)
-    run["latency"] = compare_latency(report.teacher, report.compact, report.latency_repeats);
+  if (report.latency_repeats > 0) {
+    run["latency"] = report.cnn_teacher
+                         ? compare_latency(report.cnn_teacher, report.cnn_compact, report.latency_repeats)
+                         : compare_latency(report.teacher, report.compact, report.latency_repeats);
+  }
   write_method_run_json(report.out_dir, run, group);
   if (!report.prefix.empty()) std::printf("%s  ", report.prefix.c_str());
   std::printf("top1 %.2f%% (teacher %.2f%%)  MACs %.3f M (%.1f%%)  params %.3f M (%.1f%%)",

@@ -55,6 +55,7 @@ nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config);
 // Batch-64 latency of teacher and compact model, interleaved in one process (same conditions),
 // `repeats` timed rounds after two warm-up rounds; "ratio" = compact / teacher median.
 nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats);
+nlohmann::json compare_latency(ResNet teacher, ResNet compact, int repeats);
 
 // The end of every compression command, on rank 0 only (other ranks return at once): the
 // batch-64 latency of teacher and compact model in one interleaved run (`latency_repeats`
@@ -68,6 +69,7 @@ struct CompressionReport {
   double teacher_top1 = 0;
   int latency_repeats = 20;
   std::string prefix, suffix;
+  ResNet cnn_teacher{nullptr}, cnn_compact{nullptr};  // instead of teacher and compact
 };
 nlohmann::json report_compression(nlohmann::json run, const CompressionReport& report,
                                   const std::shared_ptr<dist::Group>& group);

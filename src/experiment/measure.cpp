@@ -2,8 +2,12 @@
 #include "experiment/measure.h"
 
 #include "model/complexity.h"
+#include "model/families/resnet/resnet_complexity.h"
+#include "model/families/resnet/resnet_model_dir.h"
+#include "model/model_dir.h"
 #include "report/latency.h"
 #include "util/error.h"
+#include "util/files.h"
 
 namespace vitc {
 
@@ -19,13 +23,15 @@ nlohmann::json ModelMeasurement::to_json() const {
 
 namespace {
 
-std::pair<double, double> interleaved_medians(VisionTransformerImpl& teacher,
-                                              VisionTransformerImpl& model, int64_t batch,
+std::pair<double, double> interleaved_medians(const MeasuredModel& teacher,
+                                              const MeasuredModel& model, int64_t batch,
                                               int repeats) {
-  const at::Tensor images = latency_input(teacher.config(), batch, teacher.device());
+  const at::Tensor images =
+      latency_input(teacher.in_chans, teacher.img_size, batch, teacher.classifier.device);
   std::vector<double> t, m;
   for (int i = 0; i < repeats + 2; ++i) {
-    const double tt = time_forward_ms(teacher, images), tm = time_forward_ms(model, images);
+    const double tt = time_forward_ms(teacher.classifier.logits, images),
+                 tm = time_forward_ms(model.classifier.logits, images);
     if (i >= 2) t.push_back(tt), m.push_back(tm);
   }
   return {summarize_latency(t, batch, 2).median_ms, summarize_latency(m, batch, 2).median_ms};
@@ -33,16 +39,40 @@ std::pair<double, double> interleaved_medians(VisionTransformerImpl& teacher,
 
 }  // namespace
 
-ModelMeasurement measure_model(VisionTransformerImpl& teacher, VisionTransformerImpl& model,
+MeasuredModel load_measured_model(const std::string& dir, const c10::Device& device) {
+  MeasuredModel m;
+  const std::string json_path = dir + "/" + kModelJsonFile;
+  if (file_exists(json_path) && model_family(read_json(json_path), json_path) == kResNetFamily) {
+    m.resnet = load_resnet_dir(dir).model;
+    m.resnet->to(device);
+    m.resnet->eval();
+    const ResNetConfig& c = m.resnet->config();
+    const ResNetCost cost = resnet_cost(c);
+    m.classifier = classifier_of(*m.resnet);
+    m.macs = cost.macs, m.params = cost.params;
+    m.in_chans = c.in_chans, m.img_size = c.img_size, m.mean = c.mean, m.std = c.std;
+  } else {
+    m.vit = load_model_dir(dir).model;
+    m.vit->to(device);
+    m.vit->eval();
+    const ViTConfig& c = m.vit->config();
+    const Complexity cost = compute_complexity(c);
+    m.classifier = classifier_of(*m.vit);
+    m.macs = cost.macs(), m.params = cost.params();
+    m.in_chans = c.in_chans, m.img_size = c.img_size, m.mean = c.mean, m.std = c.std;
+  }
+  return m;
+}
+
+ModelMeasurement measure_model(const MeasuredModel& teacher, const MeasuredModel& model,
                                const Dataset& test, int repeats, int64_t eval_batch) {
   check(repeats > 0, "latency repeats must be positive, got ", repeats);
-  teacher.eval();
-  model.eval();
+  teacher.classifier.module->eval();
+  model.classifier.module->eval();
   ModelMeasurement m;
-  const Complexity c = compute_complexity(model.config());
-  m.macs = c.macs();
-  m.params = c.params();
-  m.eval = evaluate(model, test, eval_batch);
+  m.macs = model.macs;
+  m.params = model.params;
+  m.eval = evaluate(model.classifier, test, eval_batch);
   std::tie(m.teacher_b1_ms, m.latency_b1_ms) = interleaved_medians(teacher, model, 1, 4 * repeats);
   std::tie(m.teacher_b64_ms, m.latency_b64_ms) = interleaved_medians(teacher, model, 64, repeats);
   return m;

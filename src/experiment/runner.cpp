@@ -75,18 +75,15 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
   check(fs::is_directory(teacher_dir), "teacher '", teacher_dir,
         "' is not a model directory (train one with scripts/main.sh, or pass --teacher)");
   make_dirs(options.out_dir + "/logs");
-  LoadedModel teacher = load_model_dir(teacher_dir);
-  teacher.model->to(options.device);
-  teacher.model->eval();
+  const MeasuredModel teacher = load_measured_model(teacher_dir, options.device);
   ExperimentReport report;
   {
-    const Complexity c = compute_complexity(teacher.model->config());
     report.teacher.method = "teacher";
     report.teacher.budget = "-";
-    report.teacher.macs = c.macs();
-    report.teacher.params = c.params();
+    report.teacher.macs = teacher.macs;
+    report.teacher.params = teacher.params;
     report.teacher.macs_fraction = 1;
-    report.teacher.top1 = evaluate(*teacher.model, *options.test_data, 256).top1;
+    report.teacher.top1 = evaluate(teacher.classifier, *options.test_data, 256).top1;
     report.teacher.latency_b1_ratio = report.teacher.latency_b64_ratio = 1;
     report.teacher.dir = teacher_dir;
   }
@@ -192,9 +189,8 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         report.rows.push_back(row);
         continue;
       }
-      LoadedModel compact = load_model_dir(dir);
-      compact.model->to(options.device);
-      const ModelMeasurement m = measure_model(*teacher.model, *compact.model, *options.test_data,
+      const MeasuredModel compact = load_measured_model(dir, options.device);
+      const ModelMeasurement m = measure_model(teacher, compact, *options.test_data,
                                                options.latency_repeats);
       row.macs = m.macs;
       row.params = m.params;

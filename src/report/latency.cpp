@@ -13,9 +13,12 @@
 namespace vitc {
 
 at::Tensor latency_input(const ViTConfig& config, int64_t batch, const c10::Device& device) {
+  return latency_input(config.in_chans, config.img_size, batch, device);
+}
+
+at::Tensor latency_input(int in_chans, int img_size, int64_t batch, const c10::Device& device) {
   check(batch > 0, "batch size must be positive, got ", batch);
-  return torch::randn({batch, config.in_chans, config.img_size, config.img_size},
-                      torch::TensorOptions().device(device));
+  return torch::randn({batch, in_chans, img_size, img_size}, torch::TensorOptions().device(device));
 }
 
 namespace {
@@ -34,11 +37,21 @@ double percentile(const std::vector<double>& sorted, double q) {
 }  // namespace
 
 double time_forward_ms(VisionTransformerImpl& model, const at::Tensor& images) {
-  torch::NoGradGuard no_grad;
   model.eval();
+  return time_forward_ms([&model](const at::Tensor& x) { return model.forward(x); }, images);
+}
+
+double time_forward_ms(ResNetImpl& model, const at::Tensor& images) {
+  model.eval();
+  return time_forward_ms([&model](const at::Tensor& x) { return model.forward(x); }, images);
+}
+
+double time_forward_ms(const std::function<at::Tensor(const at::Tensor&)>& forward,
+                       const at::Tensor& images) {
+  torch::NoGradGuard no_grad;
   synchronize(images.device());
   const auto start = std::chrono::steady_clock::now();
-  const at::Tensor logits = model.forward(images);
+  const at::Tensor logits = forward(images);
   synchronize(images.device());
   const auto end = std::chrono::steady_clock::now();
   return std::chrono::duration<double, std::milli>(end - start).count();

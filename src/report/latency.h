@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <c10/core/Device.h>
 #include <nlohmann/json_fwd.hpp>
 
+#include "model/families/resnet/resnet.h"
 #include "model/vit.h"
 #include "util/compute.h"
 
@@ -26,10 +28,15 @@ struct LatencyResult {
 
 // Random images of the model's input shape on `device`.
 at::Tensor latency_input(const ViTConfig& config, int64_t batch, const c10::Device& device);
+at::Tensor latency_input(int in_chans, int img_size, int64_t batch, const c10::Device& device);
 
 // Milliseconds of one forward pass (eval mode, no autograd), synchronised on CUDA. The model and
 // the images must be on the same device. The building block for interleaved comparisons.
 double time_forward_ms(VisionTransformerImpl& model, const at::Tensor& images);
+double time_forward_ms(ResNetImpl& model, const at::Tensor& images);
+// The same for any forward function (the caller puts its model in eval mode).
+double time_forward_ms(const std::function<at::Tensor(const at::Tensor&)>& forward,
+                       const at::Tensor& images);
 
 // Median, p10 and p90 (linear interpolation) and images/s of a set of timings.
 LatencyResult summarize_latency(std::vector<double> times_ms, int64_t batch, int warmup);

@@ -193,6 +193,37 @@ TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
   EXPECT_NE(e.output.find("top1"), std::string::npos) << e.output;
 }
 
+// A ResNet goes through the same commands: train, info, PRACTISE (and its random block-drop
+// baseline); a command for Vision Transformers refuses it by name.
+TEST(Cli, ResNetTrainsIsDescribedAndLosesBlocksToPractise) {
+  const std::string teacher = absent_dir("resnet_teacher");
+  const Outcome t = run_vitc("train --model fm_resnet --epochs 1 --max-steps-per-epoch 5 --batch-size 32 "
+                             "--eval-subset 200 --quiet --out " + teacher);
+  ASSERT_EQ(t.exit_code, 0) << t.output;
+  EXPECT_EQ(vitc::read_json(teacher + "/model.json")["family"], "resnet");
+  const std::string out = absent_dir("resnet_practise");
+  const std::string common = " --teacher " + teacher + " --few-shot 32 --recover-epochs 1 --epochs 1 "
+                             "--latency-proxy-macs --latency-repeats 1 --eval-subset 200 --quiet";
+  const Outcome p = run_vitc("practise run --macs 0.8" + common + " --out " + out);
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_NE(p.output.find("dropped layer"), std::string::npos) << p.output;
+  const auto run = vitc::read_json(out + "/run.json");
+  EXPECT_EQ(run["method"], "practise");
+  EXPECT_EQ(run["ranking"]["scores"].size(), 6u);
+  EXPECT_LT(run["result"]["macs_fraction"].get<double>(), 0.81);
+  const Outcome info = run_vitc("info --model " + out);
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("ResNet, basic blocks, 7 blocks"), std::string::npos) << info.output;
+  const Outcome r = run_vitc("practise run --drop 1 --random-drop-seed 3" + common + " --out " +
+                             absent_dir("resnet_random"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  expect_failure("practise run --macs 0.25" + common + " --out " + absent_dir("resnet_unreachable"),
+                 "not reachable");
+  expect_failure("dcvit run --macs 0.8 --per-class 2 --teacher " + teacher + " --out " +
+                     absent_dir("resnet_dcvit"),
+                 "is a ResNet");
+}
+
 }  // namespace
 
 // Every command that runs a model takes --device and --precision, and checks both before it

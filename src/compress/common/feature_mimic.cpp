@@ -108,6 +108,15 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
                                VisionTransformer teacher,
                                const std::shared_ptr<const Dataset>& data,
                                const MimicOptions& options, const StageOptions& stage) {
+  const ModelMasks* m = &masks;
+  const LossFn loss = [teacher, m](VisionTransformerImpl& student, const Batch& batch) mutable {
+    return feature_mimic_loss(student, m, *teacher, batch.images);  // batch.labels unused
+  };
+  return run_mimic_stage(trainee_of(model, loss, 0.0), data, options, stage);
+}
+
+nlohmann::json run_mimic_stage(const Trainee& trainee, const std::shared_ptr<const Dataset>& data,
+                               const MimicOptions& options, const StageOptions& stage) {
   options.validate();
   check(!stage.dir.empty(), "a finetuning stage needs a directory");
   const std::string stage_file = stage.dir + "/" + kStageFile;
@@ -116,18 +125,16 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
   dist::Group* group = stage.dist.get();
   const bool lead = is_lead(group);
   const bool quiet = stage.quiet || !lead;
+  torch::nn::Module& module = *trainee.classifier.module;
   if (lead_decides(group, stage.resume && file_exists(stage_file),
                    str_cat("a finished stage in ", stage.dir))) {
     const nlohmann::json done = read_json(stage_file);
     check(done.value("key", nlohmann::json()) == key, "cannot resume: stage ", stage.dir,
           " was computed with other settings (", json_brief(done.value("key", nlohmann::json())),
           "; now ", json_brief(key), "); use the same settings or a new --out");
-    LoadedModel loaded = load_model_dir(stage.dir);
-    check(loaded.model->config() == model->config(), "cannot resume: stage ", stage.dir,
-          " holds another model config");
     {
       torch::NoGradGuard no_grad;
-      load_state_dict(*model, state_dict(*loaded.model), stage.dir + "/" + kWeightsFile);
+      trainee.load(stage.dir);  // refused when the stage holds another model config
     }
     if (!quiet) std::fprintf(stderr, "%s: reusing finished stage %s\n", stage.label.c_str(),
                                    stage.dir.c_str());
@@ -145,13 +152,9 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
     train.quiet = stage.quiet;
     train.label = stage.label;
     train.dist = stage.dist;
-    const ModelMasks* m = &masks;
-    const LossFn loss = [teacher, m](VisionTransformerImpl& student, const Batch& batch) mutable {
-      return feature_mimic_loss(student, m, *teacher, batch.images);  // batch.labels unused
-    };
-    model->train();
-    const TrainResult trained = train_model(model, data, nullptr, train, loss);
-    model->eval();
+    module.train();
+    const TrainResult trained = train_model(trainee, data, nullptr, train);
+    module.eval();
     result = train_result_to_json(trained);
     if (lead) {
       std::error_code ignored;  // checkpoints are only for an interrupted stage
@@ -159,7 +162,7 @@ nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks
       std::filesystem::remove_all(stage.dir + "/checkpoint.old", ignored);
     }
   } else if (lead) {
-    save_model_dir(stage.dir, *model);
+    trainee.save(stage.dir, nlohmann::json::object());
   }
   if (lead) write_json(stage_file, {{"key", key}, {"result", result}});
   barrier(group);  // the stage directory is complete when any rank returns

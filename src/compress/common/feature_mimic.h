@@ -15,6 +15,7 @@
 #include "model/structure.h"
 #include "model/vit.h"
 #include "train/train_settings.h"
+#include "train/trainer.h"
 
 namespace vitc {
 
@@ -83,6 +84,11 @@ struct StageOptions {
 nlohmann::json run_mimic_stage(VisionTransformer& model, const ModelMasks& masks,
                                VisionTransformer teacher,
                                const std::shared_ptr<const Dataset>& data,
+                               const MimicOptions& options, const StageOptions& stage);
+
+// run_mimic_stage for any family: the trainee's loss is the feature-mimicking loss (ResNets:
+// compress/common/resnet_mimic.h), its save/load write and reuse the stage's model directory.
+nlohmann::json run_mimic_stage(const Trainee& trainee, const std::shared_ptr<const Dataset>& data,
                                const MimicOptions& options, const StageOptions& stage);
 
 // Mean KL(softmax(teacher) || softmax(student)) per image over `images` (in batches), the student

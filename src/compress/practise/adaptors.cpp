@@ -86,21 +86,31 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
                               Adaptors& adaptors, VisionTransformerImpl& teacher,
                               const std::shared_ptr<const Dataset>& data,
                               const RecoverOptions& options, bool quiet, dist::Group* group) {
+  const AdaptorProbe probe{
+      adaptors.parameters(), &model, &teacher, model.device(),
+      [&](const at::Tensor& images) { return adapted_features(model, dropped, adaptors, images); },
+      [&](const at::Tensor& images) { return teacher.forward_features(images); }};
+  return train_adaptor_probe(probe, data, options, quiet, group);
+}
+
+nlohmann::json train_adaptor_probe(const AdaptorProbe& probe,
+                                   const std::shared_ptr<const Dataset>& data,
+                                   const RecoverOptions& options, bool quiet, dist::Group* group) {
   options.validate();
   Stopwatch clock;
   std::vector<std::pair<at::Tensor, bool>> frozen;
-  for (auto& p : model.parameters()) {
+  for (auto& p : probe.student->parameters()) {
     frozen.emplace_back(p, p.requires_grad());
     p.set_requires_grad(false);
   }
-  model.eval();
-  teacher.eval();
+  probe.student->eval();
+  probe.teacher->eval();
   DataLoader loader(data, sharded_training_loader_options(*data, options.batch_size, options.seed,
                                                           options.augment, group));
   const int64_t per_epoch = loader.steps_per_epoch();
   const int64_t total = per_epoch * options.epochs;
   const int64_t decay_step = static_cast<int64_t>(std::llround(options.decay_at * total));
-  std::vector<at::Tensor> params = adaptors.parameters();
+  const std::vector<at::Tensor>& params = probe.parameters;
   torch::optim::SGD sgd(params, torch::optim::SGDOptions(options.lr)
                                     .momentum(options.momentum)
                                     .weight_decay(options.weight_decay));
@@ -111,17 +121,16 @@ nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>&
     loader.start_epoch(e);
     Batch batch;
     for (int64_t s = 0; s < per_epoch && loader.next(batch); ++s) {
-      batch = batch.to(model.device());
+      batch = batch.to(probe.device);
       const double lr = step < decay_step ? options.lr : options.lr * 0.1;
       static_cast<torch::optim::SGDOptions&>(sgd.param_groups()[0].options()).lr(lr);
       at::Tensor target;
       {
         torch::NoGradGuard no_grad;
-        target = teacher.forward_features(batch.images);
+        target = probe.teacher_features(batch.images);
       }
       sgd.zero_grad();
-      const at::Tensor loss =
-          torch::mse_loss(adapted_features(model, dropped, adaptors, batch.images), target);
+      const at::Tensor loss = torch::mse_loss(probe.student_features(batch.images), target);
       // With a group: the mean over the ranks, gradients averaged (data_parallel.h).
       const double value = backward_and_average(loss, params, group);
       check(std::isfinite(value), "PRACTISE recovery: loss became ", value, " at step ", step + 1,

@@ -4,6 +4,7 @@
 // only score a candidate; the final model never contains them.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -67,11 +68,28 @@ struct RecoverOptions {
   nlohmann::json to_json() const;
 };
 
-// Trains only the adaptors (model frozen, eval mode) to mimic `teacher`'s final-norm features on
+// What adaptor training needs of any family: the adaptors' tensors (the only ones trained), the
+// frozen student and teacher modules (eval mode, BatchNorm statistics fixed), where batches go,
+// and the student's features with the adaptors applied and the teacher's.
+struct AdaptorProbe {
+  std::vector<at::Tensor> parameters;
+  torch::nn::Module* student = nullptr;
+  torch::nn::Module* teacher = nullptr;
+  c10::Device device = c10::kCPU;
+  std::function<at::Tensor(const at::Tensor& images)> student_features;
+  std::function<at::Tensor(const at::Tensor& images)> teacher_features;
+};
+// Trains only the adaptors (model frozen, eval mode) to mimic the teacher's features by MSE on
 // `data`'s images; returns {"steps", "first_loss", "last_loss", "seconds"}. With a data-parallel
 // `group` every rank calls it: batch_size is per rank, each reads its shard, the adaptors'
 // gradients are averaged, and the record adds "dist_max_abs_diff" (largest difference of any
 // rank's adaptors from rank 0's before rank 0's are copied everywhere; 0 = identical).
+nlohmann::json train_adaptor_probe(const AdaptorProbe& probe,
+                                   const std::shared_ptr<const Dataset>& data,
+                                   const RecoverOptions& options, bool quiet,
+                                   dist::Group* group = nullptr);
+
+// The ViT probe: `adapted_features` with `dropped` skipped against the teacher's final-norm tokens.
 nlohmann::json train_adaptors(VisionTransformerImpl& model, const std::set<int>& dropped,
                               Adaptors& adaptors, VisionTransformerImpl& teacher,
                               const std::shared_ptr<const Dataset>& data,
