@@ -9,7 +9,12 @@
 #include "setting_flags.h"
 #include "compress/common/data_parallel.h"
 #include "compress/dcvit/pipeline.h"
+#include "compress/common/bn_statistics_prior.h"
+#include "compress/common/resnet_block_budget.h"
+#include "compress/dcvit/resnet_dcvit.h"
 #include "compress/dcvit/synthetic_source.h"
+#include "model/families/resnet/resnet_complexity.h"
+#include "model/families/resnet/resnet_model_dir.h"
 #include "compress/common/macs_budget.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
@@ -184,6 +189,79 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
   return 0;
 }
 
+// DC-ViT on a ResNet teacher (whole blocks; docs/cnn.md): synthetic set with the BatchNorm
+// prior, block ranking by the synthetic-set KL after finetuning, progressive removal.
+int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
+                  const std::string& threads, Stopwatch& clock) {
+  ResNetDcvitSettings settings;
+  settings.mimic = f.mimic.get();
+  settings.resume = f.common.resume;
+  InversionOptions synth_options = f.synth.get(f.common.quiet);
+  check(f.ranking_dir.empty(), "--ranking: reusing a ranking is for Vision Transformers; a "
+        "ResNet's ranking is made in <out>/ranking (use --resume to reuse it)");
+  if (!f.synth_dir.empty()) check_out_differs(f.common.out, f.synth_dir, "synthetic set");
+  FewShotInputs in = open_few_shot_inputs(f.common, /*takes_resnet=*/true);
+  check(in.dist == nullptr, "DC-ViT on a ResNet runs in one process (no --dist-*)");
+  ResNet teacher = in.cnn_teacher;
+  const ResNetConfig& config = teacher->config();
+  settings.quiet = f.common.quiet;
+  synth_options.quiet = settings.quiet;
+  settings.candidates = resnet_candidates(config, f.min_block, f.max_block);
+  const int64_t target = parse_macs_target(macs_text).resolve(resnet_cost(config).macs);
+  if (blocks > 0) {
+    check(blocks <= static_cast<int>(settings.candidates.size()), "--blocks ", blocks,
+          " is more than the ", settings.candidates.size(), " candidate blocks of '", config.name, "'");
+  } else {
+    resnet_drops_for_macs(config, settings.candidates, target);  // reachable at all: before any work
+  }
+  SyntheticSet synthetic;
+  nlohmann::json synthetic_record;
+  const std::string own = f.common.out + "/synth";
+  if (!f.synth_dir.empty() || (f.common.resume && file_exists(own + "/synthetic.safetensors"))) {
+    const std::string dir = f.synth_dir.empty() ? own : f.synth_dir;
+    synthetic = load_synthetic_set(dir, config);
+    check(!f.synth_dir.empty() || synthetic.info.value("options", nlohmann::json()) == synth_options.to_json(),
+          "cannot resume: the synthetic set in ", own, " was made with other --synth-* settings");
+    synthetic_record = {{"dir", dir}, {"reused", true}};
+  } else {
+    synthetic = synthesize(resnet_inversion_subject(*teacher, synth_options), synth_options, own);
+    synthetic_record = {{"dir", own}, {"reused", false}};
+  }
+  for (const char* k : {"options", "best_loss", "first_loss", "teacher_agreement", "prior"})
+    if (synthetic.info.contains(k)) synthetic_record[k] = synthetic.info[k];
+  const EvalResult teacher_eval = evaluate(classifier_of(*teacher), *in.eval_data, f.common.eval_batch);
+  if (!settings.quiet) std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
+  const ResNetDcvitRanking ranking =
+      rank_resnet_blocks(teacher, in.few_shot, synthetic, settings, f.common.out + "/ranking");
+  const int k = blocks > 0 ? blocks : resnet_drops_for_macs(config, ranking.order(), target);
+  const ResNetDcvitResult result = compress_resnet_dcvit(
+      teacher, in.few_shot, ranking, k, settings, *in.eval_data, f.common.out, f.common.eval_batch);
+  nlohmann::json out = method_run_header("dcvit run", "dc-vit", threads);
+  out["teacher"] = in.teacher_info;
+  out["teacher"]["top1"] = teacher_eval.top1;
+  out["teacher"]["eval"] = eval_to_json(teacher_eval);
+  out["data"] = f.common.data.to_json();
+  out["few_shot"] = {{"options", f.common.few_shot.to_json()},
+                     {"count", in.few_shot.indices.size()},
+                     {"indices", in.few_shot.indices}};
+  out["settings"] = settings.to_json();
+  out["settings"]["macs_target"] = target;
+  out["settings"]["blocks"] = k;
+  out["synthetic"] = synthetic_record;
+  out["ranking"] = ranking.to_json(config);
+  out.update(result.record);
+  out["wall_seconds"] = clock.seconds();
+  CompressionReport report;
+  report.out_dir = f.common.out;
+  report.cnn_teacher = teacher;
+  report.cnn_compact = result.compact;
+  report.teacher_top1 = teacher_eval.top1;
+  report.latency_repeats = f.latency_repeats;
+  report.prefix = "removed " + join(result.record["dropped_names"].get<std::vector<std::string>>());
+  report_compression(out, report, in.dist);
+  return 0;
+}
+
 }  // namespace
 
 void add_dcvit_command(CLI::App& app, Runner& run) {
@@ -213,10 +291,17 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       const InversionOptions options = s->synth.get(s->quiet);
       check_out_differs(s->out, s->teacher, "teacher");
       check_output_dir(s->out, "dcvit synth", /*resume=*/false, s->overwrite);
-      VisionTransformer teacher = load_model_dir(s->teacher).model;
-      teacher->to(s->compute.device());
       Stopwatch clock;
-      const SyntheticSet set = synthesize(teacher, options, s->out);
+      SyntheticSet set;
+      if (is_resnet_spec(s->teacher)) {  // DeepInversion with the BatchNorm-statistics prior
+        ResNet teacher = load_resnet_dir(s->teacher).model;
+        teacher->to(s->compute.device());
+        set = synthesize(resnet_inversion_subject(*teacher, options), options, s->out);
+      } else {
+        VisionTransformer teacher = load_model_dir(s->teacher).model;
+        teacher->to(s->compute.device());
+        set = synthesize(teacher, options, s->out);
+      }
       nlohmann::json r = method_run_header("dcvit synth", "dc-vit", threads);
       r["teacher_dir"] = s->teacher;
       r["synthetic"] = set.info;
@@ -248,6 +333,9 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       const std::string threads = r->flags.common.compute.apply();
       parse_macs_target(r->macs);  // bad flags fail before loading anything
       r->flags.mimic.get();
+      if (is_resnet_spec(r->flags.common.teacher)) {
+        return run_on_resnet(r->flags, r->macs, r->blocks, threads, clock);
+      }
       Prepared p = prepare(r->flags, {r->macs}, r->blocks);
       DcvitJob job = p.jobs.front();
       job.out_dir = r->flags.common.out;

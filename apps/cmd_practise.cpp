@@ -9,7 +9,9 @@
 #include "setting_flags.h"
 #include "compress/common/macs_budget.h"
 #include "compress/practise/pipeline.h"
+#include "compress/baselines/resnet_l1_filters.h"
 #include "compress/practise/resnet_pipeline.h"
+#include "model/families/resnet/resnet_complexity.h"
 #include "report/latency.h"
 #include "train/evaluate.h"
 #include "util/error.h"
@@ -17,23 +19,90 @@
 
 namespace vitc::app {
 
+namespace {
+
+struct RunCmd {  // the flags of `vitc practise run`
+  FewShotCommonFlags common;
+  MimicFlags mimic;
+  RecoverOptions recover;
+  int drop = 0;
+  std::string macs;
+  int min_block = -1, max_block = -1;
+  std::string ranking_dir;
+  bool front = false;
+  bool macs_proxy = false;
+  int latency_repeats = 20;
+  int64_t random_seed = -1;
+  bool l1_filters = false;
+};
+
+// PRACTISE, random block drop or L1 filter pruning on a ResNet teacher (docs/cnn.md).
+int run_on_resnet(const RunCmd& r, const PractiseSettings& settings, const PractiseRunOptions& o,
+                  FewShotInputs& in, const std::string& threads, Stopwatch& clock) {
+  ResNetPractiseOptions cnn;
+  cnn.settings = settings;
+  cnn.first_block = r.min_block;
+  cnn.last_block = r.max_block;
+  cnn.drop = r.drop;
+  cnn.macs = o.macs;
+  cnn.random_seed = r.random_seed;
+  cnn.out_dir = o.out_dir;
+  cnn.eval_batch = o.eval_batch;
+  check(!(r.l1_filters && r.random_seed >= 0), "--l1-filters and --random-drop-seed are "
+        "two different baselines: give one");
+  ResNet compact{nullptr};
+  EvalResult teacher_eval;
+  nlohmann::json record;
+  std::string method = cnn.random_seed >= 0 ? "random-block-drop" : "practise", what;
+  if (r.l1_filters) {
+    check(o.macs.has_value(), "--l1-filters needs --macs (the budget the filters are pruned to)");
+    ResNetFinishOptions finish;
+    finish.mimic = settings.mimic;
+    finish.resume = settings.resume;
+    finish.quiet = settings.quiet;
+    finish.method = "L1 filter pruning";
+    const ResNetL1Run l1 = run_resnet_l1_filters(
+        in.cnn_teacher, in.teacher_info, in.few_shot, *in.eval_data,
+        o.macs->resolve(resnet_cost(in.cnn_teacher->config()).macs), finish, o.out_dir, o.eval_batch);
+    compact = l1.compact, teacher_eval = l1.teacher_eval, record = l1.record;
+    method = "l1-filters";
+    what = str_cat("L1 filters, kept fraction ", record["settings"]["keep_fraction"].get<double>());
+  } else {
+    ResNetLatencyFn latency;
+    if (!r.macs_proxy) {
+      const ResNetConfig& c = in.cnn_teacher->config();
+      const at::Tensor images = latency_input(c.in_chans, c.img_size, 64, in.cnn_teacher->device());
+      latency = [images](ResNetImpl& m) { return time_forward_ms(m, images); };
+    }
+    const ResNetPractiseRun result =
+        run_resnet_practise(in.cnn_teacher, in.teacher_info, in.few_shot, *in.eval_data, cnn, latency);
+    compact = result.compact, teacher_eval = result.teacher_eval, record = result.record;
+    what = "dropped " + join(record["dropped_names"].get<std::vector<std::string>>());
+  }
+  nlohmann::json out = method_run_header("practise run", method, threads);
+  out["data"] = r.common.data.to_json();
+  out["few_shot"] = {{"options", r.common.few_shot.to_json()},
+                     {"count", in.few_shot.indices.size()},
+                     {"indices", in.few_shot.indices}};
+  out.update(record);
+  out["wall_seconds"] = clock.seconds();
+  CompressionReport report;
+  report.out_dir = r.common.out;
+  report.cnn_teacher = in.cnn_teacher;
+  report.cnn_compact = compact;
+  report.teacher_top1 = teacher_eval.top1;
+  report.latency_repeats = r.latency_repeats;
+  report.prefix = what;
+  report_compression(out, report, in.dist);
+  return 0;
+}
+
+}  // namespace
+
 void add_practise_command(CLI::App& app, Runner& run) {
   CLI::App* practise = app.add_subcommand(
       "practise", "PRACTISE (ViT port): drop the most recoverable blocks, few-shot, no labels");
   practise->require_subcommand(1);
-  struct RunCmd {
-    FewShotCommonFlags common;
-    MimicFlags mimic;
-    RecoverOptions recover;
-    int drop = 0;
-    std::string macs;
-    int min_block = -1, max_block = -1;
-    std::string ranking_dir;
-    bool front = false;
-    bool macs_proxy = false;
-    int latency_repeats = 20;
-    int64_t random_seed = -1;
-  };
   auto r = std::make_shared<RunCmd>();
   CLI::App* cmd = practise->add_subcommand(
       "run", "score every candidate block, drop the best --drop, finetune by feature mimicking");
@@ -59,6 +128,9 @@ void add_practise_command(CLI::App& app, Runner& run) {
                   "ResNets: the random block-drop baseline: drop a random choice of the candidates "
                   "(this seed) instead of scoring them, then finetune the same way (-1: score)")
       ->capture_default_str();
+  cmd->add_flag("--l1-filters", r->l1_filters,
+                "ResNets: the L1-norm filter-pruning baseline instead: every inner conv keeps its "
+                "largest-L1 filters, one kept fraction meeting --macs; the same finetuning");
   cmd->add_option("--latency-repeats", r->latency_repeats,
                   "timed batch-64 runs per candidate and of the final model (0 = skip the final)")
       ->capture_default_str()
@@ -86,42 +158,9 @@ void add_practise_command(CLI::App& app, Runner& run) {
       FewShotInputs in = open_few_shot_inputs(r->common, /*takes_resnet=*/true);
       settings.quiet = rank_quiet(r->common.quiet, in.dist);
       settings.dist = in.dist;
-      if (in.cnn_teacher) {
-        ResNetPractiseOptions cnn;
-        cnn.settings = settings;
-        cnn.first_block = r->min_block;
-        cnn.last_block = r->max_block;
-        cnn.drop = r->drop;
-        cnn.macs = o.macs;
-        cnn.random_seed = r->random_seed;
-        cnn.out_dir = o.out_dir;
-        cnn.eval_batch = o.eval_batch;
-        ResNetLatencyFn latency;
-        if (!r->macs_proxy) {
-          const ResNetConfig& c = in.cnn_teacher->config();
-          const at::Tensor images = latency_input(c.in_chans, c.img_size, 64, in.cnn_teacher->device());
-          latency = [images](ResNetImpl& m) { return time_forward_ms(m, images); };
-        }
-        const ResNetPractiseRun result =
-            run_resnet_practise(in.cnn_teacher, in.teacher_info, in.few_shot, *in.eval_data, cnn, latency);
-        nlohmann::json out = method_run_header("practise run", cnn.random_seed >= 0 ? "random-block-drop" : "practise", threads);
-        out["data"] = r->common.data.to_json();
-        out["few_shot"] = {{"options", r->common.few_shot.to_json()},
-                           {"count", in.few_shot.indices.size()},
-                           {"indices", in.few_shot.indices}};
-        out.update(result.record);
-        out["wall_seconds"] = clock.seconds();
-        CompressionReport report;
-        report.out_dir = r->common.out;
-        report.cnn_teacher = in.cnn_teacher;
-        report.cnn_compact = result.compact;
-        report.teacher_top1 = result.teacher_eval.top1;
-        report.latency_repeats = r->latency_repeats;
-        report.prefix = "dropped " + join(result.record["dropped_names"].get<std::vector<std::string>>());
-        report_compression(out, report, in.dist);
-        return 0;
-      }
-      check(r->random_seed < 0, "--random-drop-seed is for ResNet teachers; for ViTs use `vitc prune --criterion random`");
+      if (in.cnn_teacher) return run_on_resnet(*r, settings, o, in, threads, clock);
+      check(r->random_seed < 0 && !r->l1_filters, "--random-drop-seed and --l1-filters are for "
+            "ResNet teachers; for ViTs use `vitc prune --criterion random|magnitude`");
       check_practise_run(in.teacher->config(), o);  // before the teacher's evaluation
       LatencyFn latency;
       if (!r->macs_proxy) {

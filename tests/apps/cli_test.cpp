@@ -193,9 +193,9 @@ TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
   EXPECT_NE(e.output.find("top1"), std::string::npos) << e.output;
 }
 
-// A ResNet goes through the same commands: train, info, PRACTISE (and its random block-drop
-// baseline); a command for Vision Transformers refuses it by name.
-TEST(Cli, ResNetTrainsIsDescribedAndLosesBlocksToPractise) {
+// A ResNet goes through the same commands: train, info, PRACTISE (and the random block-drop and
+// L1 filter baselines), DC-ViT; a command for Vision Transformers refuses it by its family.
+TEST(Cli, ResNetTrainsIsDescribedAndIsCompressedByTheCnnMethods) {
   const std::string teacher = absent_dir("resnet_teacher");
   const Outcome t = run_vitc("train --model fm_resnet --epochs 1 --max-steps-per-epoch 5 --batch-size 32 "
                              "--eval-subset 200 --quiet --out " + teacher);
@@ -217,11 +217,26 @@ TEST(Cli, ResNetTrainsIsDescribedAndLosesBlocksToPractise) {
   const Outcome r = run_vitc("practise run --drop 1 --random-drop-seed 3" + common + " --out " +
                              absent_dir("resnet_random"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string l1 = absent_dir("resnet_l1");
+  const Outcome f = run_vitc("practise run --macs 0.7 --l1-filters" + common + " --out " + l1);
+  ASSERT_EQ(f.exit_code, 0) << f.output;
+  EXPECT_EQ(vitc::read_json(l1 + "/run.json")["method"], "l1-filters");
+  EXPECT_LE(vitc::read_json(l1 + "/run.json")["result"]["macs_fraction"].get<double>(), 0.7);
   expect_failure("practise run --macs 0.25" + common + " --out " + absent_dir("resnet_unreachable"),
                  "not reachable");
-  expect_failure("dcvit run --macs 0.8 --per-class 2 --teacher " + teacher + " --out " +
-                     absent_dir("resnet_dcvit"),
-                 "is a ResNet");
+  const std::string dc = absent_dir("resnet_dcvit");
+  const Outcome d = run_vitc("dcvit run --macs 0.8 --teacher " + teacher + " --few-shot 32 --epochs 1 "
+                             "--synth-count 4 --synth-iterations 3 --latency-repeats 1 "
+                             "--eval-subset 200 --quiet --out " + dc);
+  ASSERT_EQ(d.exit_code, 0) << d.output;
+  const auto dc_run = vitc::read_json(dc + "/run.json");
+  EXPECT_EQ(dc_run["method"], "dc-vit");
+  EXPECT_EQ(dc_run["ranking"]["scores"].size(), 6u);
+  EXPECT_EQ(dc_run["synthetic"]["prior"], "BatchNorm statistics (DeepInversion)");
+  EXPECT_TRUE(std::filesystem::exists(dc + "/synth/grid.png"));
+  // A command for Vision Transformers names the family it got.
+  expect_failure("uvc run --macs 0.5 --teacher " + teacher + " --out " + absent_dir("resnet_uvc"),
+                 "\"resnet\"");
 }
 
 }  // namespace

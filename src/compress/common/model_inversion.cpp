@@ -57,7 +57,7 @@ double cosine_lr(double base, int64_t warmup, int64_t total, int64_t it) {
 }
 
 // Per channel [(0 - mean) / std, (1 - mean) / std]: the normalised image of valid pixels.
-std::pair<std::vector<double>, std::vector<double>> pixel_bounds(const ViTConfig& config) {
+std::pair<std::vector<double>, std::vector<double>> pixel_bounds(const ModelInput& config) {
   std::vector<double> lo, hi;
   for (int c = 0; c < config.in_chans; ++c) {
     lo.push_back(-config.mean[c] / config.std[c]);
@@ -66,7 +66,7 @@ std::pair<std::vector<double>, std::vector<double>> pixel_bounds(const ViTConfig
   return {lo, hi};
 }
 
-void clamp_to_pixels(at::Tensor& images, const ViTConfig& config) {
+void clamp_to_pixels(at::Tensor& images, const ModelInput& config) {
   const auto [lo, hi] = pixel_bounds(config);
   for (int c = 0; c < config.in_chans; ++c) images.select(1, c).clamp_(lo[c], hi[c]);
 }
@@ -82,7 +82,7 @@ at::Tensor to_bytes(const at::Tensor& images) {
 }
 
 // Bytes [n,H,W,C] -> normalised [n,C,H,W] float, as a data loader would read the PNGs.
-at::Tensor from_bytes(const at::Tensor& bytes, const ViTConfig& config) {
+at::Tensor from_bytes(const at::Tensor& bytes, const ModelInput& config) {
   at::Tensor x = bytes.permute({0, 3, 1, 2}).to(at::kFloat) / 255.0;
   const at::Tensor mean = torch::tensor(config.mean, at::kFloat).view({1, -1, 1, 1});
   const at::Tensor std = torch::tensor(config.std, at::kFloat).view({1, -1, 1, 1});
@@ -137,18 +137,40 @@ at::Tensor add_priors(const at::Tensor& base, const at::Tensor& x, const Inversi
 std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
                                                  const at::Tensor& x, const at::Tensor& targets,
                                                  const InversionOptions& options) {
-  const at::Tensor ce = torch::cross_entropy_loss(teacher.forward(x), targets);
-  return {add_priors(ce, x, options), ce};
+  return inversion_loss(subject_of(teacher), x, targets, options);
+}
+
+std::pair<at::Tensor, at::Tensor> inversion_loss(const InversionSubject& subject,
+                                                 const at::Tensor& x, const at::Tensor& targets,
+                                                 const InversionOptions& options) {
+  const auto [logits, prior] = subject.forward(x);
+  const at::Tensor ce = torch::cross_entropy_loss(logits, targets);
+  const at::Tensor loss = add_priors(ce, x, options);
+  return {prior.defined() ? loss + prior : loss, ce};
+}
+
+InversionSubject subject_of(VisionTransformerImpl& teacher) {
+  return {&teacher, ModelInput(teacher.config()), teacher.device(),
+          [&teacher](const at::Tensor& x) { return std::make_pair(teacher.forward(x), at::Tensor()); },
+          false};
 }
 
 SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options,
                             dist::Group* group) {
+  return invert_teacher(subject_of(teacher), options, group);
+}
+
+SyntheticSet invert_teacher(const InversionSubject& subject, const InversionOptions& options,
+                            dist::Group* group) {
   options.validate();
-  const ViTConfig& config = teacher.config();
+  check(group == nullptr || !subject.batch_prior, "model inversion: the BatchNorm-statistics "
+        "prior is a statistic of the whole batch and runs in one process (no --dist-*)");
+  const ModelInput& config = subject.input;
+  torch::nn::Module& teacher = *subject.module;
   const bool was_training = teacher.is_training();
   teacher.eval();
   FrozenParameters frozen(teacher);
-  const c10::Device device = teacher.parameters().front().device();
+  const c10::Device device = subject.device;
   const std::vector<int64_t> target_list =
       inversion_targets(options.count, config.num_classes, options.seed);
   const at::Tensor targets = torch::tensor(target_list, at::kLong).to(device);
@@ -188,7 +210,7 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
     adam.zero_grad();
     double value = 0, ce_value = 0;
     if (group == nullptr) {
-      const auto [loss, ce] = inversion_loss(teacher, x, targets, options);
+      const auto [loss, ce] = inversion_loss(subject, x, targets, options);
       value = loss.item<double>();
       ce_value = ce.item<double>();
       loss.backward();
@@ -197,7 +219,7 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
       at::Tensor ce_part = x.sum() * 0.0;  // a rank without images adds nothing
       if (shard.numel() > 0) {
         ce_part = torch::nn::functional::cross_entropy(
-                      teacher.forward(x.index_select(0, shard)), targets.index_select(0, shard),
+                      subject.forward(x.index_select(0, shard)).first, targets.index_select(0, shard),
                       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)) *
                   (static_cast<double>(group->world_size()) / options.count);
       }
@@ -240,25 +262,29 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
               {"best_loss", best},
               {"best_iteration", best_iteration},
               {"seconds", clock.seconds()}};
-  set.info["teacher_agreement"] = target_agreement(teacher, set);
+  set.info["teacher_agreement"] = target_agreement(subject, set);
   SyntheticSet raw_view = set;
   raw_view.images = set.raw;
-  set.info["teacher_agreement_raw"] = target_agreement(teacher, raw_view);
+  set.info["teacher_agreement_raw"] = target_agreement(subject, raw_view);
+  if (subject.batch_prior) set.info["prior"] = "BatchNorm statistics (DeepInversion)";
   if (group != nullptr) set.info["dist_max_abs_diff"] = dist_diff;
   return set;
 }
 
 double target_agreement(VisionTransformerImpl& model, const SyntheticSet& set) {
+  return target_agreement(subject_of(model), set);
+}
+
+double target_agreement(const InversionSubject& subject, const SyntheticSet& set) {
   torch::NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  const c10::Device device = model.parameters().front().device();
-  const at::Tensor predicted = model.forward(set.images.to(device)).argmax(-1).cpu();
-  model.train(was_training);
+  const bool was_training = subject.module->is_training();
+  subject.module->eval();
+  const at::Tensor predicted = subject.forward(set.images.to(subject.device)).first.argmax(-1).cpu();
+  subject.module->train(was_training);
   return predicted.eq(set.targets).to(at::kDouble).mean().item<double>();
 }
 
-void save_synthetic_set(const std::string& dir, const SyntheticSet& set, const ViTConfig& config) {
+void save_synthetic_set(const std::string& dir, const SyntheticSet& set, const ModelInput& config) {
   make_dirs(dir + "/images");
   const at::Tensor bytes = to_bytes(set.raw);  // [n,H,W,C]
   const int64_t n = bytes.size(0), H = bytes.size(1), W = bytes.size(2), C = bytes.size(3);
@@ -284,7 +310,7 @@ void save_synthetic_set(const std::string& dir, const SyntheticSet& set, const V
   write_json(dir + "/synthetic.json", info);
 }
 
-SyntheticSet load_synthetic_set(const std::string& dir, const ViTConfig& config) {
+SyntheticSet load_synthetic_set(const std::string& dir, const ModelInput& config) {
   const std::string path = dir + "/synthetic.safetensors";
   check(file_exists(path), "synthetic set '", dir, "': ", path,
         " is missing (create one with `vitc dcvit synth`)");

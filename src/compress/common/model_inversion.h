@@ -5,12 +5,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 
 #include <ATen/Tensor.h>
 #include <nlohmann/json.hpp>
 
 #include "dist/group.h"
+#include "model/model_input.h"
 #include "model/vit.h"
 #include "util/settings.h"
 
@@ -32,6 +35,10 @@ struct InversionOptions {
   bool flip = true;         // flip the batch horizontally with probability 1/2 per iteration
   uint64_t seed = 2023;     // targets, noise, jitter and flips
   bool quiet = false;
+  // BatchNorm networks only (ResNets), DeepInversion's feature-statistics prior as DC-ViT's
+  // gen_metric has it: weight r_feature 0.05, the first BatchNorm's term x10.
+  double bn_weight = 0.05;
+  double first_bn_multiplier = 10;
 
   // The --synth-* flags and JSON (util/settings.h).
   template <class Self, class Visitor>
@@ -56,6 +63,12 @@ struct InversionOptions {
               "flip"},
       self.flip);
     v(Setting{"seed", "seed of targets, noise, jitter and flips"}, self.seed);
+    v(Setting{"bn", "weight of the BatchNorm-statistics prior (ResNets; DeepInversion's r_feature)",
+              Range::at_least(0), "bn_weight"},
+      self.bn_weight);
+    v(Setting{"first-bn", "multiplier of the first BatchNorm's statistics term (ResNets)",
+              Range::at_least(0), "first_bn_multiplier"},
+      self.first_bn_multiplier);
   }
   static constexpr const char* kFlagPrefix = "synth-";
   void validate() const;    // names the flags (--synth-*)
@@ -81,6 +94,28 @@ std::pair<at::Tensor, at::Tensor> inversion_loss(VisionTransformerImpl& teacher,
                                                  const at::Tensor& targets,
                                                  const InversionOptions& options);
 
+// What the inversion needs of a teacher of any family: its module (frozen, eval mode), input,
+// device, and a forward pass giving the logits and the prior the family adds to the loss
+// (undefined for none; ResNets: DeepInversion's BatchNorm-statistics term,
+// compress/common/bn_statistics_prior.h). `batch_prior`: the prior is a statistic of the whole
+// batch (one process only).
+struct InversionSubject {
+  torch::nn::Module* module = nullptr;
+  ModelInput input;
+  c10::Device device = c10::kCPU;
+  std::function<std::pair<at::Tensor, at::Tensor>(const at::Tensor& images)> forward;
+  bool batch_prior = false;
+};
+InversionSubject subject_of(VisionTransformerImpl& teacher);  // no prior (DC-ViT's ViT setting)
+
+std::pair<at::Tensor, at::Tensor> inversion_loss(const InversionSubject& subject,
+                                                 const at::Tensor& images,
+                                                 const at::Tensor& targets,
+                                                 const InversionOptions& options);
+SyntheticSet invert_teacher(const InversionSubject& subject, const InversionOptions& options,
+                            dist::Group* group = nullptr);
+double target_agreement(const InversionSubject& subject, const SyntheticSet& set);
+
 // Runs the inversion; the teacher is only read (eval mode, its parameters get no gradient).
 // With a data-parallel `group` every rank calls it and holds all images: rank r forwards images
 // r, r+N, ... through the teacher, its loss is N x its share of the cross-entropy sum / count
@@ -94,11 +129,11 @@ SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptio
 // Writes `dir`: synthetic.safetensors (images, raw, targets), synthetic.json (info), one PNG per
 // image (images/NNN_class_C.png) and grid.png (all images, 10 per row), each written atomically.
 // `config` gives the mean/std that undo the normalisation.
-void save_synthetic_set(const std::string& dir, const SyntheticSet& set, const ViTConfig& config);
+void save_synthetic_set(const std::string& dir, const SyntheticSet& set, const ModelInput& config);
 
 // Reads a directory written by save_synthetic_set; checks the tensors against `config` (channels,
 // image size, classes) and names the file in errors.
-SyntheticSet load_synthetic_set(const std::string& dir, const ViTConfig& config);
+SyntheticSet load_synthetic_set(const std::string& dir, const ModelInput& config);
 
 // Fraction (0..1) of `set.images` the model classifies as their targets.
 double target_agreement(VisionTransformerImpl& model, const SyntheticSet& set);

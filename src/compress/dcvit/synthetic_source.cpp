@@ -12,8 +12,13 @@ namespace vitc {
 
 SyntheticSet synthesize(VisionTransformer teacher, const InversionOptions& options,
                         const std::string& dir, dist::Group* group) {
-  SyntheticSet set = invert_teacher(*teacher, options, group);
-  if (is_lead(group)) save_synthetic_set(dir, set, teacher->config());
+  return synthesize(subject_of(*teacher), options, dir, group);
+}
+
+SyntheticSet synthesize(const InversionSubject& subject, const InversionOptions& options,
+                        const std::string& dir, dist::Group* group) {
+  SyntheticSet set = invert_teacher(subject, options, group);
+  if (is_lead(group)) save_synthetic_set(dir, set, subject.input);
   barrier(group);  // the set is on disk when any rank goes on
   if (is_lead(group))
     std::fprintf(stderr,

@@ -29,6 +29,9 @@ struct ObtainedSyntheticSet {
 // Inverts the teacher, saves the set in `dir` (rank 0) and prints a summary line (rank 0). With a group every rank inverts its share and returns rank 0's set.
 SyntheticSet synthesize(VisionTransformer teacher, const InversionOptions& options,
                         const std::string& dir, dist::Group* group = nullptr);
+// The same for a teacher of any family (ResNets: compress/common/bn_statistics_prior.h).
+SyntheticSet synthesize(const InversionSubject& subject, const InversionOptions& options,
+                        const std::string& dir, dist::Group* group = nullptr);
 
 // Reuses, resumes or makes the set. A set in own_dir made with other --synth-* settings is
 // refused on resume, naming the directory.

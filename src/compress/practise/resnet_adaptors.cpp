@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/resnet_walk.h"
+
 namespace vitc {
 namespace {
 
@@ -62,28 +64,20 @@ ResNetAdaptors make_resnet_adaptors(const ResNetImpl& model, const std::set<int>
 
 at::Tensor adapted_resnet_features(ResNetImpl& model, const std::set<int>& dropped,
                                    const ResNetAdaptors& a, const at::Tensor& images) {
-  at::Tensor x = model.stem(images);
-  for (int i = 0; i < model.config().depth(); ++i) {
-    if (dropped.count(i)) continue;
-    ResNetBlock block = model.block(i);
-    auto convs = block->convs();
-    auto norms = block->norms();
-    at::Tensor y = mix(x, a.pre_conv1, i);
-    for (size_t k = 0; k < convs.size(); ++k) {
-      y = convs[k]->forward(y);
-      if (k + 1 == convs.size()) y = mix(y, a.after_last, i);
-      y = norms[k]->forward(y);
-      if (k + 1 < convs.size()) y = at::relu(y);
+  ResNetWalkHooks hooks;
+  hooks.skipped = dropped;
+  hooks.conv_input = [&a](int block, int conv, const at::Tensor& x) {
+    if (conv == 0) return mix(x, a.pre_conv1, block);  // the branch only
+    return conv == kDownsampleConv ? mix(x, a.pre_downsample, block) : x;
+  };
+  hooks.conv_output = [&a, &model](int block, int conv, const at::Tensor& y) {
+    if (conv == kDownsampleConv) return mix(y, a.after_downsample, block);
+    if (block != kStemBlock && conv + 1 == model.config().inner_convs() + 1) {
+      return mix(y, a.after_last, block);  // the branch's last conv
     }
-    at::Tensor shortcut = x;
-    if (block->downsample) {
-      auto* conv = block->downsample->ptr(0)->as<torch::nn::Conv2dImpl>();
-      auto* norm = block->downsample->ptr(1)->as<torch::nn::BatchNorm2dImpl>();
-      shortcut = norm->forward(mix(conv->forward(mix(x, a.pre_downsample, i)), a.after_downsample, i));
-    }
-    x = at::relu(y + shortcut);
-  }
-  return x;
+    return y;
+  };
+  return resnet_walk_features(model, images, hooks);
 }
 
 }  // namespace vitc

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "compress/common/resnet_finish.h"
 #include "model/families/resnet/resnet_complexity.h"
 #include "model/families/resnet/resnet_structure.h"
 #include "util/error.h"
@@ -11,16 +12,7 @@
 namespace vitc {
 
 std::vector<int> check_resnet_practise(const ResNetConfig& c, const ResNetPractiseOptions& o) {
-  const int first = o.first_block < 0 ? 0 : o.first_block;
-  const int last = o.last_block < 0 ? c.depth() - 1 : o.last_block;
-  check(first <= last && last < c.depth(), "--min-block ", o.first_block, " / --max-block ",
-        o.last_block, " do not name a range of the ", c.depth(), " blocks of '", c.name, "'");
-  std::vector<int> candidates;
-  for (int b = first; b <= last; ++b) {
-    if (resnet_block_droppable(c, b)) candidates.push_back(b);
-  }
-  check(!candidates.empty(), "no droppable block in blocks ", first, "..", last, " of '", c.name,
-        "' (a stage's first block cannot be dropped)");
+  const std::vector<int> candidates = resnet_candidates(c, o.first_block, o.last_block);
   check(o.drop >= 0 && o.drop <= static_cast<int>(candidates.size()), "--drop ", o.drop,
         " is more than the ", candidates.size(), " candidate blocks of '", c.name, "'");
   if (o.macs) {
@@ -57,8 +49,14 @@ ResNetPractiseRun run_resnet_practise(ResNet teacher, const nlohmann::json& teac
   const int drop = options.macs ? resnet_drops_for_macs(config, order, target)
                                 : std::max(1, options.drop);
   const std::vector<int> dropped(order.begin(), order.begin() + drop);
-  ResNetPractiseResult result = compress_resnet_blocks(teacher, few_shot, dropped, settings,
-                                                       eval_data, options.out_dir, options.eval_batch);
+  ResNetFinishOptions finish;
+  finish.mimic = settings.mimic;
+  finish.resume = settings.resume;
+  finish.quiet = settings.quiet;
+  finish.method = options.random_seed >= 0 ? "random block drop" : "PRACTISE block drop";
+  const ResNetFinished result = finish_resnet(
+      teacher, few_shot, drop_resnet_blocks(config, full_resnet_structure(config), dropped), finish,
+      eval_data, options.out_dir, options.eval_batch);
   nlohmann::json teacher_record = teacher_info;
   teacher_record["top1"] = run.teacher_eval.top1;
   teacher_record["eval"] = eval_to_json(run.teacher_eval);

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "compress/common/feature_mimic.h"
+#include "compress/common/resnet_block_budget.h"
 #include "compress/common/resnet_mimic.h"
 #include "compress/practise/resnet_adaptors.h"
 #include "model/families/resnet/resnet_complexity.h"
@@ -20,11 +21,6 @@
 namespace vitc {
 namespace {
 
-int64_t macs_without(const ResNetConfig& config, const std::vector<int>& dropped) {
-  return resnet_cost(compact_resnet_config(
-                         config, drop_resnet_blocks(config, full_resnet_structure(config), dropped)))
-      .macs;
-}
 
 // Mean pre-pool feature MSE of `model` with `dropped` skipped and `adaptors` applied against the
 // teacher's, over `data`'s images without augmentation.
@@ -51,7 +47,7 @@ double latency_reduction(ResNetImpl& teacher, int block, const ResNetLatencyFn& 
                          int repeats) {
   const ResNetConfig& c = teacher.config();
   const double full = static_cast<double>(resnet_cost(c).macs);
-  if (!latency) return 100.0 * (full - static_cast<double>(macs_without(c, {block}))) / full;
+  if (!latency) return 100.0 * (full - static_cast<double>(resnet_macs_without(c, {block}))) / full;
   ResNet dropped = slice_resnet(teacher, drop_resnet_blocks(c, full_resnet_structure(c), {block}));
   dropped->eval();
   std::vector<double> t, d;
@@ -141,72 +137,11 @@ ResNetPractiseRanking rank_resnet_practise(ResNet teacher, const FewShotSet& few
   return r;
 }
 
-int resnet_drops_for_macs(const ResNetConfig& config, const std::vector<int>& order,
-                          int64_t target_macs, double tolerance) {
-  check(target_macs > 0, "the MACs target must be positive, got ", target_macs);
-  const double limit = static_cast<double>(target_macs) * (1.0 + tolerance);
-  if (resnet_cost(config).macs <= limit) return 0;
-  std::vector<int> dropped;
-  std::vector<std::string> reachable;
-  for (int b : order) {
-    dropped.push_back(b);
-    const int64_t macs = macs_without(config, dropped);
-    if (macs <= limit) return static_cast<int>(dropped.size());
-    reachable.push_back(str_cat(dropped.size(), ": ", macs));
-  }
-  fail("a MACs target of ", target_macs, " is not reachable by dropping whole blocks of '",
-       config.name, "' (", resnet_cost(config).macs, " MACs); dropping 1, 2, ... candidates in "
-       "order reaches ", join(reachable, ", "), " MACs: raise the target to at least ",
-       macs_without(config, dropped));
-}
-
 std::vector<int> random_drop_order(const std::vector<int>& candidates, uint64_t seed) {
   std::vector<int> order = candidates;
   std::mt19937_64 rng(seed);
   std::shuffle(order.begin(), order.end(), rng);
   return order;
-}
-
-ResNetPractiseResult compress_resnet_blocks(ResNet teacher, const FewShotSet& few_shot,
-                                            const std::vector<int>& dropped,
-                                            const PractiseSettings& settings,
-                                            const Dataset& eval_data, const std::string& out_dir,
-                                            int64_t eval_batch) {
-  const ResNetConfig& config = teacher->config();
-  const ResNetStructure structure = drop_resnet_blocks(config, full_resnet_structure(config), dropped);
-  teacher->eval();
-  ResNet student = slice_resnet(*teacher, structure);
-  StageOptions stage;
-  stage.dir = out_dir + "/finetune";
-  stage.resume = settings.resume;
-  stage.quiet = settings.quiet;
-  stage.label = "finetune";
-  stage.key = {{"teacher", config.name}, {"dropped", dropped}};
-  const Trainee trainee = resnet_mimic_trainee(student, teacher);
-  ResNetPractiseResult result;
-  nlohmann::json finetune = run_mimic_stage(trainee, few_shot.images, settings.mimic, stage);
-  student->eval();
-  for (auto& p : student->parameters()) p.set_requires_grad(true);
-  const EvalResult eval = evaluate(classifier_of(*student), eval_data, eval_batch);
-  const ResNetCost source = resnet_cost(config), compact = resnet_cost(student->config());
-  std::vector<std::string> names;
-  for (int b : dropped) names.push_back(config.block_name(b));
-  result.record = {
-      {"dropped", dropped},
-      {"dropped_names", names},
-      {"finetune", {{"options", settings.mimic.to_json()}, {"result", finetune},
-                    {"trained", "stem and every block (fc frozen); BatchNorm in train mode: "
-                                "batch statistics, running statistics updated"}}},
-      {"result", {{"top1", eval.top1}, {"top5", eval.top5}, {"loss", eval.loss},
-                  {"macs", compact.macs}, {"params", compact.params},
-                  {"macs_fraction", static_cast<double>(compact.macs) / source.macs},
-                  {"params_fraction", static_cast<double>(compact.params) / source.params}}}};
-  save_resnet_dir(out_dir, *student,
-                  {{"structure", resnet_structure_to_json(structure)},
-                   {"source_config", resnet_config_to_json(config)},
-                   {"compressed_by", "block dropping (PRACTISE / random) + feature mimicking"}});
-  result.compact = student;
-  return result;
 }
 
 }  // namespace vitc

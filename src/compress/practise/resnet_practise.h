@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compress/common/few_shot.h"
+#include "compress/common/resnet_block_budget.h"
 #include "compress/practise/practise.h"
 #include "data/dataset.h"
 #include "model/families/resnet/resnet.h"
@@ -45,27 +46,7 @@ ResNetPractiseRanking rank_resnet_practise(ResNet teacher, const FewShotSet& few
                                            const PractiseSettings& settings,
                                            const ResNetLatencyFn& latency);
 
-// The fewest blocks, taken in `order`, whose removal brings the teacher to at most target_macs *
-// (1 + tolerance) MACs. A target that even dropping every candidate cannot reach is refused
-// before any training, naming the MACs of dropping 1, 2, ... of them in that order.
-int resnet_drops_for_macs(const ResNetConfig& config, const std::vector<int>& order,
-                          int64_t target_macs, double tolerance = 0.01);
-
 // A seeded random order of the candidates: the random block-drop baseline's "ranking".
 std::vector<int> random_drop_order(const std::vector<int>& candidates, uint64_t seed);
-
-struct ResNetPractiseResult {
-  ResNet compact{nullptr};
-  nlohmann::json record;  // dropped (indices and names), finetune, result
-};
-
-// Drops `dropped` from the teacher (slice_resnet), finetunes the student by feature mimicking
-// (every block, BatchNorm in train mode; stage in out_dir/finetune), evaluates it and writes
-// out_dir as a model directory (structure, source_config).
-ResNetPractiseResult compress_resnet_blocks(ResNet teacher, const FewShotSet& few_shot,
-                                            const std::vector<int>& dropped,
-                                            const PractiseSettings& settings,
-                                            const Dataset& eval_data, const std::string& out_dir,
-                                            int64_t eval_batch = 256);
 
 }  // namespace vitc

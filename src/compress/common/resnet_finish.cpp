@@ -1,0 +1,64 @@
+// Slice, finetune, evaluate and save a compressed ResNet.
+#include "compress/common/resnet_finish.h"
+
+#include "compress/common/resnet_mimic.h"
+#include "model/families/resnet/resnet_complexity.h"
+#include "model/families/resnet/resnet_model_dir.h"
+#include "train/evaluate.h"
+
+namespace vitc {
+
+ResNetFinished finish_resnet(ResNet teacher, const FewShotSet& few_shot,
+                             const ResNetStructure& structure, const ResNetFinishOptions& options,
+                             const Dataset& eval_data, const std::string& out_dir,
+                             int64_t eval_batch) {
+  const ResNetConfig& config = teacher->config();
+  validate_resnet_structure(structure, config);
+  teacher->eval();
+  ResNet student = slice_resnet(*teacher, structure);
+  StageOptions stage;
+  stage.dir = out_dir + "/finetune";
+  stage.resume = options.resume;
+  stage.quiet = options.quiet;
+  stage.label = "finetune";
+  stage.key = {{"teacher", config.name}, {"structure", resnet_structure_to_json(structure)}};
+  const Trainee trainee = resnet_mimic_trainee(student, teacher);
+  const nlohmann::json finetune = run_mimic_stage(trainee, few_shot.images, options.mimic, stage);
+  student->eval();
+  for (auto& p : student->parameters()) p.set_requires_grad(true);
+  const EvalResult eval = evaluate(classifier_of(*student), eval_data, eval_batch);
+  const ResNetCost source = resnet_cost(config), compact = resnet_cost(student->config());
+  std::vector<int> dropped;
+  std::vector<std::string> names;
+  nlohmann::json kept_inner = nlohmann::json::array();
+  for (int i = 0; i < config.depth(); ++i) {
+    if (!structure.blocks[i].kept) {
+      dropped.push_back(i);
+      names.push_back(config.block_name(i));
+    } else {
+      std::vector<size_t> widths;
+      for (const auto& k : structure.blocks[i].inner) widths.push_back(k.size());
+      kept_inner.push_back({{"block", config.block_name(i)}, {"inner", widths}});
+    }
+  }
+  ResNetFinished finished;
+  finished.record = {
+      {"dropped", dropped},
+      {"dropped_names", names},
+      {"kept_inner", kept_inner},
+      {"finetune", {{"options", options.mimic.to_json()}, {"result", finetune},
+                    {"trained", "stem and every block (fc frozen); BatchNorm in train mode: "
+                                "batch statistics, running statistics updated"}}},
+      {"result", {{"top1", eval.top1}, {"top5", eval.top5}, {"loss", eval.loss},
+                  {"macs", compact.macs}, {"params", compact.params},
+                  {"macs_fraction", static_cast<double>(compact.macs) / source.macs},
+                  {"params_fraction", static_cast<double>(compact.params) / source.params}}}};
+  save_resnet_dir(out_dir, *student,
+                  {{"structure", resnet_structure_to_json(structure)},
+                   {"source_config", resnet_config_to_json(config)},
+                   {"compressed_by", options.method + " + feature mimicking"}});
+  finished.compact = student;
+  return finished;
+}
+
+}  // namespace vitc

@@ -1,0 +1,193 @@
+// DC-ViT's block ranking and progressive removal on ResNets.
+#include "compress/dcvit/resnet_dcvit.h"
+
+#include <algorithm>
+#include <set>
+
+#include <torch/torch.h>
+
+#include "compress/common/resnet_mimic.h"
+#include "model/families/resnet/resnet_complexity.h"
+#include "model/families/resnet/resnet_model_dir.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace vitc {
+namespace {
+
+// Finetunes `student` (the compact model of `structure`, relative to the teacher) against the
+// teacher in stage `dir`, under the front rule; leaves it in eval mode, every parameter
+// trainable again.
+nlohmann::json finetune_front(ResNet& student, ResNet teacher, const ResNetStructure& structure,
+                              const FewShotSet& few_shot, const ResNetDcvitSettings& settings,
+                              const std::string& dir, const std::string& label) {
+  StageOptions stage;
+  stage.dir = dir;
+  stage.resume = settings.resume;
+  stage.quiet = settings.quiet;
+  stage.label = label;
+  stage.key = {{"teacher", teacher->config().name},
+               {"structure", resnet_structure_to_json(structure)}};
+  const int last = resnet_front_last_block(teacher->config(), structure);
+  const Trainee trainee = resnet_mimic_trainee(student, teacher, last);
+  nlohmann::json result = run_mimic_stage(trainee, few_shot.images, settings.mimic, stage);
+  result["last_trained_block"] = last;
+  student->eval();
+  for (auto& p : student->parameters()) p.set_requires_grad(true);
+  return result;
+}
+
+ResNetStructure without(const ResNetConfig& config, const ResNetStructure& s, int block) {
+  return drop_resnet_blocks(config, s, {block});
+}
+
+}  // namespace
+
+nlohmann::json ResNetDcvitSettings::to_json() const {
+  return {{"candidates", candidates}, {"mimic", mimic.to_json()},
+          {"finetune", "pre-pool feature MSE; stem and blocks up to the one after the last "
+                       "removed block trained (DC-ViT's front rule), their BatchNorms in train "
+                       "mode; later blocks and fc frozen (BatchNorm in eval mode)"}};
+}
+
+std::vector<int> ResNetDcvitRanking::order() const {
+  std::vector<int> o;
+  for (const auto& s : scores) o.push_back(s.block);
+  return o;
+}
+
+nlohmann::json ResNetDcvitRanking::to_json(const ResNetConfig& config) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& s : scores) {
+    list.push_back({{"block", s.block}, {"name", config.block_name(s.block)},
+                    {"kl_before", s.kl_before}, {"kl", s.kl}, {"finetune", s.finetune}});
+  }
+  return {{"method", "dc-vit block ranking (ResNet: whole blocks, KL on the synthetic set)"},
+          {"order", order()}, {"scores", list}, {"seconds", seconds}};
+}
+
+double resnet_mean_logit_kl(ResNetImpl& student, ResNetImpl& teacher, const at::Tensor& images,
+                            int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  check(images.size(0) > 0, "resnet_mean_logit_kl: no images");
+  student.eval();
+  teacher.eval();
+  double sum = 0;
+  for (int64_t start = 0; start < images.size(0); start += batch_size) {
+    const at::Tensor x =
+        images.slice(0, start, std::min(images.size(0), start + batch_size)).to(student.device());
+    const at::Tensor lt = torch::log_softmax(teacher.forward(x), -1);
+    const at::Tensor ls = torch::log_softmax(student.forward(x), -1);
+    sum += (lt.exp() * (lt - ls)).sum().item<double>();
+  }
+  return sum / static_cast<double>(images.size(0));
+}
+
+int resnet_front_last_block(const ResNetConfig& teacher, const ResNetStructure& structure) {
+  int last_removed = -1, kept = 0;
+  for (int i = 0; i < teacher.depth(); ++i) {
+    if (!structure.blocks[i].kept) last_removed = i;
+    if (structure.blocks[i].kept) ++kept;
+  }
+  if (last_removed < 0) return kept - 1;
+  int before = 0;  // kept blocks before the last removed one = the compact index of its successor
+  for (int i = 0; i < last_removed; ++i) before += structure.blocks[i].kept ? 1 : 0;
+  return std::min(before, kept - 1);
+}
+
+ResNetDcvitRanking rank_resnet_blocks(ResNet teacher, const FewShotSet& few_shot,
+                                      const SyntheticSet& metric,
+                                      const ResNetDcvitSettings& settings, const std::string& dir) {
+  const ResNetConfig& config = teacher->config();
+  check(!settings.candidates.empty(), "DC-ViT: no candidate blocks");
+  for (int b : settings.candidates) {
+    check(b >= 0 && b < config.depth() && resnet_block_droppable(config, b), "DC-ViT: block ", b,
+          " of model '", config.name, "' is not a candidate (every block but a stage's first)");
+  }
+  Stopwatch clock;
+  ResNetDcvitRanking r;
+  r.dir = dir;
+  teacher->eval();
+  const at::Tensor images = metric.images;
+  for (int b : settings.candidates) {
+    ResNetDcvitScore s;
+    s.block = b;
+    const ResNetStructure structure = without(config, full_resnet_structure(config), b);
+    ResNet student = slice_resnet(*teacher, structure);
+    s.kl_before = resnet_mean_logit_kl(*student, *teacher, images);
+    s.finetune = finetune_front(student, teacher, structure, few_shot, settings,
+                                str_cat(dir, "/block_", b), str_cat("rank ", config.block_name(b)));
+    s.kl = resnet_mean_logit_kl(*student, *teacher, images);
+    if (!settings.quiet) {
+      std::fprintf(stderr, "dc-vit %s: synthetic-set KL %.5f -> %.5f after finetuning\n",
+                   config.block_name(b).c_str(), s.kl_before, s.kl);
+    }
+    r.scores.push_back(s);
+  }
+  std::stable_sort(r.scores.begin(), r.scores.end(),
+                   [](const auto& a, const auto& b) { return a.kl < b.kl; });
+  r.seconds = clock.seconds();
+  write_json(dir + "/ranking.json", r.to_json(config));
+  return r;
+}
+
+ResNetDcvitResult compress_resnet_dcvit(ResNet teacher, const FewShotSet& few_shot,
+                                        const ResNetDcvitRanking& ranking, int k,
+                                        const ResNetDcvitSettings& settings,
+                                        const Dataset& eval_data, const std::string& out_dir,
+                                        int64_t eval_batch) {
+  const ResNetConfig& config = teacher->config();
+  check(k >= 1 && k <= static_cast<int>(ranking.scores.size()), "DC-ViT: cannot remove ", k,
+        " blocks of the ", ranking.scores.size(), " ranked");
+  const std::vector<int> order = ranking.order();
+  // Step 1 is the best candidate's finetuned model from the ranking.
+  ResNetStructure structure = without(config, full_resnet_structure(config), order[0]);
+  ResNet current = load_resnet_dir(str_cat(ranking.dir, "/block_", order[0])).model;
+  current->to(teacher->device());
+  current->eval();
+  check(current->config().blocks == compact_resnet_config(config, structure).blocks,
+        "DC-ViT: the ranking's model for block ", order[0], " in ", ranking.dir,
+        " does not match the teacher with that block removed");
+  nlohmann::json steps = nlohmann::json::array();
+  steps.push_back({{"step", 1}, {"removed", config.block_name(order[0])},
+                   {"from", str_cat(ranking.dir, "/block_", order[0])}});
+  for (int j = 1; j < k; ++j) {
+    const int b = order[j];
+    // b's index in the current model: the kept blocks before it.
+    int index = 0;
+    for (int i = 0; i < b; ++i) index += structure.blocks[i].kept ? 1 : 0;
+    const ResNetStructure next = without(config, structure, b);
+    ResNet student = slice_resnet(
+        *current, drop_resnet_blocks(current->config(), full_resnet_structure(current->config()), {index}));
+    const nlohmann::json finetune =
+        finetune_front(student, teacher, next, few_shot, settings,
+                       str_cat(out_dir, "/steps/step_", j + 1), str_cat("step ", j + 1, "/", k));
+    steps.push_back({{"step", j + 1}, {"removed", config.block_name(b)}, {"finetune", finetune}});
+    structure = next;
+    current = student;
+  }
+  const EvalResult eval = evaluate(classifier_of(*current), eval_data, eval_batch);
+  const ResNetCost source = resnet_cost(config), compact = resnet_cost(current->config());
+  std::vector<int> dropped(order.begin(), order.begin() + k);
+  std::vector<std::string> names;
+  for (int b : dropped) names.push_back(config.block_name(b));
+  ResNetDcvitResult result;
+  result.record = {
+      {"dropped", dropped},
+      {"dropped_names", names},
+      {"steps", steps},
+      {"result", {{"top1", eval.top1}, {"top5", eval.top5}, {"loss", eval.loss},
+                  {"macs", compact.macs}, {"params", compact.params},
+                  {"macs_fraction", static_cast<double>(compact.macs) / source.macs},
+                  {"params_fraction", static_cast<double>(compact.params) / source.params}}}};
+  save_resnet_dir(out_dir, *current,
+                  {{"structure", resnet_structure_to_json(structure)},
+                   {"source_config", resnet_config_to_json(config)},
+                   {"compressed_by", "DC-ViT (whole blocks, progressive) + feature mimicking"}});
+  result.compact = current;
+  result.structure = structure;
+  return result;
+}
+
+}  // namespace vitc

@@ -1,0 +1,92 @@
+// DC-ViT on ResNets: the front rule in a compact student's numbering, a block whose branch computes
+// nothing ranked first by the synthetic-set KL, and progressive removal to a saved compact model
+// whose frozen blocks are still the teacher's.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "compress/dcvit/resnet_dcvit.h"
+#include "model/families/resnet/resnet_model_dir.h"
+#include "model/state_dict.h"
+#include "util/files.h"
+#include "test_support.h"
+
+namespace vitc {
+namespace {
+
+TEST(ResNetDcvit, FrontRuleCountsInTheStudentsNumbering) {
+  const ResNetConfig c = named_resnet_config("fm_resnet");
+  const auto drop = [&](std::vector<int> blocks) {
+    return drop_resnet_blocks(c, full_resnet_structure(c), blocks);
+  };
+  EXPECT_EQ(resnet_front_last_block(c, drop({4})), 4);     // layer2.2 is block 4 of the student
+  EXPECT_EQ(resnet_front_last_block(c, drop({4, 7})), 6);  // layer3.2, after layer3.1
+  EXPECT_EQ(resnet_front_last_block(c, drop({8})), 7);     // the last block: every block
+  EXPECT_EQ(resnet_front_last_block(c, full_resnet_structure(c)), 8);
+}
+
+// fm_resnet at a quarter width on 16x16 inputs, BatchNorm statistics of its inputs.
+ResNet small_teacher() {
+  ResNetConfig c = named_resnet_config("fm_resnet");
+  c.img_size = 16;
+  c.stem_width = 4;
+  c.planes = {4, 8, 16};
+  for (auto& b : c.blocks) b.inner = {c.planes[b.stage]};
+  ResNet model = make_resnet(c, 11);
+  torch::NoGradGuard no_grad;
+  at::Generator gen = at::detail::createCPUGenerator(12);
+  for (auto& p : model->named_parameters()) {
+    const bool bn_weight = p.key().find("bn") != std::string::npos && p.key().find("weight") != std::string::npos;
+    p.value().copy_(bn_weight ? 1.0 + at::normal(0.0, 0.2, p.value().sizes(), gen)
+                              : at::normal(0.0, 0.2, p.value().sizes(), gen));
+  }
+  model->train();
+  for (int i = 0; i < 30; ++i) model->forward(at::normal(0.0, 1.0, {32, 1, 16, 16}, gen));
+  model->eval();
+  // layer2.2's branch ends in a BatchNorm of weight and bias 0: the block is relu(x) = x.
+  model->block(5)->bn2->weight.zero_();
+  model->block(5)->bn2->bias.zero_();
+  return model;
+}
+
+TEST(ResNetDcvit, RanksTheBlockThatComputesNothingFirstAndRemovesProgressively) {
+  ResNet teacher = small_teacher();
+  const ResNetConfig& c = teacher->config();
+  at::Generator gen = at::detail::createCPUGenerator(13);
+  auto images = std::make_shared<TensorDataset>(at::normal(0.0, 1.0, {48, 1, 16, 16}, gen),
+                                                torch::zeros({48}, at::kLong), 10, "random images");
+  FewShotOptions fo;
+  fo.total = 32;
+  const FewShotSet few_shot = sample_few_shot(images, fo);
+  SyntheticSet metric;
+  metric.images = at::normal(0.0, 1.0, {12, 1, 16, 16}, gen);
+  ResNetDcvitSettings settings;
+  settings.candidates = {1, 4, 5, 7};
+  settings.mimic.epochs = 2;
+  settings.mimic.batch_size = 16;
+  settings.quiet = true;
+  const std::string dir = test_support::absent_dir("resnet_dcvit");
+  const ResNetDcvitRanking ranking = rank_resnet_blocks(teacher, few_shot, metric, settings, dir + "/ranking");
+  ASSERT_EQ(ranking.scores.size(), 4u);
+  EXPECT_EQ(ranking.order().front(), 5);
+  EXPECT_NEAR(ranking.scores.front().kl_before, 0.0, 1e-9);
+  EXPECT_TRUE(file_exists(dir + "/ranking/ranking.json"));
+
+  const ResNetDcvitResult result =
+      compress_resnet_dcvit(teacher, few_shot, ranking, 2, settings, *images, dir, 48);
+  EXPECT_EQ(result.compact->config().depth(), c.depth() - 2);
+  EXPECT_FALSE(result.structure.blocks[5].kept);
+  EXPECT_FALSE(result.structure.blocks[ranking.order()[1]].kept);
+  ASSERT_EQ(result.record["steps"].size(), 2u);
+  EXPECT_TRUE(file_exists(dir + "/steps/step_2/stage.json"));
+  LoadedResNet saved = load_resnet_dir(dir);
+  saved.model->eval();
+  ResNet compact = result.compact;
+  const at::Tensor x = images->get_batch({0, 1, 2}).images;
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(saved.model->forward(x), compact->forward(x)));
+  // The head was never trained: the feature loss does not reach it.
+  EXPECT_TRUE(torch::equal(compact->fc->weight, teacher->fc->weight));
+}
+
+}  // namespace
+}  // namespace vitc
