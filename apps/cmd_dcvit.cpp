@@ -30,8 +30,10 @@ namespace {
 // --synth-* flags of the model inversion.
 struct SynthFlags {
   InversionOptions options;
+  BnPriorOptions bn;  // ResNet teachers only
   void add_to(CLI::App& cmd) {
     add_setting_flags(cmd, options, InversionOptions::kFlagPrefix);
+    add_setting_flags(cmd, bn, BnPriorOptions::kFlagPrefix);
     add_renamed_flag(cmd, "--synth-no-flip", "--synth-no-hflip");
   }
   InversionOptions get(bool quiet) const {
@@ -220,14 +222,16 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
   if (!f.synth_dir.empty() || (f.common.resume && file_exists(own + "/synthetic.safetensors"))) {
     const std::string dir = f.synth_dir.empty() ? own : f.synth_dir;
     synthetic = load_synthetic_set(dir, config);
-    check(!f.synth_dir.empty() || synthetic.info.value("options", nlohmann::json()) == synth_options.to_json(),
+    check(!f.synth_dir.empty() ||
+              (synthetic.info.value("options", nlohmann::json()) == synth_options.to_json() &&
+               synthetic.info.value("prior_settings", nlohmann::json()) == f.synth.bn.to_json()),
           "cannot resume: the synthetic set in ", own, " was made with other --synth-* settings");
     synthetic_record = {{"dir", dir}, {"reused", true}};
   } else {
-    synthetic = synthesize(resnet_inversion_subject(*teacher, synth_options), synth_options, own);
+    synthetic = synthesize(resnet_inversion_subject(*teacher, f.synth.bn), synth_options, own);
     synthetic_record = {{"dir", own}, {"reused", false}};
   }
-  for (const char* k : {"options", "best_loss", "first_loss", "teacher_agreement", "prior"})
+  for (const char* k : {"options", "best_loss", "first_loss", "teacher_agreement", "prior", "prior_settings"})
     if (synthetic.info.contains(k)) synthetic_record[k] = synthetic.info[k];
   const EvalResult teacher_eval = evaluate(classifier_of(*teacher), *in.eval_data, f.common.eval_batch);
   if (!settings.quiet) std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
@@ -296,7 +300,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       if (is_resnet_spec(s->teacher)) {  // DeepInversion with the BatchNorm-statistics prior
         ResNet teacher = load_resnet_dir(s->teacher).model;
         teacher->to(s->compute.device());
-        set = synthesize(resnet_inversion_subject(*teacher, options), options, s->out);
+        set = synthesize(resnet_inversion_subject(*teacher, s->synth.bn), options, s->out);
       } else {
         VisionTransformer teacher = load_model_dir(s->teacher).model;
         teacher->to(s->compute.device());

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "compress/common/resnet_walk.h"
+#include "util/settings_from_json.h"
 
 namespace vitc {
 
@@ -25,8 +26,13 @@ std::pair<at::Tensor, at::Tensor> resnet_logits_and_bn_prior(ResNetImpl& model,
   return {logits, prior * weight};
 }
 
-InversionSubject resnet_inversion_subject(ResNetImpl& teacher, const InversionOptions& options) {
-  const double weight = options.bn_weight, first = options.first_bn_multiplier;
+void BnPriorOptions::validate() const { validate_settings(*this, kFlagPrefix); }
+
+nlohmann::json BnPriorOptions::to_json() const { return settings_to_json(*this); }
+
+InversionSubject resnet_inversion_subject(ResNetImpl& teacher, const BnPriorOptions& options) {
+  options.validate();
+  const double weight = options.weight, first = options.first_multiplier;
   InversionSubject s;
   s.module = &teacher;
   s.input = ModelInput(teacher.config());
@@ -35,6 +41,7 @@ InversionSubject resnet_inversion_subject(ResNetImpl& teacher, const InversionOp
     return resnet_logits_and_bn_prior(teacher, x, weight, first);
   };
   s.batch_prior = weight > 0;
+  s.prior_settings = options.to_json();
   return s;
 }
 

@@ -267,6 +267,7 @@ SyntheticSet invert_teacher(const InversionSubject& subject, const InversionOpti
   raw_view.images = set.raw;
   set.info["teacher_agreement_raw"] = target_agreement(subject, raw_view);
   if (subject.batch_prior) set.info["prior"] = "BatchNorm statistics (DeepInversion)";
+  if (!subject.prior_settings.is_null()) set.info["prior_settings"] = subject.prior_settings;
   if (group != nullptr) set.info["dist_max_abs_diff"] = dist_diff;
   return set;
 }

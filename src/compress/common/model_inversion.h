@@ -35,10 +35,6 @@ struct InversionOptions {
   bool flip = true;         // flip the batch horizontally with probability 1/2 per iteration
   uint64_t seed = 2023;     // targets, noise, jitter and flips
   bool quiet = false;
-  // BatchNorm networks only (ResNets), DeepInversion's feature-statistics prior as DC-ViT's
-  // gen_metric has it: weight r_feature 0.05, the first BatchNorm's term x10.
-  double bn_weight = 0.05;
-  double first_bn_multiplier = 10;
 
   // The --synth-* flags and JSON (util/settings.h).
   template <class Self, class Visitor>
@@ -63,12 +59,6 @@ struct InversionOptions {
               "flip"},
       self.flip);
     v(Setting{"seed", "seed of targets, noise, jitter and flips"}, self.seed);
-    v(Setting{"bn", "weight of the BatchNorm-statistics prior (ResNets; DeepInversion's r_feature)",
-              Range::at_least(0), "bn_weight"},
-      self.bn_weight);
-    v(Setting{"first-bn", "multiplier of the first BatchNorm's statistics term (ResNets)",
-              Range::at_least(0), "first_bn_multiplier"},
-      self.first_bn_multiplier);
   }
   static constexpr const char* kFlagPrefix = "synth-";
   void validate() const;    // names the flags (--synth-*)
@@ -105,6 +95,7 @@ struct InversionSubject {
   c10::Device device = c10::kCPU;
   std::function<std::pair<at::Tensor, at::Tensor>(const at::Tensor& images)> forward;
   bool batch_prior = false;
+  nlohmann::json prior_settings;  // recorded in the set's info as "prior_settings" (null: none)
 };
 InversionSubject subject_of(VisionTransformerImpl& teacher);  // no prior (DC-ViT's ViT setting)
 

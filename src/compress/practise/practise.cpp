@@ -107,9 +107,17 @@ double latency_reduction(VisionTransformerImpl& teacher, int block, const Latenc
   }
   VisionTransformer dropped = slice_model(teacher, s);
   dropped->eval();
+  return interleaved_reduction_percent([&] { return latency(teacher); },
+                                       [&] { return latency(*dropped); }, repeats);
+}
+
+}  // namespace
+
+double interleaved_reduction_percent(const std::function<double()>& teacher_ms,
+                                     const std::function<double()>& dropped_ms, int repeats) {
   std::vector<double> t, d;
   for (int i = 0; i < repeats + 1; ++i) {  // the first round warms up
-    const double tt = latency(teacher), td = latency(*dropped);
+    const double tt = teacher_ms(), td = dropped_ms();
     if (i > 0) t.push_back(tt), d.push_back(td);
   }
   std::sort(t.begin(), t.end());
@@ -117,8 +125,6 @@ double latency_reduction(VisionTransformerImpl& teacher, int block, const Latenc
   const double mt = t[t.size() / 2], md = d[d.size() / 2];
   return 100.0 * (mt - md) / mt;
 }
-
-}  // namespace
 
 nlohmann::json PractiseRanking::to_json() const {
   nlohmann::json list = nlohmann::json::array();

@@ -66,6 +66,11 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
 
 PractiseRanking load_practise_ranking(const std::string& dir);
 
+// Percent of the teacher's time a dropped-block model saves: `repeats` rounds timing both back to
+// back after one warm-up round, medians compared. Shared by every family's scoring.
+double interleaved_reduction_percent(const std::function<double()>& teacher_ms,
+                                     const std::function<double()>& dropped_ms, int repeats);
+
 // The fewest blocks, dropped in `order` (a ranking's), that bring the model to at most
 // target_macs * (1 + tolerance) MACs: PRACTISE at a MACs budget. Whole blocks are coarse, so the
 // result usually lies below the target. Throws naming the smallest reachable MACs when even

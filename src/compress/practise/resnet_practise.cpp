@@ -50,15 +50,8 @@ double latency_reduction(ResNetImpl& teacher, int block, const ResNetLatencyFn& 
   if (!latency) return 100.0 * (full - static_cast<double>(resnet_macs_without(c, {block}))) / full;
   ResNet dropped = slice_resnet(teacher, drop_resnet_blocks(c, full_resnet_structure(c), {block}));
   dropped->eval();
-  std::vector<double> t, d;
-  for (int i = 0; i < repeats + 1; ++i) {  // the first round warms up
-    const double tt = latency(teacher), td = latency(*dropped);
-    if (i > 0) t.push_back(tt), d.push_back(td);
-  }
-  std::sort(t.begin(), t.end());
-  std::sort(d.begin(), d.end());
-  const double mt = t[t.size() / 2], md = d[d.size() / 2];
-  return 100.0 * (mt - md) / mt;
+  return interleaved_reduction_percent([&] { return latency(teacher); },
+                                       [&] { return latency(*dropped); }, repeats);
 }
 
 }  // namespace

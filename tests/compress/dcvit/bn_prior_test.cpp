@@ -7,32 +7,18 @@
 #include "compress/common/bn_statistics_prior.h"
 #include "compress/dcvit/synthetic_source.h"
 #include "model/families/resnet/resnet.h"
+#include "compress/resnet_test_util.h"
 #include "test_support.h"
 
 namespace vitc {
 namespace {
 
-// fm_resnet at half width, with running statistics of uniform images over the valid pixel range
-// (not of the standard-normal noise an inversion starts from).
+// fm_resnet at half width (8/16/32), with running statistics of uniform images over the valid
+// pixel range (not of the standard-normal noise an inversion starts from).
 ResNet calibrated_resnet() {
-  ResNetConfig c = named_resnet_config("fm_resnet");
-  c.stem_width = 8;
-  c.planes = {8, 16, 32};
-  for (auto& b : c.blocks) b.inner = {c.planes[b.stage]};
-  ResNet model = make_resnet(c, 3);
-  torch::NoGradGuard no_grad;
-  at::Generator gen = at::detail::createCPUGenerator(4);
-  for (auto& p : model->named_parameters()) {
-    if (p.key().find("bn") != std::string::npos && p.key().find("weight") != std::string::npos) {
-      p.value().fill_(1.0);  // undo zero_init_last, so every block computes something
-    }
-  }
-  model->train();
-  for (int i = 0; i < 20; ++i) {
-    model->forward(at::empty({32, 1, 28, 28}).uniform_(-0.8, 2.0, gen));
-  }
-  model->eval();
-  return model;
+  return test::calibrated_small_resnet(28, {8, 16, 32}, 3, [](at::Generator& gen) {
+    return at::empty({32, 1, 28, 28}).uniform_(-0.8, 2.0, gen);
+  });
 }
 
 TEST(BatchNormPrior, WalkGivesTheLogitsAndTheFirstTermIsTheStemStatistics) {
@@ -60,11 +46,13 @@ TEST(BatchNormPrior, InversionMatchesTheRunningStatistics) {
   o.count = 10;
   o.iterations = 60;
   o.quiet = true;
-  o.bn_weight = 0.05;
-  const InversionSubject subject = resnet_inversion_subject(*model, o);
+  BnPriorOptions bn;
+  bn.weight = 0.05;
+  const InversionSubject subject = resnet_inversion_subject(*model, bn);
   const std::string dir = test_support::absent_dir("bn_prior_synth");
   const SyntheticSet set = synthesize(subject, o, dir);
   EXPECT_EQ(set.info["prior"], "BatchNorm statistics (DeepInversion)");
+  EXPECT_EQ(set.info["prior_settings"], (nlohmann::json{{"bn_weight", 0.05}, {"first_bn_multiplier", 10.0}}));
   EXPECT_LT(set.info["best_loss"].get<double>(), 0.5 * set.info["first_loss"].get<double>());
   torch::NoGradGuard no_grad;
   at::Generator gen = at::detail::createCPUGenerator(2023);

@@ -8,6 +8,7 @@
 #include "model/families/resnet/resnet_model_dir.h"
 #include "model/state_dict.h"
 #include "util/files.h"
+#include "compress/resnet_test_util.h"
 #include "test_support.h"
 
 namespace vitc {
@@ -24,24 +25,10 @@ TEST(ResNetDcvit, FrontRuleCountsInTheStudentsNumbering) {
   EXPECT_EQ(resnet_front_last_block(c, full_resnet_structure(c)), 8);
 }
 
-// fm_resnet at a quarter width on 16x16 inputs, BatchNorm statistics of its inputs.
+// fm_resnet at a quarter width on 16x16 inputs, with a block that computes nothing.
 ResNet small_teacher() {
-  ResNetConfig c = named_resnet_config("fm_resnet");
-  c.img_size = 16;
-  c.stem_width = 4;
-  c.planes = {4, 8, 16};
-  for (auto& b : c.blocks) b.inner = {c.planes[b.stage]};
-  ResNet model = make_resnet(c, 11);
+  ResNet model = test::calibrated_small_resnet(16, {4, 8, 16}, 11, test::normal_images(16));
   torch::NoGradGuard no_grad;
-  at::Generator gen = at::detail::createCPUGenerator(12);
-  for (auto& p : model->named_parameters()) {
-    const bool bn_weight = p.key().find("bn") != std::string::npos && p.key().find("weight") != std::string::npos;
-    p.value().copy_(bn_weight ? 1.0 + at::normal(0.0, 0.2, p.value().sizes(), gen)
-                              : at::normal(0.0, 0.2, p.value().sizes(), gen));
-  }
-  model->train();
-  for (int i = 0; i < 30; ++i) model->forward(at::normal(0.0, 1.0, {32, 1, 16, 16}, gen));
-  model->eval();
   // layer2.2's branch ends in a BatchNorm of weight and bias 0: the block is relu(x) = x.
   model->block(5)->bn2->weight.zero_();
   model->block(5)->bn2->bias.zero_();

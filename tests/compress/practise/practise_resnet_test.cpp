@@ -14,6 +14,7 @@
 #include "model/families/resnet/resnet_model_dir.h"
 #include "model/families/resnet/resnet_structure.h"
 #include "util/error.h"
+#include "compress/resnet_test_util.h"
 #include "test_support.h"
 
 namespace vitc {
@@ -22,29 +23,9 @@ namespace {
 using test_support::absent_dir;
 using test_support::expect_error;
 
-// fm_resnet's layout at a quarter of its width (3 stages of 3 basic blocks, 4/8/16 wide) on 16x16
-// inputs, random weights and BatchNorm statistics.
+// fm_resnet's layout at a quarter of its width (4/8/16) on 16x16 inputs.
 ResNet small_resnet(uint64_t seed) {
-  ResNetConfig c = named_resnet_config("fm_resnet");
-  c.name = "small_resnet";
-  c.img_size = 16;
-  c.stem_width = 4;
-  c.planes = {4, 8, 16};
-  for (auto& b : c.blocks) b.inner = {c.planes[b.stage]};
-  ResNet model = make_resnet(c, seed);
-  torch::NoGradGuard no_grad;
-  at::Generator gen = at::detail::createCPUGenerator(seed + 1);
-  for (auto& p : model->named_parameters()) {
-    const bool bn_weight = p.key().find("bn") != std::string::npos && p.key().find("weight") != std::string::npos;
-    const at::Tensor noise = at::normal(0.0, 0.2, p.value().sizes(), gen);
-    p.value().copy_(bn_weight ? 1.0 + noise : noise);
-  }
-  // Running statistics of the data the tests feed (standard normal images), so that activations
-  // stay of order one through the nine blocks, as in a trained network.
-  model->train();
-  for (int i = 0; i < 30; ++i) model->forward(at::normal(0.0, 1.0, {32, 1, 16, 16}, gen));
-  model->eval();
-  return model;
+  return test::calibrated_small_resnet(16, {4, 8, 16}, seed, test::normal_images(16));
 }
 
 std::shared_ptr<const Dataset> random_images(const ResNetConfig& c, int64_t n, uint64_t seed) {
