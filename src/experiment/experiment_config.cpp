@@ -1,6 +1,7 @@
 // Reading and validating experiment files; building each run's command line.
 #include "experiment/experiment_config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -49,9 +50,23 @@ ExperimentConfig read_experiment_config(const std::string& path) {
   c.budgets = string_array(j["budgets"], path + ": budgets");
   check(!c.budgets.empty(), path, ": budgets: expected at least one budget");
   if (j.contains("common_args")) c.common_args = string_array(j["common_args"], path + ": common_args");
+  const std::regex name_ok("[A-Za-z0-9_.-]+");
+  if (j.contains("seeds")) {
+    check(j["seeds"].is_array() && !j["seeds"].empty(), path,
+          ": seeds: expected a non-empty array of seeds (integers or names), got ", json_brief(j["seeds"]));
+    for (const nlohmann::json& e : j["seeds"]) {
+      check(e.is_number_unsigned() || e.is_string(), path,
+            ": seeds: expected non-negative integers or names, got ", json_brief(e));
+      const std::string seed = e.is_string() ? e.get<std::string>() : std::to_string(e.get<uint64_t>());
+      check(std::regex_match(seed, name_ok), path, ": seeds: '", seed,
+            "' must be letters, digits, '_', '.' or '-' (it names a directory)");
+      check(std::find(c.seeds.begin(), c.seeds.end(), seed) == c.seeds.end(), path, ": seeds: '",
+            seed, "' appears twice");
+      c.seeds.push_back(seed);
+    }
+  }
   check(j.contains("methods") && j["methods"].is_array() && !j["methods"].empty(), path,
         ": methods: expected a non-empty array of {\"name\", \"args\"}");
-  const std::regex name_ok("[A-Za-z0-9_.-]+");
   for (size_t i = 0; i < j["methods"].size(); ++i) {
     const std::string where = str_cat(path, ": methods[", i, "]");
     const nlohmann::json& m = j["methods"][i];
@@ -68,6 +83,12 @@ ExperimentConfig read_experiment_config(const std::string& path) {
     bool has_budget = false;
     for (const std::string& a : method.args) has_budget |= a.find("{budget}") != std::string::npos;
     check(has_budget, where, ".args: no \"{budget}\" placeholder: every run would be the same");
+    bool has_seed = false;
+    for (const std::string& a : method.args) has_seed |= a.find("{seed}") != std::string::npos;
+    check(has_seed || c.seeds.empty(), where, ".args: the file lists seeds but the args have no "
+          "\"{seed}\" placeholder: every seed's run would be the same (e.g. \"--seed\", \"{seed}\")");
+    check(!has_seed || !c.seeds.empty(), where, ".args: \"{seed}\" is used but the file lists no "
+          "seeds (add \"seeds\": [0, 1, 2])");
     if (m.contains("prepare")) {
       method.prepare = string_array(m["prepare"], where + ".prepare");
       check(!method.prepare.empty(), where, ".prepare: expected the vitc subcommand and its flags");
@@ -93,10 +114,12 @@ std::string substitute_dirs(const std::string& text, const std::string& teacher,
 std::vector<std::string> run_arguments(const ExperimentConfig& config,
                                        const ExperimentMethod& method, const std::string& budget,
                                        const std::string& teacher, const std::string& out,
-                                       const std::string& method_dir) {
+                                       const std::string& method_dir, const std::string& seed) {
   std::vector<std::string> args;
-  for (const std::string& a : method.args)
-    args.push_back(substitute_dirs(substitute(a, "{budget}", budget), teacher, method_dir));
+  for (const std::string& a : method.args) {
+    args.push_back(substitute_dirs(substitute(substitute(a, "{budget}", budget), "{seed}", seed),
+                                   teacher, method_dir));
+  }
   args.insert(args.end(), config.common_args.begin(), config.common_args.end());
   for (const std::string& a : {std::string("--teacher"), teacher, std::string("--out"), out,
                                std::string("--resume")})

@@ -23,6 +23,9 @@ struct ExperimentConfig {
   std::string teacher;                   // model directory (relative to the working directory)
   std::vector<std::string> budgets;      // as each command takes them: "0.5", "40%", "11.1M"
   std::vector<std::string> common_args;  // appended to every method's command
+  // Optional: every (method, budget) runs once per seed, "{seed}" in its args replaced by it
+  // (e.g. "--few-shot-seed", "{seed}"); the table shows the mean and standard deviation.
+  std::vector<std::string> seeds;
   std::vector<ExperimentMethod> methods;
   nlohmann::json source;                 // the file as read, for results.json
 };
@@ -31,13 +34,14 @@ struct ExperimentConfig {
 //   "experiments/x.json: methods[2].args: expected an array of strings".
 ExperimentConfig read_experiment_config(const std::string& path);
 
-// The vitc arguments of one run: method.args with {budget}, {teacher}, {method_dir} (this
+// The vitc arguments of one run: method.args with {budget}, {seed}, {teacher}, {method_dir} (this
 // method's directory) and {experiment_dir} (the experiment's --out) substituted, common_args, then
 // --teacher <teacher> --out <out> --resume (every compression command takes these).
 std::vector<std::string> run_arguments(const ExperimentConfig& config,
                                        const ExperimentMethod& method, const std::string& budget,
                                        const std::string& teacher, const std::string& out,
-                                       const std::string& method_dir = "");
+                                       const std::string& method_dir = "",
+                                       const std::string& seed = "");
 
 // The prepare arguments with {teacher}, {method_dir} and {experiment_dir} substituted (empty if
 // none).

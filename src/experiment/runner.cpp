@@ -30,6 +30,7 @@ ResultRow row_from_json(const nlohmann::json& j) {
   r.latency_b64_ratio = j.at("latency_b64_ratio");
   r.wall_seconds = j.at("wall_seconds");
   r.dir = j.at("dir");
+  r.seed = j.value("seed", "");
   return r;
 }
 
@@ -45,7 +46,10 @@ nlohmann::json row_to_json(const ResultRow& r) {
           {"latency_b1_ratio", r.latency_b1_ratio},
           {"latency_b64_ratio", r.latency_b64_ratio},
           {"wall_seconds", r.wall_seconds},
-          {"dir", r.dir}};
+          {"dir", r.dir},
+          {"seed", r.seed},
+          {"runs", r.runs},
+          {"top1_std", r.top1_std}};
 }
 
 std::string shell_line(const std::vector<std::string>& argv) {
@@ -95,7 +99,10 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
   for (const ExperimentMethod& m : config.methods)
     if (options.only.empty() ||
         std::find(options.only.begin(), options.only.end(), m.name) != options.only.end())
-      total += static_cast<int>(config.budgets.size());
+      total += static_cast<int>(config.budgets.size() * std::max<size_t>(1, config.seeds.size()));
+  // One run per budget, or per (budget, seed) when the file lists seeds.
+  const std::vector<std::string> seeds =
+      config.seeds.empty() ? std::vector<std::string>{""} : config.seeds;
   double run_seconds = 0;
   int runs_timed = 0;
   for (const ExperimentMethod& method : config.methods) {
@@ -132,14 +139,18 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
       }
     }
     for (const std::string& budget : config.budgets) {
+     for (const std::string& seed : seeds) {
       ++index;
+      const std::string run_name =
+          budget_dir_name(budget) + (seed.empty() ? std::string() : "/seed_" + seed);
       const std::string dir =
-          fs::absolute(options.out_dir + "/" + method.name + "/" + budget_dir_name(budget))
-              .lexically_normal();
+          fs::absolute(options.out_dir + "/" + method.name + "/" + run_name).lexically_normal();
       const std::string log = options.out_dir + "/logs/" + method.name + "_" +
-                              budget_dir_name(budget) + ".log";
+                              budget_dir_name(budget) + (seed.empty() ? "" : "_seed_" + seed) +
+                              ".log";
       const std::string done = dir + "/experiment.json";
-      const std::string what = str_cat("[", index, "/", total, "] ", method.name, " @ ", budget);
+      const std::string what = str_cat("[", index, "/", total, "] ", method.name, " @ ", budget,
+                                       seed.empty() ? std::string() : " seed " + seed);
       if (file_exists(done)) {
         report.rows.push_back(row_from_json(read_json(done).at("row")));
         ++report.skipped;
@@ -148,7 +159,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
       }
       std::vector<std::string> argv = {options.vitc_binary};
       for (const std::string& a :
-           run_arguments(config, method, budget, teacher_dir, dir, method_dir))
+           run_arguments(config, method, budget, teacher_dir, dir, method_dir, seed))
         argv.push_back(a);
       if (options.dry_run) {
         std::printf("%s\n", shell_line(argv).c_str());
@@ -158,6 +169,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         ResultRow row;
         row.method = method.name;
         row.budget = budget;
+        row.seed = seed;
         row.dir = dir;
         row.status = "failed: its preparation failed, see " + options.out_dir + "/logs/" +
                      method.name + "_prepare.log";
@@ -180,6 +192,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
       ResultRow row;
       row.method = method.name;
       row.budget = budget;
+      row.seed = seed;
       row.dir = dir;
       row.wall_seconds = result.seconds;
       if (result.exit_code != 0) {
@@ -207,9 +220,12 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
                    what.c_str(), row.top1, row.top1_delta, 100 * row.macs_fraction,
                    row.latency_b64_ratio, format_duration(row.wall_seconds).c_str());
       report.rows.push_back(row);
+     }
     }
   }
   if (options.dry_run) return report;
+  // The table and the plot show one row per (method, budget): the mean over the seeds.
+  const std::vector<ResultRow> shown = aggregate_over_seeds(report.rows);
 
   std::string notes;
   for (const auto& [name, seconds] : report.prepare_seconds)
@@ -217,17 +233,23 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
              format_duration(seconds) + " (not in the rows' wall time).\n";
   atomic_write_string(options.out_dir + "/results.md", "# " + config.title + "\n\n" +
                                                            results_markdown(report.teacher,
-                                                                            report.rows) +
+                                                                            shown) +
                                                            notes);
-  atomic_write_string(options.out_dir + "/results.csv", results_csv(report.teacher, report.rows));
+  atomic_write_string(options.out_dir + "/results.csv", results_csv(report.teacher, shown));
+  if (!config.seeds.empty()) {
+    atomic_write_string(options.out_dir + "/results_runs.csv", results_csv(report.teacher, report.rows));
+  }
   nlohmann::json rows = nlohmann::json::array();
   for (const ResultRow& r : report.rows) rows.push_back(row_to_json(r));
+  nlohmann::json aggregated = nlohmann::json::array();
+  for (const ResultRow& r : shown) aggregated.push_back(row_to_json(r));
   write_json(options.out_dir + "/results.json", {{"config", config.source},
                                                  {"teacher", row_to_json(report.teacher)},
                                                  {"rows", rows},
+                                                 {"aggregated", aggregated},
                                                  {"prepare_seconds", report.prepare_seconds},
                                                  {"environment", options.environment}});
-  plot_accuracy_vs_macs(report.teacher, report.rows, options.out_dir + "/accuracy_vs_macs",
+  plot_accuracy_vs_macs(report.teacher, shown, options.out_dir + "/accuracy_vs_macs",
                         config.title);
   return report;
 }

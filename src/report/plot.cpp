@@ -26,7 +26,7 @@ void plot_accuracy_vs_macs(const ResultRow& teacher, const std::vector<ResultRow
   std::vector<std::string> methods;
   std::map<std::string, std::vector<const ResultRow*>> by_method;
   for (const ResultRow& r : rows) {
-    if (r.status != "ok") continue;
+    if (!has_result(r)) continue;
     if (!by_method.count(r.method)) methods.push_back(r.method);
     by_method[r.method].push_back(&r);
   }

@@ -21,12 +21,26 @@ struct ResultRow {
   double latency_b64_ratio = 0;
   double wall_seconds = 0;   // of the method's command
   std::string dir;           // the model directory
+  std::string seed;          // "" unless the experiment lists seeds
+  int runs = 1;              // aggregated rows: the seeds averaged (top1_std their spread)
+  double top1_std = 0;       // sample standard deviation over the runs
 };
 
-// Markdown table; the teacher first, then rows grouped by method in the given order.
+// Whether a row holds a measured result ("ok", or an aggregate where some seeds failed).
+inline bool has_result(const ResultRow& r) { return r.status.rfind("ok", 0) == 0; }
+
+// One row per (method, budget) from per-seed rows (in order; rows without a seed pass through):
+// means of every number over the successful runs, top1_std their sample standard deviation. A
+// group whose runs all failed keeps the first failure; one where some failed says how many in
+// its status after the means ("ok (1 of 5 runs failed: ...)").
+std::vector<ResultRow> aggregate_over_seeds(const std::vector<ResultRow>& rows);
+
+// Markdown table; the teacher first, then rows grouped by method in the given order. Aggregated
+// rows (runs > 1) show top-1 as "mean ± std (n)".
 std::string results_markdown(const ResultRow& teacher, const std::vector<ResultRow>& rows);
 
-// CSV with a header line; fields with commas or quotes are quoted.
+// CSV with a header line (seed, runs and top1_std included); fields with commas or quotes are
+// quoted.
 std::string results_csv(const ResultRow& teacher, const std::vector<ResultRow>& rows);
 
 }  // namespace vitc

@@ -74,6 +74,66 @@ TEST(ExperimentConfig, RunArgumentsSubstituteTheBudget) {
   EXPECT_EQ(budget_dir_name("0.5"), "macs_0.5");
 }
 
+TEST(ExperimentConfig, SeedsRunEveryBudgetOncePerSeedAndNeedTheirPlaceholder) {
+  const std::string dir = fresh_dir("seeds");
+  atomic_write_string(dir + "/x.json", R"({"teacher": "t", "budgets": ["0.5"], "seeds": [3, "b"],
+      "methods": [{"name": "m", "args": ["practise", "run", "--macs", "{budget}", "--few-shot-seed", "{seed}"]}]})");
+  const ExperimentConfig c = read_experiment_config(dir + "/x.json");
+  EXPECT_EQ(c.seeds, (std::vector<std::string>{"3", "b"}));
+  EXPECT_EQ(run_arguments(c, c.methods[0], "0.5", "/t", "/o", "", "3")[5], "3");
+  const std::string method = R"({"name": "m", "args": ["prune", "--macs", "{budget}"]})";
+  EXPECT_NE(error_reading(R"({"teacher": "t", "budgets": ["0.5"], "seeds": [1], "methods": [)" + method + "]}")
+                .find("no \"{seed}\" placeholder"),
+            std::string::npos);
+  const std::string seeded = R"({"name": "m", "args": ["prune", "--macs", "{budget}", "--seed", "{seed}"]})";
+  EXPECT_NE(error_reading(R"({"teacher": "t", "budgets": ["0.5"], "methods": [)" + seeded + "]}")
+                .find("lists no seeds"),
+            std::string::npos);
+  EXPECT_NE(error_reading(R"({"teacher": "t", "budgets": ["0.5"], "seeds": [1, 1], "methods": [)" + seeded + "]}")
+                .find("appears twice"),
+            std::string::npos);
+  EXPECT_NE(error_reading(R"({"teacher": "t", "budgets": ["0.5"], "seeds": [-1], "methods": [)" + seeded + "]}")
+                .find("seeds: expected non-negative integers"),
+            std::string::npos);
+}
+
+TEST(ResultsTable, SeedsAreAveragedWithTheirSpread) {
+  std::vector<ResultRow> rows;
+  for (double top1 : {90.0, 92.0, 94.0}) {
+    ResultRow r;
+    r.method = "practise";
+    r.budget = "0.8";
+    r.seed = std::to_string(rows.size());
+    r.top1 = top1;
+    r.macs = 100 + static_cast<int64_t>(rows.size());
+    r.latency_b64_ratio = 0.5;
+    r.dir = "/x/practise/macs_0.8/seed_" + r.seed;
+    rows.push_back(r);
+  }
+  ResultRow failed = rows[0];
+  failed.seed = "3";
+  failed.status = "failed: exit 1, see log";
+  rows.push_back(failed);
+  ResultRow other = rows[0];
+  other.method = "random";
+  other.status = "failed: exit 2";
+  rows.push_back(other);
+  const std::vector<ResultRow> a = aggregate_over_seeds(rows);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_DOUBLE_EQ(a[0].top1, 92.0);
+  EXPECT_DOUBLE_EQ(a[0].top1_std, 2.0);  // sample standard deviation of 90, 92, 94
+  EXPECT_EQ(a[0].runs, 3);
+  EXPECT_EQ(a[0].macs, 101);
+  EXPECT_EQ(a[0].dir, "/x/practise/macs_0.8");
+  EXPECT_TRUE(has_result(a[0]));
+  EXPECT_NE(a[0].status.find("1 of 4 runs failed"), std::string::npos) << a[0].status;
+  EXPECT_FALSE(has_result(a[1]));
+  ResultRow teacher;
+  teacher.method = "teacher";
+  const std::string md = results_markdown(teacher, a);
+  EXPECT_NE(md.find("92.00 ± 2.00 (3)"), std::string::npos) << md;
+}
+
 TEST(ResultsTable, MarkdownAndCsv) {
   ResultRow teacher;
   teacher.method = "teacher";
@@ -101,7 +161,8 @@ TEST(ResultsTable, MarkdownAndCsv) {
       << md;
   EXPECT_NE(md.find("failed: exit 1, see log"), std::string::npos);
   const std::string csv = results_csv(teacher, {a, b});
-  EXPECT_NE(csv.find("magnitude,0.5,ok,11135808,405002,0.500000,88.5000,-1.5000"), std::string::npos)
+  EXPECT_NE(csv.find("magnitude,0.5,,1,ok,11135808,405002,0.500000,88.5000,0.0000,-1.5000"),
+            std::string::npos)
       << csv;
   EXPECT_NE(csv.find("\"broken, really\""), std::string::npos);
 }
@@ -162,6 +223,32 @@ TEST(ExperimentCommand, RunsBaselinesTabulatesPlotsAndResumes) {
   const test_support::Outcome bad = run_vitc("experiment" + common + " --only uvc");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.output.find("random, magnitude, broken"), std::string::npos) << bad.output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ExperimentCommand, SeedsRunSeparatelyAndTheTableShowsTheirMean) {
+  const std::string dir = fresh_dir("seeded_run");
+  const std::string teacher = dir + "/teacher";
+  save_model_dir(teacher, *make_model(named_config("fm_tiny"), 0));
+  const std::string config = dir + "/experiment.json";
+  atomic_write_string(config, R"({
+    "teacher": ")" + teacher + R"(",
+    "budgets": ["0.5"],
+    "seeds": [1, 2],
+    "common_args": ["--finetune-epochs", "0", "--latency-repeats", "0", "--eval-subset", "100", "--quiet"],
+    "methods": [{"name": "random", "args": ["prune", "--criterion", "random", "--macs", "{budget}", "--seed", "{seed}"]}]})");
+  const std::string out = dir + "/out";
+  const test_support::Outcome o = run_vitc("experiment --config " + config + " --out " + out +
+                                           " --eval-subset 100 --latency-repeats 1");
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  for (const char* f : {"random/macs_0.5/seed_1/experiment.json", "random/macs_0.5/seed_2/model.json",
+                        "results_runs.csv"})
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  // Two different random structures, one row of their mean.
+  EXPECT_NE(read_json(out + "/random/macs_0.5/seed_1/model.json")["structure"],
+            read_json(out + "/random/macs_0.5/seed_2/model.json")["structure"]);
+  EXPECT_NE(read_file(out + "/results.md").find(" (2) |"), std::string::npos) << read_file(out + "/results.md");
+  EXPECT_EQ(read_json(out + "/results.json")["aggregated"].size(), 1u);
   std::filesystem::remove_all(dir);
 }
 
