@@ -4,6 +4,7 @@
 #include "common.h"
 #include "model/output_guard.h"
 #include "model/model_dir.h"
+#include "train/any_model.h"
 #include "train/evaluate.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -26,13 +27,12 @@ struct EvalFlags {
 int run_eval(const EvalFlags& flags) {
   const std::string threads = flags.compute.apply();
   if (!flags.json_out.empty()) check_not_model_file(flags.json_out, "--json");
-  LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
-  loaded.model->to(flags.compute.device());
-  const ViTConfig& config = loaded.model->config();
+  const AnyModel loaded = load_any_model(flags.model, flags.init_seed, flags.compute.device());
+  const ModelInput& input = loaded.input;
   DataFlags data_flags = flags.data;
   data_flags.use_model_preprocess(loaded.model_json);
-  const auto data = data_flags.open(flags.split, config.mean, config.std, config.img_size);
-  const EvalResult r = evaluate(*loaded.model, *data, flags.batch_size, nullptr, /*show_progress=*/true);
+  const auto data = data_flags.open(flags.split, input.mean, input.std, input.img_size);
+  const EvalResult r = evaluate(loaded.classifier, *data, flags.batch_size, /*show_progress=*/true);
   std::printf("%s on %s/%s (%lld images): top1 %.2f%%  top5 %.2f%%  loss %.4f  %.0f img/s\n",
               loaded.source.c_str(), flags.data.data.c_str(), flags.split.c_str(),
               static_cast<long long>(r.images), r.top1, r.top5, r.loss, r.images_per_s());
@@ -53,7 +53,7 @@ int run_eval(const EvalFlags& flags) {
 void add_eval_command(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* cmd = app.add_subcommand("eval", "evaluate a model: top-1, top-5, loss, images/s");
-  cmd->add_option("--model", flags->model, "model directory, timm/DeiT checkpoint (.safetensors, .pth) or config name (random weights)")->required();
+  cmd->add_option("--model", flags->model, "model directory, timm/DeiT/ResNet checkpoint (.safetensors, .pth) or config name (random weights)")->required();
   cmd->add_option("--split", flags->split, "data split")
       ->capture_default_str()
       ->check(CLI::IsMember({"test", "train"}));

@@ -4,7 +4,7 @@
 
 #include "common.h"
 #include "model/output_guard.h"
-#include "experiment/measure.h"
+#include "train/any_model.h"
 #include "experiment/runner.h"
 #include "model/model_dir.h"
 #include "util/error.h"
@@ -42,7 +42,7 @@ int run_experiment_command(const ExperimentFlags& flags) {
   options.latency_repeats = flags.latency_repeats;
   options.device = flags.compute.device();
   const std::string teacher_dir = flags.teacher.empty() ? config.teacher : flags.teacher;
-  const MeasuredModel teacher = load_measured_model(teacher_dir, c10::kCPU);
+  const ModelInput teacher = load_any_model(teacher_dir, 0, c10::kCPU).input;
   options.test_data = flags.data.open("test", teacher.mean, teacher.std, teacher.img_size);
   options.environment = environment_json(threads);
   options.environment["command_line"] = command_line();

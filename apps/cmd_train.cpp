@@ -4,11 +4,9 @@
 
 #include "common.h"
 #include "setting_flags.h"
-#include "model/complexity.h"
-#include "model/families/resnet/resnet_complexity.h"
-#include "model/families/resnet/resnet_model_dir.h"
 #include "model/model_dir.h"
 #include "model/output_guard.h"
+#include "train/any_model.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -28,38 +26,6 @@ struct TrainFlags {
   DistFlags dist;
 };
 
-// The model `vitc train` trains, whatever its family: what it reports and its Trainee.
-struct ModelToTrain {
-  std::string source;
-  std::string config_name;
-  int64_t params = 0;
-  int64_t macs = 0;
-  int img_size = 0;
-  std::vector<double> mean, std;
-  VisionTransformer vit{nullptr};  // one of the two holds the model
-  ResNet resnet{nullptr};
-};
-
-ModelToTrain load_model_to_train(const TrainFlags& flags) {
-  ModelToTrain m;
-  if (is_resnet_spec(flags.model)) {
-    LoadedResNet loaded = load_resnet_spec(flags.model, flags.init_seed);
-    m.resnet = loaded.model;
-    m.resnet->to(flags.compute.device());
-    const ResNetConfig& c = m.resnet->config();
-    const ResNetCost cost = resnet_cost(c);
-    m = {loaded.source, c.name, cost.params, cost.macs, c.img_size, c.mean, c.std, nullptr, m.resnet};
-    return m;
-  }
-  LoadedModel loaded = load_model_spec(flags.model, flags.init_seed);
-  m.vit = loaded.model;
-  m.vit->to(flags.compute.device());
-  const ViTConfig& c = m.vit->config();
-  const Complexity complexity = compute_complexity(c);
-  m = {loaded.source, c.name, complexity.params(), complexity.macs(), c.img_size, c.mean, c.std, m.vit, nullptr};
-  return m;
-}
-
 int run_train(const TrainFlags& flags) {
   const std::string threads = flags.compute.apply();
   TrainOptions options = flags.train;
@@ -67,9 +33,10 @@ int run_train(const TrainFlags& flags) {
   check_output_dir(options.out_dir, "train", options.resume, flags.overwrite);
   options.dist = flags.dist.connect();
   const bool lead = options.rank() == 0;  // only rank 0 reports and writes run.json
-  ModelToTrain model = load_model_to_train(flags);
-  const auto train_data = flags.data.open("train", model.mean, model.std, model.img_size);
-  const auto test_data = flags.data.open("test", model.mean, model.std, model.img_size);
+  AnyModel model = load_any_model(flags.model, flags.init_seed, flags.compute.device());
+  const ModelInput& in = model.input;
+  const auto train_data = flags.data.open("train", in.mean, in.std, in.img_size);
+  const auto test_data = flags.data.open("test", in.mean, in.std, in.img_size);
   if (lead) {
     std::fprintf(stderr, "model %s: %.3f M params, %.2f M MACs; train %lld images, test %lld images\n",
                  model.source.c_str(), model.params / 1e6, model.macs / 1e6,
@@ -78,16 +45,15 @@ int run_train(const TrainFlags& flags) {
   nlohmann::json run = {{"command", "train"},
                         {"command_line", command_line()},
                         {"environment", environment_json(threads)},
-                        {"model", {{"source", model.source}, {"config", model.config_name},
+                        {"model", {{"source", model.source}, {"config", in.name},
                                    {"init_seed", flags.init_seed},
                                    {"params", model.params}, {"macs", model.macs}}},
                         {"data", flags.data.to_json()},
                         {"settings", options.trajectory_json()},
                         {"distributed", DistFlags::to_json(options.dist.get())}};
   options.model_json_extra = {{"trained_by", "vitc train"}};
-  const Trainee trainee = model.resnet ? trainee_of(model.resnet, options.label_smoothing)
-                                       : trainee_of(model.vit, nullptr, options.label_smoothing);
-  const TrainResult result = train_model(trainee, train_data, test_data, options);
+  const TrainResult result =
+      train_model(model.trainee(options.label_smoothing), train_data, test_data, options);
   if (!lead) return 0;
   run["result"] = train_result_to_json(result);
   write_run_json(options.out_dir, run);

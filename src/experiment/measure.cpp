@@ -1,13 +1,8 @@
 // Evaluation plus interleaved teacher/model latency.
 #include "experiment/measure.h"
 
-#include "model/complexity.h"
-#include "model/families/resnet/resnet_complexity.h"
-#include "model/families/resnet/resnet_model_dir.h"
-#include "model/model_dir.h"
 #include "report/latency.h"
 #include "util/error.h"
-#include "util/files.h"
 
 namespace vitc {
 
@@ -23,11 +18,11 @@ nlohmann::json ModelMeasurement::to_json() const {
 
 namespace {
 
-std::pair<double, double> interleaved_medians(const MeasuredModel& teacher,
-                                              const MeasuredModel& model, int64_t batch,
+std::pair<double, double> interleaved_medians(const AnyModel& teacher, const AnyModel& model,
+                                              int64_t batch,
                                               int repeats) {
   const at::Tensor images =
-      latency_input(teacher.in_chans, teacher.img_size, batch, teacher.classifier.device);
+      latency_input(teacher.input.in_chans, teacher.input.img_size, batch, teacher.classifier.device);
   std::vector<double> t, m;
   for (int i = 0; i < repeats + 2; ++i) {
     const double tt = time_forward_ms(teacher.classifier.logits, images),
@@ -39,32 +34,7 @@ std::pair<double, double> interleaved_medians(const MeasuredModel& teacher,
 
 }  // namespace
 
-MeasuredModel load_measured_model(const std::string& dir, const c10::Device& device) {
-  MeasuredModel m;
-  const std::string json_path = dir + "/" + kModelJsonFile;
-  if (file_exists(json_path) && model_family(read_json(json_path), json_path) == kResNetFamily) {
-    m.resnet = load_resnet_dir(dir).model;
-    m.resnet->to(device);
-    m.resnet->eval();
-    const ResNetConfig& c = m.resnet->config();
-    const ResNetCost cost = resnet_cost(c);
-    m.classifier = classifier_of(*m.resnet);
-    m.macs = cost.macs, m.params = cost.params;
-    m.in_chans = c.in_chans, m.img_size = c.img_size, m.mean = c.mean, m.std = c.std;
-  } else {
-    m.vit = load_model_dir(dir).model;
-    m.vit->to(device);
-    m.vit->eval();
-    const ViTConfig& c = m.vit->config();
-    const Complexity cost = compute_complexity(c);
-    m.classifier = classifier_of(*m.vit);
-    m.macs = cost.macs(), m.params = cost.params();
-    m.in_chans = c.in_chans, m.img_size = c.img_size, m.mean = c.mean, m.std = c.std;
-  }
-  return m;
-}
-
-ModelMeasurement measure_model(const MeasuredModel& teacher, const MeasuredModel& model,
+ModelMeasurement measure_model(const AnyModel& teacher, const AnyModel& model,
                                const Dataset& test, int repeats, int64_t eval_batch) {
   check(repeats > 0, "latency repeats must be positive, got ", repeats);
   teacher.classifier.module->eval();

@@ -9,8 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
-#include "model/families/resnet/resnet.h"
-#include "model/vit.h"
+#include "train/any_model.h"
 #include "train/evaluate.h"
 
 namespace vitc {
@@ -24,23 +23,9 @@ struct ModelMeasurement {
   nlohmann::json to_json() const;
 };
 
-// A model directory of any family as the comparison measures it: its Classifier, exact MACs and
-// parameters, input statistics and shape.
-struct MeasuredModel {
-  Classifier classifier;
-  int64_t macs = 0;
-  int64_t params = 0;
-  int in_chans = 0, img_size = 0;
-  std::vector<double> mean, std;
-  VisionTransformer vit{nullptr};  // whichever holds the model
-  ResNet resnet{nullptr};
-};
-// Loads `dir` (a ViT-family or ResNet model directory) onto `device`, in eval mode.
-MeasuredModel load_measured_model(const std::string& dir, const c10::Device& device);
-
 // `repeats` timed rounds per batch size (4x as many at batch 1), after two warm-up rounds; a
 // round times the teacher and the model back to back.
-ModelMeasurement measure_model(const MeasuredModel& teacher, const MeasuredModel& model,
+ModelMeasurement measure_model(const AnyModel& teacher, const AnyModel& model,
                                const Dataset& test, int repeats, int64_t eval_batch = 256);
 
 }  // namespace vitc

@@ -79,7 +79,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
   check(fs::is_directory(teacher_dir), "teacher '", teacher_dir,
         "' is not a model directory (train one with scripts/main.sh, or pass --teacher)");
   make_dirs(options.out_dir + "/logs");
-  const MeasuredModel teacher = load_measured_model(teacher_dir, options.device);
+  const AnyModel teacher = load_any_model(teacher_dir, 0, options.device);
   ExperimentReport report;
   {
     report.teacher.method = "teacher";
@@ -202,7 +202,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         report.rows.push_back(row);
         continue;
       }
-      const MeasuredModel compact = load_measured_model(dir, options.device);
+      const AnyModel compact = load_any_model(dir, 0, options.device);
       const ModelMeasurement m = measure_model(teacher, compact, *options.test_data,
                                                options.latency_repeats);
       row.macs = m.macs;

@@ -193,7 +193,7 @@ TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
   EXPECT_NE(e.output.find("top1"), std::string::npos) << e.output;
 }
 
-// A ResNet goes through the same commands: train, info, PRACTISE (and the random block-drop and
+// A ResNet goes through the same commands: train, eval, info, PRACTISE (and the random block-drop and
 // L1 filter baselines), DC-ViT; a command for Vision Transformers refuses it by its family.
 TEST(Cli, ResNetTrainsIsDescribedAndIsCompressedByTheCnnMethods) {
   const std::string teacher = absent_dir("resnet_teacher");
@@ -201,6 +201,9 @@ TEST(Cli, ResNetTrainsIsDescribedAndIsCompressedByTheCnnMethods) {
                              "--eval-subset 200 --quiet --out " + teacher);
   ASSERT_EQ(t.exit_code, 0) << t.output;
   EXPECT_EQ(vitc::read_json(teacher + "/model.json")["family"], "resnet");
+  const Outcome e = run_vitc("eval --model " + teacher + " --eval-subset 200");
+  EXPECT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_NE(e.output.find("top1"), std::string::npos) << e.output;
   const std::string out = absent_dir("resnet_practise");
   const std::string common = " --teacher " + teacher + " --few-shot 32 --recover-epochs 1 --epochs 1 "
                              "--latency-proxy-macs --latency-repeats 1 --eval-subset 200 --quiet";

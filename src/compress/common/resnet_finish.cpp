@@ -8,6 +8,23 @@
 
 namespace vitc {
 
+nlohmann::json resnet_result_json(const EvalResult& eval, const ResNetConfig& source_config,
+                                  const ResNetConfig& compact_config) {
+  const ResNetCost source = resnet_cost(source_config), compact = resnet_cost(compact_config);
+  return {{"top1", eval.top1}, {"top5", eval.top5}, {"loss", eval.loss},
+          {"macs", compact.macs}, {"params", compact.params},
+          {"macs_fraction", static_cast<double>(compact.macs) / source.macs},
+          {"params_fraction", static_cast<double>(compact.params) / source.params}};
+}
+
+void save_compressed_resnet(const std::string& dir, ResNetImpl& compact, const ResNetConfig& source,
+                            const ResNetStructure& structure, const std::string& compressed_by) {
+  save_resnet_dir(dir, compact,
+                  {{"structure", resnet_structure_to_json(structure)},
+                   {"source_config", resnet_config_to_json(source)},
+                   {"compressed_by", compressed_by}});
+}
+
 ResNetFinished finish_resnet(ResNet teacher, const FewShotSet& few_shot,
                              const ResNetStructure& structure, const ResNetFinishOptions& options,
                              const Dataset& eval_data, const std::string& out_dir,
@@ -27,7 +44,6 @@ ResNetFinished finish_resnet(ResNet teacher, const FewShotSet& few_shot,
   student->eval();
   for (auto& p : student->parameters()) p.set_requires_grad(true);
   const EvalResult eval = evaluate(classifier_of(*student), eval_data, eval_batch);
-  const ResNetCost source = resnet_cost(config), compact = resnet_cost(student->config());
   std::vector<int> dropped;
   std::vector<std::string> names;
   nlohmann::json kept_inner = nlohmann::json::array();
@@ -49,14 +65,8 @@ ResNetFinished finish_resnet(ResNet teacher, const FewShotSet& few_shot,
       {"finetune", {{"options", options.mimic.to_json()}, {"result", finetune},
                     {"trained", "stem and every block (fc frozen); BatchNorm in train mode: "
                                 "batch statistics, running statistics updated"}}},
-      {"result", {{"top1", eval.top1}, {"top5", eval.top5}, {"loss", eval.loss},
-                  {"macs", compact.macs}, {"params", compact.params},
-                  {"macs_fraction", static_cast<double>(compact.macs) / source.macs},
-                  {"params_fraction", static_cast<double>(compact.params) / source.params}}}};
-  save_resnet_dir(out_dir, *student,
-                  {{"structure", resnet_structure_to_json(structure)},
-                   {"source_config", resnet_config_to_json(config)},
-                   {"compressed_by", options.method + " + feature mimicking"}});
+      {"result", resnet_result_json(eval, config, student->config())}};
+  save_compressed_resnet(out_dir, *student, config, structure, options.method + " + feature mimicking");
   finished.compact = student;
   return finished;
 }

@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "model/families/resnet/resnet.h"
 #include "model/families/resnet/resnet_structure.h"
+#include "train/evaluate.h"
 
 namespace vitc {
 
@@ -27,6 +28,15 @@ struct ResNetFinished {
   ResNet compact{nullptr};
   nlohmann::json record;  // dropped, dropped_names, kept_inner, finetune, result
 };
+
+// run.json's "result" of a compressed ResNet: its evaluation, MACs and parameters, and their
+// fractions of the source's.
+nlohmann::json resnet_result_json(const EvalResult& eval, const ResNetConfig& source,
+                                  const ResNetConfig& compact);
+
+// Saves the compressed model in `dir` with its structure and source config.
+void save_compressed_resnet(const std::string& dir, ResNetImpl& compact, const ResNetConfig& source,
+                            const ResNetStructure& structure, const std::string& compressed_by);
 
 // Slices `structure` from the teacher, finetunes it (stage in out_dir/finetune), evaluates it on
 // `eval_data` and writes out_dir.

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/resnet_finish.h"
 #include "compress/common/resnet_mimic.h"
 #include "model/families/resnet/resnet_complexity.h"
 #include "model/families/resnet/resnet_model_dir.h"
@@ -168,7 +169,6 @@ ResNetDcvitResult compress_resnet_dcvit(ResNet teacher, const FewShotSet& few_sh
     current = student;
   }
   const EvalResult eval = evaluate(classifier_of(*current), eval_data, eval_batch);
-  const ResNetCost source = resnet_cost(config), compact = resnet_cost(current->config());
   std::vector<int> dropped(order.begin(), order.begin() + k);
   std::vector<std::string> names;
   for (int b : dropped) names.push_back(config.block_name(b));
@@ -177,14 +177,9 @@ ResNetDcvitResult compress_resnet_dcvit(ResNet teacher, const FewShotSet& few_sh
       {"dropped", dropped},
       {"dropped_names", names},
       {"steps", steps},
-      {"result", {{"top1", eval.top1}, {"top5", eval.top5}, {"loss", eval.loss},
-                  {"macs", compact.macs}, {"params", compact.params},
-                  {"macs_fraction", static_cast<double>(compact.macs) / source.macs},
-                  {"params_fraction", static_cast<double>(compact.params) / source.params}}}};
-  save_resnet_dir(out_dir, *current,
-                  {{"structure", resnet_structure_to_json(structure)},
-                   {"source_config", resnet_config_to_json(config)},
-                   {"compressed_by", "DC-ViT (whole blocks, progressive) + feature mimicking"}});
+      {"result", resnet_result_json(eval, config, current->config())}};
+  save_compressed_resnet(out_dir, *current, config, structure,
+                         "DC-ViT (whole blocks, progressive) + feature mimicking");
   result.compact = current;
   result.structure = structure;
   return result;
