@@ -49,6 +49,19 @@ at::Tensor classification_loss(VisionTransformerImpl& model, const Batch& batch,
   return loss;
 }
 
+namespace {
+
+// Resuming: `model` takes the weights of `loaded` (read from model directory `dir`), which must
+// have the same config.
+template <class Impl>
+void load_same_config(Impl& model, Impl& loaded, const std::string& dir) {
+  check(loaded.config() == model.config(), "cannot resume from '", dir,
+        "': it holds a different model config ('", loaded.config().name, "')");
+  load_state_dict(model, state_dict(loaded), dir + "/" + kWeightsFile);
+}
+
+}  // namespace
+
 Trainee trainee_of(VisionTransformer& model, const LossFn& loss, double label_smoothing) {
   VisionTransformerImpl& m = *model;
   Trainee t;
@@ -57,12 +70,7 @@ Trainee trainee_of(VisionTransformer& model, const LossFn& loss, double label_sm
     return loss ? loss(m, b) : classification_loss(m, b, label_smoothing);
   };
   t.save = [&m](const std::string& dir, const nlohmann::json& extra) { save_model_dir(dir, m, extra); };
-  t.load = [&m](const std::string& dir) {
-    LoadedModel loaded = load_model_dir(dir);
-    check(loaded.model->config() == m.config(), "cannot resume from '", dir,
-          "': it holds a different model config ('", loaded.model->config().name, "')");
-    load_state_dict(m, state_dict(*loaded.model), dir + "/" + kWeightsFile);
-  };
+  t.load = [&m](const std::string& dir) { load_same_config(m, *load_model_dir(dir).model, dir); };
   return t;
 }
 
@@ -74,12 +82,7 @@ Trainee trainee_of(ResNet& model, double label_smoothing) {
     return smoothed_cross_entropy(m.forward(b.images), b.labels, label_smoothing);
   };
   t.save = [&m](const std::string& dir, const nlohmann::json& extra) { save_resnet_dir(dir, m, extra); };
-  t.load = [&m](const std::string& dir) {
-    LoadedResNet loaded = load_resnet_dir(dir);
-    check(loaded.model->config() == m.config(), "cannot resume from '", dir,
-          "': it holds a different model config ('", loaded.model->config().name, "')");
-    load_state_dict(m, state_dict(*loaded.model), dir + "/" + kWeightsFile);
-  };
+  t.load = [&m](const std::string& dir) { load_same_config(m, *load_resnet_dir(dir).model, dir); };
   return t;
 }
 
