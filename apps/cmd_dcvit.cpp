@@ -270,7 +270,8 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
 
 void add_dcvit_command(CLI::App& app, Runner& run) {
   CLI::App* dcvit = app.add_subcommand(
-      "dcvit", "DC-ViT: dense few-shot compression without labels (docs/dc_vit.md)");
+      "dcvit", "DC-ViT: dense few-shot compression without labels (docs/dc_vit.md; ResNets: whole "
+      "blocks, docs/cnn.md)");
   dcvit->require_subcommand(1);
 
   struct SynthCmd {

@@ -101,7 +101,8 @@ int run_on_resnet(const RunCmd& r, const PractiseSettings& settings, const Pract
 
 void add_practise_command(CLI::App& app, Runner& run) {
   CLI::App* practise = app.add_subcommand(
-      "practise", "PRACTISE (ViT port): drop the most recoverable blocks, few-shot, no labels");
+      "practise", "PRACTISE (ViTs, and ResNets as published; with the random block-drop and L1 "
+      "filter baselines for ResNets): drop the most recoverable blocks, few-shot, no labels");
   practise->require_subcommand(1);
   auto r = std::make_shared<RunCmd>();
   CLI::App* cmd = practise->add_subcommand(
