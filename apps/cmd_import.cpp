@@ -7,6 +7,8 @@
 #include "model/output_guard.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
+#include "model/families/resnet/resnet_complexity.h"
+#include "model/families/resnet/resnet_model_dir.h"
 #include "model/timm_import.h"
 #include "util/error.h"
 
@@ -29,6 +31,19 @@ int run_import(const ImportFlags& flags) {
             !fs::equivalent(fs::absolute(flags.out), fs::absolute(fs::path(file).parent_path())),
         "--out '", flags.out, "' is the checkpoint's own directory; choose another");
   check_output_dir(flags.out, "import", /*resume=*/false, flags.overwrite);
+  if (is_resnet_spec(file)) {  // a timm/torchvision ResNet (docs/cnn.md)
+    LoadedResNet resnet = import_resnet_checkpoint(file);
+    const ResNetConfig& c = resnet.model->config();
+    const ResNetCost cost = resnet_cost(c);
+    save_resnet_dir(flags.out, *resnet.model, {{"imported_from", resnet.model_json["imported_from"]}});
+    std::printf("imported %s as %s: ResNet, %s blocks, %d blocks, %d classes, %d px; %.3f M params, "
+                "%.4f G MACs\nconfig %s\nwrote %s\n",
+                file.c_str(), c.name.c_str(), c.block.c_str(), c.depth(), c.num_classes,
+                c.img_size, cost.params / 1e6, cost.macs / 1e9,
+                resnet.model_json["imported_from"]["config"].get<std::string>().c_str(),
+                flags.out.c_str());
+    return 0;
+  }
   LoadedModel loaded = import_checkpoint(file);
   const ViTConfig& config = loaded.model->config();
   const Complexity complexity = compute_complexity(config);
@@ -52,7 +67,7 @@ int run_import(const ImportFlags& flags) {
 void add_import_command(CLI::App& app, Runner& run) {
   auto flags = std::make_shared<ImportFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "import", "turn a timm/DeiT checkpoint (.safetensors, .pth) into a vitc model directory");
+      "import", "turn a timm/DeiT/ResNet checkpoint (.safetensors, .pth) into a vitc model directory");
   cmd->add_option("--model", flags->checkpoint,
                   "checkpoint file, or a downloaded hub folder holding model.safetensors "
                   "(and config.json)")

@@ -363,8 +363,8 @@ ViTConfig infer_timm_config(const TensorMap& w, const CheckpointSidecar& sidecar
 LoadedModel import_checkpoint(const std::string& path) {
   TensorMap weights = read_checkpoint_tensors(path);
   check(!is_resnet_state_dict(weights), path, ": this is a ResNet checkpoint (conv1.weight, "
-        "layer1.0.conv1.weight), not a Vision Transformer; ResNets are compressed by the CNN "
-        "commands (vitc cnn --help)");
+        "layer1.0.conv1.weight), not a Vision Transformer; `vitc import` makes it a ResNet model "
+        "directory for `vitc practise run` and `vitc dcvit run` (docs/cnn.md)");
   if (is_timm_swin_checkpoint(weights)) weights = swin_weights_to_vitc(weights, path);
   const CheckpointSidecar sidecar = read_sidecar(path);
   std::string how;

@@ -201,6 +201,12 @@ TEST(Cli, ResNetTrainsIsDescribedAndIsCompressedByTheCnnMethods) {
                              "--eval-subset 200 --quiet --out " + teacher);
   ASSERT_EQ(t.exit_code, 0) << t.output;
   EXPECT_EQ(vitc::read_json(teacher + "/model.json")["family"], "resnet");
+  // A checkpoint of it imports as a ResNet model directory (vitc's own file is timm's layout).
+  const std::string imported = absent_dir("resnet_imported");
+  const Outcome im = run_vitc("import --model " + teacher + "/model.safetensors --out " + imported);
+  ASSERT_EQ(im.exit_code, 0) << im.output;
+  EXPECT_NE(im.output.find("as fm_resnet: ResNet"), std::string::npos) << im.output;
+  EXPECT_EQ(vitc::read_json(imported + "/model.json")["family"], "resnet");
   const Outcome e = run_vitc("eval --model " + teacher + " --eval-subset 200");
   EXPECT_EQ(e.exit_code, 0) << e.output;
   EXPECT_NE(e.output.find("top1"), std::string::npos) << e.output;
