@@ -96,13 +96,16 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
                report.teacher.macs / 1e6);
 
   int total = 0, index = 0;
+  // Every method's runs: one per budget, or per (budget, seed) when the file lists seeds.
+  std::vector<std::pair<std::string, std::string>> runs;
+  for (const std::string& budget : config.budgets) {
+    if (config.seeds.empty()) runs.emplace_back(budget, "");
+    for (const std::string& seed : config.seeds) runs.emplace_back(budget, seed);
+  }
   for (const ExperimentMethod& m : config.methods)
     if (options.only.empty() ||
         std::find(options.only.begin(), options.only.end(), m.name) != options.only.end())
-      total += static_cast<int>(config.budgets.size() * std::max<size_t>(1, config.seeds.size()));
-  // One run per budget, or per (budget, seed) when the file lists seeds.
-  const std::vector<std::string> seeds =
-      config.seeds.empty() ? std::vector<std::string>{""} : config.seeds;
+      total += static_cast<int>(runs.size());
   double run_seconds = 0;
   int runs_timed = 0;
   for (const ExperimentMethod& method : config.methods) {
@@ -138,8 +141,7 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
         }
       }
     }
-    for (const std::string& budget : config.budgets) {
-     for (const std::string& seed : seeds) {
+    for (const auto& [budget, seed] : runs) {
       ++index;
       const std::string run_name =
           budget_dir_name(budget) + (seed.empty() ? std::string() : "/seed_" + seed);
@@ -220,7 +222,6 @@ ExperimentReport run_experiment(const ExperimentConfig& config, const Experiment
                    what.c_str(), row.top1, row.top1_delta, 100 * row.macs_fraction,
                    row.latency_b64_ratio, format_duration(row.wall_seconds).c_str());
       report.rows.push_back(row);
-     }
     }
   }
   if (options.dry_run) return report;

@@ -29,19 +29,26 @@ std::string model_family(const nlohmann::json& model_json, const std::string& wh
   return family.get<std::string>();
 }
 
+nlohmann::json read_model_json(const std::string& dir, const std::string& family,
+                               const std::string& works_on) {
+  const std::string json_path = dir + "/" + kModelJsonFile;
+  check(file_exists(json_path), "model directory '", dir, "' has no ", kModelJsonFile);
+  check(file_exists(dir + "/" + kWeightsFile), "model directory '", dir, "' has no ", kWeightsFile);
+  nlohmann::json model_json = read_json(json_path);
+  check(model_json.is_object() && model_json.contains("config"), "'", json_path,
+        "' has no \"config\" object");
+  const std::string found = model_family(model_json, json_path);
+  check(found == family, "'", json_path, "' holds a model of family \"", found,
+        "\", which this command does not take: it works on ", works_on);
+  return model_json;
+}
+
 LoadedModel load_model_dir(const std::string& dir) {
   const std::string json_path = dir + "/" + kModelJsonFile;
   const std::string weights_path = dir + "/" + kWeightsFile;
-  check(file_exists(json_path), "model directory '", dir, "' has no ", kModelJsonFile);
-  check(file_exists(weights_path), "model directory '", dir, "' has no ", kWeightsFile);
   LoadedModel loaded;
-  loaded.model_json = read_json(json_path);
-  check(loaded.model_json.is_object() && loaded.model_json.contains("config"), "'", json_path,
-        "' has no \"config\" object");
-  const std::string family = model_family(loaded.model_json, json_path);
-  check(family == kTransformerFamily, "'", json_path, "' holds a model of family \"", family,
-        "\", which this command does not take: it works on Vision Transformers (ViT, DeiT, DeiT III, "
-        "T2T-ViT, Swin)");
+  loaded.model_json = read_model_json(
+      dir, kTransformerFamily, "Vision Transformers (ViT, DeiT, DeiT III, T2T-ViT, Swin)");
   const ViTConfig config = config_from_json(loaded.model_json["config"], json_path, "config.");
   read_compressed_info(loaded.model_json, config, json_path);  // a compressed model's structure
   const SafetensorsFile weights = read_safetensors(weights_path);

@@ -29,6 +29,12 @@ struct LoadedModel {
 inline constexpr const char* kTransformerFamily = "vit";
 std::string model_family(const nlohmann::json& model_json, const std::string& where);
 
+// Reads `dir`'s model.json after checking that model.json and model.safetensors exist: a JSON
+// object with "config", of family `family`; another family is refused naming it and saying what
+// the command works on (`works_on`, e.g. "Vision Transformers (ViT, DeiT, ...)").
+nlohmann::json read_model_json(const std::string& dir, const std::string& family,
+                               const std::string& works_on);
+
 // Loads a model directory; errors name the file and what is wrong with it. A compressed model's
 // "structure" is validated against its "source_config" and its config (model/structure.h).
 LoadedModel load_model_dir(const std::string& dir);

@@ -60,14 +60,8 @@ void save_resnet_dir(const std::string& dir, ResNetImpl& model, const nlohmann::
 LoadedResNet load_resnet_dir(const std::string& dir) {
   const std::string json_path = dir + "/" + kModelJsonFile;
   const std::string weights_path = dir + "/" + kWeightsFile;
-  check(file_exists(json_path), "model directory '", dir, "' has no ", kModelJsonFile);
-  check(file_exists(weights_path), "model directory '", dir, "' has no ", kWeightsFile);
   LoadedResNet loaded;
-  loaded.model_json = read_json(json_path);
-  const std::string family = model_family(loaded.model_json, json_path);
-  check(family == kResNetFamily, "'", json_path, "' holds a ", family,
-        " model, not a ResNet (its \"family\" is \"", family, "\")");
-  check(loaded.model_json.contains("config"), "'", json_path, "' has no \"config\" object");
+  loaded.model_json = read_model_json(dir, kResNetFamily, "ResNets");
   const ResNetConfig config = resnet_config_from_json(loaded.model_json["config"], json_path, "config.");
   if (loaded.model_json.contains("structure") || loaded.model_json.contains("source_config")) {
     check(loaded.model_json.contains("structure") && loaded.model_json.contains("source_config"),
