@@ -63,8 +63,9 @@ struct DcvitFlags {
                    "reuse the synthetic set of this directory (`vitc dcvit synth`) instead of "
                    "generating one in <out>/synth");
     cmd.add_option("--ranking", ranking_dir,
-                   "reuse the finished block ranking in this directory instead of ranking in "
-                   "<out>/ranking");
+                   "the block ranking's directory instead of <out>/ranking: a finished ranking "
+                   "there is reused (it must come from the same teacher, few-shot images and "
+                   "settings), otherwise it is made there, for the next run to reuse");
     cmd.add_option("--min-block", min_block, "first candidate block (-1: 1; a Swin's candidates are pairs)")->capture_default_str();
     cmd.add_option("--max-block", max_block, "last candidate block (-1: depth-2)")->capture_default_str();
     cmd.add_option("--neurons", neurons, "kept MLP neurons: random (reference) or importance")
@@ -199,13 +200,13 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
   settings.mimic = f.mimic.get();
   settings.resume = f.common.resume;
   InversionOptions synth_options = f.synth.get(f.common.quiet);
-  check(f.ranking_dir.empty(), "--ranking: reusing a ranking is for Vision Transformers; a "
-        "ResNet's ranking is made in <out>/ranking (use --resume to reuse it)");
   if (!f.synth_dir.empty()) check_out_differs(f.common.out, f.synth_dir, "synthetic set");
+  if (!f.ranking_dir.empty()) check_out_differs(f.common.out, f.ranking_dir, "ranking");
   FewShotInputs in = open_few_shot_inputs(f.common, /*takes_resnet=*/true);
   check(in.dist == nullptr, "DC-ViT on a ResNet runs in one process (no --dist-*)");
   ResNet teacher = in.cnn_teacher;
   const ResNetConfig& config = teacher->config();
+  settings.teacher_info = in.teacher_info;
   settings.quiet = f.common.quiet;
   synth_options.quiet = settings.quiet;
   settings.candidates = resnet_candidates(config, f.min_block, f.max_block);
@@ -235,8 +236,10 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
     if (synthetic.info.contains(k)) synthetic_record[k] = synthetic.info[k];
   const EvalResult teacher_eval = evaluate(classifier_of(*teacher), *in.eval_data, f.common.eval_batch);
   if (!settings.quiet) std::fprintf(stderr, "teacher top1 %.2f%%\n", teacher_eval.top1);
-  const ResNetDcvitRanking ranking =
-      rank_resnet_blocks(teacher, in.few_shot, synthetic, settings, f.common.out + "/ranking");
+  // One ranking serves every budget: --ranking DIR computes it there once and reuses it after.
+  const std::string ranking_dir = f.ranking_dir.empty() ? f.common.out + "/ranking" : f.ranking_dir;
+  const ResNetDcvitRanking ranking = rank_resnet_blocks(teacher, in.few_shot, synthetic, settings,
+                                                        ranking_dir, !f.ranking_dir.empty());
   const int k = blocks > 0 ? blocks : resnet_drops_for_macs(config, ranking.order(), target);
   const ResNetDcvitResult result = compress_resnet_dcvit(
       teacher, in.few_shot, ranking, k, settings, *in.eval_data, f.common.out, f.common.eval_batch);
@@ -253,6 +256,8 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
   out["settings"]["blocks"] = k;
   out["synthetic"] = synthetic_record;
   out["ranking"] = ranking.to_json(config);
+  out["ranking"]["dir"] = ranking.dir;
+  out["ranking"]["reused"] = ranking.reused;
   out.update(result.record);
   out["wall_seconds"] = clock.seconds();
   CompressionReport report;

@@ -6,16 +6,58 @@
 
 #include <torch/torch.h>
 
+#include "compress/common/ranking_file.h"
 #include "compress/common/resnet_finish.h"
 #include "compress/common/resnet_mimic.h"
 #include "model/families/resnet/resnet_complexity.h"
 #include "model/families/resnet/resnet_model_dir.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/json_read.h"
 #include "util/progress.h"
 
 namespace vitc {
 namespace {
+
+const char* kRankingFile = "ranking.json";
+
+// What every finetuned stage is computed from besides its structure and the mimic options.
+nlohmann::json stage_key_base(const ResNetDcvitSettings& settings, const FewShotSet& few_shot) {
+  return {{"teacher", settings.teacher_info}, {"few_shot_indices", few_shot.indices}};
+}
+
+// The top-level keys on which `a` and `b` differ, for a refusal that says what changed.
+std::string differing_keys(const nlohmann::json& a, const nlohmann::json& b) {
+  std::set<std::string> keys;
+  for (const auto& j : {a, b})
+    if (j.is_object())
+      for (const auto& item : j.items()) keys.insert(item.key());
+  std::vector<std::string> differ;
+  for (const std::string& k : keys)
+    if (!a.is_object() || !b.is_object() || a.value(k, nlohmann::json()) != b.value(k, nlohmann::json()))
+      differ.push_back(k);
+  return differ.empty() ? std::string("nothing") : join(differ, ", ");
+}
+
+ResNetDcvitRanking load_resnet_ranking(const std::string& dir) {
+  ResNetDcvitRanking r;
+  r.dir = dir;
+  r.reused = true;
+  read_ranking_file(dir, kRankingFile, "DC-ViT ResNet", [&r](const nlohmann::json& j) {
+    r.key = j.at("key");
+    r.seconds = j.value("seconds", 0.0);
+    for (const auto& s : j.at("scores")) {
+      ResNetDcvitScore score;
+      score.block = s.at("block");
+      score.kl_before = s.at("kl_before");
+      score.kl = s.at("kl");
+      score.finetune = s.value("finetune", nlohmann::json());
+      r.scores.push_back(score);
+    }
+    return r.scores.size();
+  });
+  return r;
+}
 
 // Finetunes `student` (the compact model of `structure`, relative to the teacher) against the
 // teacher in stage `dir`, under the front rule; leaves it in eval mode, every parameter
@@ -28,8 +70,8 @@ nlohmann::json finetune_front(ResNet& student, ResNet teacher, const ResNetStruc
   stage.resume = settings.resume;
   stage.quiet = settings.quiet;
   stage.label = label;
-  stage.key = {{"teacher", teacher->config().name},
-               {"structure", resnet_structure_to_json(structure)}};
+  stage.key = stage_key_base(settings, few_shot);
+  stage.key["structure"] = resnet_structure_to_json(structure);
   const int last = resnet_front_last_block(teacher->config(), structure);
   const Trainee trainee = resnet_mimic_trainee(student, teacher, last);
   nlohmann::json result = run_mimic_stage(trainee, few_shot.images, settings.mimic, stage);
@@ -65,7 +107,7 @@ nlohmann::json ResNetDcvitRanking::to_json(const ResNetConfig& config) const {
                     {"kl_before", s.kl_before}, {"kl", s.kl}, {"finetune", s.finetune}});
   }
   return {{"method", "dc-vit block ranking (ResNet: whole blocks, KL on the synthetic set)"},
-          {"order", order()}, {"scores", list}, {"seconds", seconds}};
+          {"order", order()}, {"scores", list}, {"key", key}, {"seconds", seconds}};
 }
 
 double resnet_mean_logit_kl(ResNetImpl& student, ResNetImpl& teacher, const at::Tensor& images,
@@ -99,16 +141,32 @@ int resnet_front_last_block(const ResNetConfig& teacher, const ResNetStructure& 
 
 ResNetDcvitRanking rank_resnet_blocks(ResNet teacher, const FewShotSet& few_shot,
                                       const SyntheticSet& metric,
-                                      const ResNetDcvitSettings& settings, const std::string& dir) {
+                                      const ResNetDcvitSettings& settings, const std::string& dir,
+                                      bool reuse) {
   const ResNetConfig& config = teacher->config();
   check(!settings.candidates.empty(), "DC-ViT: no candidate blocks");
   for (int b : settings.candidates) {
     check(b >= 0 && b < config.depth() && resnet_block_droppable(config, b), "DC-ViT: block ", b,
           " of model '", config.name, "' is not a candidate (every block but a stage's first)");
   }
+  nlohmann::json key = stage_key_base(settings, few_shot);
+  key["candidates"] = settings.candidates;
+  key["mimic"] = settings.mimic.to_json();
+  key["synthetic"] = nlohmann::json::object();
+  for (const char* k : {"options", "prior_settings"})
+    if (metric.info.is_object() && metric.info.contains(k)) key["synthetic"][k] = metric.info[k];
+  if ((reuse || settings.resume) && file_exists(dir + "/" + kRankingFile)) {
+    ResNetDcvitRanking done = load_resnet_ranking(dir);
+    check(done.key == key, "cannot reuse the DC-ViT ranking in ", dir, ": it was computed with "
+          "another ", differing_keys(done.key, key), "; use the same teacher and settings, or "
+          "another ranking directory");
+    if (!settings.quiet) std::fprintf(stderr, "dc-vit: reusing the ranking in %s\n", dir.c_str());
+    return done;
+  }
   Stopwatch clock;
   ResNetDcvitRanking r;
   r.dir = dir;
+  r.key = key;
   teacher->eval();
   const at::Tensor images = metric.images;
   for (int b : settings.candidates) {
@@ -129,7 +187,7 @@ ResNetDcvitRanking rank_resnet_blocks(ResNet teacher, const FewShotSet& few_shot
   std::stable_sort(r.scores.begin(), r.scores.end(),
                    [](const auto& a, const auto& b) { return a.kl < b.kl; });
   r.seconds = clock.seconds();
-  write_json(dir + "/ranking.json", r.to_json(config));
+  write_ranking_file(nullptr, dir + "/" + kRankingFile, r.to_json(config));
   return r;
 }
 

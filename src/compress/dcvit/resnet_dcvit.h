@@ -26,6 +26,10 @@ namespace vitc {
 struct ResNetDcvitSettings {
   std::vector<int> candidates;  // droppable blocks of the teacher
   MimicOptions mimic;
+  // The teacher's record (dir, config, weights fingerprint): with the few-shot indices, the mimic
+  // options and (for the ranking) the synthetic set's options it keys every finetuned stage and
+  // the ranking, so nothing made from another teacher or other images is reused.
+  nlohmann::json teacher_info;
   bool resume = false;  // reuse finished candidates and steps in their directories
   bool quiet = false;
   nlohmann::json to_json() const;
@@ -41,6 +45,8 @@ struct ResNetDcvitScore {
 struct ResNetDcvitRanking {
   std::string dir;  // block_<b>/: each candidate's finetuned model
   std::vector<ResNetDcvitScore> scores;  // ascending kl (ties: lower block first)
+  nlohmann::json key;  // what it was computed from (see ResNetDcvitSettings::teacher_info)
+  bool reused = false;  // loaded from a finished ranking.json rather than computed
   double seconds = 0;
   std::vector<int> order() const;
   nlohmann::json to_json(const ResNetConfig& config) const;
@@ -55,9 +61,14 @@ double resnet_mean_logit_kl(ResNetImpl& student, ResNetImpl& teacher, const at::
 // block, or the student's last block.
 int resnet_front_last_block(const ResNetConfig& teacher, const ResNetStructure& structure);
 
+// Ranks the candidates in `dir` (ranking.json, block_<b>/). With `reuse` (or settings.resume) a
+// finished ranking there is loaded instead, if it was computed from the same teacher, few-shot
+// images, candidates, mimic options and synthetic-set options; otherwise it is refused, naming
+// what differs. One ranking thus serves every budget (`vitc dcvit run --ranking DIR`).
 ResNetDcvitRanking rank_resnet_blocks(ResNet teacher, const FewShotSet& few_shot,
                                       const SyntheticSet& metric,
-                                      const ResNetDcvitSettings& settings, const std::string& dir);
+                                      const ResNetDcvitSettings& settings, const std::string& dir,
+                                      bool reuse = false);
 
 struct ResNetDcvitResult {
   ResNet compact{nullptr};

@@ -1,6 +1,6 @@
 // DC-ViT on ResNets: the front rule in a compact student's numbering, a block whose branch computes
-// nothing ranked first by the synthetic-set KL, and progressive removal to a saved compact model
-// whose frozen blocks are still the teacher's.
+// nothing ranked first by the synthetic-set KL, a ranking reused only for the same inputs, and
+// progressive removal to a saved compact model whose frozen blocks are still the teacher's.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -57,6 +57,28 @@ TEST(ResNetDcvit, RanksTheBlockThatComputesNothingFirstAndRemovesProgressively) 
   EXPECT_EQ(ranking.order().front(), 5);
   EXPECT_NEAR(ranking.scores.front().kl_before, 0.0, 1e-9);
   EXPECT_TRUE(file_exists(dir + "/ranking/ranking.json"));
+  EXPECT_FALSE(ranking.reused);
+
+  // One ranking serves every budget: asked to reuse it with the same inputs, it is loaded as it
+  // was; from other few-shot images or another teacher it is refused, naming what differs.
+  const ResNetDcvitRanking again =
+      rank_resnet_blocks(teacher, few_shot, metric, settings, dir + "/ranking", /*reuse=*/true);
+  EXPECT_TRUE(again.reused);
+  EXPECT_EQ(again.order(), ranking.order());
+  EXPECT_EQ(again.scores.front().kl, ranking.scores.front().kl);
+  FewShotOptions other_images = fo;
+  other_images.seed = fo.seed + 1;
+  test_support::expect_error(
+      [&] {
+        rank_resnet_blocks(teacher, sample_few_shot(images, other_images), metric, settings,
+                           dir + "/ranking", true);
+      },
+      {"cannot reuse the DC-ViT ranking", "few_shot_indices"});
+  ResNetDcvitSettings other_teacher = settings;
+  other_teacher.teacher_info = {{"weights_fingerprint", "another"}};
+  test_support::expect_error(
+      [&] { rank_resnet_blocks(teacher, few_shot, metric, other_teacher, dir + "/ranking", true); },
+      {"cannot reuse the DC-ViT ranking", "another teacher"});
 
   const ResNetDcvitResult result =
       compress_resnet_dcvit(teacher, few_shot, ranking, 2, settings, *images, dir, 48);
