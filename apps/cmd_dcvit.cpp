@@ -54,6 +54,7 @@ struct DcvitFlags {
   int min_block = -1, max_block = -1;
   std::string neurons = "random";
   uint64_t neuron_seed = 0;
+  int round_to = 1;
   int latency_repeats = 20;
   void add_to(CLI::App& cmd, const std::string& out_help) {
     common.add_to(cmd, out_help);
@@ -72,6 +73,7 @@ struct DcvitFlags {
         ->capture_default_str();
     cmd.add_option("--neuron-seed", neuron_seed, "seed of the random neuron choice")
         ->capture_default_str();
+    add_round_to_flag(cmd, round_to);
     cmd.add_option("--latency-repeats", latency_repeats,
                    "timed batch-64 runs of teacher and compressed model (0 = skip)")
         ->capture_default_str()
@@ -114,6 +116,7 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, i
   p.settings.mimic = f.mimic.get();
   p.settings.neurons = parse_neuron_choice(f.neurons);
   p.settings.neuron_seed = f.neuron_seed;
+  p.settings.round_to = f.round_to;
   p.settings.resume = f.common.resume;
   InversionOptions synth_options = f.synth.get(f.common.quiet);
   if (!f.synth_dir.empty()) check_out_differs(f.common.out, f.synth_dir, "synthetic set");
@@ -128,7 +131,7 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, i
   for (const std::string& t : targets) {
     p.jobs.push_back(parse_job(t, teacher_macs, blocks_flag));
     plan_dense_target(p.in.teacher->config(), p.settings.candidates, p.jobs.back().target,
-                      p.jobs.back().blocks);
+                      p.jobs.back().blocks, 0.01, p.settings.round_to);
   }
   p.dcvit.teacher = p.in.teacher;
   p.dcvit.teacher_info = p.in.teacher_info;
@@ -203,6 +206,8 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
   if (!f.synth_dir.empty()) check_out_differs(f.common.out, f.synth_dir, "synthetic set");
   if (!f.ranking_dir.empty()) check_out_differs(f.common.out, f.ranking_dir, "ranking");
   FewShotInputs in = open_few_shot_inputs(f.common, /*takes_resnet=*/true);
+  check(f.round_to == 1, "--round-to ", f.round_to, ": DC-ViT on a ResNet removes whole blocks, "
+        "it keeps no partial widths to round (leave --round-to out)");
   check(in.dist == nullptr, "DC-ViT on a ResNet runs in one process (no --dist-*)");
   ResNet teacher = in.cnn_teacher;
   const ResNetConfig& config = teacher->config();

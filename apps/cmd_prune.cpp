@@ -16,6 +16,7 @@ struct PruneFlags {
   std::string criterion = "magnitude";
   std::string macs;
   uint64_t seed = 0;
+  int round_to = 1;
   FinetuneFlags finetune;
 };
 
@@ -24,6 +25,7 @@ int run_prune(const PruneFlags& flags) {
   UniformPruneOptions prune;
   prune.criterion = parse_prune_criterion(flags.criterion);
   prune.seed = flags.seed;
+  prune.round_to = flags.round_to;
   const MacsTarget budget = parse_macs_target(flags.macs);
   FinetuneOptions finetune =
       flags.finetune.get(flags.common.out, flags.common.resume, flags.common.quiet);
@@ -61,6 +63,7 @@ void add_prune_command(CLI::App& app, Runner& run) {
       ->required();
   cmd->add_option("--seed", flags->seed, "seed of the random criterion's draw")
       ->capture_default_str();
+  add_round_to_flag(*cmd, flags->round_to);
   flags->finetune.add_to(*cmd);
   cmd->callback([&run, flags] { run = [flags] { return run_prune(*flags); }; });
 }

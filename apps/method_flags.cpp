@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "compress/common/round_to.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "model/output_guard.h"
@@ -27,6 +28,10 @@ void MethodFlags::add_to(CLI::App& cmd, const std::string& out_help, bool with_t
   compute.add_to(cmd);
   data.add_to(cmd, with_train_subset);
   dist.add_to(cmd);
+}
+
+void add_round_to_flag(CLI::App& cmd, int& round_to) {
+  setting_flags_detail::AddFlags{cmd, "", ""}(setting::kRoundTo, round_to);
 }
 
 void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {

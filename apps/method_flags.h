@@ -34,6 +34,9 @@ struct MethodFlags {
   void check_out() const;
 };
 
+// --round-to N (compress/common/round_to.h), declared once for every method's extraction.
+void add_round_to_flag(CLI::App& cmd, int& round_to);
+
 // The teacher and the data, opened once per command.
 struct MethodInputs {
   std::string teacher_dir;

@@ -33,6 +33,7 @@ void ExtractFlags::add_to(CLI::App& cmd) {
   cmd.add_flag("--fold", fold,
                "fold the kept soft mask values into the weights (default: they become 1, as the "
                "reference)");
+  add_round_to_flag(cmd, extract.round_to);
   finetune.add_to(cmd);
 }
 

@@ -40,6 +40,7 @@ void UvcFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--macs-tolerance", macs_tolerance,
                  "how close (relative) the final Structure must be to the budget")
       ->capture_default_str();
+  add_round_to_flag(cmd, round_to);
   add_setting_flags(cmd, search, UvcSearchOptions::kFlagPrefix, "stage-1 ");
   cmd.add_option("--zlr-schedule", zlr_schedule,
                  "dual step of the budget multiplier z, piecewise constant over equal parts of "
@@ -63,6 +64,7 @@ UvcRunOptions UvcFlags::get(int64_t teacher_macs, const std::string& out_dir, bo
   UvcRunOptions o;
   o.search = search;
   o.macs_tolerance = macs_tolerance;
+  o.round_to = round_to;
   o.search.target_macs = parse_macs_target(budget).resolve(teacher_macs);
   o.search.zlr_schedule = parse_schedule(zlr_schedule);
   o.search.out_dir = out_dir + "/search";

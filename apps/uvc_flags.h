@@ -16,6 +16,7 @@ struct UvcFlags {
   std::string zlr_schedule = "0.1";
   UvcSearchOptions search;
   double macs_tolerance = UvcRunOptions{}.macs_tolerance;
+  int round_to = 1;
   FinetuneFlags finetune{uvc_finetune_defaults()};  // stage 2, with its --latency-repeats
   void add_to(CLI::App& cmd);
   // Options for a teacher of `teacher_macs` MACs; the search goes to <out>/search.

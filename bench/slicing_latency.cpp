@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "compress/common/round_to.h"
 #include "model/complexity.h"
 #include "model/head_layout.h"
 #include "model/slice.h"
@@ -114,16 +115,21 @@ Structure dropped_tokens(const ViTConfig& c, std::mt19937& rng) {
   return s;
 }
 
-// (e) UVC-like: every head kept with full q/k and a v width drawn in [8, 64], MLP at 40%.
-Structure uvc_like(const ViTConfig& c, std::mt19937& rng) {
+// (e) UVC-like: every head kept with full q/k and a v width drawn in [8, 64], MLP at 40%. With
+// `round_to` > 1 the drawn widths move to the nearest multiple of it, as --round-to makes every
+// method's widths (compress/common/round_to.h): (f) and (g).
+Structure uvc_like(const ViTConfig& c, std::mt19937& rng, int round_to = 1) {
+  const RoundTo grid(round_to);
   Structure s = dense_structure(c);
   for (size_t i = 0; i < s.blocks.size(); ++i) {
     BlockKeep& b = s.blocks[i];
     const int head_dim = c.blocks[i].heads[0].v_dim;
     for (HeadKeep& h : b.heads) {
-      h.v = random_subset(head_dim, std::uniform_int_distribution<int>(8, head_dim)(rng), rng);
+      const int width = std::uniform_int_distribution<int>(8, head_dim)(rng);
+      h.v = random_subset(head_dim, grid.nearest(width, head_dim), rng);
     }
-    b.mlp = random_subset(c.blocks[i].mlp_hidden, c.blocks[i].mlp_hidden * 2 / 5, rng);
+    const int mlp = c.blocks[i].mlp_hidden;
+    b.mlp = random_subset(mlp, grid.nearest(mlp * 2 / 5, mlp), rng);
   }
   return s;
 }
@@ -191,7 +197,9 @@ int run(int argc, char** argv) {
       {"(b) 6 of 12 blocks skipped", half_blocks(config)},
       {"(c) uneven head widths + half MLP", uneven_heads(config, rng)},
       {"(d) tokens 70/49/34% from blocks 3/6/9", dropped_tokens(config, rng)},
-      {"(e) UVC-like: v widths in [8, 64] + 40% MLP", uvc_like(config, rng)}};
+      {"(e) UVC-like: v widths in [8, 64] + 40% MLP", uvc_like(config, rng)},
+      {"(f) (e) with --round-to 8", uvc_like(config, rng, 8)},
+      {"(g) (e) with --round-to 16", uvc_like(config, rng, 16)}};
   std::vector<Case> cases;
   const at::Tensor probe = latency_input(config, 1, c10::Device(c10::kCPU));
   for (const auto& [name, structure] : structures) {

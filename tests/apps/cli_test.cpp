@@ -191,6 +191,15 @@ TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
   const Outcome e = run_vitc("eval --model " + out + " --eval-subset 200");
   EXPECT_EQ(e.exit_code, 0) << e.output;
   EXPECT_NE(e.output.find("top1"), std::string::npos) << e.output;
+  // --round-to: the pruned model's MLP widths are multiples of 8.
+  const std::string pruned = absent_dir("prune_round_to");
+  const Outcome p = run_vitc("prune --macs 0.6 --round-to 8 --finetune-epochs 0 --eval-subset 200 "
+                             "--latency-repeats 0 --quiet --teacher " + out + " --out " + pruned);
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  const auto blocks = vitc::read_json(pruned + "/model.json")["config"]["blocks"];
+  ASSERT_FALSE(blocks.empty());
+  for (const auto& b : blocks) EXPECT_EQ(b["mlp_hidden"].get<int>() % 8, 0) << b.dump();
+  EXPECT_EQ(vitc::read_json(pruned + "/run.json")["pruning"]["round_to"], 8);
 }
 
 // A ResNet goes through the same commands: train, eval, info, PRACTISE (and the random block-drop and
@@ -243,6 +252,22 @@ TEST(Cli, ResNetTrainsIsDescribedAndIsCompressedByTheCnnMethods) {
   EXPECT_EQ(dc_run["ranking"]["scores"].size(), 6u);
   EXPECT_EQ(dc_run["synthetic"]["prior"], "BatchNorm statistics (DeepInversion)");
   EXPECT_TRUE(std::filesystem::exists(dc + "/synth/grid.png"));
+  // Another budget reuses that ranking (same teacher, images and settings) instead of ranking again.
+  const std::string dc2 = absent_dir("resnet_dcvit_reuse");
+  const Outcome d2 = run_vitc("dcvit run --macs 0.7 --teacher " + teacher + " --few-shot 32 --epochs 1 "
+                              "--synth-count 4 --synth-iterations 3 --latency-repeats 1 "
+                              "--eval-subset 200 --quiet --ranking " + dc + "/ranking --out " + dc2);
+  ASSERT_EQ(d2.exit_code, 0) << d2.output;
+  const auto dc2_run = vitc::read_json(dc2 + "/run.json");
+  EXPECT_TRUE(dc2_run["ranking"]["reused"].get<bool>());
+  EXPECT_EQ(dc2_run["ranking"]["order"], dc_run["ranking"]["order"]);
+  expect_failure("dcvit run --macs 0.7 --teacher " + teacher + " --few-shot 32 --few-shot-seed 5 "
+                 "--epochs 1 --synth-count 4 --synth-iterations 3 --quiet --ranking " + dc +
+                     "/ranking --out " + absent_dir("resnet_dcvit_other_images"),
+                 "another few_shot_indices");
+  expect_failure("dcvit run --macs 0.8 --round-to 8 --teacher " + teacher + " --few-shot 32 --out " +
+                     absent_dir("resnet_dcvit_round"),
+                 "removes whole blocks");
   // A command for Vision Transformers names the family it got.
   expect_failure("uvc run --macs 0.5 --teacher " + teacher + " --out " + absent_dir("resnet_uvc"),
                  "\"resnet\"");

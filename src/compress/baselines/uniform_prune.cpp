@@ -8,6 +8,7 @@
 
 #include "compress/common/group_norms.h"
 #include "compress/common/macs_budget.h"
+#include "compress/common/round_to.h"
 #include "model/complexity.h"
 #include "util/error.h"
 
@@ -25,6 +26,7 @@ std::string to_string(PruneCriterion criterion) {
 
 nlohmann::json UniformPrune::to_json() const {
   return {{"head_fraction", head_fraction},
+          {"round_to", round_to},
           {"mlp_fraction", mlp_fraction},
           {"target_macs", target},
           {"macs", macs},
@@ -49,9 +51,9 @@ std::vector<int> keep_order(const std::vector<double>& norms, PruneCriterion cri
   return order;
 }
 
-int kept_count(double fraction, size_t total) {
+int kept_count(double fraction, size_t total, const RoundTo& grid = RoundTo()) {
   const int n = static_cast<int>(std::lround(fraction * static_cast<double>(total)));
-  return std::clamp(n, 1, static_cast<int>(total));
+  return grid.nearest(std::clamp(n, 1, static_cast<int>(total)), static_cast<int>(total));
 }
 
 // The first `count` of `order`, in index order.
@@ -66,7 +68,7 @@ struct Orders {
 };
 
 Structure structure_at(const ViTConfig& config, const Structure& dense, const Orders& orders,
-                       double head_fraction, double mlp_fraction) {
+                       double head_fraction, double mlp_fraction, const RoundTo& grid) {
   Structure s = dense;
   for (size_t b = 0; b < s.blocks.size(); ++b) {
     BlockKeep& block = s.blocks[b];
@@ -79,7 +81,7 @@ Structure structure_at(const ViTConfig& config, const Structure& dense, const Or
       block.heads = heads;
     }
     if (!orders.mlp[b].empty())
-      block.mlp = first_sorted(orders.mlp[b], kept_count(mlp_fraction, orders.mlp[b].size()));
+      block.mlp = first_sorted(orders.mlp[b], kept_count(mlp_fraction, orders.mlp[b].size(), grid));
   }
   return s;
 }
@@ -95,6 +97,7 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
         "MACs target ", target, " is above the model's ", source_macs, " MACs ('", config.name,
         "')");
   const std::vector<BlockGroupNorms> norms = group_norms(model);
+  const RoundTo grid(options.round_to);
   std::mt19937_64 rng(options.seed);
   Orders orders;
   size_t max_heads = 0;
@@ -106,11 +109,12 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
   const Structure dense = dense_structure(config);
   auto evaluate_at = [&](double h, double m) {
     UniformPrune p;
-    p.structure = structure_at(config, dense, orders, h, m);
+    p.structure = structure_at(config, dense, orders, h, m, grid);
     p.macs = compact_macs(config, p.structure);
     p.target = target;
     p.head_fraction = h;
     p.mlp_fraction = m;
+    p.round_to = options.round_to;
     return p;
   };
   auto error_of = [&](const UniformPrune& p) {
@@ -155,7 +159,10 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
          "% by uniform pruning: the nearest reachable are ",
          nearest_below >= 0 ? str_cat(nearest_below) : std::string("none"), " below and ",
          nearest_above >= 0 ? str_cat(nearest_above) : std::string("none"),
-         " above (at least one head and one MLP neuron stay in every block)");
+         " above (at least one head and one MLP neuron stay in every block",
+         options.round_to > 1 ? str_cat("; MLP widths are multiples of --round-to ", options.round_to)
+                              : std::string(),
+         ")");
   }
   return *std::min_element(feasible.begin(), feasible.end(),
                            [](const UniformPrune& a, const UniformPrune& b) {

@@ -23,6 +23,7 @@ struct UniformPruneOptions {
   PruneCriterion criterion = PruneCriterion::kMagnitude;
   uint64_t seed = 0;         // random: the draw of heads and neurons
   double tolerance = 0.01;   // relative distance of the result's MACs to the target
+  int round_to = 1;          // kept MLP widths on the --round-to grid (compress/common/round_to.h)
 };
 
 struct UniformPrune {
@@ -31,11 +32,12 @@ struct UniformPrune {
   int64_t target = 0;
   double head_fraction = 1;  // heads kept per block / heads of the block (rounded, at least 1)
   double mlp_fraction = 1;   // MLP neurons kept per block / neurons of the block (idem)
+  int round_to = 1;
   nlohmann::json to_json() const;
 };
 
 // Every block keeps max(1, round(h * heads)) whole heads and max(1, round(m * neurons)) MLP
-// neurons. For each head fraction h the MLP fraction m that meets `target` is found by bisection
+// neurons, the latter moved to the nearest multiple of options.round_to (round_to.h). For each head fraction h the MLP fraction m that meets `target` is found by bisection
 // (MACs grow with m); of the (h, m) within `tolerance` the one with h closest to m is chosen, so
 // attention and MLP are pruned alike. Blocks the model already skips stay skipped. Errors
 // (vitc::Error): a target above the model's MACs, or none within tolerance (naming the nearest).

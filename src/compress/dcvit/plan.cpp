@@ -2,9 +2,11 @@
 #include "compress/dcvit/plan.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include <nlohmann/json.hpp>
 
+#include "compress/common/round_to.h"
 #include "model/block_groups.h"
 #include "model/complexity.h"
 #include "util/error.h"
@@ -23,6 +25,7 @@ nlohmann::json DcvitPlan::to_json() const {
   return {{"blocks", blocks},
           {"hidden", hidden},
           {"source_hidden", source_hidden},
+          {"round_to", round_to},
           {"mlp_ratio", mlp_ratio()},
           {"valid_blocks", {min_blocks, max_blocks}},
           {"target_macs", target},
@@ -45,11 +48,12 @@ std::string pct(int64_t part, int64_t whole) {
 }  // namespace
 
 DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& candidates,
-                            int64_t target, int blocks, double tolerance) {
+                            int64_t target, int blocks, double tolerance, int round_to) {
   check(!candidates.empty(), "DC-ViT needs at least one candidate block");
   check(tolerance > 0, "MACs tolerance must be positive, got ", tolerance);
   const Complexity full = compute_complexity(teacher);
   DcvitPlan plan;
+  plan.round_to = round_to;
   plan.teacher_macs = full.macs();
   plan.target = target;
   // A candidate is a block group (model/block_groups.h): one block, or a Swin's pair.
@@ -127,6 +131,17 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
       static_cast<double>(removed - k * a) / (static_cast<double>(k) * static_cast<double>(m));
   int hidden = static_cast<int>(std::floor(H * (1.0 - remove_fraction) + 1e-9));
   hidden = std::max(0, std::min(H, hidden));
+  const RoundTo grid(round_to);
+  if (!grid.allows(hidden, H, /*zero_allowed=*/true)) {
+    // The widths on the grid either side; the one whose MACs are nearer the target.
+    const int below = grid.at_most(hidden, H, true), above = grid.next_above(hidden, H);
+    const auto macs_at = [&](int width) {
+      return plan.teacher_macs - k * a - static_cast<int64_t>(k) * (H - width) * per_neuron;
+    };
+    hidden = above >= 0 && std::llabs(macs_at(above) - target) < std::llabs(macs_at(below) - target)
+                 ? above
+                 : below;
+  }
   return finish(k, hidden);
 }
 

@@ -18,6 +18,7 @@ struct DcvitPlan {
   int blocks = 0;         // k: candidates (block groups: blocks, or a Swin's pairs) compressed
   int hidden = 0;         // kept MLP neurons per compressed block (0 = the block goes entirely)
   int source_hidden = 0;  // the teacher's MLP width
+  int round_to = 1;       // hidden is a multiple of it (or 0, or source_hidden)
   int embed_dim = 0;
   int min_blocks = 0, max_blocks = 0;  // the valid range of k for this target
   int64_t target = 0;
@@ -34,11 +35,14 @@ struct DcvitPlan {
 //   k = ceil(dM / (a + m))   (or `blocks` if > 0, which must lie in [that, min(floor(dM / a), #candidates)])
 //   hidden = floor(H * (1 - (dM - k a) / (k m)))   (the reference's int() of D * mlp_ratio)
 // A target within `tolerance` above the teacher minus one attention branch uses k = 1 and the full
-// MLP. Errors (vitc::Error, naming the values): candidates that differ in size; a target at or
+// MLP. With `round_to` > 1 (--round-to, compress/common/round_to.h) the kept width is the
+// multiple of round_to (or 0, or H) on either side of the exact width whose MACs are nearer the
+// target. Errors (vitc::Error, naming the values): candidates that differ in size; a target at or
 // above the teacher's MACs; a target that no k and width reach within `tolerance` (relative),
 // naming the reachable range.
 DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& candidates,
-                            int64_t target, int blocks = 0, double tolerance = 0.01);
+                            int64_t target, int blocks = 0, double tolerance = 0.01,
+                            int round_to = 1);
 
 // The Structure that compresses block b (key) keeping MLP neurons `kept` (value, sorted): its
 // attention removed; no neurons removes the block entirely. Every other block is kept whole.

@@ -10,6 +10,7 @@ nlohmann::json DcvitSettings::to_json() const {
   return {{"candidates", candidates},
           {"neurons", to_string(neurons)},
           {"neuron_seed", neuron_seed},
+          {"round_to", round_to},
           {"mimic", mimic.to_json()}};
 }
 

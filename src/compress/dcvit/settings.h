@@ -20,6 +20,7 @@ struct DcvitSettings {
   std::vector<int> candidates;  // blocks the ranking tries (plan.h candidate_blocks)
   NeuronChoice neurons = NeuronChoice::kRandom;
   uint64_t neuron_seed = 0;
+  int round_to = 1;  // kept MLP widths on the --round-to grid (plan_dense_target)
   MimicOptions mimic;
   bool resume = false;
   bool quiet = false;

@@ -18,10 +18,11 @@ void ExtractOptions::validate() const {
         "--budget-tokens must lie in (0, 1] (0 = not given), got ", tokens);
   check(macs_tolerance > 0 && macs_tolerance < 1, "MACs tolerance must lie in (0, 1), got ",
         macs_tolerance);
+  check(round_to >= 1, "--round-to must be a positive integer, got ", round_to);
 }
 
 nlohmann::json ExtractOptions::to_json() const {
-  nlohmann::json j = {{"fold", fold}, {"budget_tokens", tokens}};
+  nlohmann::json j = {{"fold", fold}, {"budget_tokens", tokens}, {"round_to", round_to}};
   if (macs) {
     j["macs"] = macs->is_fraction ? nlohmann::json{{"fraction", macs->value}}
                                   : nlohmann::json{{"absolute", macs->value}};
@@ -60,13 +61,13 @@ Extraction extract_from_search(const SearchDir& search, const ExtractOptions& op
     if (options.tokens > 0) tokens.fraction = options.tokens;
     const MacsSolution solution =
         solve_macs_target(source, search.masks, options.macs->resolve(source_macs),
-                          options.macs_tolerance, tokens);
+                          options.macs_tolerance, tokens, options.round_to);
     e.structure = solution.structure;
     e.info["solution"] = macs_solution_to_json(solution);
   } else {
     KeepFractions fractions = options.fractions;
     if (options.tokens > 0) fractions.tokens = options.tokens;
-    e.structure = structure_from_fractions(source, search.masks, fractions);
+    e.structure = structure_from_fractions(source, search.masks, fractions, options.round_to);
   }
   e.info["tokens"] = token_summary(source, e.structure);
   VisionTransformer searched = search.model;  // shared: read only

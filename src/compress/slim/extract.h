@@ -23,6 +23,7 @@ struct ExtractOptions {
   bool fold = false;               // fold the kept soft mask values into the weights (fold.h);
                       // off: kept masks become 1, as in the reference (measured better)
   double macs_tolerance = 0.01;  // relative
+  int round_to = 1;              // kept widths on the --round-to grid (round_to.h)
   void validate() const;         // names the flag
   nlohmann::json to_json() const;
 };

@@ -47,7 +47,7 @@ const MacsSolution& nearest(const std::pair<MacsSolution, MacsSolution>& sides, 
 }  // namespace
 
 MacsSolution solve_macs_target(const ViTConfig& source, const SlimMasks& masks, int64_t target,
-                               double tolerance, const TokenBudget& tokens) {
+                               double tolerance, const TokenBudget& tokens, int round_to) {
   check(!tokens.shared || masks.has_tokens(),
         "tokens cannot share the MACs budget: the search had no token masks (search again with "
         "--tokens)");
@@ -61,7 +61,7 @@ MacsSolution solve_macs_target(const ViTConfig& source, const SlimMasks& masks, 
     MacsSolution s;
     s.fractions.attn = s.fractions.mlp = f;
     s.fractions.tokens = token_fraction < 0 ? f : token_fraction;
-    s.structure = structure_from_fractions(source, masks, s.fractions);
+    s.structure = structure_from_fractions(source, masks, s.fractions, round_to);
     s.macs = compact_macs(source, s.structure);
     s.target = target;
     return s;
@@ -75,7 +75,10 @@ MacsSolution solve_macs_target(const ViTConfig& source, const SlimMasks& masks, 
         " (", percent_of(target, source_macs), " of the teacher's ", source_macs,
         ") is unreachable: the smallest reachable is ", least.macs, " MACs (",
         percent_of(least.macs, source_macs),
-        " of the teacher), with one attention dim and one MLP neuron kept",
+        " of the teacher), with ",
+        round_to > 1 ? str_cat("the top-ranked attention dims and MLP neurons rounded to "
+                               "multiples of --round-to ", round_to)
+                     : std::string("one attention dim and one MLP neuron kept"),
         tokens.shared ? " and one patch token" : "");
   const MacsSolution all = solve_at(1.0);
   check(static_cast<double>(all.macs) >= target * (1.0 - tolerance), "MACs target ", target,
@@ -101,7 +104,9 @@ MacsSolution solve_macs_target(const ViTConfig& source, const SlimMasks& masks, 
   check(std::abs(best.relative_error()) <= tolerance, "MACs target ", target,
         " cannot be met within ", tolerance * 100, "%: the nearest reachable values are ",
         sides.first.macs, " and ", sides.second.macs,
-        " MACs (the masks' ranking changes MACs in larger steps)");
+        " MACs (the masks' ranking changes MACs in larger steps",
+        round_to > 1 ? str_cat("; --round-to ", round_to, " makes them coarser") : std::string(),
+        ")");
   return best;
 }
 

@@ -35,8 +35,11 @@ struct MacsSolution {
 // source's MACs; a target below the smallest reachable MACs (one attention dim, one MLP neuron
 // and, with shared tokens, one patch token kept), naming that value; no f within `tolerance`
 // (relative), naming the nearest values either side.
+// With `round_to` > 1 every candidate Structure has its widths on that grid
+// (structure_from_fractions).
 MacsSolution solve_macs_target(const ViTConfig& source, const SlimMasks& masks, int64_t target,
-                               double tolerance = 0.01, const TokenBudget& tokens = {});
+                               double tolerance = 0.01, const TokenBudget& tokens = {},
+                               int round_to = 1);
 
 nlohmann::json macs_solution_to_json(const MacsSolution& solution);
 

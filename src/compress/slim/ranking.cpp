@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "compress/common/round_to.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -26,8 +27,15 @@ double keep_threshold(const at::Tensor& values, double fraction) {
 }
 
 Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& masks,
-                                   const KeepFractions& fractions) {
+                                   const KeepFractions& fractions, int round_to) {
   fractions.validate();
+  const RoundTo grid(round_to);
+  // Kept entries moved onto the grid, filled or emptied by the mask values.
+  const auto on_grid = [&grid](std::vector<int> kept, const std::vector<double>& values) {
+    const int full = static_cast<int>(values.size());
+    const int count = grid.nearest(static_cast<int>(kept.size()), full, /*zero_allowed=*/true);
+    return count == static_cast<int>(kept.size()) ? kept : resize_kept(kept, values, count);
+  };
   const SlimGeometry g = slim_geometry(source);
   const at::Tensor attn = masks.attn.detach().to(torch::kDouble).cpu().contiguous();
   const at::Tensor mlp = masks.mlp.detach().to(torch::kDouble).cpu().contiguous();
@@ -42,16 +50,22 @@ Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& mas
     for (int h = 0; h < g.heads[l]; ++h) {
       HeadKeep head;
       head.source = h;
+      std::vector<double> values;
       for (int d = 0; d < g.head_dim[l]; ++d) {
+        values.push_back(a[l][h][d]);
         if (a[l][h][d] >= attn_threshold) head.qk.push_back(d);
       }
+      if (!grid.any_width()) head.qk = on_grid(head.qk, values);
       head.v = head.qk;
       if (!head.qk.empty()) b.heads.push_back(head);
     }
     b.attn_skip = b.heads.empty();
+    std::vector<double> values;
     for (int n = 0; n < g.mlp_hidden[l]; ++n) {
+      values.push_back(m[l][n]);
       if (m[l][n] >= mlp_threshold) b.mlp.push_back(n);
     }
+    if (!grid.any_width()) b.mlp = on_grid(b.mlp, values);
     s.blocks.push_back(b);
   }
   if (fractions.tokens < 1) {

@@ -30,10 +30,12 @@ double keep_threshold(const at::Tensor& values, double fraction);
 // threshold. q/k and v of a head keep the same dims (one shared mask). A head with no kept dim is
 // removed; a block left without heads gets attn_skip; a block without neurons has no MLP; a block
 // keeping neither is skipped (normalize_structure). With fractions.tokens < 1, the blocks' token
-// lists are kept_tokens(masks, fractions.tokens), listed where a block drops tokens. Validated
-// against `source`.
+// lists are kept_tokens(masks, fractions.tokens), listed where a block drops tokens. With
+// `round_to` > 1 (--round-to, compress/common/round_to.h) each head's kept dims and each block's
+// kept neurons move to the nearest multiple of it (0 removes the head or the MLP; a full width
+// stays), filled or emptied in the order of the mask values. Validated against `source`.
 Structure structure_from_fractions(const ViTConfig& source, const SlimMasks& masks,
-                                   const KeepFractions& fractions);
+                                   const KeepFractions& fractions, int round_to = 1);
 
 // The paper's token rule: token masks (their applied values, token_mask_values) are ranked
 // globally over all blocks with keep_threshold(fraction); a patch token is kept in block l only

@@ -35,6 +35,7 @@ void UvcRunOptions::validate() const {
   finetune.validate();
   check(macs_tolerance > 0 && macs_tolerance < 1, "MACs tolerance must lie in (0, 1), got ",
         macs_tolerance);
+  check(round_to >= 1, "--round-to must be a positive integer, got ", round_to);
 }
 
 UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_info,
@@ -64,13 +65,14 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   Stopwatch clock;
   const GroupScores scores = group_scores(*search.model, g);
   const Repair repair = meet_budget(source, g, search.state, scores, options.search.target_macs,
-                                    options.macs_tolerance);
+                                    options.macs_tolerance, options.round_to);
   // Every rank projects rank 0's searched weights and variables (copied to all ranks after each
   // search epoch) by the same deterministic steps; checked, not assumed.
   check_same_on_all_ranks(options.search.dist.get(), structure_to_json(repair.structure).dump(),
                           "the final UVC Structure");
   record["structure"] = repair_to_json(repair, g);
   record["structure"]["per_block"] = structure_summary(repair.structure);
+  record["structure"]["round_to"] = options.round_to;
   VisionTransformer compact = slice_model(*search.model, repair.structure);
   record["structure"]["slice_check_max_abs_diff"] = slice_check(
       *search.model,

@@ -22,6 +22,7 @@ struct UvcRunOptions {
   // finetune.train.out_dir is the output model directory
   FinetuneOptions finetune = uvc_finetune_defaults();
   double macs_tolerance = 0.01;  // relative; the final Structure must be this close to the budget
+  int round_to = 1;  // the final Structure's v and MLP widths on the --round-to grid (repair.h)
   void validate() const;
 };
 

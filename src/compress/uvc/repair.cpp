@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "compress/common/round_to.h"
 #include "model/complexity.h"
 #include "util/error.h"
 
@@ -29,7 +30,9 @@ struct Var {
 
 class Projector {
  public:
-  Projector(const UvcGeometry& g, const UvcState& st, const GroupScores& scores) : g_(g) {
+  Projector(const UvcGeometry& g, const UvcState& st, const GroupScores& scores,
+            const RoundTo& grid)
+      : g_(g), grid_(grid) {
     for (int l = 0; l < g.depth; ++l) {
       const UvcBlock& u = g.blocks[static_cast<size_t>(l)];
       head_order_.push_back(smallest_indices(scores.heads[l], u.heads));
@@ -57,16 +60,33 @@ class Projector {
     return total;
   }
 
-  // Every count of a kept block at `value(bound)`.
+  // Every count of a kept block at its largest (at_max: one head, the grid's smallest width of
+  // v dims and neurons kept) or 0.
   UvcDecision with_all_counts(const UvcDecision& d, bool at_max) const {
     UvcDecision out = d;
-    for (const Var& v : vars_) count(out, v) = at_max ? v.bound - 1 : 0;
+    for (const Var& v : vars_) count(out, v) = at_max ? v.bound - smallest_kept(v) : 0;
     return out;
   }
 
-  // The next single-unit move in one direction: the variable whose fraction, shifted by a common
-  // offset t, crosses its next integer step first (smallest t when pruning more, largest t when
-  // pruning less). `fine_only` restricts to MLP neurons and v dims. Returns -1 if none.
+  // The learned counts with every kept width moved to the nearest on the --round-to grid.
+  UvcDecision on_grid(const UvcDecision& d) const {
+    UvcDecision out = d;
+    for (const Var& v : vars_)
+      if (v.kind != 0) count(out, v) = v.bound - grid_.nearest(v.bound - count(out, v), v.bound);
+    return out;
+  }
+
+  // The count one step from `c` (pruning more or less), or -1 at the end: heads move by one,
+  // v dims and neurons to the next kept width on the grid (by one without --round-to).
+  int step(const Var& v, int c, bool more) const {
+    if (v.kind == 0) return more ? (c + 1 < v.bound ? c + 1 : -1) : (c > 0 ? c - 1 : -1);
+    const int kept = more ? grid_.next_below(v.bound - c, v.bound) : grid_.next_above(v.bound - c, v.bound);
+    return kept < 0 ? -1 : v.bound - kept;
+  }
+
+  // The next single-step move in one direction: the variable whose fraction, shifted by a common
+  // offset t, crosses its next step first (smallest t when pruning more, largest t when pruning
+  // less). `fine_only` restricts to MLP neurons and v dims. Returns -1 if none.
   int next_move(const UvcDecision& d, bool more, bool fine_only,
                 const std::vector<bool>& excluded) const {
     int best = -1;
@@ -77,10 +97,12 @@ class Projector {
       if (excluded[i] || d.skip[v.block] || (fine_only && v.kind == 0)) continue;
       if (v.kind == 2 && head_pruned(d, v.block, v.head)) continue;  // costs nothing either way
       const int c = count(const_cast<UvcDecision&>(d), v);
-      if (more ? c >= v.bound - 1 : c <= 0) continue;
-      // The step from c to c + 1 sits at fraction (c + 1/2) / bound: rounding, not ceil, so that
-      // fractions at 0 do not all take their first unit at once (a head of every block).
-      const double t = ((more ? c : c - 1) + 0.5) / static_cast<double>(v.bound) - v.fraction;
+      const int next = step(v, c, more);
+      if (next < 0) continue;
+      // The step from c to c + 1 sits at fraction (c + 1/2) / bound (from c to next: their
+      // midpoint): rounding, not ceil, so that fractions at 0 do not all take their first unit
+      // at once (a head of every block).
+      const double t = 0.5 * (c + next) / static_cast<double>(v.bound) - v.fraction;
       if (more ? t < best_t : t > best_t) best_t = t, best = static_cast<int>(i);
     }
     return best;
@@ -94,8 +116,17 @@ class Projector {
 
   const std::vector<Var>& vars() const { return vars_; }
 
+  // Applies the step of variable i (next_move's answer).
+  void move(UvcDecision& d, int i, bool more) const {
+    int& c = count(d, vars_[static_cast<size_t>(i)]);
+    c = step(vars_[static_cast<size_t>(i)], c, more);
+  }
+
  private:
+  int smallest_kept(const Var& v) const { return v.kind == 0 ? 1 : grid_.smallest(v.bound); }
+
   const UvcGeometry& g_;
+  const RoundTo& grid_;
   std::vector<std::vector<int>> head_order_;
   std::vector<Var> vars_;
 };
@@ -103,7 +134,8 @@ class Projector {
 }  // namespace
 
 Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState& st,
-                   const GroupScores& scores, int64_t target, double tolerance) {
+                   const GroupScores& scores, int64_t target, double tolerance, int round_to) {
+  const RoundTo grid(round_to);
   check(tolerance > 0, "MACs tolerance must be positive, got ", tolerance);
   const int64_t dense = g.dense_macs();
   check(target > 0 && target <= dense, "UVC budget: target ", target, " MACs is not in (0, ",
@@ -113,9 +145,9 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
   Repair rep;
   rep.target = target;
   rep.learned = current_decision(st, g);
-  Projector proj(g, st, scores);
+  Projector proj(g, st, scores, grid);
   rep.learned_macs = proj.macs(rep.learned);
-  UvcDecision d = rep.learned;
+  UvcDecision d = proj.on_grid(rep.learned);
 
   // Gates first, only where the counts cannot reach the target: skip the kept block the gates
   // like least, or restore the skipped block they like most.
@@ -149,7 +181,7 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
     while (macs > target) {
       const int i = proj.next_move(d, /*more=*/true, false, none);
       check(i >= 0, "UVC budget: cannot prune below ", macs, " MACs (target ", target, ")");
-      proj.count(d, proj.vars()[i]) += 1;
+      proj.move(d, i, /*more=*/true);
       macs = proj.macs(d);
       ++rep.steps;
     }
@@ -157,10 +189,11 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
     for (;;) {
       const int i = proj.next_move(d, /*more=*/false, false, none);
       if (i < 0) break;
-      proj.count(d, proj.vars()[i]) -= 1;
+      const UvcDecision before = d;
+      proj.move(d, i, /*more=*/false);
       const int64_t grown = proj.macs(d);
       if (grown > target) {
-        proj.count(d, proj.vars()[i]) += 1;
+        d = before;
         break;
       }
       macs = grown;
@@ -172,10 +205,11 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
   for (;;) {
     const int i = proj.next_move(d, /*more=*/false, /*fine_only=*/true, excluded);
     if (i < 0) break;
-    proj.count(d, proj.vars()[i]) -= 1;
+    const UvcDecision before = d;
+    proj.move(d, i, /*more=*/false);
     const int64_t grown = proj.macs(d);
     if (grown > target) {
-      proj.count(d, proj.vars()[i]) += 1;
+      d = before;
       excluded[i] = true;  // this unit does not fit; smaller ones elsewhere may
       continue;
     }

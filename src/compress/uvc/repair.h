@@ -31,8 +31,12 @@ struct Repair {
 
 // Throws vitc::Error if `target` is above the source's MACs, not above the fixed cost (patch
 // embedding and head), or if no configuration lies within `tolerance` (relative) of it.
+// With `round_to` > 1 (--round-to, compress/common/round_to.h) every kept v width and MLP width is
+// a multiple of it (or the full width): the learned counts are moved to the nearest such width
+// first, and v dims and neurons then move from one allowed width to the next.
 Repair meet_budget(const ViTConfig& source, const UvcGeometry& geometry, const UvcState& state,
-                   const GroupScores& scores, int64_t target, double tolerance = 0.01);
+                   const GroupScores& scores, int64_t target, double tolerance = 0.01,
+                   int round_to = 1);
 
 nlohmann::json repair_to_json(const Repair& repair, const UvcGeometry& geometry);
 

@@ -7,6 +7,7 @@
 
 #include "compress/baselines/uniform_prune.h"
 #include "compress/common/macs_budget.h"
+#include "compress/round_to_test_util.h"
 #include "model/complexity.h"
 #include "model/slice_test_util.h"
 #include "util/error.h"
@@ -98,6 +99,21 @@ TEST(UniformPrune, UnreachableBudgetsAndBadCriteriaAreClearErrors) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("random, magnitude"), std::string::npos);
+  }
+}
+
+// --round-to 8: every block's MLP width a multiple of 8, the budget within 1%.
+TEST(UniformPrune, RoundToKeepsMlpWidthsOnTheGrid) {
+  VisionTransformer model = random_model("fm_small", 1);
+  const int64_t teacher = compute_complexity(model->config()).macs();
+  for (double fraction : {0.9, 0.7, 0.5, 0.3}) {
+    UniformPruneOptions o;
+    o.round_to = 8;
+    const UniformPrune p = uniform_prune(*model, static_cast<int64_t>(fraction * teacher), o);
+    EXPECT_LE(std::abs(static_cast<double>(p.macs - p.target)) / p.target, 0.01) << fraction;
+    test::expect_widths_on_grid(p.structure, model->config(), 8, /*qk=*/true,
+                                str_cat("fraction ", fraction));
+    EXPECT_EQ(p.to_json()["round_to"], 8);
   }
 }
 

@@ -144,5 +144,26 @@ TEST(DcvitNeurons, RandomChoiceIsSeededSortedAndDistinct) {
   EXPECT_THROW(parse_neuron_choice("best"), Error);
 }
 
+// --round-to 8: the kept MLP width is the multiple of 8 on either side of the exact width whose
+// MACs are nearer the target, still within 1%.
+TEST(DcvitPlan, RoundToKeepsAMultipleNearestTheTarget) {
+  const ViTConfig c = named_config("fm_small");  // MLP 256
+  const std::vector<int> candidates = candidate_blocks(c);
+  const int64_t teacher = compute_complexity(c).macs();
+  int rounded = 0;
+  for (double f : {0.9, 0.8, 0.7, 0.6}) {
+    const int64_t target = static_cast<int64_t>(f * teacher);
+    const DcvitPlan exact = plan_dense_target(c, candidates, target);
+    const DcvitPlan plan = plan_dense_target(c, candidates, target, 0, 0.01, 8);
+    EXPECT_EQ(plan.blocks, exact.blocks) << f;
+    EXPECT_EQ(plan.hidden % 8, 0) << f << ": width " << plan.hidden;
+    EXPECT_LE(std::abs(plan.hidden - exact.hidden), 7) << f;
+    EXPECT_LE(std::abs(plan.relative_error()), 0.01) << f;
+    EXPECT_EQ(plan.macs, structure_macs(c, plan, candidates)) << f;
+    if (plan.hidden != exact.hidden) ++rounded;
+  }
+  EXPECT_GT(rounded, 0);  // the exact widths are not all multiples of 8 already
+}
+
 }  // namespace
 }  // namespace vitc

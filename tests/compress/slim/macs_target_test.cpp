@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "compress/slim/macs_target.h"
+#include "compress/round_to_test_util.h"
 #include "model/complexity.h"
 #include "slim_test_util.h"
 #include "util/error.h"
@@ -72,6 +73,36 @@ TEST(MacsTarget, UnreachableTargetsNameTheReachableRange) {
   EXPECT_LE(std::abs(solve_macs_target(config, masks, least).macs - least), least / 100);
   const std::string high = error_of([&] { solve_macs_target(config, masks, teacher * 2); });
   EXPECT_NE(high.find("above the teacher"), std::string::npos) << high;
+}
+
+// --round-to 8 on fm_small (heads of 16 dims, MLP 256): every head keeps 8 or 16 dims (or goes),
+// every MLP a multiple of 8, filled by the highest mask values; targets still met within 1%.
+TEST(MacsTarget, RoundToKeepsWidthsOnTheGridWithinOnePercent) {
+  const ViTConfig config = named_config("fm_small");
+  const int64_t teacher = compute_complexity(config).macs();
+  const SlimMasks masks = test::random_masks(config, 4);
+  for (double f : {0.5, 0.7, 0.9}) {  // (8 dims of a head cost 0.6% of fm_small's MACs)
+    const int64_t target = std::llround(f * teacher);
+    const MacsSolution s = solve_macs_target(config, masks, target, 0.01, {}, 8);
+    EXPECT_LE(std::abs(s.relative_error()), 0.01) << "fraction " << f;
+    EXPECT_EQ(s.macs, compute_complexity(compact_config(config, s.structure)).macs());
+    test::expect_widths_on_grid(s.structure, config, 8, /*qk=*/true, str_cat("fraction ", f));
+    // Within a block the kept neurons are the block's best by mask value.
+    const at::Tensor mlp = masks.mlp.detach().to(torch::kDouble);
+    for (size_t l = 0; l < s.structure.blocks.size(); ++l) {
+      const std::vector<int>& kept = s.structure.blocks[l].mlp;
+      if (kept.empty()) continue;
+      double worst_kept = 1e300, best_dropped = -1e300;
+      std::vector<bool> is_kept(static_cast<size_t>(config.blocks[l].mlp_hidden), false);
+      for (int n : kept) is_kept[static_cast<size_t>(n)] = true;
+      for (int n = 0; n < config.blocks[l].mlp_hidden; ++n) {
+        const double v = mlp[static_cast<int64_t>(l)][n].item<double>();
+        if (is_kept[static_cast<size_t>(n)]) worst_kept = std::min(worst_kept, v);
+        else best_dropped = std::max(best_dropped, v);
+      }
+      EXPECT_GE(worst_kept, best_dropped) << "fraction " << f << " block " << l;
+    }
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "compress/uvc/repair.h"
+#include "compress/round_to_test_util.h"
 #include "model/complexity.h"
 #include "util/error.h"
 #include "uvc_test_util.h"
@@ -108,6 +109,28 @@ TEST(UvcRepair, RejectsImpossibleTargets) {
   EXPECT_THROW(meet_budget(f.model->config(), f.g, st, f.scores, f.dense + 1), Error);
   EXPECT_THROW(meet_budget(f.model->config(), f.g, st, f.scores, f.g.fixed_macs), Error);
   EXPECT_THROW(meet_budget(f.model->config(), f.g, st, f.scores, 0), Error);
+}
+
+// --round-to 8: the learned decision moved onto the grid, then v dims and neurons moved a grid step
+// at a time: every kept v and MLP width is a multiple of 8 (head width 16, MLP 128), the budget
+// still within 1%.
+TEST(UvcRepair, RoundToKeepsWidthsOnTheGridWithinOnePercent) {
+  Fixture f;
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    const UvcState st = random_state(f.g, seed, 0.9);
+    // (A grid step of 8 v dims or neurons costs up to 0.6% of this small model's MACs, so lower
+    // targets may not have a configuration within 1%.)
+    for (double fraction : {0.9, 0.75, 0.6}) {
+      const int64_t target = std::llround(fraction * f.dense);
+      const Repair r = meet_budget(f.model->config(), f.g, st, f.scores, target, 0.01, 8);
+      EXPECT_LE(std::abs(r.relative_error()), 0.01) << "seed " << seed << " target " << fraction;
+      EXPECT_LE(r.macs, target);
+      test::expect_widths_on_grid(r.structure, f.model->config(), 8, /*qk=*/true,
+                                  str_cat("seed ", seed, " target ", fraction));
+      const Repair plain = meet_budget(f.model->config(), f.g, st, f.scores, target);
+      EXPECT_FALSE(r.structure == plain.structure) << "seed " << seed << " target " << fraction;
+    }
+  }
 }
 
 }  // namespace
