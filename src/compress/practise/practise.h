@@ -67,7 +67,10 @@ PractiseRanking rank_practise(VisionTransformer teacher, const nlohmann::json& t
 PractiseRanking load_practise_ranking(const std::string& dir);
 
 // Percent of the teacher's time a dropped-block model saves: `repeats` rounds timing both back to
-// back after one warm-up round, medians compared. Shared by every family's scoring.
+// back after one warm-up round, medians compared. A model without a block does strictly less
+// work, so a saving of 0 or less is the noise of a busy machine: it is measured again with twice
+// the rounds, up to twice (at most 7 x `repeats` rounds in all), and the last value returned.
+// Shared by every family's scoring.
 double interleaved_reduction_percent(const std::function<double()>& teacher_ms,
                                      const std::function<double()>& dropped_ms, int repeats);
 

@@ -113,7 +113,8 @@ ResNetPractiseRanking rank_resnet_practise(ResNet teacher, const FewShotSet& few
     s.latency_reduction = latency_reduction(*teacher, b, latency, settings.latency_repeats);
     check(s.latency_reduction > 0, "PRACTISE: dropping block ", c.block_name(b),
           " did not reduce the measured latency (", s.latency_reduction,
-          "%); the machine is too noisy: raise --latency-repeats, or use --latency-proxy-macs");
+          "%, measured again with up to 7x --latency-repeats rounds); the machine is too noisy: "
+          "raise --latency-repeats, or use --latency-proxy-macs");
     s.score = s.recoverability / s.latency_reduction;
     if (!settings.quiet) {
       std::fprintf(stderr,

@@ -1,6 +1,7 @@
 // PRACTISE (ViT port): identity-initialised adaptors leave the network unchanged; on a constructed
 // model whose block 3 is the identity, that block is the most recoverable and is dropped first;
-// the dropped-block model is a plain Structure whose sliced model equals its masked counterpart.
+// the dropped-block model is a plain Structure whose sliced model equals its masked counterpart;
+// a non-positive measured latency saving is measured again.
 #include <gtest/gtest.h>
 
 #include "compress/common/few_shot.h"
@@ -73,6 +74,21 @@ TEST(PractiseRanking, DropsTheRedundantBlockFirst) {
   for (const BlockKeep& b : s.blocks) skipped += b.skip;
   EXPECT_EQ(skipped, 2);
   EXPECT_THROW(compress_practise(teacher, {}, few_shot, r, 5, settings, *eval, out + "_bad"), Error);
+}
+
+// A non-positive saving is noise (a model without a block does less work): measured again with
+// twice the rounds, up to twice; a saving that stays non-positive is returned for the caller to
+// refuse.
+TEST(PractiseLatency, NonPositiveSavingIsMeasuredAgainWithMoreRounds) {
+  int dropped_calls = 0;
+  // The dropped model looks slower for its first 5 timings (warm-up + 4 rounds), then faster.
+  const double r = interleaved_reduction_percent([] { return 10.0; },
+                                                 [&] { return ++dropped_calls <= 5 ? 12.0 : 8.0; }, 4);
+  EXPECT_NEAR(r, 20.0, 1e-12);
+  EXPECT_EQ(dropped_calls, 5 + 9);  // the second attempt: warm-up + 8 rounds
+  int calls = 0;
+  EXPECT_LT(interleaved_reduction_percent([] { return 10.0; }, [&] { return ++calls, 11.0; }, 2), 0);
+  EXPECT_EQ(calls, 3 + 5 + 9);  // 2, 4 and 8 rounds, each after a warm-up
 }
 
 }  // namespace
