@@ -1,6 +1,8 @@
 // Window partition, shift masks and relative position indices for Swin blocks.
 #include "model/families/swin/swin_windows.h"
 
+#include <vector>
+
 #include <torch/torch.h>
 
 namespace vitc {
@@ -31,23 +33,38 @@ at::Tensor shifted_window_mask(const AttentionWindow& window) {
   return torch::zeros(differ.sizes(), torch::kFloat).masked_fill(differ, -100.0);
 }
 
+namespace {
+
+// For every position of the windowed order (windows row-major, tokens row-major within each), the
+// grid position it comes from after the cyclic shift by -shift: one gather does the shift and the
+// cut into windows.
+at::Tensor window_order(const AttentionWindow& window, const c10::Device& device) {
+  const int64_t side = window.side, w = window.window, shift = window.shift;
+  std::vector<int64_t> order;
+  order.reserve(static_cast<size_t>(side * side));
+  for (int64_t wy = 0; wy < side / w; ++wy)
+    for (int64_t wx = 0; wx < side / w; ++wx)
+      for (int64_t iy = 0; iy < w; ++iy)
+        for (int64_t ix = 0; ix < w; ++ix)
+          order.push_back(((wy * w + iy + shift) % side) * side + (wx * w + ix + shift) % side);
+  return torch::tensor(order, torch::kLong).to(device);
+}
+
+}  // namespace
+
 at::Tensor window_partition(const at::Tensor& x, const AttentionWindow& window) {
-  const int64_t B = x.size(0), C = x.size(2), side = window.side, w = window.window;
-  at::Tensor grid = x.view({B, side, side, C});
-  if (window.shift > 0) grid = torch::roll(grid, {-window.shift, -window.shift}, {1, 2});
-  return grid.view({B, side / w, w, side / w, w, C})
-      .permute({0, 1, 3, 2, 4, 5})
-      .reshape({-1, w * w, C});
+  const int64_t C = x.size(2), w = window.window;
+  return x.index_select(1, window_order(window, x.device())).view({-1, w * w, C});
 }
 
 at::Tensor window_merge(const at::Tensor& windows, const AttentionWindow& window) {
-  const int64_t side = window.side, w = window.window, C = windows.size(2);
-  const int64_t B = windows.size(0) / ((side / w) * (side / w));
-  at::Tensor grid = windows.view({B, side / w, side / w, w, w, C})
-                        .permute({0, 1, 3, 2, 4, 5})
-                        .reshape({B, side, side, C});
-  if (window.shift > 0) grid = torch::roll(grid, {window.shift, window.shift}, {1, 2});
-  return grid.reshape({B, side * side, C});
+  const int64_t side = window.side, C = windows.size(2);
+  const int64_t B = windows.size(0) / ((side / window.window) * (side / window.window));
+  const at::Tensor order = window_order(window, windows.device());
+  // The inverse gather: grid position p takes the windowed position that came from p.
+  const at::Tensor inverse = torch::empty_like(order).scatter_(
+      0, order, torch::arange(order.size(0), order.options()));
+  return windows.reshape({B, side * side, C}).index_select(1, inverse);
 }
 
 }  // namespace vitc
