@@ -13,7 +13,6 @@
 #include "model/families/resnet/resnet_model_dir.h"
 #include "util/error.h"
 #include "util/files.h"
-#include "util/json_read.h"
 #include "util/progress.h"
 
 namespace vitc {

@@ -37,16 +37,18 @@ namespace {
 
 // For every position of the windowed order (windows row-major, tokens row-major within each), the
 // grid position it comes from after the cyclic shift by -shift: one gather does the shift and the
-// cut into windows.
-at::Tensor window_order(const AttentionWindow& window, const c10::Device& device) {
+// cut into windows. With `inverse`, the opposite map: for every grid position, its windowed one.
+at::Tensor window_order(const AttentionWindow& window, const c10::Device& device, bool inverse) {
   const int64_t side = window.side, w = window.window, shift = window.shift;
-  std::vector<int64_t> order;
-  order.reserve(static_cast<size_t>(side * side));
+  std::vector<int64_t> order(static_cast<size_t>(side * side));
+  int64_t windowed = 0;
   for (int64_t wy = 0; wy < side / w; ++wy)
     for (int64_t wx = 0; wx < side / w; ++wx)
       for (int64_t iy = 0; iy < w; ++iy)
-        for (int64_t ix = 0; ix < w; ++ix)
-          order.push_back(((wy * w + iy + shift) % side) * side + (wx * w + ix + shift) % side);
+        for (int64_t ix = 0; ix < w; ++ix, ++windowed) {
+          const int64_t grid = ((wy * w + iy + shift) % side) * side + (wx * w + ix + shift) % side;
+          order[static_cast<size_t>(inverse ? grid : windowed)] = inverse ? windowed : grid;
+        }
   return torch::tensor(order, torch::kLong).to(device);
 }
 
@@ -54,17 +56,14 @@ at::Tensor window_order(const AttentionWindow& window, const c10::Device& device
 
 at::Tensor window_partition(const at::Tensor& x, const AttentionWindow& window) {
   const int64_t C = x.size(2), w = window.window;
-  return x.index_select(1, window_order(window, x.device())).view({-1, w * w, C});
+  return x.index_select(1, window_order(window, x.device(), false)).view({-1, w * w, C});
 }
 
 at::Tensor window_merge(const at::Tensor& windows, const AttentionWindow& window) {
   const int64_t side = window.side, C = windows.size(2);
   const int64_t B = windows.size(0) / ((side / window.window) * (side / window.window));
-  const at::Tensor order = window_order(window, windows.device());
-  // The inverse gather: grid position p takes the windowed position that came from p.
-  const at::Tensor inverse = torch::empty_like(order).scatter_(
-      0, order, torch::arange(order.size(0), order.options()));
-  return windows.reshape({B, side * side, C}).index_select(1, inverse);
+  return windows.reshape({B, side * side, C})
+      .index_select(1, window_order(window, windows.device(), /*inverse=*/true));
 }
 
 }  // namespace vitc
