@@ -9,6 +9,7 @@
 #include "io/image_decode.h"
 #include "model/output_guard.h"
 #include "util/allocator.h"
+#include "util/denormals.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -26,6 +27,10 @@ void ComputeFlags::add_to(CLI::App& cmd) {
                  "keep freed memory for reuse instead of a fresh mmap per large tensor "
                  "(see docs/slicing_benchmark.md)")
       ->capture_default_str();
+  cmd.add_option("--flush-denormals", flush_denormals,
+                 "treat subnormal floats (below 1.2e-38) as 0 on CPU: much faster where they "
+                 "occur (Swin's masked attention), see src/util/denormals.h")
+      ->capture_default_str();
   cmd.add_option("--device", device_flag, "where models run: cpu, cuda or cuda:N")
       ->capture_default_str();
   cmd.add_option("--precision", precision_flag,
@@ -39,8 +44,10 @@ std::string ComputeFlags::apply() const {
   device_ = parse_device(process_device_name(device_flag, local_rank ? std::atoi(local_rank) : -1));
   const Precision precision = parse_precision(precision_flag);
   set_precision(device_, precision);
+  // Before configure_threads, so that torch's intra-op threads inherit the setting.
+  const std::string denormals = configure_denormals(flush_denormals);
   const std::string description =
-      str_cat(configure_threads(settings), "; ", configure_allocator(malloc_reuse),
+      str_cat(configure_threads(settings), "; ", configure_allocator(malloc_reuse), "; ", denormals,
               "; device ", device_.str(), ", precision ", precision_name(precision));
   std::fprintf(stderr, "threads: %s\n", description.c_str());
   return description;

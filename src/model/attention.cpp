@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include "model/batched_matmul.h"
 #include "model/families/swin/swin_windows.h"
 
 namespace vitc {
@@ -137,9 +138,9 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
   const at::Tensor k = heads_of(H * qk_width_, qk_width_);
   const at::Tensor v = heads_of(2 * H * qk_width_, v_width_);
   at::Tensor scores =
-      add_score_bias(torch::matmul(q * scale_, k.transpose(-2, -1)), score_bias, 0, H);
+      add_score_bias(batched_matmul(q * scale_, k.transpose(-2, -1)), score_bias, 0, H);
   if (key_log_weights.defined()) scores = scores + key_log_weights;
-  const at::Tensor out = torch::matmul(scores.softmax(-1), v);  // [B, H, N, v_width]
+  const at::Tensor out = batched_matmul(scores.softmax(-1), v);  // [B, H, N, v_width]
   return torch::linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight,
                        proj->bias);
 }
@@ -181,11 +182,11 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
         k.narrow(-1, g.q_offset, g.count * g.qk_dim).reshape({B, N, g.count, g.qk_dim}).transpose(1, 2);
     const at::Tensor vg =
         v.narrow(-1, g.v_offset, g.count * g.v_dim).reshape({B, N, g.count, g.v_dim}).transpose(1, 2);
-    at::Tensor scores = add_score_bias(torch::matmul(qg * scale_, kg.transpose(-2, -1)), bias,
+    at::Tensor scores = add_score_bias(batched_matmul(qg * scale_, kg.transpose(-2, -1)), bias,
                                        g.first_head, g.count);
     if (key_log_weights.defined()) scores = scores + key_log_weights;
     const at::Tensor attn = scores.softmax(-1);
-    at::Tensor out = torch::matmul(attn, vg);  // [B, c, N, dv]
+    at::Tensor out = batched_matmul(attn, vg);  // [B, c, N, dv]
     if (head_mask) out = out * masks->heads.narrow(0, g.first_head, g.count).view({1, g.count, 1, 1});
     outputs.push_back(out.transpose(1, 2).reshape({B, N, g.count * g.v_dim}));
   }
