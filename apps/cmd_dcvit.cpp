@@ -15,7 +15,7 @@
 #include "compress/dcvit/synthetic_source.h"
 #include "model/families/resnet/resnet_complexity.h"
 #include "model/families/resnet/resnet_model_dir.h"
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
 #include "train/evaluate.h"
@@ -90,28 +90,32 @@ struct Prepared {
   std::vector<DcvitJob> jobs;  // one per target text, in order, checked reachable (no out_dir yet)
 };
 
-// "0.7", "70%", "15.6M" or "15.6M:3" (target:k).
-DcvitJob parse_job(const std::string& text, int64_t teacher_macs, int blocks_flag) {
+// "0.7", "70%", "15.6M" or "15.6M:3" (target:k), counting `resource`; `flag` names it in errors.
+DcvitJob parse_job(const std::string& text, Resource resource, const std::string& flag,
+                   int64_t teacher_amount, int blocks_flag) {
   DcvitJob job;
-  std::string macs = text;
+  job.resource = resource;
+  std::string amount = text;
   const size_t colon = text.find(':');
   job.blocks = blocks_flag;
   if (colon != std::string::npos) {
-    macs = text.substr(0, colon);
+    amount = text.substr(0, colon);
     const std::string k = text.substr(colon + 1);
     char* end = nullptr;
     const long v = std::strtol(k.c_str(), &end, 10);
-    check(!k.empty() && end == k.c_str() + k.size() && v >= 1, "--targets: '", text,
+    check(!k.empty() && end == k.c_str() + k.size() && v >= 1, flag, ": '", text,
           "': the number of blocks after ':' must be a positive integer");
     job.blocks = static_cast<int>(v);
   }
-  job.target = parse_macs_target(macs).resolve(teacher_macs);
+  job.target = parse_budget(amount, resource, flag).resolve(teacher_amount);
   return job;
 }
 
-// Loads the inputs, checks that every target (`--macs` / `--targets` text) is reachable, then makes
-// or loads the synthetic set: an unreachable target fails before minutes of inversion.
-Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, int blocks_flag) {
+// Loads the inputs, checks that every target (`--macs` / `--params` / `--targets` text, counting
+// `resource`) is reachable, then makes or loads the synthetic set: an unreachable target fails
+// before minutes of inversion.
+Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, Resource resource,
+                 const std::string& flag, int blocks_flag) {
   Prepared p;
   p.settings.mimic = f.mimic.get();
   p.settings.neurons = parse_neuron_choice(f.neurons);
@@ -127,11 +131,11 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, i
   p.settings.dist = p.in.dist;
   synth_options.quiet = p.settings.quiet;
   p.settings.candidates = candidate_blocks(p.in.teacher->config(), f.min_block, f.max_block);
-  const int64_t teacher_macs = compute_complexity(p.in.teacher->config()).macs();
+  const int64_t teacher_amount = source_cost(p.in.teacher->config(), resource);
   for (const std::string& t : targets) {
-    p.jobs.push_back(parse_job(t, teacher_macs, blocks_flag));
-    plan_dense_target(p.in.teacher->config(), p.settings.candidates, p.jobs.back().target,
-                      p.jobs.back().blocks, 0.01, p.settings.round_to);
+    p.jobs.push_back(parse_job(t, resource, flag, teacher_amount, blocks_flag));
+    plan_dense_target(p.in.teacher->config(), p.settings.candidates, resource,
+                      p.jobs.back().target, p.jobs.back().blocks, 0.01, p.settings.round_to);
   }
   p.dcvit.teacher = p.in.teacher;
   p.dcvit.teacher_info = p.in.teacher_info;
@@ -166,8 +170,9 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
     r.update(j.record);
     const std::string dir = j.record["result"]["dir"];
     char target[96];
-    std::snprintf(target, sizeof target, "target %.2f%%  k=%d MLP %d",
-                  100.0 * j.plan.target / j.plan.teacher_macs, j.plan.blocks, j.plan.hidden);
+    std::snprintf(target, sizeof target, "target %.2f%% %s  k=%d MLP %d",
+                  100.0 * j.plan.target / j.plan.teacher_cost,
+                  resource_name(j.plan.resource).c_str(), j.plan.blocks, j.plan.hidden);
     r = report_compression(
         r, {dir, p.in.teacher, j.compact, p.teacher_eval.top1, f.latency_repeats, target},
         p.in.dist);
@@ -197,7 +202,7 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
 
 // DC-ViT on a ResNet teacher (whole blocks; docs/cnn.md): synthetic set with the BatchNorm
 // prior, block ranking by the synthetic-set KL after finetuning, progressive removal.
-int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
+int run_on_resnet(const DcvitFlags& f, const Budget& budget, int blocks,
                   const std::string& threads, Stopwatch& clock) {
   ResNetDcvitSettings settings;
   settings.mimic = f.mimic.get();
@@ -215,12 +220,12 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
   settings.quiet = f.common.quiet;
   synth_options.quiet = settings.quiet;
   settings.candidates = resnet_candidates(config, f.min_block, f.max_block);
-  const int64_t target = parse_macs_target(macs_text).resolve(resnet_cost(config).macs);
+  const int64_t target = budget.resolve(resnet_amount(config, budget.resource));
   if (blocks > 0) {
     check(blocks <= static_cast<int>(settings.candidates.size()), "--blocks ", blocks,
           " is more than the ", settings.candidates.size(), " candidate blocks of '", config.name, "'");
-  } else {
-    resnet_drops_for_macs(config, settings.candidates, target);  // reachable at all: before any work
+  } else {  // reachable at all: before any work
+    resnet_drops_for_budget(config, settings.candidates, budget.resource, target);
   }
   SyntheticSet synthetic;
   nlohmann::json synthetic_record;
@@ -245,7 +250,8 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
   const std::string ranking_dir = f.ranking_dir.empty() ? f.common.out + "/ranking" : f.ranking_dir;
   const ResNetDcvitRanking ranking = rank_resnet_blocks(teacher, in.few_shot, synthetic, settings,
                                                         ranking_dir, !f.ranking_dir.empty());
-  const int k = blocks > 0 ? blocks : resnet_drops_for_macs(config, ranking.order(), target);
+  const int k =
+      blocks > 0 ? blocks : resnet_drops_for_budget(config, ranking.order(), budget.resource, target);
   const ResNetDcvitResult result = compress_resnet_dcvit(
       teacher, in.few_shot, ranking, k, settings, *in.eval_data, f.common.out, f.common.eval_batch);
   nlohmann::json out = method_run_header("dcvit run", "dc-vit", threads);
@@ -257,7 +263,8 @@ int run_on_resnet(const DcvitFlags& f, const std::string& macs_text, int blocks,
                      {"count", in.few_shot.indices.size()},
                      {"indices", in.few_shot.indices}};
   out["settings"] = settings.to_json();
-  out["settings"]["macs_target"] = target;
+  out["settings"]["budget"] = budget.to_string();
+  out["settings"]["target"] = target;
   out["settings"]["blocks"] = k;
   out["synthetic"] = synthetic_record;
   out["ranking"] = ranking.to_json(config);
@@ -330,15 +337,14 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
 
   struct RunCmd {
     DcvitFlags flags;
-    std::string macs;
+    BudgetTexts budget;
     int blocks = 0;
   };
   auto r = std::make_shared<RunCmd>();
   CLI::App* one = dcvit->add_subcommand(
-      "run", "synthesize, rank blocks, compress progressively to one MACs target");
+      "run", "synthesize, rank blocks, compress progressively to one MACs (or parameter) target");
   r->flags.add_to(*one, "output model directory (synth/, ranking/, steps/ and run.json inside)");
-  one->add_option("--macs", r->macs,
-                  "MACs target: fraction of the teacher's (0.7, 70%) or absolute (15.6M)")->required();
+  add_budget_flags(*one, r->budget, "the compressed model (one of them is required)");
   one->add_option("--blocks", r->blocks,
                   "number of candidates to compress, blocks or a Swin's pairs (0: the smallest that reaches the target)")
       ->capture_default_str();
@@ -346,12 +352,15 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
     run = [r] {
       Stopwatch clock;
       const std::string threads = r->flags.common.compute.apply();
-      parse_macs_target(r->macs);  // bad flags fail before loading anything
+      const Budget budget = parse_budget_flags(r->budget);  // bad flags fail before loading
       r->flags.mimic.get();
       if (is_resnet_spec(r->flags.common.teacher)) {
-        return run_on_resnet(r->flags, r->macs, r->blocks, threads, clock);
+        return run_on_resnet(r->flags, budget, r->blocks, threads, clock);
       }
-      Prepared p = prepare(r->flags, {r->macs}, r->blocks);
+      const std::string flag = "--" + resource_key(budget.resource);
+      Prepared p = prepare(r->flags, {budget.resource == Resource::macs ? r->budget.macs
+                                                                        : r->budget.params},
+                           budget.resource, flag, r->blocks);
       DcvitJob job = p.jobs.front();
       job.out_dir = r->flags.common.out;
       const std::string ranking_dir =
@@ -369,17 +378,21 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
   struct SweepCmd {
     DcvitFlags flags;
     std::vector<std::string> targets;
+    std::string resource = "macs";
     int rank_at = 1;
   };
   auto w = std::make_shared<SweepCmd>();
   CLI::App* sweep = dcvit->add_subcommand(
-      "sweep", "compress to several MACs targets, ranking the blocks once (dense compression)");
+      "sweep", "compress to several MACs (or parameter) targets, ranking the blocks once (dense compression)");
   w->flags.add_to(*sweep, "output directory: synth/, ranking/, one model directory per target, sweep.json");
   sweep->add_option("--targets", w->targets,
-                    "comma-separated MACs targets, each a fraction (0.9, 90%) or count (15.6M), "
-                    "optionally ':k' blocks (0.8:3)")
+                    "comma-separated targets in --resource, each a fraction (0.9, 90%) or count "
+                    "(15.6M), optionally ':k' blocks (0.8:3)")
       ->required()
       ->delimiter(',');
+  sweep->add_option("--resource", w->resource, "what --targets count: macs or params")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"macs", "params"}));
   sweep->add_option("--rank-at", w->rank_at,
                     "the ranking compresses candidates to the MLP width of this target (1-based)")
       ->capture_default_str();
@@ -388,13 +401,14 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
       Stopwatch clock;
       const std::string threads = w->flags.common.compute.apply();
       w->flags.mimic.get();
+      const Resource resource = w->resource == "params" ? Resource::params : Resource::macs;
       for (const std::string& t : w->targets) {
         const size_t colon = t.find(':');
-        parse_macs_target(colon == std::string::npos ? t : t.substr(0, colon));
+        parse_budget(colon == std::string::npos ? t : t.substr(0, colon), resource, "--targets");
       }
       check(w->rank_at >= 1 && w->rank_at <= static_cast<int>(w->targets.size()), "--rank-at ",
             w->rank_at, " must lie in [1, ", w->targets.size(), "] (a position in --targets)");
-      Prepared p = prepare(w->flags, w->targets, 0);
+      Prepared p = prepare(w->flags, w->targets, resource, "--targets", 0);
       std::vector<DcvitJob> jobs = p.jobs;
       for (size_t i = 0; i < jobs.size(); ++i) {
         std::string label = w->targets[i];

@@ -7,7 +7,7 @@
 #include "common.h"
 #include "dcvit_flags.h"
 #include "setting_flags.h"
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "compress/practise/pipeline.h"
 #include "compress/baselines/resnet_l1_filters.h"
 #include "compress/practise/resnet_pipeline.h"
@@ -26,7 +26,7 @@ struct RunCmd {  // the flags of `vitc practise run`
   MimicFlags mimic;
   RecoverOptions recover;
   int drop = 0;
-  std::string macs;
+  BudgetTexts budget;
   int min_block = -1, max_block = -1;
   std::string ranking_dir;
   bool front = false;
@@ -44,7 +44,7 @@ int run_on_resnet(const RunCmd& r, const PractiseSettings& settings, const Pract
   cnn.first_block = r.min_block;
   cnn.last_block = r.max_block;
   cnn.drop = r.drop;
-  cnn.macs = o.macs;
+  cnn.budget = o.budget;
   cnn.random_seed = r.random_seed;
   cnn.out_dir = o.out_dir;
   cnn.eval_batch = o.eval_batch;
@@ -55,7 +55,8 @@ int run_on_resnet(const RunCmd& r, const PractiseSettings& settings, const Pract
   nlohmann::json record;
   std::string method = cnn.random_seed >= 0 ? "random-block-drop" : "practise", what;
   if (r.l1_filters) {
-    check(o.macs.has_value(), "--l1-filters needs --macs (the budget the filters are pruned to)");
+    check(o.budget.has_value() && o.budget->resource == Resource::macs,
+          "--l1-filters needs --macs (the MACs budget the filters are pruned to)");
     ResNetFinishOptions finish;
     finish.mimic = settings.mimic;
     finish.resume = settings.resume;
@@ -63,7 +64,7 @@ int run_on_resnet(const RunCmd& r, const PractiseSettings& settings, const Pract
     finish.method = "L1 filter pruning";
     const ResNetL1Run l1 = run_resnet_l1_filters(
         in.cnn_teacher, in.teacher_info, in.few_shot, *in.eval_data,
-        o.macs->resolve(resnet_cost(in.cnn_teacher->config()).macs), finish, o.out_dir, o.eval_batch);
+        o.budget->resolve(resnet_cost(in.cnn_teacher->config()).macs), finish, o.out_dir, o.eval_batch);
     compact = l1.compact, teacher_eval = l1.teacher_eval, record = l1.record;
     method = "l1-filters";
     what = str_cat("L1 filters, kept fraction ", record["settings"]["keep_fraction"].get<double>());
@@ -110,10 +111,11 @@ void add_practise_command(CLI::App& app, Runner& run) {
   r->common.add_to(*cmd, "output model directory (ranking/, finetune/ and run.json inside)");
   r->mimic.add_to(*cmd);
   CLI::Option* drop_opt = cmd->add_option("--drop", r->drop, "number of candidates to drop whole (default 1): blocks, or a Swin's (unshifted, shifted) pairs");
-  cmd->add_option("--macs", r->macs,
-                  "instead of --drop: drop the fewest ranked blocks that bring the MACs to this "
-                  "budget (0.5, 50% or 11.1M; whole blocks are coarse, so usually below it)")
-      ->excludes(drop_opt);
+  add_budget_flags(*cmd, r->budget,
+                   "the compressed model, instead of --drop: the fewest ranked blocks that meet "
+                   "it are dropped (whole blocks are coarse, so usually below it)");
+  cmd->get_option("--macs")->excludes(drop_opt);
+  cmd->get_option("--params")->excludes(drop_opt);
   cmd->add_option("--min-block", r->min_block, "first candidate block (-1: 1; a Swin's candidates are pairs)")->capture_default_str();
   cmd->add_option("--max-block", r->max_block, "last candidate block (-1: depth-2)")->capture_default_str();
   cmd->add_option("--ranking", r->ranking_dir,
@@ -151,7 +153,7 @@ void add_practise_command(CLI::App& app, Runner& run) {
       o.first_block = r->min_block;
       o.last_block = r->max_block;
       o.drop = r->drop;
-      if (!r->macs.empty()) o.macs = parse_macs_target(r->macs);
+      if (r->budget.given()) o.budget = parse_budget_flags(r->budget);
       o.ranking_dir = r->ranking_dir;
       o.out_dir = r->common.out;
       o.eval_batch = r->common.eval_batch;

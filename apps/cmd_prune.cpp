@@ -14,7 +14,7 @@ namespace {
 struct PruneFlags {
   MethodFlags common;
   std::string criterion = "magnitude";
-  std::string macs;
+  BudgetTexts budget;
   uint64_t seed = 0;
   int round_to = 1;
   FinetuneFlags finetune;
@@ -26,7 +26,7 @@ int run_prune(const PruneFlags& flags) {
   prune.criterion = parse_prune_criterion(flags.criterion);
   prune.seed = flags.seed;
   prune.round_to = flags.round_to;
-  const MacsTarget budget = parse_macs_target(flags.macs);
+  const Budget budget = parse_budget_flags(flags.budget);
   FinetuneOptions finetune =
       flags.finetune.get(flags.common.out, flags.common.resume, flags.common.quiet);
   const MethodInputs in = open_inputs(flags.common, flags.common.teacher);
@@ -35,7 +35,7 @@ int run_prune(const PruneFlags& flags) {
   nlohmann::json run = method_run_header("prune", to_string(prune.criterion), threads);
   run["teacher_dir"] = in.teacher_dir;
   run["data"] = flags.common.data.to_json();
-  run["budget"] = flags.macs;
+  run["budget"] = budget.to_string();
   const PruneResult result =
       prune_and_finetune(in.teacher, budget, prune, in.train_data, in.eval_data, finetune);
   run.update(result.record);
@@ -54,13 +54,11 @@ void add_prune_command(CLI::App& app, Runner& run) {
   CLI::App* cmd = app.add_subcommand(
       "prune",
       "baseline: prune the same fraction of heads and MLP neurons in every block (random or "
-      "smallest-norm) to a MACs budget, then finetune");
+      "smallest-norm) to a MACs or parameter budget, then finetune");
   flags->common.add_to(*cmd, "output model directory (weights, Structure, run.json, checkpoint)");
   cmd->add_option("--criterion", flags->criterion, "which heads and neurons go: random | magnitude")
       ->capture_default_str();
-  cmd->add_option("--macs", flags->macs,
-                  "MACs budget: fraction of the teacher's (0.5, 50%) or absolute (11.1M)")
-      ->required();
+  add_budget_flags(*cmd, flags->budget, "the pruned model (one of them is required)");
   cmd->add_option("--seed", flags->seed, "seed of the random criterion's draw")
       ->capture_default_str();
   add_round_to_flag(*cmd, flags->round_to);

@@ -35,18 +35,20 @@ int run_uvc_command(const RunCmd& cmd) {
   const MethodInputs in = open_inputs(f, f.teacher);
   const std::shared_ptr<dist::Group>& group = in.dist;
   VisionTransformer teacher = in.teacher;
-  const Complexity c = compute_complexity(teacher->config());
-  UvcRunOptions options = cmd.uvc.get(c.macs(), f.out, f.resume, rank_quiet(f.quiet, group));
+  UvcRunOptions options =
+      cmd.uvc.get(teacher->config(), f.out, f.resume, rank_quiet(f.quiet, group));
   options.search.dist = group;
   options.finetune.train.dist = group;
   if (lead_process(group))
-    std::fprintf(stderr, "budget %.3f M MACs (%.1f%% of the teacher)\n",
-                 options.search.target_macs / 1e6, 100.0 * options.search.target_macs / c.macs());
+    std::fprintf(stderr, "budget %.3f M %s (%.1f%% of the teacher)\n",
+                 options.search.target / 1e6, resource_name(options.search.resource).c_str(),
+                 100.0 * options.search.target /
+                     source_cost(teacher->config(), options.search.resource));
   const nlohmann::json info = teacher_info(f.teacher, teacher->config());
 
   nlohmann::json run = method_run_header("uvc run", "uvc", threads);
   run["teacher_dir"] = f.teacher;
-  run["budget"] = cmd.uvc.budget;
+  run["budget"] = parse_budget_flags(cmd.uvc.budget).to_string();
   run["data"] = f.data.to_json();
   UvcRunResult result = run_uvc(teacher, info, in.train_data, in.eval_data, options);
   run.update(result.record);

@@ -34,6 +34,17 @@ void add_round_to_flag(CLI::App& cmd, int& round_to) {
   setting_flags_detail::AddFlags{cmd, "", ""}(setting::kRoundTo, round_to);
 }
 
+void add_budget_flags(CLI::App& cmd, BudgetTexts& texts, const std::string& what) {
+  CLI::Option* macs = cmd.add_option(
+      "--macs", texts.macs,
+      str_cat("MACs budget of ", what, ": a fraction of the teacher's (0.5, 50%) or absolute (11.1M)"));
+  CLI::Option* params = cmd.add_option(
+      "--params", texts.params,
+      str_cat("parameter budget of ", what,
+              " instead of --macs: a fraction of the teacher's (0.5, 50%) or absolute (2.1M)"));
+  params->excludes(macs);
+}
+
 void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
   namespace fs = std::filesystem;
   check(fs::weakly_canonical(out) != fs::weakly_canonical(other), "--out ", out, " is the ", what,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.h"
+#include "compress/common/budget.h"
 #include "compress/common/finetune.h"
 #include "model/vit.h"
 
@@ -36,6 +37,11 @@ struct MethodFlags {
 
 // --round-to N (compress/common/round_to.h), declared once for every method's extraction.
 void add_round_to_flag(CLI::App& cmd, int& round_to);
+
+// --macs and --params (compress/common/budget.h), declared once for every method that takes a
+// budget; they exclude each other. `what` ends the help text ("the compressed model", ...).
+// parse_budget_flags(texts) reads them after parsing.
+void add_budget_flags(CLI::App& cmd, BudgetTexts& texts, const std::string& what);
 
 // The teacher and the data, opened once per command.
 struct MethodInputs {

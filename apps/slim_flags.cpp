@@ -20,12 +20,15 @@ SearchOptions SearchFlags::get(const std::string& out_dir, bool resume, bool qui
 }
 
 void ExtractFlags::add_to(CLI::App& cmd) {
-  CLI::Option* macs_opt = cmd.add_option(
-      "--macs", macs, "MACs target: fraction of the teacher's (0.5, 50%) or absolute (11.1M)");
-  cmd.add_option("--budget-attn", extract.fractions.attn, "fraction of attention mask entries kept")
-      ->excludes(macs_opt);
-  cmd.add_option("--budget-mlp", extract.fractions.mlp, "fraction of MLP mask entries kept")
-      ->excludes(macs_opt);
+  add_budget_flags(cmd, budget, "the extracted model (one keep fraction for attention and MLP)");
+  CLI::Option* attn = cmd.add_option("--budget-attn", extract.fractions.attn,
+                                     "fraction of attention mask entries kept");
+  CLI::Option* mlp =
+      cmd.add_option("--budget-mlp", extract.fractions.mlp, "fraction of MLP mask entries kept");
+  for (CLI::Option* budget_flag : {cmd.get_option("--macs"), cmd.get_option("--params")}) {
+    attn->excludes(budget_flag);
+    mlp->excludes(budget_flag);
+  }
   cmd.add_option("--budget-tokens", extract.tokens,
                  "fraction of token mask entries kept; dropped tokens are removed from the "
                  "model (default: with --macs and a token search, tokens share the MACs "
@@ -40,7 +43,7 @@ void ExtractFlags::add_to(CLI::App& cmd) {
 std::pair<ExtractOptions, FinetuneOptions> ExtractFlags::get(const std::string& out_dir,
                                                              bool resume, bool quiet) const {
   ExtractOptions e = extract;
-  if (!macs.empty()) e.macs = parse_macs_target(macs);
+  if (budget.given()) e.budget = parse_budget_flags(budget);
   e.fold = fold;
   e.validate();
   const FinetuneOptions f = finetune.get(out_dir, resume, quiet);

@@ -23,9 +23,10 @@ struct SearchFlags {
   SearchOptions get(const std::string& out_dir, bool resume, bool quiet) const;
 };
 
-// Budget (--macs or --budget-*), --fold, finetuning (--finetune-*) and --latency-repeats.
+// Budget (--macs, --params or --budget-*), --fold, finetuning (--finetune-*) and
+// --latency-repeats.
 struct ExtractFlags {
-  std::string macs;
+  BudgetTexts budget;
   ExtractOptions extract;
   bool fold = false;
   FinetuneFlags finetune;  // and --latency-repeats

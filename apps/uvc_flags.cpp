@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "util/error.h"
 
 namespace vitc::app {
@@ -31,15 +31,14 @@ std::vector<double> parse_schedule(const std::string& text) {
 }  // namespace
 
 void UvcFlags::add_to(CLI::App& cmd) {
-  cmd.add_option("--macs", budget,
-                 "MACs budget: a fraction of the teacher's MACs (0.5, 50%) or an absolute count "
-                 "(11.1M, 11100000), as for every method")
-      ->required();
+  add_budget_flags(cmd, budget, "the compressed model (one of them is required)");
   add_renamed_flag(cmd, "--budget", "--macs", /*takes_value=*/true,
                    " (the same values: 0.5, 50%, 11.1M)");
-  cmd.add_option("--macs-tolerance", macs_tolerance,
-                 "how close (relative) the final Structure must be to the budget")
+  cmd.add_option("--budget-tolerance", budget_tolerance,
+                 "how close (relative) the final Structure's MACs (parameters) must be to the "
+                 "budget")
       ->capture_default_str();
+  add_renamed_flag(cmd, "--macs-tolerance", "--budget-tolerance", /*takes_value=*/true);
   add_round_to_flag(cmd, round_to);
   add_setting_flags(cmd, search, UvcSearchOptions::kFlagPrefix, "stage-1 ");
   cmd.add_option("--zlr-schedule", zlr_schedule,
@@ -50,22 +49,24 @@ void UvcFlags::add_to(CLI::App& cmd) {
 }
 
 void UvcFlags::validate_early() const {
-  parse_macs_target(budget);
+  parse_budget_flags(budget);
   UvcSearchOptions early = search;  // every check but the budget's size
   early.zlr_schedule = parse_schedule(zlr_schedule);
-  early.target_macs = 1;
+  early.target = 1;
   early.out_dir = "-";
   early.validate();
   finetune.get("-", false, true);
 }
 
-UvcRunOptions UvcFlags::get(int64_t teacher_macs, const std::string& out_dir, bool resume,
+UvcRunOptions UvcFlags::get(const ViTConfig& teacher, const std::string& out_dir, bool resume,
                             bool quiet) const {
   UvcRunOptions o;
   o.search = search;
-  o.macs_tolerance = macs_tolerance;
+  o.budget_tolerance = budget_tolerance;
   o.round_to = round_to;
-  o.search.target_macs = parse_macs_target(budget).resolve(teacher_macs);
+  const Budget parsed = parse_budget_flags(budget);
+  o.search.resource = parsed.resource;
+  o.search.target = parsed.resolve(source_cost(teacher, parsed.resource));
   o.search.zlr_schedule = parse_schedule(zlr_schedule);
   o.search.out_dir = out_dir + "/search";
   o.search.resume = resume;

@@ -22,6 +22,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/allocator.h"
+#include "util/denormals.h"
 #include "util/threads.h"
 
 namespace {
@@ -171,6 +172,7 @@ int run(int argc, char** argv) {
   std::string device_name = "cpu", json_out;
   ThreadSettings threads;
   bool malloc_reuse = true;
+  bool flush_denormals = true;
   std::string model_name = "deit_small_patch16_224";
   CLI::App app{"latency of a named config (deit_small_patch16_224) sliced to ~50% MACs three ways and token-pruned, vs dense"};
   app.add_option("--model", model_name, "named config (vitc info --list)")->capture_default_str();
@@ -182,11 +184,14 @@ int run(int argc, char** argv) {
   app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
   app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads (0 = cores)")->capture_default_str();
   app.add_option("--malloc-reuse", malloc_reuse, "keep freed memory for reuse (util/allocator.h)")->capture_default_str();
+  app.add_option("--flush-denormals", flush_denormals, "subnormals as 0 (util/denormals.h)")->capture_default_str();
   app.add_option("--json", json_out, "also write the results to this JSON file");
   CLI11_PARSE(app, argc, argv);
 
   const c10::Device device = parse_device(device_name);
-  const std::string thread_info = configure_threads(threads) + "; " + configure_allocator(malloc_reuse);
+  const std::string denormals = configure_denormals(flush_denormals);
+  const std::string thread_info =
+      configure_threads(threads) + "; " + configure_allocator(malloc_reuse) + "; " + denormals;
   const ViTConfig config = named_config(model_name);
   VisionTransformer dense = make_model(config, seed);
   dense->eval();

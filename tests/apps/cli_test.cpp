@@ -153,6 +153,13 @@ TEST(Cli, BadFlagValuesFail) {
   expect_failure("prune --macs half" + t, "--macs: cannot read 'half'");
   expect_failure("prune --macs 0.5 --finetune-epochs -1" + t, "--finetune-epochs");
   expect_failure("prune --macs 0.5" + t, "/nonexistent/teacher");
+  // A budget is in MACs or in parameters, and one is needed.
+  expect_failure("prune --macs 0.5 --params 0.5" + t, "--params");
+  expect_failure("prune" + t, "give a budget: --macs");
+  expect_failure("prune --params 70" + t, "'70%'");
+  expect_failure("uvc run --macs 0.5 --params 0.5" + t, "--params");
+  expect_failure("uvc run --macs-tolerance 0.02 --macs 0.5" + t, "--budget-tolerance");
+  expect_failure("dcvit run --params 2x --few-shot 8" + t, "--params: cannot read '2x'");
 }
 
 TEST(Cli, MissingFilesAreNamed) {
@@ -200,6 +207,15 @@ TEST(Cli, TrainWritesModelAndRunJsonThenEvalReadsIt) {
   ASSERT_FALSE(blocks.empty());
   for (const auto& b : blocks) EXPECT_EQ(b["mlp_hidden"].get<int>() % 8, 0) << b.dump();
   EXPECT_EQ(vitc::read_json(pruned + "/run.json")["pruning"]["round_to"], 8);
+  // --params: the pruned model's parameters within 1% of half the teacher's.
+  const std::string half_params = absent_dir("prune_params");
+  const Outcome pp = run_vitc("prune --params 0.5 --finetune-epochs 0 --eval-subset 200 "
+                              "--latency-repeats 0 --quiet --teacher " + out + " --out " + half_params);
+  ASSERT_EQ(pp.exit_code, 0) << pp.output;
+  const auto pruning = vitc::read_json(half_params + "/run.json");
+  EXPECT_NEAR(pruning["result"]["params_fraction"].get<double>(), 0.5, 0.005) << pruning["result"].dump();
+  EXPECT_EQ(pruning["pruning"]["params"], pruning["result"]["params"]);
+  EXPECT_EQ(pruning["budget"], "0.5 of the teacher's parameters");
 }
 
 // A ResNet goes through the same commands: train, eval, info, PRACTISE (and the random block-drop and

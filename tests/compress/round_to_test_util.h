@@ -24,10 +24,11 @@ inline void expect_widths_on_grid(const Structure& s, const ViTConfig& source, i
     for (const HeadKeep& h : b.heads) {
       EXPECT_TRUE(on_grid(h.v.size(), spec.heads[static_cast<size_t>(h.source)].v_dim, multiple))
           << what << ": block " << l << " head " << h.source << " keeps " << h.v.size() << " v dims";
-      if (qk)
+      if (qk) {
         EXPECT_TRUE(on_grid(h.qk.size(), spec.heads[static_cast<size_t>(h.source)].qk_dim, multiple))
             << what << ": block " << l << " head " << h.source << " keeps " << h.qk.size()
             << " q/k dims";
+      }
     }
     EXPECT_TRUE(b.mlp.empty() || on_grid(b.mlp.size(), spec.mlp_hidden, multiple))
         << what << ": block " << l << " keeps " << b.mlp.size() << " MLP neurons";

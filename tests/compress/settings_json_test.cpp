@@ -52,7 +52,7 @@ TEST(SettingsJson, SlimSearchKeysAreThoseOfEarlierRuns) {
 
 TEST(SettingsJson, UvcSearchKeysAreThoseOfEarlierRuns) {
   UvcSearchOptions o;
-  o.target_macs = 12345, o.epochs = 3, o.warmup_epochs = 0.4, o.warmup_gate = 0.6;
+  o.target = 12345, o.epochs = 3, o.warmup_epochs = 0.4, o.warmup_gate = 0.6;
   o.batch_size = 19, o.lr = 2e-4, o.min_lr = 2e-6, o.lr_warmup_epochs = 0.3;
   o.weight_decay = 0.06, o.clip_grad = 1.5, o.loss = {0.2, 1.5, 0.12};
   PrimalDualOptions& p = o.primal_dual;

@@ -11,7 +11,7 @@
 
 namespace vitc {
 
-PruneResult prune_and_finetune(VisionTransformer teacher, const MacsTarget& budget,
+PruneResult prune_and_finetune(VisionTransformer teacher, const Budget& budget,
                                const UniformPruneOptions& prune,
                                const std::shared_ptr<const Dataset>& train_data,
                                const std::shared_ptr<const Dataset>& eval_data,
@@ -24,7 +24,8 @@ PruneResult prune_and_finetune(VisionTransformer teacher, const MacsTarget& budg
   const int64_t eval_batch = finetune.train.eval_batch_size;
   // The structure first: a budget that cannot be met fails before any evaluation.
   Stopwatch prune_clock;
-  const UniformPrune pruned = uniform_prune(*teacher, budget.resolve(teacher_cost.macs()), prune);
+  const UniformPrune pruned = uniform_prune(
+      *teacher, budget.resource, budget.resolve(source_cost(source, budget.resource)), prune);
   VisionTransformer compact = slice_model(*teacher, pruned.structure);
   compact->eval();
   PruneResult result;

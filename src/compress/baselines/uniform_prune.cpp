@@ -7,7 +7,7 @@
 #include <random>
 
 #include "compress/common/group_norms.h"
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "compress/common/round_to.h"
 #include "model/complexity.h"
 #include "util/error.h"
@@ -28,10 +28,10 @@ nlohmann::json UniformPrune::to_json() const {
   return {{"head_fraction", head_fraction},
           {"round_to", round_to},
           {"mlp_fraction", mlp_fraction},
-          {"target_macs", target},
-          {"macs", macs},
+          {"target_" + resource_key(resource), target},
+          {resource_key(resource), cost},
           {"relative_error",
-           target > 0 ? static_cast<double>(macs - target) / static_cast<double>(target) : 0.0}};
+           target > 0 ? static_cast<double>(cost - target) / static_cast<double>(target) : 0.0}};
 }
 
 namespace {
@@ -88,14 +88,15 @@ Structure structure_at(const ViTConfig& config, const Structure& dense, const Or
 
 }  // namespace
 
-UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
+UniformPrune uniform_prune(VisionTransformerImpl& model, Resource resource, int64_t target,
                            const UniformPruneOptions& options) {
-  check(options.tolerance > 0, "MACs tolerance must be positive, got ", options.tolerance);
+  const std::string unit = resource_name(resource);
+  check(options.tolerance > 0, unit, " tolerance must be positive, got ", options.tolerance);
   const ViTConfig& config = model.config();
-  const int64_t source_macs = compute_complexity(config).macs();
-  check(target > 0 && static_cast<double>(target) <= source_macs * (1.0 + options.tolerance),
-        "MACs target ", target, " is above the model's ", source_macs, " MACs ('", config.name,
-        "')");
+  const int64_t source_amount = source_cost(config, resource);
+  check(target > 0 && static_cast<double>(target) <= source_amount * (1.0 + options.tolerance),
+        unit, " target ", target, " is above the model's ", source_amount, " ", unit, " ('",
+        config.name, "')");
   const std::vector<BlockGroupNorms> norms = group_norms(model);
   const RoundTo grid(options.round_to);
   std::mt19937_64 rng(options.seed);
@@ -110,7 +111,8 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
   auto evaluate_at = [&](double h, double m) {
     UniformPrune p;
     p.structure = structure_at(config, dense, orders, h, m, grid);
-    p.macs = compact_macs(config, p.structure);
+    p.resource = resource;
+    p.cost = compact_cost(config, p.structure, resource);
     p.target = target;
     p.head_fraction = h;
     p.mlp_fraction = m;
@@ -118,13 +120,13 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
     return p;
   };
   auto error_of = [&](const UniformPrune& p) {
-    return std::abs(static_cast<double>(p.macs - target)) / static_cast<double>(target);
+    return std::abs(static_cast<double>(p.cost - target)) / static_cast<double>(target);
   };
   std::vector<UniformPrune> feasible;
-  int64_t nearest_below = -1, nearest_above = -1;  // reachable MACs either side of the target
+  int64_t nearest_below = -1, nearest_above = -1;  // reachable costs either side of the target
   auto note = [&](const UniformPrune& p) {
-    if (p.macs <= target && p.macs > nearest_below) nearest_below = p.macs;
-    if (p.macs > target && (nearest_above < 0 || p.macs < nearest_above)) nearest_above = p.macs;
+    if (p.cost <= target && p.cost > nearest_below) nearest_below = p.cost;
+    if (p.cost > target && (nearest_above < 0 || p.cost < nearest_above)) nearest_above = p.cost;
   };
   const size_t head_steps = std::max<size_t>(max_heads, 1);
   for (size_t k = 1; k <= head_steps; ++k) {
@@ -133,16 +135,16 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
     UniformPrune below = evaluate_at(h, lo), above = evaluate_at(h, hi);
     note(below);
     note(above);
-    if (below.macs > target) continue;  // even one neuron per block is too much at this h
-    if (above.macs <= target) {         // every neuron fits
+    if (below.cost > target) continue;  // even one neuron per block is too much at this h
+    if (above.cost <= target) {         // every neuron fits
       if (error_of(above) <= options.tolerance) feasible.push_back(above);
       continue;
     }
-    for (int i = 0; i < 40; ++i) {  // invariant: below.macs <= target < above.macs
+    for (int i = 0; i < 40; ++i) {  // invariant: below.cost <= target < above.cost
       const double mid = 0.5 * (lo + hi);
       UniformPrune p = evaluate_at(h, mid);
       note(p);
-      if (p.macs <= target) {
+      if (p.cost <= target) {
         lo = mid;
         below = std::move(p);
       } else {
@@ -150,11 +152,11 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, int64_t target,
         above = std::move(p);
       }
     }
-    const UniformPrune& best = target - below.macs <= above.macs - target ? below : above;
+    const UniformPrune& best = target - below.cost <= above.cost - target ? below : above;
     if (error_of(best) <= options.tolerance) feasible.push_back(best);
   }
   if (feasible.empty()) {
-    fail("MACs target ", target, " (", percent_of(target, source_macs), " of ", source_macs,
+    fail(unit, " target ", target, " (", percent_of(target, source_amount), " of ", source_amount,
          ") cannot be met within ", options.tolerance * 100,
          "% by uniform pruning: the nearest reachable are ",
          nearest_below >= 0 ? str_cat(nearest_below) : std::string("none"), " below and ",

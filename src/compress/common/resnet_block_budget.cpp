@@ -23,29 +23,40 @@ std::vector<int> resnet_candidates(const ResNetConfig& c, int first_block, int l
   return candidates;
 }
 
-int64_t resnet_macs_without(const ResNetConfig& config, const std::vector<int>& dropped) {
-  return resnet_cost(compact_resnet_config(
-                         config, drop_resnet_blocks(config, full_resnet_structure(config), dropped)))
-      .macs;
+int64_t resnet_amount(const ResNetConfig& config, Resource resource) {
+  const ResNetCost cost = resnet_cost(config);
+  return resource == Resource::macs ? cost.macs : cost.params;
 }
 
-int resnet_drops_for_macs(const ResNetConfig& config, const std::vector<int>& order,
-                          int64_t target_macs, double tolerance) {
-  check(target_macs > 0, "the MACs target must be positive, got ", target_macs);
-  const double limit = static_cast<double>(target_macs) * (1.0 + tolerance);
-  if (resnet_cost(config).macs <= limit) return 0;
+int64_t resnet_cost_without(const ResNetConfig& config, const std::vector<int>& dropped,
+                            Resource resource) {
+  return resnet_amount(
+      compact_resnet_config(config, drop_resnet_blocks(config, full_resnet_structure(config), dropped)),
+      resource);
+}
+
+int64_t resnet_macs_without(const ResNetConfig& config, const std::vector<int>& dropped) {
+  return resnet_cost_without(config, dropped, Resource::macs);
+}
+
+int resnet_drops_for_budget(const ResNetConfig& config, const std::vector<int>& order,
+                            Resource resource, int64_t target, double tolerance) {
+  const std::string unit = resource_name(resource);
+  check(target > 0, "the ", unit, " target must be positive, got ", target);
+  const double limit = static_cast<double>(target) * (1.0 + tolerance);
+  if (resnet_amount(config, resource) <= limit) return 0;
   std::vector<int> dropped;
   std::vector<std::string> reachable;
   for (int b : order) {
     dropped.push_back(b);
-    const int64_t macs = resnet_macs_without(config, dropped);
-    if (macs <= limit) return static_cast<int>(dropped.size());
-    reachable.push_back(str_cat(dropped.size(), ": ", macs));
+    const int64_t amount = resnet_cost_without(config, dropped, resource);
+    if (amount <= limit) return static_cast<int>(dropped.size());
+    reachable.push_back(str_cat(dropped.size(), ": ", amount));
   }
-  fail("a MACs target of ", target_macs, " is not reachable by dropping whole blocks of '",
-       config.name, "' (", resnet_cost(config).macs, " MACs); dropping 1, 2, ... candidates in "
-       "order reaches ", join(reachable, ", "), " MACs: raise the target to at least ",
-       resnet_macs_without(config, dropped));
+  fail("a ", unit, " target of ", target, " is not reachable by dropping whole blocks of '",
+       config.name, "' (", resnet_amount(config, resource), " ", unit,
+       "); dropping 1, 2, ... candidates in order reaches ", join(reachable, ", "), " ", unit,
+       ": raise the target to at least ", resnet_cost_without(config, dropped, resource));
 }
 
 }  // namespace vitc

@@ -1,11 +1,12 @@
 // Whole-block budgets of ResNets, shared by the CNN methods that drop blocks (PRACTISE, DC-ViT,
 // random block drop): the MACs without some blocks, and the fewest blocks, taken in a ranking's
-// order, that meet a MACs target.
+// order, that meet a MACs or parameter target.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "compress/common/budget.h"
 #include "model/families/resnet/resnet_config.h"
 
 namespace vitc {
@@ -14,13 +15,16 @@ namespace vitc {
 // first / to the last block); refused naming the range when there is none.
 std::vector<int> resnet_candidates(const ResNetConfig& config, int first, int last);
 
-// MACs of `config` without the `dropped` blocks (each droppable).
+// MACs (parameters) of `config` without the `dropped` blocks (each droppable).
 int64_t resnet_macs_without(const ResNetConfig& config, const std::vector<int>& dropped);
+int64_t resnet_cost_without(const ResNetConfig& config, const std::vector<int>& dropped,
+                            Resource resource);
+int64_t resnet_amount(const ResNetConfig& config, Resource resource);  // of the whole network
 
-// The fewest blocks, taken in `order`, whose removal brings the model to at most target_macs *
-// (1 + tolerance) MACs. A target that even dropping every block of `order` cannot reach is
-// refused, naming the MACs of dropping 1, 2, ... of them in that order.
-int resnet_drops_for_macs(const ResNetConfig& config, const std::vector<int>& order,
-                          int64_t target_macs, double tolerance = 0.01);
+// The fewest blocks, taken in `order`, whose removal brings the model to at most target *
+// (1 + tolerance) MACs or parameters. A target that even dropping every block of `order` cannot
+// reach is refused, naming what dropping 1, 2, ... of them in that order reaches.
+int resnet_drops_for_budget(const ResNetConfig& config, const std::vector<int>& order,
+                            Resource resource, int64_t target, double tolerance = 0.01);
 
 }  // namespace vitc

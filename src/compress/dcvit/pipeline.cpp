@@ -18,15 +18,15 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
                          const std::string& ranking_dir, bool reuse_ranking,
                          const DcvitSettings& settings, const Dataset& eval_data,
                          int64_t eval_batch) {
-  check(!jobs.empty(), "DC-ViT: no MACs targets");
+  check(!jobs.empty(), "DC-ViT: no targets");
   check(rank_job >= 0 && rank_job < static_cast<int>(jobs.size()), "DC-ViT: ranking target ",
         rank_job, " is not one of the ", jobs.size(), " targets");
   settings.mimic.validate();
   const ViTConfig& config = in.teacher->config();
   std::vector<DcvitPlan> plans;
   for (const DcvitJob& job : jobs)
-    plans.push_back(plan_dense_target(config, settings.candidates, job.target, job.blocks, 0.01,
-                                      settings.round_to));
+    plans.push_back(plan_dense_target(config, settings.candidates, job.resource, job.target,
+                                      job.blocks, 0.01, settings.round_to));
   for (const DcvitPlan& p : plans) {
     check(p.blocks <= static_cast<int>(settings.candidates.size()), "DC-ViT: ", p.blocks,
           " blocks to compress but only ", settings.candidates.size(), " candidates");
@@ -64,9 +64,10 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
     std::vector<int> blocks = candidate_group_blocks(config, candidates);
     std::sort(blocks.begin(), blocks.end());
     if (!quiet) {
-      std::fprintf(stderr, "DC-ViT target %lld MACs: compress blocks %s to MLP width %d (%.1f%% of the teacher's MACs)\n",
-                   static_cast<long long>(plan.target), join(blocks).c_str(), plan.hidden,
-                   100.0 * plan.macs / plan.teacher_macs);
+      const std::string unit = resource_name(plan.resource);
+      std::fprintf(stderr, "DC-ViT target %lld %s: compress blocks %s to MLP width %d (%.1f%% of the teacher's %s)\n",
+                   static_cast<long long>(plan.target), unit.c_str(), join(blocks).c_str(),
+                   plan.hidden, 100.0 * plan.cost / plan.teacher_cost, unit.c_str());
     }
     ProgressiveResult pr = compress_progressively(in, candidates, plan.hidden, settings,
                                                   jobs[j].out_dir + "/steps", &run.ranking);
@@ -76,8 +77,10 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
     FinalModel final_model = finalize_compressed(*pr.model, pr.structure, eval_data, eval_batch,
                                                  jobs[j].out_dir, provenance,
                                                  settings.dist.get());
-    check(final_model.record["macs"].get<int64_t>() == plan.macs, "internal: planned ", plan.macs,
-          " MACs but the compressed model has ", final_model.record["macs"].get<int64_t>());
+    const std::string key = resource_key(plan.resource);
+    check(final_model.record[key].get<int64_t>() == plan.cost, "internal: planned ", plan.cost,
+          " ", resource_name(plan.resource), " but the compressed model has ",
+          final_model.record[key].get<int64_t>());
     DcvitJobResult r;
     r.plan = plan;
     r.compact = final_model.compact;

@@ -16,7 +16,8 @@
 namespace vitc {
 
 struct DcvitJob {
-  int64_t target = 0;   // absolute MACs
+  Resource resource = Resource::macs;  // what target counts
+  int64_t target = 0;   // absolute MACs (parameters)
   int blocks = 0;       // k; 0 = the reference's smallest k
   std::string out_dir;  // the compressed model directory (steps/ inside)
 };

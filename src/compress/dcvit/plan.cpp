@@ -1,8 +1,10 @@
-// Dense targets: (k, MLP width) from MACs, with exact MACs and the reference's rounding.
+// Dense targets: (k, MLP width) from MACs or parameters, with exact counts and the reference's
+// rounding.
 #include "compress/dcvit/plan.h"
 
 #include <cmath>
 #include <cstdlib>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -18,23 +20,27 @@ double DcvitPlan::mlp_ratio() const {
 }
 
 double DcvitPlan::relative_error() const {
-  return target > 0 ? static_cast<double>(macs - target) / static_cast<double>(target) : 0.0;
+  return target > 0 ? static_cast<double>(cost - target) / static_cast<double>(target) : 0.0;
 }
 
 nlohmann::json DcvitPlan::to_json() const {
+  const std::string key = resource_key(resource);
   return {{"blocks", blocks},
           {"hidden", hidden},
           {"source_hidden", source_hidden},
           {"round_to", round_to},
           {"mlp_ratio", mlp_ratio()},
           {"valid_blocks", {min_blocks, max_blocks}},
-          {"target_macs", target},
-          {"teacher_macs", teacher_macs},
-          {"macs", macs},
-          {"macs_fraction", static_cast<double>(macs) / static_cast<double>(teacher_macs)},
+          {"resource", key},
+          {"target_" + key, target},
+          {"teacher_" + key, teacher_cost},
+          {key, cost},
+          {key + "_fraction", static_cast<double>(cost) / static_cast<double>(teacher_cost)},
           {"relative_error", relative_error()},
-          {"attn_macs_per_block", attn_macs},
-          {"mlp_macs_per_block", mlp_macs}};
+          {"attn_" + key + "_per_block", attn_cost},
+          {"mlp_" + key + "_per_block", mlp_cost},
+          {"neuron_" + key + "_per_block", neuron_cost},
+          {"mlp_fixed_" + key + "_per_block", mlp_fixed_cost}};
 }
 
 namespace {
@@ -48,13 +54,16 @@ std::string pct(int64_t part, int64_t whole) {
 }  // namespace
 
 DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& candidates,
-                            int64_t target, int blocks, double tolerance, int round_to) {
+                            Resource resource, int64_t target, int blocks, double tolerance,
+                            int round_to) {
+  const std::string unit = resource_name(resource);
   check(!candidates.empty(), "DC-ViT needs at least one candidate block");
-  check(tolerance > 0, "MACs tolerance must be positive, got ", tolerance);
+  check(tolerance > 0, unit, " tolerance must be positive, got ", tolerance);
   const Complexity full = compute_complexity(teacher);
   DcvitPlan plan;
   plan.round_to = round_to;
-  plan.teacher_macs = full.macs();
+  plan.resource = resource;
+  plan.teacher_cost = resource == Resource::macs ? full.macs() : full.params();
   plan.target = target;
   // A candidate is a block group (model/block_groups.h): one block, or a Swin's pair.
   const std::vector<int> first_group = block_group(teacher, candidates.front());
@@ -74,38 +83,58 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
             "(narrow the candidates with --min-block/--max-block)");
     }
   }
-  // a and m of one candidate: its blocks' attention branches and MLPs (equal blocks, so a
-  // group's blocks lose the same neurons).
-  int64_t a = 0, m = 0;
-  for (int b : first_group) {
-    a += full.blocks[static_cast<size_t>(b)].attn_macs;
-    m += full.blocks[static_cast<size_t>(b)].mlp_macs;
-  }
   const int H = first.mlp_hidden;
-  check(m % H == 0, "internal: MLP MACs ", m, " are not a multiple of the width ", H);
-  const int64_t per_neuron = m / H;
-  plan.attn_macs = a;
-  plan.mlp_macs = m;
+  // a and m of one candidate: its blocks' attention branches and MLPs (equal blocks, so a
+  // group's blocks lose the same neurons); a neuron's cost from the same blocks one neuron
+  // narrower, the rest of m being the MLP's fixed cost.
+  const auto attn_and_mlp = [&](const Complexity& c) {
+    int64_t a = 0, m = 0;
+    for (int b : first_group) {
+      const BlockComplexity& block = c.blocks[static_cast<size_t>(b)];
+      a += resource == Resource::macs ? block.attn_macs : block.attn_params;
+      m += resource == Resource::macs ? block.mlp_macs : block.mlp_params;
+    }
+    return std::pair<int64_t, int64_t>{a, m};
+  };
+  const std::pair<int64_t, int64_t> dense_costs = attn_and_mlp(full);
+  const int64_t a = dense_costs.first, m = dense_costs.second;
+  int64_t per_neuron = m / H;
+  if (H > 1) {
+    Structure narrower = dense_structure(teacher);
+    for (int b : first_group) narrower.blocks[static_cast<size_t>(b)].mlp.pop_back();
+    per_neuron = m - attn_and_mlp(compute_complexity(compact_config(teacher, narrower))).second;
+  }
+  const int64_t fixed = m - H * per_neuron;
+  check(per_neuron > 0 && fixed >= 0, "internal: MLP ", unit, " ", m, " of width ", H,
+        " are not a fixed part plus a cost per neuron (", per_neuron, ")");
+  plan.attn_cost = a;
+  plan.mlp_cost = m;
+  plan.neuron_cost = per_neuron;
+  plan.mlp_fixed_cost = fixed;
   plan.source_hidden = H;
   plan.embed_dim = teacher.block_dim(candidates.front());
+  const auto mlp_at = [&](int width) { return width > 0 ? fixed + width * per_neuron : int64_t{0}; };
+  const auto cost_at = [&](int k, int width) {
+    return plan.teacher_cost - k * a - static_cast<int64_t>(k) * (m - mlp_at(width));
+  };
   const int n = static_cast<int>(candidates.size());
-  const int64_t removed = plan.teacher_macs - target;
-  const int64_t smallest = plan.teacher_macs - static_cast<int64_t>(n) * (a + m);
+  const int64_t removed = plan.teacher_cost - target;
+  const int64_t smallest = plan.teacher_cost - static_cast<int64_t>(n) * (a + m);
   const std::string range = str_cat(
-      "reachable targets lie between ", smallest, " MACs (", pct(smallest, plan.teacher_macs),
-      ", all ", n, " candidates removed) and ", plan.teacher_macs - a, " MACs (",
-      pct(plan.teacher_macs - a, plan.teacher_macs), ", one candidate's attention removed), within ",
+      "reachable targets lie between ", smallest, " ", unit, " (", pct(smallest, plan.teacher_cost),
+      ", all ", n, " candidates removed) and ", plan.teacher_cost - a, " ", unit, " (",
+      pct(plan.teacher_cost - a, plan.teacher_cost), ", one candidate's attention removed), within ",
       tolerance * 100, "%");
-  check(target > 0 && removed > 0, "MACs target ", target, " is not below the teacher's ",
-        plan.teacher_macs, " MACs: nothing to compress; ", range);
+  check(target > 0 && removed > 0, unit, " target ", target, " is not below the teacher's ",
+        plan.teacher_cost, " ", unit, ": nothing to compress; ", range);
   auto finish = [&](int k, int hidden) {
     plan.blocks = k;
     plan.hidden = hidden;
-    plan.macs = plan.teacher_macs - k * a - static_cast<int64_t>(k) * (H - hidden) * per_neuron;
-    check(std::abs(plan.relative_error()) <= tolerance, "MACs target ", target, " (",
-          pct(target, plan.teacher_macs), " of the teacher) cannot be met within ",
+    plan.cost = cost_at(k, hidden);
+    check(std::abs(plan.relative_error()) <= tolerance, unit, " target ", target, " (",
+          pct(target, plan.teacher_cost), " of the teacher) cannot be met within ",
           tolerance * 100, "%: compressing ", k, " blocks to MLP width ", hidden, " gives ",
-          plan.macs, " MACs; ", range);
+          plan.cost, " ", unit, "; ", range);
     return plan;
   };
   if (removed < a) {  // less than one attention branch: only reachable within the tolerance
@@ -116,7 +145,7 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   }
   plan.min_blocks = static_cast<int>((removed + a + m - 1) / (a + m));
   plan.max_blocks = static_cast<int>(std::min<int64_t>(removed / a, n));
-  check(plan.min_blocks <= n, "MACs target ", target, " (", pct(target, plan.teacher_macs),
+  check(plan.min_blocks <= n, unit, " target ", target, " (", pct(target, plan.teacher_cost),
         " of the teacher) is unreachable with ", n, " candidate blocks; ", range);
   int k = plan.min_blocks;
   if (blocks > 0) {
@@ -126,19 +155,22 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
           " candidates)");
     k = blocks;
   }
-  // Width removed per block; truncating the kept width as the reference's int() does.
-  const double remove_fraction =
-      static_cast<double>(removed - k * a) / (static_cast<double>(k) * static_cast<double>(m));
-  int hidden = static_cast<int>(std::floor(H * (1.0 - remove_fraction) + 1e-9));
+  // What one candidate's MLPs may keep; the width truncated as the reference's int() does.
+  const double kept_mlp =
+      static_cast<double>(m) -
+      static_cast<double>(removed - k * a) / static_cast<double>(k);
+  int hidden = kept_mlp <= static_cast<double>(fixed)
+                   ? 0
+                   : static_cast<int>(std::floor((kept_mlp - static_cast<double>(fixed)) /
+                                                     static_cast<double>(per_neuron) +
+                                                 1e-9));
   hidden = std::max(0, std::min(H, hidden));
   const RoundTo grid(round_to);
   if (!grid.allows(hidden, H, /*zero_allowed=*/true)) {
-    // The widths on the grid either side; the one whose MACs are nearer the target.
+    // The widths on the grid either side; the one whose cost is nearer the target.
     const int below = grid.at_most(hidden, H, true), above = grid.next_above(hidden, H);
-    const auto macs_at = [&](int width) {
-      return plan.teacher_macs - k * a - static_cast<int64_t>(k) * (H - width) * per_neuron;
-    };
-    hidden = above >= 0 && std::llabs(macs_at(above) - target) < std::llabs(macs_at(below) - target)
+    hidden = above >= 0 && std::llabs(cost_at(k, above) - target) <
+                               std::llabs(cost_at(k, below) - target)
                  ? above
                  : below;
   }

@@ -11,14 +11,17 @@
 namespace vitc {
 
 void check_practise_run(const ViTConfig& teacher, PractiseRunOptions& options) {
-  if (!options.macs && options.drop == 0) options.drop = 1;
-  check(options.macs || options.drop >= 1, "--drop must be at least 1, got ", options.drop);
+  if (!options.budget && options.drop == 0) options.drop = 1;
+  check(options.budget || options.drop >= 1, "--drop must be at least 1, got ", options.drop);
   options.settings.candidates = candidate_blocks(teacher, options.first_block, options.last_block);
   const std::vector<int>& candidates = options.settings.candidates;
   check(options.drop <= static_cast<int>(candidates.size()), "--drop ", options.drop,
         " is more than the ", candidates.size(), " candidate blocks");
-  if (options.macs)  // the best any order can do: an unreachable budget fails here
-    drops_for_macs(teacher, candidates, options.macs->resolve(compute_complexity(teacher).macs()));
+  if (options.budget) {  // the best any order can do: an unreachable budget fails here
+    const Resource resource = options.budget->resource;
+    drops_for_budget(teacher, candidates, resource,
+                     options.budget->resolve(source_cost(teacher, resource)));
+  }
 }
 
 PractiseRunResult run_practise(VisionTransformer teacher, const nlohmann::json& teacher_info,
@@ -40,14 +43,16 @@ PractiseRunResult run_practise(VisionTransformer teacher, const nlohmann::json& 
   const double rank_seconds = rank_clock.seconds();
   if (lead && !settings.quiet)
     std::fprintf(stderr, "practise: order %s\n", join(ranking.order()).c_str());
-  if (options.macs) {
-    options.drop = drops_for_macs(teacher->config(), ranking.order(),
-                                  options.macs->resolve(compute_complexity(teacher->config()).macs()));
+  if (options.budget) {
+    const Resource resource = options.budget->resource;
+    options.drop =
+        drops_for_budget(teacher->config(), ranking.order(), resource,
+                         options.budget->resolve(source_cost(teacher->config(), resource)));
     if (lead && !settings.quiet) {
       const std::vector<int> order = ranking.order();
       const std::vector<int> dropped(order.begin(), order.begin() + options.drop);
-      std::fprintf(stderr, "practise: --macs %s -> drop %d candidates (blocks %s)\n",
-                   options.macs->to_string().c_str(), options.drop,
+      std::fprintf(stderr, "practise: --%s %s -> drop %d candidates (blocks %s)\n",
+                   resource_key(resource).c_str(), options.budget->to_string().c_str(), options.drop,
                    join(candidate_group_blocks(teacher->config(), dropped)).c_str());
     }
   }
@@ -59,7 +64,7 @@ PractiseRunResult run_practise(VisionTransformer teacher, const nlohmann::json& 
   record["teacher"]["eval"] = eval_to_json(out.teacher_eval);
   record["settings"] = settings.to_json();
   record["settings"]["drop"] = options.drop;
-  if (options.macs) record["settings"]["macs_target"] = options.macs->to_string();
+  if (options.budget) record["settings"]["budget"] = options.budget->to_string();
   record["ranking"] = ranking.to_json();
   record["ranking"]["dir"] = ranking.dir;
   record["ranking"]["reused"] = reuse;

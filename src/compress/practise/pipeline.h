@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compress/common/few_shot.h"
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "compress/practise/practise.h"
 #include "train/evaluate.h"
 
@@ -19,7 +19,7 @@ struct PractiseRunOptions {
   PractiseSettings settings;           // its candidates are set from first/last_block
   int first_block = -1, last_block = -1;  // candidate range (-1: 1 and depth-2)
   int drop = 0;                        // blocks to drop; 0 without a budget means 1
-  std::optional<MacsTarget> macs;      // instead of drop: the fewest ranked blocks that meet it
+  std::optional<Budget> budget;        // instead of drop: the fewest ranked blocks that meet it
   std::string ranking_dir;             // reuse the finished ranking there ("": score in out_dir)
   std::string out_dir;                 // the model; the ranking in out_dir/ranking
   int64_t eval_batch = 256;
@@ -28,7 +28,7 @@ struct PractiseRunOptions {
 struct PractiseRunResult {
   VisionTransformer compact{nullptr};
   EvalResult teacher_eval;
-  // teacher (with eval), settings (with drop, macs_target), ranking (dir, reused, wall_seconds),
+  // teacher (with eval), settings (with drop, budget), ranking (dir, reused, wall_seconds),
   // dropped, finetune, result
   nlohmann::json record;
 };

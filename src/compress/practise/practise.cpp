@@ -76,22 +76,23 @@ Structure drop_structure(const ViTConfig& config, const std::vector<int>& droppe
 
 }  // namespace
 
-int drops_for_macs(const ViTConfig& config, const std::vector<int>& order, int64_t target_macs,
-                   double tolerance) {
-  check(target_macs > 0, "PRACTISE: the MACs target must be positive, got ", target_macs);
-  const double limit = static_cast<double>(target_macs) * (1.0 + tolerance);
+int drops_for_budget(const ViTConfig& config, const std::vector<int>& order, Resource resource,
+                     int64_t target, double tolerance) {
+  const std::string unit = resource_name(resource);
+  check(target > 0, "PRACTISE: the ", unit, " target must be positive, got ", target);
+  const double limit = static_cast<double>(target) * (1.0 + tolerance);
   std::vector<int> dropped;
-  int64_t macs = compute_complexity(config).macs();
-  if (macs <= limit) return 0;
+  int64_t amount = source_cost(config, resource);
+  if (amount <= limit) return 0;
   for (int b : order) {
     dropped.push_back(b);
-    macs = compute_complexity(compact_config(config, drop_structure(config, dropped))).macs();
-    if (macs <= limit) return static_cast<int>(dropped.size());
+    amount = compact_cost(config, drop_structure(config, dropped), resource);
+    if (amount <= limit) return static_cast<int>(dropped.size());
   }
-  throw Error("PRACTISE: a MACs target of " + std::to_string(target_macs) +
-              " is not reachable by dropping whole candidate blocks; the smallest reachable is " +
-              std::to_string(macs) + " MACs (all " + std::to_string(order.size()) +
-              " candidates dropped; widen --min-block/--max-block or raise the target)");
+  fail("PRACTISE: a ", unit, " target of ", target,
+       " is not reachable by dropping whole candidate blocks; the smallest reachable is ", amount,
+       " ", unit, " (all ", order.size(),
+       " candidates dropped; widen --min-block/--max-block or raise the target)");
 }
 
 namespace {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compress/common/budget.h"
 #include "compress/common/feature_mimic.h"
 #include "compress/common/few_shot.h"
 #include "compress/practise/adaptors.h"
@@ -75,11 +76,11 @@ double interleaved_reduction_percent(const std::function<double()>& teacher_ms,
                                      const std::function<double()>& dropped_ms, int repeats);
 
 // The fewest blocks, dropped in `order` (a ranking's), that bring the model to at most
-// target_macs * (1 + tolerance) MACs: PRACTISE at a MACs budget. Whole blocks are coarse, so the
-// result usually lies below the target. Throws naming the smallest reachable MACs when even
-// dropping every block in `order` is not enough.
-int drops_for_macs(const ViTConfig& config, const std::vector<int>& order, int64_t target_macs,
-                   double tolerance = 0.01);
+// target * (1 + tolerance) MACs or parameters: PRACTISE at a budget. Whole blocks are coarse, so
+// the result usually lies below the target. Throws naming the smallest reachable amount when
+// even dropping every block in `order` is not enough.
+int drops_for_budget(const ViTConfig& config, const std::vector<int>& order, Resource resource,
+                     int64_t target, double tolerance = 0.01);
 
 // Drops the ranking's first `drop` blocks, finetunes (stage in out_dir/finetune), slices and
 // writes out_dir. Returns {"dropped", "finetune", "result"} and the compact model.

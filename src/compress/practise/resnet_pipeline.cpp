@@ -15,10 +15,11 @@ std::vector<int> check_resnet_practise(const ResNetConfig& c, const ResNetPracti
   const std::vector<int> candidates = resnet_candidates(c, o.first_block, o.last_block);
   check(o.drop >= 0 && o.drop <= static_cast<int>(candidates.size()), "--drop ", o.drop,
         " is more than the ", candidates.size(), " candidate blocks of '", c.name, "'");
-  if (o.macs) {
-    const int64_t target = o.macs->resolve(resnet_cost(c).macs);
+  if (o.budget) {
+    const Resource resource = o.budget->resource;
+    const int64_t target = o.budget->resolve(resnet_amount(c, resource));
     // Reachable at all? Dropping every candidate is the least any choice can reach.
-    resnet_drops_for_macs(c, candidates, target);
+    resnet_drops_for_budget(c, candidates, resource, target);
   }
   return candidates;
 }
@@ -45,9 +46,11 @@ ResNetPractiseRun run_resnet_practise(ResNet teacher, const nlohmann::json& teac
     ranking = r.to_json(config);
   }
   write_json(options.out_dir + "/ranking.json", ranking);
-  const int64_t target = options.macs ? options.macs->resolve(resnet_cost(config).macs) : 0;
-  const int drop = options.macs ? resnet_drops_for_macs(config, order, target)
-                                : std::max(1, options.drop);
+  const int64_t target =
+      options.budget ? options.budget->resolve(resnet_amount(config, options.budget->resource)) : 0;
+  const int drop = options.budget
+                       ? resnet_drops_for_budget(config, order, options.budget->resource, target)
+                       : std::max(1, options.drop);
   const std::vector<int> dropped(order.begin(), order.begin() + drop);
   ResNetFinishOptions finish;
   finish.mimic = settings.mimic;
@@ -65,7 +68,9 @@ ResNetPractiseRun run_resnet_practise(ResNet teacher, const nlohmann::json& teac
   run.record["ranking"] = ranking;
   run.record["settings"] = {{"candidates", settings.candidates},
                             {"drop", drop},
-                            {"macs_target", options.macs ? nlohmann::json(target) : nlohmann::json()},
+                            {"budget", options.budget ? nlohmann::json(options.budget->to_string())
+                                                      : nlohmann::json()},
+                            {"target", options.budget ? nlohmann::json(target) : nlohmann::json()},
                             {"recover", settings.recover.to_json()},
                             {"mimic", settings.mimic.to_json()},
                             {"latency_source", latency ? "measured" : "macs"}};

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compress/common/few_shot.h"
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "compress/practise/resnet_practise.h"
 #include "train/evaluate.h"
 
@@ -21,7 +21,7 @@ struct ResNetPractiseOptions {
   PractiseSettings settings;
   int first_block = -1, last_block = -1;  // candidate range (-1: every droppable block)
   int drop = 0;                           // blocks to drop; 0 without a budget means 1
-  std::optional<MacsTarget> macs;         // instead of drop
+  std::optional<Budget> budget;           // instead of drop: MACs or parameters
   int64_t random_seed = -1;               // >= 0: random block drop with this seed
   std::string out_dir;                    // the model; ranking.json and finetune/ inside
   int64_t eval_batch = 256;

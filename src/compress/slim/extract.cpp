@@ -13,20 +13,19 @@
 namespace vitc {
 
 void ExtractOptions::validate() const {
-  if (!macs) fractions.validate();
+  if (!budget) fractions.validate();
   check(tokens >= 0 && tokens <= 1,
         "--budget-tokens must lie in (0, 1] (0 = not given), got ", tokens);
-  check(macs_tolerance > 0 && macs_tolerance < 1, "MACs tolerance must lie in (0, 1), got ",
-        macs_tolerance);
+  check(tolerance > 0 && tolerance < 1, "budget tolerance must lie in (0, 1), got ", tolerance);
   check(round_to >= 1, "--round-to must be a positive integer, got ", round_to);
 }
 
 nlohmann::json ExtractOptions::to_json() const {
   nlohmann::json j = {{"fold", fold}, {"budget_tokens", tokens}, {"round_to", round_to}};
-  if (macs) {
-    j["macs"] = macs->is_fraction ? nlohmann::json{{"fraction", macs->value}}
-                                  : nlohmann::json{{"absolute", macs->value}};
-    j["macs_tolerance"] = macs_tolerance;
+  if (budget) {
+    j["budget"] = {{"resource", resource_key(budget->resource)},
+                   {budget->is_fraction ? "fraction" : "absolute", budget->value},
+                   {"tolerance", tolerance}};
   } else {
     j["budget_attn"] = fractions.attn;
     j["budget_mlp"] = fractions.mlp;
@@ -54,16 +53,17 @@ Extraction extract_from_search(const SearchDir& search, const ExtractOptions& op
   const ViTConfig& source = search.model->config();
   Extraction e;
   e.info = options.to_json();
-  if (options.macs) {
-    const int64_t source_macs = compute_complexity(source).macs();
+  if (options.budget) {
+    const Resource resource = options.budget->resource;
     TokenBudget tokens;
-    tokens.shared = options.tokens == 0 && search.masks.has_tokens();
+    tokens.shared =
+        options.tokens == 0 && search.masks.has_tokens() && resource == Resource::macs;
     if (options.tokens > 0) tokens.fraction = options.tokens;
-    const MacsSolution solution =
-        solve_macs_target(source, search.masks, options.macs->resolve(source_macs),
-                          options.macs_tolerance, tokens, options.round_to);
+    const BudgetSolution solution = solve_budget_target(
+        source, search.masks, resource, options.budget->resolve(source_cost(source, resource)),
+        options.tolerance, tokens, options.round_to);
     e.structure = solution.structure;
-    e.info["solution"] = macs_solution_to_json(solution);
+    e.info["solution"] = budget_solution_to_json(solution);
   } else {
     KeepFractions fractions = options.fractions;
     if (options.tokens > 0) fractions.tokens = options.tokens;

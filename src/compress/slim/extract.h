@@ -1,12 +1,12 @@
-// ViT-Slim extraction: from one search, the Structure for a budget (per-type keep fractions or a
-// MACs target) and the physically sliced compact model, with the soft masks folded in or not.
+// ViT-Slim extraction: from one search, the Structure for a budget (per-type keep fractions, or a
+// MACs or parameter target) and the physically sliced compact model, with the soft masks folded in or not.
 #pragma once
 
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
-#include "compress/slim/macs_target.h"
+#include "compress/slim/budget_target.h"
 #include "compress/slim/ranking.h"
 #include "compress/slim/search_dir.h"
 #include "model/structure.h"
@@ -14,15 +14,16 @@
 namespace vitc {
 
 struct ExtractOptions {
-  std::optional<MacsTarget> macs;  // a MACs target (one keep fraction for attention and MLP) ...
-  KeepFractions fractions;         // ... or, without one, the paper's per-type budgets
+  // A MACs or parameter target (one keep fraction for attention and MLP) ...
+  std::optional<Budget> budget;
+  KeepFractions fractions;  // ... or, without one, the paper's per-type budgets
   // Token keep fraction (the paper's forward-AND rule), dropped physically. 0 = not given: with
   // --macs and a search with token masks, tokens share the MACs budget's keep fraction;
-  // otherwise every token is kept.
+  // otherwise (--params included: tokens hold no parameters) every token is kept.
   double tokens = 0;
   bool fold = false;               // fold the kept soft mask values into the weights (fold.h);
                       // off: kept masks become 1, as in the reference (measured better)
-  double macs_tolerance = 0.01;  // relative
+  double tolerance = 0.01;  // relative distance of the compact model's MACs (params) to the target
   int round_to = 1;              // kept widths on the --round-to grid (round_to.h)
   void validate() const;         // names the flag
   nlohmann::json to_json() const;

@@ -71,15 +71,15 @@ Structure decision_structure(const ViTConfig& source, const UvcGeometry& g,
   return s;
 }
 
-int64_t decision_macs(const UvcGeometry& g, const UvcDecision& d, const GroupScores& scores) {
-  int64_t total = g.fixed_macs;
+int64_t decision_cost(const UvcGeometry& g, const UvcDecision& d, const GroupScores& scores) {
+  int64_t total = g.fixed_cost;
   for (int l = 0; l < g.depth; ++l) {
     if (d.skip[l]) continue;
     const UvcBlock& u = g.blocks[static_cast<size_t>(l)];
     int64_t v = 0;
     for (int h : complement(smallest_indices(scores.heads[l], d.counts.heads[l]), u.heads))
       v += u.head_dim - d.counts.dims[l][h];
-    total += g.block_macs(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
+    total += g.block_cost(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
   }
   return total;
 }

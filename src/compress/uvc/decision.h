@@ -28,8 +28,9 @@ void validate_decision(const UvcGeometry& geometry, const UvcDecision& decision)
 Structure decision_structure(const ViTConfig& source, const UvcGeometry& geometry,
                              const UvcDecision& decision, const GroupScores& scores);
 
-// Exact MACs of decision_structure (UvcGeometry::block_macs per kept block), without building it.
-int64_t decision_macs(const UvcGeometry& geometry, const UvcDecision& decision,
+// Exact MACs or parameters (the geometry's resource) of decision_structure
+// (UvcGeometry::block_cost per kept block), without building it.
+int64_t decision_cost(const UvcGeometry& geometry, const UvcDecision& decision,
                       const GroupScores& scores);
 
 }  // namespace vitc

@@ -33,8 +33,8 @@ FinetuneOptions uvc_finetune_defaults() {
 void UvcRunOptions::validate() const {
   search.validate();
   finetune.validate();
-  check(macs_tolerance > 0 && macs_tolerance < 1, "MACs tolerance must lie in (0, 1), got ",
-        macs_tolerance);
+  check(budget_tolerance > 0 && budget_tolerance < 1, "--budget-tolerance must lie in (0, 1), got ",
+        budget_tolerance);
   check(round_to >= 1, "--round-to must be a positive integer, got ", round_to);
 }
 
@@ -44,7 +44,7 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   options.validate();
   check(eval_data != nullptr, "UVC needs evaluation data");
   const ViTConfig& source = teacher->config();
-  const UvcGeometry g = uvc_geometry(source);
+  const UvcGeometry g = uvc_geometry(source, options.search.resource);
   const int64_t eval_batch = options.finetune.train.eval_batch_size;
   const bool quiet = options.finetune.train.quiet;
   UvcRunResult result;
@@ -64,8 +64,8 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   // The final Structure: the learned decision projected onto the budget.
   Stopwatch clock;
   const GroupScores scores = group_scores(*search.model, g);
-  const Repair repair = meet_budget(source, g, search.state, scores, options.search.target_macs,
-                                    options.macs_tolerance, options.round_to);
+  const Repair repair = meet_budget(source, g, search.state, scores, options.search.target,
+                                    options.budget_tolerance, options.round_to);
   // Every rank projects rank 0's searched weights and variables (copied to all ranks after each
   // search epoch) by the same deterministic steps; checked, not assumed.
   check_same_on_all_ranks(options.search.dist.get(), structure_to_json(repair.structure).dump(),
@@ -81,15 +81,16 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   record["structure"]["seconds"] = clock.seconds();
   const EvalResult sliced = evaluate(*compact, *eval_data, eval_batch);
   record["structure"]["eval_before_finetune"] = eval_to_json(sliced);
-  const int64_t dense = g.dense_macs();
+  const int64_t dense = g.dense_cost();
   if (!quiet) {
     std::fprintf(stderr,
-                 "UVC structure: %.3f M MACs (%.2f%% of the teacher; stage 1 ended at %.2f%%, "
-                 "%d unit steps to the budget), %.3f M params; top1 %.2f%% before finetuning "
+                 "UVC structure: %.3f M MACs, %.3f M params (%.2f%% of the teacher's %s; stage 1 "
+                 "ended at %.2f%%, %d unit steps to the budget); top1 %.2f%% before finetuning "
                  "(teacher %.2f%%)\n",
-                 repair.macs / 1e6, 100.0 * repair.macs / dense,
-                 100.0 * repair.learned_macs / dense, repair.steps,
-                 compute_complexity(compact->config()).params() / 1e6, sliced.top1,
+                 compute_complexity(compact->config()).macs() / 1e6,
+                 compute_complexity(compact->config()).params() / 1e6,
+                 100.0 * repair.cost / dense, resource_name(g.resource).c_str(),
+                 100.0 * repair.learned_cost / dense, repair.steps, sliced.top1,
                  record["teacher"]["top1"].get<double>());
   }
 
@@ -102,7 +103,7 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   record["finetune"] = tuned.record;
   nlohmann::json summary = compression_result(source, compact->config(), tuned.final_eval,
                                               record["teacher"]["top1"].get<double>());
-  summary["target_macs"] = options.search.target_macs;
+  summary["target_" + resource_key(g.resource)] = options.search.target;
   // Each skipped block and what skipped it: the learned gate, or the budget projection when the
   // pruning counts alone could not reach the budget (repair.h).
   nlohmann::json skipped = nlohmann::json::array(), by_gate = nlohmann::json::array();

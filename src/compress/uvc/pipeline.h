@@ -21,7 +21,7 @@ struct UvcRunOptions {
   UvcSearchOptions search;  // search.out_dir is normally <out>/search
   // finetune.train.out_dir is the output model directory
   FinetuneOptions finetune = uvc_finetune_defaults();
-  double macs_tolerance = 0.01;  // relative; the final Structure must be this close to the budget
+  double budget_tolerance = 0.01;  // relative; the final Structure must be this close to the budget
   int round_to = 1;  // the final Structure's v and MLP widths on the --round-to grid (repair.h)
   void validate() const;
 };

@@ -49,27 +49,27 @@ at::Tensor hard_keep(const at::Tensor& gates) {
 }
 
 // R / dense for the variables in `st` (which may require grad).
-at::Tensor macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores,
-                         const ContinuousCounts& c, const at::Tensor& keep) {
+at::Tensor budget_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores,
+                           const ContinuousCounts& c, const at::Tensor& keep) {
   const at::Tensor kept = kept_head_mask(scores, integer_counts(c));
-  return resource_macs(g, c.heads, c.mlp, c.dims, kept, keep) /
-         static_cast<double>(g.dense_macs());
+  return resource_cost(g, c.heads, c.mlp, c.dims, kept, keep) /
+         static_cast<double>(g.dense_cost());
 }
 
-// Each block's dense MACs over the costliest block's, [L] float64.
+// Each block's dense cost (MACs or parameters) over the costliest block's, [L] float64.
 at::Tensor relative_block_costs(const UvcGeometry& g) {
   std::vector<double> costs;
-  for (int l = 0; l < g.depth; ++l) costs.push_back(static_cast<double>(g.dense_block_macs(l)));
+  for (int l = 0; l < g.depth; ++l) costs.push_back(static_cast<double>(g.dense_block_cost(l)));
   const at::Tensor t = torch::tensor(costs, torch::kFloat64);
   return t / t.max();
 }
 
 }  // namespace
 
-double current_macs_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores) {
+double current_budget_fraction(const UvcState& st, const UvcGeometry& g, const GroupScores& scores) {
   torch::NoGradGuard no_grad;
   const ContinuousCounts c = continuous_counts(st, g);
-  return macs_fraction(st, g, scores, c, hard_keep(st.gates)).item<double>();
+  return budget_fraction(st, g, scores, c, hard_keep(st.gates)).item<double>();
 }
 
 bool gate_step_due(const UvcState& st, const PrimalDualOptions& o) {
@@ -90,7 +90,7 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
       least_k_sum(scores.dims.view({L * H, g.max_head_dim}), c.dims.view({L * H}));
   const at::Tensor penalty = (st.y.select(1, 0) * S_heads).sum() + (st.y.select(1, 1) * S_mlp).sum() +
                              (st.p.view({L * H}) * S_dims).sum();
-  const at::Tensor R = macs_fraction(var, g, scores, c, hard_keep(st.gates));
+  const at::Tensor R = budget_fraction(var, g, scores, c, hard_keep(st.gates));
   // The counts' graph is shared with R (it holds the per-block bounds): keep it for R's gradient.
   const auto penalty_grads = torch::autograd::grad({penalty}, {var.s, var.r}, {}, true, false, true);
   const auto resource_grads =
@@ -188,8 +188,8 @@ PrimalDualStats primal_dual_step(UvcState& st, const UvcGeometry& g, const Group
     st.p.add_(o.plr * S_dims.detach().view({L, H}));
     st.y.clamp_(0);
     st.p.clamp_(0);
-    stats.macs_fraction = current_macs_fraction(st, g, scores);
-    st.z += zlr * (stats.macs_fraction - budget);
+    stats.budget_fraction = current_budget_fraction(st, g, scores);
+    st.z += zlr * (stats.budget_fraction - budget);
     stats.z = st.z.item<double>();
   }
   return stats;

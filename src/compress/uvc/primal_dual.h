@@ -58,17 +58,19 @@ struct PrimalDualOptions {
 };
 
 struct PrimalDualStats {
-  double macs_fraction = 0;  // R / dense MACs after the update (current integer decision)
+  double budget_fraction = 0;  // R / dense cost (MACs or parameters) after the update (current
+                               // integer decision)
   double z = 0;
   bool saturated = false;    // the pruning step was rescaled (max |grad| > 1): at its rate limit
   bool gate_step = false;    // the gate optimiser stepped
 };
 
-// `budget` is the target as a fraction of the dense MACs; `zlr` the current dual step of z;
+// `budget` is the target as a fraction of the dense cost (MACs or parameters); `zlr` the current
+// dual step of z;
 // `gate_skip_cost` [L] what skipping each block costs in the task loss (skip_cost.h), measured
 // on the steps where gate_step_due (undefined on the others). With P = sum y·S_ceil(s)(scores) +
 // sum p·S_ceil(r)(scores) (the group penalties) and R the resource function (resource.h) as a
-// fraction of the dense MACs at the hard gate decision, the pruning step direction is
+// fraction of the dense cost at the hard gate decision, the pruning step direction is
 //   unit(dP/d(s,r)) + m · unit(dR/d(s,r)),   m = z + rho (R - B),   unit(v) = v / max|v|
 // (each term scaled to max-norm 1, so z works on a fixed scale however large y and p grow),
 // projected (components pushing out of the box at a bound are dropped), rescaled so that
@@ -89,8 +91,8 @@ PrimalDualStats primal_dual_step(UvcState& state, const UvcGeometry& geometry,
 // Whether the next primal_dual_step takes a gate step (and so wants the skip costs).
 bool gate_step_due(const UvcState& state, const PrimalDualOptions& options);
 
-// R / dense MACs of the current integer decision (hard gates), no gradients.
-double current_macs_fraction(const UvcState& state, const UvcGeometry& geometry,
-                             const GroupScores& scores);
+// R / dense cost (MACs or parameters) of the current integer decision (hard gates), no gradients.
+double current_budget_fraction(const UvcState& state, const UvcGeometry& geometry,
+                               const GroupScores& scores);
 
 }  // namespace vitc

@@ -16,7 +16,7 @@
 namespace vitc {
 
 double Repair::relative_error() const {
-  return target > 0 ? static_cast<double>(macs - target) / static_cast<double>(target) : 0.0;
+  return target > 0 ? static_cast<double>(cost - target) / static_cast<double>(target) : 0.0;
 }
 
 namespace {
@@ -47,15 +47,15 @@ class Projector {
                        : v.kind == 1 ? d.counts.mlp[v.block] : d.counts.dims[v.block][v.head];
   }
 
-  int64_t macs(const UvcDecision& d) const {
-    int64_t total = g_.fixed_macs;
+  int64_t cost(const UvcDecision& d) const {
+    int64_t total = g_.fixed_cost;
     for (int l = 0; l < g_.depth; ++l) {
       if (d.skip[l]) continue;
       const UvcBlock& u = g_.blocks[static_cast<size_t>(l)];
       int64_t v = 0;
       for (int i = d.counts.heads[l]; i < u.heads; ++i)
         v += u.head_dim - d.counts.dims[l][head_order_[l][i]];
-      total += g_.block_macs(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
+      total += g_.block_cost(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
     }
     return total;
   }
@@ -136,17 +136,18 @@ class Projector {
 Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState& st,
                    const GroupScores& scores, int64_t target, double tolerance, int round_to) {
   const RoundTo grid(round_to);
-  check(tolerance > 0, "MACs tolerance must be positive, got ", tolerance);
-  const int64_t dense = g.dense_macs();
-  check(target > 0 && target <= dense, "UVC budget: target ", target, " MACs is not in (0, ",
-        dense, "], the teacher's MACs");
-  check(target >= g.fixed_macs * (1.0 + tolerance), "UVC budget: target ", target,
-        " MACs is unreachable: patch embedding and head alone cost ", g.fixed_macs);
+  const std::string unit = resource_name(g.resource);
+  check(tolerance > 0, unit, " tolerance must be positive, got ", tolerance);
+  const int64_t dense = g.dense_cost();
+  check(target > 0 && target <= dense, "UVC budget: target ", target, " ", unit,
+        " is not in (0, ", dense, "], the teacher's ", unit);
+  check(target >= g.fixed_cost * (1.0 + tolerance), "UVC budget: target ", target, " ", unit,
+        " is unreachable: patch embedding and head alone cost ", g.fixed_cost);
   Repair rep;
   rep.target = target;
   rep.learned = current_decision(st, g);
   Projector proj(g, st, scores, grid);
-  rep.learned_macs = proj.macs(rep.learned);
+  rep.learned_cost = proj.cost(rep.learned);
   UvcDecision d = proj.on_grid(rep.learned);
 
   // Gates first, only where the counts cannot reach the target: skip the kept block the gates
@@ -155,13 +156,13 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
   for (int l = 0; l < g.depth; ++l)
     margin.push_back(st.gates[l][1].item<double>() - st.gates[l][0].item<double>());
   for (int round = 0; round <= g.depth; ++round) {
-    const int64_t least = proj.macs(proj.with_all_counts(d, true));
-    const int64_t most = proj.macs(proj.with_all_counts(d, false));
+    const int64_t least = proj.cost(proj.with_all_counts(d, true));
+    const int64_t most = proj.cost(proj.with_all_counts(d, false));
     int pick = -1;
     if (least > target) {
       for (int l = 0; l < g.depth; ++l)
         if (!d.skip[l] && (pick < 0 || margin[l] < margin[pick])) pick = l;
-      check(pick >= 0, "UVC budget: target ", target, " MACs is unreachable");
+      check(pick >= 0, "UVC budget: target ", target, " ", unit, " is unreachable");
       d.skip[pick] = true;
       rep.skipped_by_repair.push_back(pick);
     } else if (static_cast<double>(most) < target * (1.0 - tolerance / 2)) {
@@ -176,13 +177,13 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
   }
 
   const std::vector<bool> none(proj.vars().size(), false);
-  int64_t macs = proj.macs(d);
-  if (macs > target) {
-    while (macs > target) {
+  int64_t cost = proj.cost(d);
+  if (cost > target) {
+    while (cost > target) {
       const int i = proj.next_move(d, /*more=*/true, false, none);
-      check(i >= 0, "UVC budget: cannot prune below ", macs, " MACs (target ", target, ")");
+      check(i >= 0, "UVC budget: cannot prune below ", cost, " ", unit, " (target ", target, ")");
       proj.move(d, i, /*more=*/true);
-      macs = proj.macs(d);
+      cost = proj.cost(d);
       ++rep.steps;
     }
   } else {
@@ -191,12 +192,12 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
       if (i < 0) break;
       const UvcDecision before = d;
       proj.move(d, i, /*more=*/false);
-      const int64_t grown = proj.macs(d);
+      const int64_t grown = proj.cost(d);
       if (grown > target) {
         d = before;
         break;
       }
-      macs = grown;
+      cost = grown;
       ++rep.steps;
     }
   }
@@ -207,23 +208,23 @@ Repair meet_budget(const ViTConfig& source, const UvcGeometry& g, const UvcState
     if (i < 0) break;
     const UvcDecision before = d;
     proj.move(d, i, /*more=*/false);
-    const int64_t grown = proj.macs(d);
+    const int64_t grown = proj.cost(d);
     if (grown > target) {
       d = before;
       excluded[i] = true;  // this unit does not fit; smaller ones elsewhere may
       continue;
     }
-    macs = grown;
+    cost = grown;
     ++rep.steps;
   }
 
   rep.decision = d;
   rep.structure = normalize_structure(decision_structure(source, g, d, scores));
-  rep.macs = compute_complexity(compact_config(source, rep.structure)).macs();
-  check(rep.macs == macs, "UVC budget: internal MACs count ", macs,
-        " disagrees with the compact model's ", rep.macs);
+  rep.cost = compact_cost(source, rep.structure, g.resource);
+  check(rep.cost == cost, "UVC budget: internal ", unit, " count ", cost,
+        " disagrees with the compact model's ", rep.cost);
   check(std::abs(rep.relative_error()) <= tolerance, "UVC budget: the nearest configuration has ",
-        rep.macs, " MACs, ", rep.relative_error() * 100, "% from the target ", target,
+        rep.cost, " ", unit, ", ", rep.relative_error() * 100, "% from the target ", target,
         " (tolerance ", tolerance * 100, "%)");
   return rep;
 }
@@ -239,11 +240,12 @@ nlohmann::json repair_to_json(const Repair& r, const UvcGeometry& g) {
     }
     return blocks;
   };
-  return {{"target_macs", r.target},
-          {"learned_macs", r.learned_macs},
-          {"learned_fraction", static_cast<double>(r.learned_macs) / g.dense_macs()},
+  const std::string key = resource_key(g.resource);
+  return {{"target_" + key, r.target},
+          {"learned_" + key, r.learned_cost},
+          {"learned_fraction", static_cast<double>(r.learned_cost) / g.dense_cost()},
           {"learned", counts(r.learned)},
-          {"macs", r.macs},
+          {key, r.cost},
           {"relative_error", r.relative_error()},
           {"unit_steps", r.steps},
           {"blocks_skipped_by_repair", r.skipped_by_repair},

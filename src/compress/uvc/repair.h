@@ -1,7 +1,7 @@
 // The final projection from UVC's continuous variables to an integer Structure that meets the
-// MACs budget: the learned decision, then pruning counts moved one unit at a time (the unit whose
+// budget (MACs or parameters, the geometry's resource): the learned decision, then pruning counts moved one unit at a time (the unit whose
 // fraction is nearest its next half-integer step, i.e. all fractions shifted by one common offset)
-// until the exact MACs reach the target from below, then single MLP neurons / v dims restored
+// until the exact cost reaches the target from below, then single MLP neurons / v dims restored
 // while they still fit. Blocks are skipped or restored by their gate margin only when the counts
 // alone cannot reach the budget.
 #pragma once
@@ -19,18 +19,18 @@ namespace vitc {
 
 struct Repair {
   UvcDecision learned;    // what the variables said
-  int64_t learned_macs = 0;
+  int64_t learned_cost = 0;
   UvcDecision decision;   // after the projection
   Structure structure;
-  int64_t macs = 0;       // exact (compute_complexity of the compact config)
-  int64_t target = 0;
+  int64_t cost = 0;       // exact MACs or parameters (compute_complexity of the compact config)
+  int64_t target = 0;     // in the geometry's resource
   int steps = 0;          // single-unit count changes made
   std::vector<int> skipped_by_repair, restored_by_repair;  // blocks whose gate was overruled
-  double relative_error() const;  // (macs - target) / target
+  double relative_error() const;  // (cost - target) / target
 };
 
-// Throws vitc::Error if `target` is above the source's MACs, not above the fixed cost (patch
-// embedding and head), or if no configuration lies within `tolerance` (relative) of it.
+// `target` counts geometry.resource. Throws vitc::Error if it is above the source's, not above
+// the fixed cost (patch embedding and head), or if no configuration lies within `tolerance` (relative) of it.
 // With `round_to` > 1 (--round-to, compress/common/round_to.h) every kept v width and MLP width is
 // a multiple of it (or the full width): the learned counts are moved to the nearest such width
 // first, and v dims and neurons then move from one allowed width to the next.

@@ -104,12 +104,13 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   UvcSearchOptions options = search_options;
   options.quiet = options.quiet || !lead;
   const ViTConfig& config = teacher->config();
-  const UvcGeometry g = uvc_geometry(config);
-  const int64_t dense = g.dense_macs();
-  check(options.target_macs <= dense, "UVC budget ", options.target_macs,
-        " MACs is above the teacher's ", dense, " ('", config.name, "')");
-  check(options.target_macs > g.fixed_macs, "UVC budget ", options.target_macs,
-        " MACs is unreachable: patch embedding and head alone cost ", g.fixed_macs);
+  const UvcGeometry g = uvc_geometry(config, options.resource);
+  const int64_t dense = g.dense_cost();
+  const std::string unit = resource_name(options.resource);
+  check(options.target <= dense, "UVC budget ", options.target, " ", unit,
+        " is above the teacher's ", dense, " ('", config.name, "')");
+  check(options.target > g.fixed_cost, "UVC budget ", options.target, " ", unit,
+        " is unreachable: patch embedding and head alone cost ", g.fixed_cost);
   check(train_data->num_classes() <= config.num_classes, "training data '", train_data->name(),
         "' has ", train_data->num_classes(), " classes but model '", config.name, "' predicts ",
         config.num_classes);
@@ -196,7 +197,8 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
     return info;
   };
 
-  const double budget = static_cast<double>(options.target_macs) / static_cast<double>(dense);
+  const double budget = static_cast<double>(options.target) / static_cast<double>(dense);
+  const std::string budget_key = resource_key(options.resource);  // "macs" or "params"
   const auto device = teacher->device();
   for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
     Stopwatch epoch_clock;
@@ -205,7 +207,8 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
     at::Generator gen = at::detail::createCPUGenerator(options.seed * 1000003ULL + epoch + 1);
     Progress progress(str_cat(options.label, " epoch ", epoch + 1, "/", options.epochs),
                       steps_per_epoch, options.quiet);
-    double loss_sum = 0, lr = 0, macs = current_macs_fraction(st, g, group_scores(*student, g));
+    double loss_sum = 0, lr = 0,
+           fraction = current_budget_fraction(st, g, group_scores(*student, g));
     int64_t images = 0, gate_steps = 0, saturated = 0;
     Batch batch;
     for (int64_t step = 0; step < steps_per_epoch && loader.next(batch); ++step) {
@@ -249,7 +252,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
         const double zlr = options.zlr_at(global - warmup_steps, total_steps - warmup_steps);
         const PrimalDualStats stats = primal_dual_step(st, g, group_scores(*student, g), budget,
                                                        zlr, options.primal_dual, skip_costs);
-        macs = stats.macs_fraction;
+        fraction = stats.budget_fraction;
         gate_steps += stats.gate_step;
         saturated += stats.saturated;
       }
@@ -257,13 +260,14 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       images += batch.labels.size(0) * world;
       progress.update(step + 1, batch.labels.size(0) * world,
                       {{"loss", loss_sum / (step + 1)},
-                       {"macs", macs},
+                       {budget_key, fraction},
                        {"budget", budget},
                        {"z", st.z.item<double>()},
                        {"lr", lr}});
     }
     const double train_seconds = epoch_clock.seconds();
-    progress.finish({{"loss", loss_sum / steps_per_epoch}, {"macs", macs}, {"z", st.z.item<double>()}});
+    progress.finish(
+        {{"loss", loss_sum / steps_per_epoch}, {budget_key, fraction}, {"z", st.z.item<double>()}});
     const GroupScores scores = group_scores(*student, g);
     const UvcDecision decision = current_decision(st, g);
     nlohmann::json record = {{"epoch", epoch + 1},
@@ -271,7 +275,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
                              {"lr", lr},
                              {"train_seconds", train_seconds},
                              {"train_images_per_s", images / train_seconds},
-                             {"macs_fraction", current_macs_fraction(st, g, scores)},
+                             {budget_key + "_fraction", current_budget_fraction(st, g, scores)},
                              {"budget", budget},
                              {"z", st.z.item<double>()},
                              {"y_mean", st.y.mean().item<double>()},
@@ -290,10 +294,10 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
       record["eval_current_structure"] = eval_to_json(eval);
       if (!options.quiet) {
         std::fprintf(stderr,
-                     "%s epoch %d/%d  MACs %.3f of the teacher (budget %.3f)  z %.4g  "
+                     "%s epoch %d/%d  %s %.3f of the teacher (budget %.3f)  z %.4g  "
                      "gates skip %s  top1 of the current structure %.2f%%\n",
-                     options.label.c_str(), epoch + 1, options.epochs,
-                     record["macs_fraction"].get<double>(), budget, st.z.item<double>(),
+                     options.label.c_str(), epoch + 1, options.epochs, unit.c_str(),
+                     record[budget_key + "_fraction"].get<double>(), budget, st.z.item<double>(),
                      record["decision"]["skipped_blocks"].dump().c_str(), eval.top1);
       }
     }

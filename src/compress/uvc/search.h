@@ -24,7 +24,8 @@ namespace vitc {
 // alpha 0.1 at T = 1, gates at 0.5 during the warmup); epochs scaled from its 30 ImageNet epochs
 // (5 of warmup) to the bundled Fashion-MNIST teacher on a small CPU machine (docs/uvc.md).
 struct UvcSearchOptions {
-  int64_t target_macs = 0;  // the budget, absolute (resolved by the caller)
+  Resource resource = Resource::macs;  // what the budget counts (--macs or --params)
+  int64_t target = 0;  // the budget, absolute (resolved by the caller)
   int epochs = 2;
   double warmup_epochs = 0.3;     // gates fixed at `warmup_gate`, no pruning or dual updates
   double warmup_gate = 0.5;       // the reference's (0.5, 0.5) gate during the warmup
@@ -55,7 +56,8 @@ struct UvcSearchOptions {
   std::shared_ptr<dist::Group> dist;
 
   // The search's settings as flags (--search-*, UVC's own unprefixed) and JSON (util/settings.h);
-  // target_macs and zlr_schedule are read by `vitc uvc run` from --macs and --zlr-schedule.
+  // resource, target and zlr_schedule are read by `vitc uvc run` from --macs / --params and
+  // --zlr-schedule.
   template <class Self, class Visitor>
   static void visit_settings(Self& self, Visitor& v) {
     using namespace setting;

@@ -6,7 +6,7 @@
 #include <torch/torch.h>
 
 #include "compress/baselines/uniform_prune.h"
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "compress/round_to_test_util.h"
 #include "model/complexity.h"
 #include "model/slice_test_util.h"
@@ -29,10 +29,10 @@ TEST(UniformPrune, MeetsBudgetsWithinOnePercentAlikeInEveryBlock) {
       const int64_t target = static_cast<int64_t>(fraction * teacher);
       UniformPruneOptions o;
       o.criterion = criterion;
-      const UniformPrune p = uniform_prune(*model, target, o);
+      const UniformPrune p = uniform_prune(*model, Resource::macs, target, o);
       validate_structure(p.structure, model->config());
-      EXPECT_EQ(p.macs, compact_macs(model->config(), p.structure));
-      EXPECT_LE(std::abs(static_cast<double>(p.macs - target)) / target, 0.01)
+      EXPECT_EQ(p.cost, compact_macs(model->config(), p.structure));
+      EXPECT_LE(std::abs(static_cast<double>(p.cost - target)) / target, 0.01)
           << to_string(criterion) << " at " << fraction;
       for (const BlockKeep& b : p.structure.blocks) {
         EXPECT_EQ(b.heads.size(), p.structure.blocks[0].heads.size());
@@ -61,7 +61,7 @@ TEST(UniformPrune, MagnitudeKeepsTheLargestHeadsAndNeurons) {
   const int64_t teacher = compute_complexity(model->config()).macs();
   UniformPruneOptions o;
   o.criterion = PruneCriterion::kMagnitude;
-  const UniformPrune p = uniform_prune(*model, teacher / 4, o);
+  const UniformPrune p = uniform_prune(*model, Resource::macs, teacher / 4, o);
   ASSERT_EQ(p.structure.blocks[1].heads.size(), 1u);
   EXPECT_EQ(p.structure.blocks[1].heads[0].source, 2);
   const std::vector<int>& mlp = p.structure.blocks[3].mlp;
@@ -76,10 +76,10 @@ TEST(UniformPrune, RandomIsSeeded) {
   UniformPruneOptions o;
   o.criterion = PruneCriterion::kRandom;
   o.seed = 7;
-  const Structure a = uniform_prune(*model, target, o).structure;
-  EXPECT_EQ(a, uniform_prune(*model, target, o).structure);
+  const Structure a = uniform_prune(*model, Resource::macs, target, o).structure;
+  EXPECT_EQ(a, uniform_prune(*model, Resource::macs, target, o).structure);
   o.seed = 8;
-  EXPECT_FALSE(a == uniform_prune(*model, target, o).structure);
+  EXPECT_FALSE(a == uniform_prune(*model, Resource::macs, target, o).structure);
 }
 
 TEST(UniformPrune, UnreachableBudgetsAndBadCriteriaAreClearErrors) {
@@ -87,13 +87,13 @@ TEST(UniformPrune, UnreachableBudgetsAndBadCriteriaAreClearErrors) {
   const int64_t teacher = compute_complexity(model->config()).macs();
   const UniformPruneOptions o;
   try {
-    uniform_prune(*model, teacher / 100, o);
+    uniform_prune(*model, Resource::macs, teacher / 100, o);
     FAIL() << "1% of the MACs cannot be met";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot be met"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("nearest reachable"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(uniform_prune(*model, teacher * 2, o), Error);
+  EXPECT_THROW(uniform_prune(*model, Resource::macs, teacher * 2, o), Error);
   try {
     parse_prune_criterion("taylor");
     FAIL();
@@ -109,8 +109,8 @@ TEST(UniformPrune, RoundToKeepsMlpWidthsOnTheGrid) {
   for (double fraction : {0.9, 0.7, 0.5, 0.3}) {
     UniformPruneOptions o;
     o.round_to = 8;
-    const UniformPrune p = uniform_prune(*model, static_cast<int64_t>(fraction * teacher), o);
-    EXPECT_LE(std::abs(static_cast<double>(p.macs - p.target)) / p.target, 0.01) << fraction;
+    const UniformPrune p = uniform_prune(*model, Resource::macs, static_cast<int64_t>(fraction * teacher), o);
+    EXPECT_LE(std::abs(static_cast<double>(p.cost - p.target)) / p.target, 0.01) << fraction;
     test::expect_widths_on_grid(p.structure, model->config(), 8, /*qk=*/true,
                                 str_cat("fraction ", fraction));
     EXPECT_EQ(p.to_json()["round_to"], 8);

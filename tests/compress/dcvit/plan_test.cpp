@@ -1,6 +1,7 @@
 // DC-ViT's dense targets: (k, MLP width) from MACs targets meets each target within 1% with exact
 // MACs, follows the reference's k rule, and rejects unreachable targets with a clear error.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "compress/dcvit/neurons.h"
 #include "compress/dcvit/plan.h"
@@ -27,7 +28,7 @@ TEST(DcvitPlan, MeetsEveryTargetWithinOnePercent) {
       const int64_t target = static_cast<int64_t>(f * teacher);
       DcvitPlan plan;
       try {
-        plan = plan_dense_target(c, candidates, target);
+        plan = plan_dense_target(c, candidates, Resource::macs, target);
       } catch (const Error& e) {
         // fm_tiny (candidates 1..2, attention costlier than its MLP of ratio 2) cannot go below
         // 51% and has gaps (e.g. two attention branches already remove more than 25%).
@@ -39,7 +40,7 @@ TEST(DcvitPlan, MeetsEveryTargetWithinOnePercent) {
         continue;
       }
       const int64_t macs = structure_macs(c, plan, candidates);
-      EXPECT_EQ(macs, plan.macs) << name << " " << f;
+      EXPECT_EQ(macs, plan.cost) << name << " " << f;
       EXPECT_LE(std::abs(static_cast<double>(macs - target)) / target, 0.01) << name << " " << f;
       EXPECT_GE(plan.blocks, 1);
       EXPECT_LE(plan.blocks, static_cast<int>(candidates.size()));
@@ -56,16 +57,16 @@ TEST(DcvitPlan, FollowsTheReferenceRule) {
   // The MACs of PRACTISE dropping 2 whole blocks: the smallest k is 2 with no MLP left; the
   // paper's choice k = 3 keeps the MLP width that removes exactly as many MACs.
   const int64_t two_blocks = full.macs() - 2 * (a + m);
-  const DcvitPlan drop2 = plan_dense_target(c, candidates, two_blocks);
+  const DcvitPlan drop2 = plan_dense_target(c, candidates, Resource::macs, two_blocks);
   EXPECT_EQ(drop2.blocks, 2);
   EXPECT_EQ(drop2.hidden, 0);
-  EXPECT_EQ(drop2.macs, two_blocks);
-  const DcvitPlan k3 = plan_dense_target(c, candidates, two_blocks, 3);
+  EXPECT_EQ(drop2.cost, two_blocks);
+  const DcvitPlan k3 = plan_dense_target(c, candidates, Resource::macs, two_blocks, 3);
   EXPECT_EQ(k3.blocks, 3);
   // 3 a + 3 (H - h) m / H = 2 (a + m)  =>  h = H (1 - (2 m - a) / (3 m)), truncated.
   const int H = c.blocks[1].mlp_hidden;
   EXPECT_EQ(k3.hidden, static_cast<int>(std::floor(H * (1.0 - static_cast<double>(2 * m - a) / (3.0 * m)))));
-  EXPECT_NEAR(static_cast<double>(k3.macs), static_cast<double>(two_blocks), 0.01 * two_blocks);
+  EXPECT_NEAR(static_cast<double>(k3.cost), static_cast<double>(two_blocks), 0.01 * two_blocks);
   // The valid range of k: ceil(dM / (a + m)) .. min(floor(dM / a), candidates).
   EXPECT_EQ(k3.min_blocks, 2);
   EXPECT_EQ(k3.max_blocks, std::min<int64_t>(2 * (a + m) / a, 6));
@@ -77,7 +78,7 @@ TEST(DcvitPlan, RejectsUnreachableTargetsClearly) {
   const int64_t teacher = compute_complexity(c).macs();
   auto message = [&](int64_t target, int blocks) {
     try {
-      plan_dense_target(c, candidates, target, blocks);
+      plan_dense_target(c, candidates, Resource::macs, target, blocks);
     } catch (const Error& e) {
       return std::string(e.what());
     }
@@ -92,7 +93,7 @@ TEST(DcvitPlan, RejectsUnreachableTargetsClearly) {
   EXPECT_NE(message(static_cast<int64_t>(0.7 * teacher), 9).find("--blocks 9 is impossible"),
             std::string::npos);
   // Just under one attention branch but within 1%: one block, full MLP.
-  const DcvitPlan near = plan_dense_target(c, candidates, static_cast<int64_t>(0.95 * teacher));
+  const DcvitPlan near = plan_dense_target(c, candidates, Resource::macs, static_cast<int64_t>(0.95 * teacher));
   EXPECT_EQ(near.blocks, 1);
   EXPECT_EQ(near.hidden, c.blocks[1].mlp_hidden);
 }
@@ -122,13 +123,13 @@ TEST(DcvitPlan, SwinCandidatesArePairsWithinAStage) {
   // One candidate costs both blocks: compressing it removes two attention branches.
   const Complexity full = compute_complexity(c);
   const int64_t pair_attention = full.blocks[2].attn_macs + full.blocks[3].attn_macs;
-  const DcvitPlan p = plan_dense_target(c, {2, 4}, full.macs() - pair_attention, 1);
+  const DcvitPlan p = plan_dense_target(c, {2, 4}, Resource::macs, full.macs() - pair_attention, 1);
   EXPECT_EQ(p.blocks, 1);
-  EXPECT_EQ(p.attn_macs, pair_attention);
+  EXPECT_EQ(p.attn_cost, pair_attention);
   EXPECT_EQ(p.hidden, c.blocks[2].mlp_hidden);
-  EXPECT_EQ(p.macs, full.macs() - pair_attention);
+  EXPECT_EQ(p.cost, full.macs() - pair_attention);
   // Blocks of the two stages differ: the rule needs equal candidates.
-  EXPECT_NE(test_support::error_of([&] { plan_dense_target(c, {4, 6}, full.macs() / 2); })
+  EXPECT_NE(test_support::error_of([&] { plan_dense_target(c, {4, 6}, Resource::macs, full.macs() / 2); })
                 .find("differ in size"),
             std::string::npos);
 }
@@ -153,16 +154,49 @@ TEST(DcvitPlan, RoundToKeepsAMultipleNearestTheTarget) {
   int rounded = 0;
   for (double f : {0.9, 0.8, 0.7, 0.6}) {
     const int64_t target = static_cast<int64_t>(f * teacher);
-    const DcvitPlan exact = plan_dense_target(c, candidates, target);
-    const DcvitPlan plan = plan_dense_target(c, candidates, target, 0, 0.01, 8);
+    const DcvitPlan exact = plan_dense_target(c, candidates, Resource::macs, target);
+    const DcvitPlan plan = plan_dense_target(c, candidates, Resource::macs, target, 0, 0.01, 8);
     EXPECT_EQ(plan.blocks, exact.blocks) << f;
     EXPECT_EQ(plan.hidden % 8, 0) << f << ": width " << plan.hidden;
     EXPECT_LE(std::abs(plan.hidden - exact.hidden), 7) << f;
     EXPECT_LE(std::abs(plan.relative_error()), 0.01) << f;
-    EXPECT_EQ(plan.macs, structure_macs(c, plan, candidates)) << f;
+    EXPECT_EQ(plan.cost, structure_macs(c, plan, candidates)) << f;
     if (plan.hidden != exact.hidden) ++rounded;
   }
   EXPECT_GT(rounded, 0);  // the exact widths are not all multiples of 8 already
+}
+
+// --params: the same rule on exact parameter counts, where an MLP keeps norm2 and fc2's bias
+// while any neuron stays (a fixed part), so the width formula differs from the MACs one; the
+// planned count equals the compact model's, within 1% of the target (DeiT III: LayerScale too).
+TEST(DcvitPlan, ParameterTargetsAreMetWithExactCounts) {
+  for (const std::string name : {"fm_small", "deit_small_patch16_224", "deit3_small_patch16_224"}) {
+    const ViTConfig c = named_config(name);
+    const std::vector<int> candidates = candidate_blocks(c);
+    const int64_t teacher = compute_complexity(c).params();
+    for (double f : {0.9, 0.75, 0.6}) {
+      const int64_t target = static_cast<int64_t>(f * static_cast<double>(teacher));
+      const DcvitPlan plan = plan_dense_target(c, candidates, Resource::params, target);
+      std::map<int, std::vector<int>> kept;
+      for (int i = 0; i < plan.blocks; ++i)
+        kept[candidates[static_cast<size_t>(i)]] = random_neurons(plan.source_hidden, plan.hidden, 0, i);
+      const int64_t params = compute_complexity(compact_config(c, dcvit_structure(c, kept))).params();
+      EXPECT_EQ(params, plan.cost) << name << " " << f;
+      EXPECT_LE(std::abs(plan.relative_error()), 0.01) << name << " " << f;
+      // One neuron: fc1's row and bias, fc2's column; the fixed part: norm2 (2D) and fc2's bias (D)
+      // (+ LayerScale's D).
+      const int64_t D = c.block_dim(candidates.front());
+      EXPECT_EQ(plan.neuron_cost, 2 * D + 1) << name;
+      EXPECT_EQ(plan.mlp_fixed_cost, (c.layer_scale ? 4 : 3) * D) << name;
+      EXPECT_EQ(plan.to_json().at("params").get<int64_t>(), plan.cost);
+    }
+  }
+  EXPECT_NE(test_support::error_of([] {
+              const ViTConfig c = named_config("fm_small");
+              plan_dense_target(c, candidate_blocks(c), Resource::params,
+                                compute_complexity(c).params() / 20);
+            }).find("parameters target"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -145,16 +145,28 @@ TEST(PractiseResNet, RandomDropIsSeededAndUnreachableBudgetsAreRefusedBeforeTrai
   EXPECT_EQ(random_drop_order(candidates, 3), random_drop_order(candidates, 3));
   EXPECT_NE(random_drop_order(candidates, 3), random_drop_order(candidates, 4));
   ResNetPractiseOptions o;
-  o.macs = parse_macs_target("0.25");  // all six dropped leave 30.1%
+  o.budget = parse_macs_target("0.25");  // all six dropped leave 30.1%
   expect_error([&] { check_resnet_practise(c, o); },
                {"not reachable", "fm_resnet", "raise the target to at least"});
-  o.macs = parse_macs_target("0.75");
+  o.budget = parse_macs_target("0.75");
   EXPECT_EQ(check_resnet_practise(c, o).size(), 6u);
-  o.macs.reset();
+  o.budget.reset();
   o.drop = 7;
   expect_error([&] { check_resnet_practise(c, o); }, {"--drop 7", "6 candidate"});
   // The fewest blocks in order: each droppable block of fm_resnet is 3.6 M of its 31.0 M MACs.
-  EXPECT_EQ(resnet_drops_for_macs(c, candidates, resnet_cost(c).macs * 3 / 4), 3);
+  EXPECT_EQ(resnet_drops_for_budget(c, candidates, Resource::macs, resnet_cost(c).macs * 3 / 4), 3);
+  // A parameter budget: the fewest blocks whose removal meets it, by the exact parameter count.
+  const int64_t params = resnet_cost(c).params;
+  const int d = resnet_drops_for_budget(c, candidates, Resource::params, params * 3 / 4, 0.0);
+  ASSERT_GE(d, 1);
+  EXPECT_LE(resnet_cost_without(c, {candidates.begin(), candidates.begin() + d}, Resource::params),
+            params * 3 / 4);
+  EXPECT_GT(resnet_cost_without(c, {candidates.begin(), candidates.begin() + d - 1},
+                                Resource::params),
+            params * 3 / 4);
+  o.drop = 0;
+  o.budget = parse_budget("0.05", Resource::params, "--params");
+  expect_error([&] { check_resnet_practise(c, o); }, {"parameters target", "not reachable"});
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 #include "compress/slim/extract.h"
 #include "compress/slim/fold.h"
-#include "compress/common/macs_budget.h"
+#include "compress/common/budget.h"
 #include "model/complexity.h"
 #include "model/counting_forward.h"
 #include "model/state_dict.h"
@@ -74,9 +74,9 @@ TEST(Extract, MacsTargetIsMetAndRecorded) {
   const int64_t teacher = compute_complexity(search.model->config()).macs();
   for (const char* target : {"0.7", "50%", "0.4"}) {
     ExtractOptions o;
-    o.macs = parse_macs_target(target);
+    o.budget = parse_macs_target(target);
     Extraction e = extract_from_search(search, o);
-    const int64_t want = o.macs->resolve(teacher);
+    const int64_t want = o.budget->resolve(teacher);
     EXPECT_NEAR(e.info["macs"].get<int64_t>(), want, 0.01 * want) << target;
     EXPECT_EQ(e.info["solution"]["macs"], e.info["macs"]);
   }
@@ -123,20 +123,38 @@ TEST(SlimExtract, MacsTargetSharesItsKeepFractionWithTokens) {
   const int64_t teacher = compute_complexity(source).macs();
   for (const char* target : {"0.6", "0.3"}) {
     ExtractOptions o;
-    o.macs = parse_macs_target(target);
+    o.budget = parse_macs_target(target);
     Extraction e = extract_from_search(search, o);
-    const int64_t want = o.macs->resolve(teacher);
+    const int64_t want = o.budget->resolve(teacher);
     EXPECT_NEAR(e.info["macs"].get<int64_t>(), want, 0.01 * want) << target;
     EXPECT_GE(e.info["solution"]["keep_fraction_tokens"].get<double>(),
               e.info["solution"]["keep_fraction_attn"].get<double>());
     EXPECT_TRUE(e.compact->config().drops_tokens()) << target;
   }
   ExtractOptions every_token;  // --budget-tokens 1: tokens stay out of the budget
-  every_token.macs = parse_macs_target("0.6");
+  every_token.budget = parse_macs_target("0.6");
   every_token.tokens = 1.0;
   Extraction e = extract_from_search(search, every_token);
   EXPECT_FALSE(e.compact->config().drops_tokens());
   EXPECT_NEAR(e.info["macs"].get<int64_t>(), 0.6 * teacher, 0.006 * teacher);
+}
+
+// --params: the extracted model's parameters meet the target; a token search keeps every token
+// (tokens hold no parameters, so they cannot pay for a parameter budget).
+TEST(SlimExtract, ParameterTargetIsMetAndKeepsEveryToken) {
+  SearchDir search = fake_search(11);
+  const ViTConfig& source = search.model->config();
+  search.masks = test::random_masks(source, 12, /*with_tokens=*/true);
+  const int64_t teacher = compute_complexity(source).params();
+  ExtractOptions o;
+  o.budget = parse_budget("0.5", Resource::params, "--params");
+  Extraction e = extract_from_search(search, o);
+  EXPECT_NEAR(e.info["params"].get<int64_t>(), teacher / 2, 0.01 * teacher / 2);
+  EXPECT_EQ(e.info["solution"]["params"], e.info["params"]);
+  EXPECT_EQ(e.info["params"].get<int64_t>(), compute_complexity(e.compact->config()).params());
+  EXPECT_FALSE(e.compact->config().drops_tokens());
+  EXPECT_EQ(e.info["budget"], nlohmann::json({{"resource", "params"}, {"fraction", 0.5},
+                                              {"tolerance", 0.01}}));
 }
 
 }  // namespace

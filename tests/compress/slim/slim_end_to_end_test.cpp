@@ -38,7 +38,7 @@ TEST(SlimEndToEnd, SearchExtractFinetuneOnFashionMnist) {
   const SearchDir search = load_search_dir(search_options.out_dir);
 
   ExtractOptions extract;
-  extract.macs = parse_macs_target("0.5");
+  extract.budget = parse_macs_target("0.5");
   FinetuneOptions finetune;
   finetune.train.epochs = 1;
   finetune.train.batch_size = 64;

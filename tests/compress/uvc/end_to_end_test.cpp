@@ -35,7 +35,7 @@ TEST(UvcEndToEnd, SearchStructureFinetuneOnFashionMnist) {
 
   const std::string out = test::uvc_temp_dir("compact");
   UvcRunOptions options;
-  options.search.target_macs = teacher_macs / 2;
+  options.search.target = teacher_macs / 2;
   options.search.epochs = 1;
   options.search.max_steps_per_epoch = 80;
   options.search.warmup_epochs = 0.25;

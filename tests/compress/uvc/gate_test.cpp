@@ -34,7 +34,7 @@ Fixture& fixture() {
 
 UvcSearchOptions short_search(int64_t target, const std::string& name) {
   UvcSearchOptions o;
-  o.target_macs = target;
+  o.target = target;
   o.epochs = 2;
   o.max_steps_per_epoch = 150;
   o.warmup_epochs = 0.2;
@@ -65,7 +65,7 @@ TEST(UvcSearch, LearnsToSkipARedundantBlock) {
   const UvcGeometry g = uvc_geometry(teacher->config());
   // Skipping the redundant block is the budget exactly; pruning it to one head, one v dim and
   // one neuron leaves its q/k and norms, so pruning alone would have to cut other blocks too.
-  const int64_t target = g.dense_macs() - g.dense_block_macs(redundant);
+  const int64_t target = g.dense_cost() - g.dense_block_cost(redundant);
   UvcSearchResult r =
       run_uvc_search(teacher, {{"dir", "redundant"}}, f.train, nullptr, short_search(target, "skip"));
   const std::vector<bool> skip = learned_skips(r, g);
@@ -82,7 +82,7 @@ TEST(UvcSearch, KeepsEveryBlockAtFullBudget) {
   Fixture& f = fixture();
   const UvcGeometry g = uvc_geometry(f.teacher.model->config());
   UvcSearchResult r = run_uvc_search(f.teacher.model, {{"dir", f.teacher.dir}}, f.train,
-                                           nullptr, short_search(g.dense_macs(), "full"));
+                                           nullptr, short_search(g.dense_cost(), "full"));
   const std::vector<bool> skip = learned_skips(r, g);
   for (int l = 0; l < g.depth; ++l) EXPECT_FALSE(skip[l]) << "block " << l;
 }

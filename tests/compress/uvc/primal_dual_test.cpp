@@ -26,8 +26,8 @@ Trace run_loop(UvcState& st, const UvcGeometry& g, const GroupScores& scores, do
   Trace t;
   for (int step = 0; step < steps; ++step) {
     const PrimalDualStats stats = primal_dual_step(st, g, scores, budget, zlr, o, skip_costs);
-    t.lowest = std::min(t.lowest, stats.macs_fraction);
-    if (step >= steps - 100) t.late_mean += stats.macs_fraction / 100;
+    t.lowest = std::min(t.lowest, stats.budget_fraction);
+    if (step >= steps - 100) t.late_mean += stats.budget_fraction / 100;
     t.gate_steps += stats.gate_step;
   }
   return t;
@@ -50,10 +50,10 @@ TEST(UvcPrimalDual, DrivesTheMacsRatioToTheBudget) {
     for (bool skip : current_decision(st, g).skip) EXPECT_FALSE(skip);
     EXPECT_GE(st.y.min().item<double>(), 0.0);
     EXPECT_GE(st.p.min().item<double>(), 0.0);
-    const int64_t target = std::llround(budget * g.dense_macs());
+    const int64_t target = std::llround(budget * g.dense_cost());
     const Repair r = meet_budget(model->config(), g, st, scores, target);
     EXPECT_LE(std::abs(r.relative_error()), 0.01);
-    EXPECT_NEAR(static_cast<double>(r.learned_macs) / g.dense_macs(), budget, 0.05);
+    EXPECT_NEAR(static_cast<double>(r.learned_cost) / g.dense_cost(), budget, 0.05);
   }
 }
 
@@ -77,7 +77,7 @@ TEST(UvcPrimalDual, GatesSkipTheBlockThatCostsLittleOnlyUnderABudget) {
       EXPECT_EQ(st.s[2].abs().sum().item<double>(), 0.0);
       EXPECT_EQ(st.r[2].abs().sum().item<double>(), 0.0);
     }
-    const Repair r = meet_budget(model->config(), g, st, scores, std::llround(budget * g.dense_macs()));
+    const Repair r = meet_budget(model->config(), g, st, scores, std::llround(budget * g.dense_cost()));
     EXPECT_TRUE(r.skipped_by_repair.empty()) << "budget " << budget;
     EXPECT_TRUE(r.restored_by_repair.empty()) << "budget " << budget;
     EXPECT_LE(std::abs(r.relative_error()), 0.01);

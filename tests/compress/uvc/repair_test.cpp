@@ -17,7 +17,7 @@ struct Fixture {
   VisionTransformer model = test::random_uvc_model(1, 6);
   UvcGeometry g = uvc_geometry(model->config());
   GroupScores scores = group_scores(*model, g);
-  int64_t dense = g.dense_macs();
+  int64_t dense = g.dense_cost();
 };
 
 UvcState random_state(const UvcGeometry& g, uint64_t seed, double scale) {
@@ -39,8 +39,8 @@ TEST(UvcRepair, MeetsTargetsWithinOnePercent) {
         const Repair r = meet_budget(f.model->config(), f.g, st, f.scores, target);
         EXPECT_LE(std::abs(r.relative_error()), 0.01)
             << "seed " << seed << " scale " << scale << " target " << fraction;
-        EXPECT_LE(r.macs, target);  // from below
-        EXPECT_EQ(r.macs, compute_complexity(compact_config(f.model->config(), r.structure)).macs());
+        EXPECT_LE(r.cost, target);  // from below
+        EXPECT_EQ(r.cost, compute_complexity(compact_config(f.model->config(), r.structure)).macs());
       }
     }
   }
@@ -57,12 +57,30 @@ TEST(UvcRepair, MeetsTargetsOnBlocksOfDifferentSizes) {
     const UvcState st = random_state(g, seed, 0.9);
     EXPECT_EQ(st.r[0][3].item<double>(), 0.0);  // block 0 has no head 3
     for (double fraction : {0.9, 0.6, 0.35}) {
-      const int64_t target = std::llround(fraction * g.dense_macs());
+      const int64_t target = std::llround(fraction * g.dense_cost());
       const Repair r = meet_budget(model->config(), g, st, scores, target);
       EXPECT_LE(std::abs(r.relative_error()), 0.01) << "seed " << seed << " target " << fraction;
-      EXPECT_EQ(r.macs, compute_complexity(compact_config(model->config(), r.structure)).macs());
+      EXPECT_EQ(r.cost, compute_complexity(compact_config(model->config(), r.structure)).macs());
       EXPECT_EQ(r.decision.counts.dims[0][2], 0);
       EXPECT_EQ(r.decision.counts.dims[0][3], 0);
+    }
+  }
+}
+
+// --params: the same projection on exact parameter counts (a ViT and a Swin, whose heads each
+// hold a bias-table column).
+TEST(UvcRepair, MeetsParameterTargetsWithinOnePercent) {
+  for (VisionTransformer model : {test::random_uvc_model(3, 6), test::random_uvc_swin(3)}) {
+    const UvcGeometry g = uvc_geometry(model->config(), Resource::params);
+    const GroupScores scores = group_scores(*model, g);
+    const UvcState st = random_state(g, 4, 0.5);
+    for (double fraction : {0.9, 0.6, 0.4}) {
+      const int64_t target = std::llround(fraction * g.dense_cost());
+      const Repair r = meet_budget(model->config(), g, st, scores, target);
+      EXPECT_LE(std::abs(r.relative_error()), 0.01) << model->config().name << " " << fraction;
+      EXPECT_LE(r.cost, target);
+      EXPECT_EQ(r.cost, compute_complexity(compact_config(model->config(), r.structure)).params());
+      EXPECT_EQ(repair_to_json(r, g).at("params").get<int64_t>(), r.cost);
     }
   }
 }
@@ -70,9 +88,9 @@ TEST(UvcRepair, MeetsTargetsOnBlocksOfDifferentSizes) {
 TEST(UvcRepair, KeepsALearnedDecisionThatAlreadyFits) {
   Fixture f;
   const UvcState st = random_state(f.g, 4, 0.6);
-  const int64_t learned = decision_macs(f.g, current_decision(st, f.g), f.scores);
+  const int64_t learned = decision_cost(f.g, current_decision(st, f.g), f.scores);
   const Repair r = meet_budget(f.model->config(), f.g, st, f.scores, learned);
-  EXPECT_EQ(r.macs, learned);
+  EXPECT_EQ(r.cost, learned);
   EXPECT_EQ(r.steps, 0);
   EXPECT_EQ(r.decision.counts.heads, r.learned.counts.heads);
   EXPECT_EQ(r.decision.counts.mlp, r.learned.counts.mlp);
@@ -83,7 +101,7 @@ TEST(UvcRepair, OvershootIsUndoneAndGatesAreOverruledOnlyWhenNeeded) {
   UvcState st = random_state(f.g, 5, 0.95);  // far below a 70% budget
   const int64_t target = std::llround(0.7 * f.dense);
   Repair r = meet_budget(f.model->config(), f.g, st, f.scores, target);
-  EXPECT_LT(r.learned_macs, 0.5 * f.dense);
+  EXPECT_LT(r.learned_cost, 0.5 * f.dense);
   EXPECT_LE(std::abs(r.relative_error()), 0.01);
   EXPECT_TRUE(r.skipped_by_repair.empty() && r.restored_by_repair.empty());
 
@@ -107,7 +125,7 @@ TEST(UvcRepair, RejectsImpossibleTargets) {
   Fixture f;
   const UvcState st = make_uvc_state(f.g);
   EXPECT_THROW(meet_budget(f.model->config(), f.g, st, f.scores, f.dense + 1), Error);
-  EXPECT_THROW(meet_budget(f.model->config(), f.g, st, f.scores, f.g.fixed_macs), Error);
+  EXPECT_THROW(meet_budget(f.model->config(), f.g, st, f.scores, f.g.fixed_cost), Error);
   EXPECT_THROW(meet_budget(f.model->config(), f.g, st, f.scores, 0), Error);
 }
 
@@ -124,7 +142,7 @@ TEST(UvcRepair, RoundToKeepsWidthsOnTheGridWithinOnePercent) {
       const int64_t target = std::llround(fraction * f.dense);
       const Repair r = meet_budget(f.model->config(), f.g, st, f.scores, target, 0.01, 8);
       EXPECT_LE(std::abs(r.relative_error()), 0.01) << "seed " << seed << " target " << fraction;
-      EXPECT_LE(r.macs, target);
+      EXPECT_LE(r.cost, target);
       test::expect_widths_on_grid(r.structure, f.model->config(), 8, /*qk=*/true,
                                   str_cat("seed ", seed, " target ", fraction));
       const Repair plain = meet_budget(f.model->config(), f.g, st, f.scores, target);

@@ -56,46 +56,60 @@ Tensors to_tensors(const UvcGeometry& g, const UvcDecision& d, const GroupScores
   return t;
 }
 
-int64_t exact_macs(const ViTConfig& source, const Structure& s) {
-  return compute_complexity(compact_config(source, normalize_structure(s))).macs();
-}
-
 // A ViT (equal blocks) and a Swin (blocks of two sizes, windowed attention).
 std::vector<VisionTransformer> uvc_sources(uint64_t seed) {
   return {test::random_uvc_model(seed), test::random_uvc_swin(seed)};
 }
 
-TEST(UvcResource, EqualsExactMacsOnIntegerConfigurations) {
- for (VisionTransformer model : uvc_sources(1)) {
-  SCOPED_TRACE(model->config().name);
+// A ViT with LayerScale and no qkv bias (DeiT III's parameter layout): the parameter count's
+// fixed parts and bias terms differ from a plain ViT's.
+VisionTransformer random_layer_scale_model(uint64_t seed) {
+  ViTConfig c = make_uniform_config("uvc_ls", 28, 7, 1, 10, 64, 3, 4, 2.0, false);
+  c.layer_scale = true;
+  c.qkv_bias = false;
+  VisionTransformer model = make_model(c, seed);
+  test::randomize_parameters(*model, seed);
+  model->eval();
+  return model;
+}
+
+TEST(UvcResource, EqualsExactCountsOnIntegerConfigurations) {
+ std::vector<VisionTransformer> sources = uvc_sources(1);
+ sources.push_back(random_layer_scale_model(1));
+ for (VisionTransformer model : sources) {
+ for (const Resource resource : {Resource::macs, Resource::params}) {
+  SCOPED_TRACE(model->config().name + " " + resource_key(resource));
   const ViTConfig& config = model->config();
-  const UvcGeometry g = uvc_geometry(config);
-  EXPECT_EQ(g.dense_macs(), compute_complexity(config).macs());
+  const UvcGeometry g = uvc_geometry(config, resource);
+  EXPECT_EQ(g.dense_cost(), source_cost(config, resource));
   const GroupScores scores = group_scores(*model, g);
   std::mt19937 rng(7);
   for (int trial = 0; trial < 40; ++trial) {
     const UvcDecision d = random_decision(g, rng, trial < 5 ? 0.0 : 0.3);
     const Structure s = decision_structure(config, g, d, scores);
     const Tensors t = to_tensors(g, d, scores);
-    const int64_t exact = exact_macs(config, s);
+    const int64_t exact = compact_cost(config, normalize_structure(s), resource);
     EXPECT_EQ(static_cast<int64_t>(
-                  resource_macs(g, t.heads, t.mlp, t.dims, t.kept, t.keep).item<double>()),
+                  resource_cost(g, t.heads, t.mlp, t.dims, t.kept, t.keep).item<double>()),
               exact)
         << "trial " << trial;
-    EXPECT_EQ(decision_macs(g, d, scores), exact) << "trial " << trial;
+    EXPECT_EQ(decision_cost(g, d, scores), exact) << "trial " << trial;
   }
   // Every block skipped: only the patch embedding and the head remain.
   UvcDecision all = random_decision(g, rng, 1.1);
   const Tensors t = to_tensors(g, all, scores);
-  EXPECT_EQ(resource_macs(g, t.heads, t.mlp, t.dims, t.kept, t.keep).item<double>(), g.fixed_macs);
+  EXPECT_EQ(resource_cost(g, t.heads, t.mlp, t.dims, t.kept, t.keep).item<double>(), g.fixed_cost);
+  EXPECT_EQ(g.fixed_cost, compact_cost(config, decision_structure(config, g, all, scores), resource));
+ }
  }
 }
 
-TEST(UvcResource, GradientsAreExactUnitMacDifferences) {
+TEST(UvcResource, GradientsAreExactUnitDifferences) {
  for (VisionTransformer model : uvc_sources(2)) {
-  SCOPED_TRACE(model->config().name);
+ for (const Resource resource : {Resource::macs, Resource::params}) {
+  SCOPED_TRACE(model->config().name + " " + resource_key(resource));
   const ViTConfig& config = model->config();
-  const UvcGeometry g = uvc_geometry(config);
+  const UvcGeometry g = uvc_geometry(config, resource);
   const GroupScores scores = group_scores(*model, g);
   std::mt19937 rng(11);
   UvcDecision d = random_decision(g, rng, 0.0);
@@ -109,23 +123,24 @@ TEST(UvcResource, GradientsAreExactUnitMacDifferences) {
   t.mlp.requires_grad_(true);
   t.dims.requires_grad_(true);
   t.keep.requires_grad_(true);
-  resource_macs(g, t.heads, t.mlp, t.dims, t.kept, t.keep).backward();
-  const int64_t base = decision_macs(g, d, scores);
+  resource_cost(g, t.heads, t.mlp, t.dims, t.kept, t.keep).backward();
+  const int64_t base = decision_cost(g, d, scores);
   for (int l = 0; l < g.depth; ++l) {
     UvcDecision more = d;
     more.counts.mlp[l] += 1;
-    EXPECT_EQ(t.mlp.grad()[l].item<double>(), decision_macs(g, more, scores) - base);
+    EXPECT_EQ(t.mlp.grad()[l].item<double>(), decision_cost(g, more, scores) - base);
     for (int h = 0; h < g.blocks[l].heads; ++h) {
       UvcDecision dim = d;
       dim.counts.dims[l][h] += 1;
       // A pruned head's dims cost nothing: its gradient is 0, as is the exact difference.
-      EXPECT_EQ(t.dims.grad()[l][h].item<double>(), decision_macs(g, dim, scores) - base)
+      EXPECT_EQ(t.dims.grad()[l][h].item<double>(), decision_cost(g, dim, scores) - base)
           << "block " << l << " head " << h;
     }
     UvcDecision skip = d;
     skip.skip[l] = true;
-    EXPECT_EQ(t.keep.grad()[l].item<double>(), base - decision_macs(g, skip, scores));
+    EXPECT_EQ(t.keep.grad()[l].item<double>(), base - decision_cost(g, skip, scores));
   }
+ }
  }
 }
 
