@@ -18,6 +18,9 @@ ROUNDS=${ROUNDS:-20}
 ALTERNATIONS=${ALTERNATIONS:-3}
 PRECISIONS=${PRECISIONS:-fp32,bf16}
 THREADS=${THREADS:-1}
+# Subnormal floats as 0 on both sides (vitc's default; PyTorch's is off): the kernels are compared,
+# not the setting. FLUSH_DENORMALS=0 compares IEEE subnormals on both.
+FLUSH_DENORMALS=${FLUSH_DENORMALS:-1}
 PYTHON=${PYTHON:-python3}
 BENCH=${BENCH:-build/bench/bench_device_throughput}
 OUT=${OUT:-runs/device_bench_${DEVICE//:/_}_$MODEL}
@@ -34,7 +37,8 @@ mkdir -p "$OUT"
 rm -rf "$OUT/model" "$OUT/weights.safetensors" "$OUT"/vitc_*.json "$OUT"/eager_*.json "$OUT/results.md"
 touch "$OUT/.device_benchmark"
 common=(--device "$DEVICE" --precisions "$PRECISIONS" --infer-batch "$INFER_BATCH"
-        --train-batch "$TRAIN_BATCH" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS")
+        --train-batch "$TRAIN_BATCH" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS"
+        --flush-denormals "$FLUSH_DENORMALS")
 if "$PYTHON" -c "import timm" 2>/dev/null && "$PYTHON" -c "import timm, sys; sys.exit(0 if timm.is_model('$MODEL') else 1)"; then
   "$PYTHON" bench/eager_throughput.py --export-timm "$MODEL" --weights "$OUT/weights.safetensors"
   vitc_model=("$OUT/weights.safetensors")

@@ -21,6 +21,7 @@
 #include "model/model_dir.h"
 #include "train/adamw.h"
 #include "util/compute.h"
+#include "util/denormals.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/progress.h"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> precision_names = {"fp32", "bf16"};
   int64_t infer_batch = 64, train_batch = 32;
   int warmup = 3, rounds = 10, threads = 1;
+  bool flush_denormals = true;
   uint64_t seed = 0;
   app.add_option("--model", model_spec, "config name (random weights), model directory or timm checkpoint")
       ->capture_default_str();
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", rounds, "timed rounds (each: one inference batch and one training step per precision)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--threads", threads, "torch intra-op threads (CPU)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--flush-denormals", flush_denormals, "subnormals as 0 on CPU (vitc's default)")
+      ->capture_default_str();
   app.add_option("--init-seed", seed, "seed of random weights for a config name")->capture_default_str();
   app.add_option("--save-model", save_model,
                  "also save the model as a vitc model directory here, a new or empty directory "
@@ -79,7 +83,8 @@ int main(int argc, char** argv) {
     check(save_model.empty() || !std::filesystem::exists(save_model) ||
               std::filesystem::is_empty(save_model),
           "--save-model ", save_model, ": exists and is not empty; name a new directory");
-    const std::string threads_line = configure_threads({threads, 0});
+    const std::string denormals = configure_denormals(flush_denormals);
+    const std::string threads_line = configure_threads({threads, 0}) + "; " + denormals;
 
     LoadedModel loaded = load_model_spec(model_spec, seed);
     VisionTransformer model = loaded.model;

@@ -90,6 +90,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU)")
+    parser.add_argument("--flush-denormals", type=int, default=0, choices=(0, 1),
+                        help="torch.set_flush_denormal (vitc's --flush-denormals; PyTorch's default 0)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
@@ -113,6 +115,7 @@ def main():
         if p not in ("fp32", "bf16"):
             parser.error(f"--precisions: fp32 or bf16, got '{p}'")
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(bool(args.flush_denormals))
     device = torch.device(args.device)
     if args.timm:
         model = timm_model(args.timm, args.weights)
