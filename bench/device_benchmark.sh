@@ -21,6 +21,12 @@ THREADS=${THREADS:-1}
 # Subnormal floats as 0 on both sides (vitc's default; PyTorch's is off): the kernels are compared,
 # not the setting. FLUSH_DENORMALS=0 compares IEEE subnormals on both.
 FLUSH_DENORMALS=${FLUSH_DENORMALS:-1}
+# glibc's malloc policy on both sides too: vitc's default keeps freed memory for reuse
+# (util/allocator.h); the eager side gets the same through glibc's MALLOC_MMAP_MAX_ /
+# MALLOC_TRIM_THRESHOLD_. MALLOC_REUSE=0 leaves glibc's defaults on both.
+MALLOC_REUSE=${MALLOC_REUSE:-1}
+eager_env=()
+[ "$MALLOC_REUSE" = 1 ] && eager_env=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647)
 PYTHON=${PYTHON:-python3}
 BENCH=${BENCH:-build/bench/bench_device_throughput}
 OUT=${OUT:-runs/device_bench_${DEVICE//:/_}_$MODEL}
@@ -39,6 +45,7 @@ touch "$OUT/.device_benchmark"
 common=(--device "$DEVICE" --precisions "$PRECISIONS" --infer-batch "$INFER_BATCH"
         --train-batch "$TRAIN_BATCH" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS"
         --flush-denormals "$FLUSH_DENORMALS")
+vitc_flags=(--malloc-reuse "$MALLOC_REUSE")
 if "$PYTHON" -c "import timm" 2>/dev/null && "$PYTHON" -c "import timm, sys; sys.exit(0 if timm.is_model('$MODEL') else 1)"; then
   "$PYTHON" bench/eager_throughput.py --export-timm "$MODEL" --weights "$OUT/weights.safetensors"
   vitc_model=("$OUT/weights.safetensors")
@@ -52,9 +59,9 @@ else
 fi
 for i in $(seq 1 "$ALTERNATIONS"); do
   echo "== alternation $i/$ALTERNATIONS: vitc"
-  "$BENCH" --model "${vitc_model[@]}" "${common[@]}" --json "$OUT/vitc_$i.json"
+  "$BENCH" --model "${vitc_model[@]}" "${common[@]}" "${vitc_flags[@]}" --json "$OUT/vitc_$i.json"
   echo "== alternation $i/$ALTERNATIONS: PyTorch eager"
-  "$PYTHON" bench/eager_throughput.py "${eager_model[@]}" "${common[@]}" --json "$OUT/eager_$i.json"
+  env "${eager_env[@]}" "$PYTHON" bench/eager_throughput.py "${eager_model[@]}" "${common[@]}" --json "$OUT/eager_$i.json"
 done
 "$PYTHON" - "$OUT" "$ALTERNATIONS" <<'PY' | tee "$OUT/results.md"
 import json, statistics, sys

@@ -20,6 +20,7 @@
 
 #include "model/model_dir.h"
 #include "train/adamw.h"
+#include "util/allocator.h"
 #include "util/compute.h"
 #include "util/denormals.h"
 #include "util/error.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   int64_t infer_batch = 64, train_batch = 32;
   int warmup = 3, rounds = 10, threads = 1;
   bool flush_denormals = true;
+  bool malloc_reuse = true;
   uint64_t seed = 0;
   app.add_option("--model", model_spec, "config name (random weights), model directory or timm checkpoint")
       ->capture_default_str();
@@ -67,6 +69,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--threads", threads, "torch intra-op threads (CPU)")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--flush-denormals", flush_denormals, "subnormals as 0 on CPU (vitc's default)")
+      ->capture_default_str();
+  app.add_option("--malloc-reuse", malloc_reuse,
+                 "keep freed memory for reuse (vitc's default, util/allocator.h)")
       ->capture_default_str();
   app.add_option("--init-seed", seed, "seed of random weights for a config name")->capture_default_str();
   app.add_option("--save-model", save_model,
@@ -84,7 +89,8 @@ int main(int argc, char** argv) {
               std::filesystem::is_empty(save_model),
           "--save-model ", save_model, ": exists and is not empty; name a new directory");
     const std::string denormals = configure_denormals(flush_denormals);
-    const std::string threads_line = configure_threads({threads, 0}) + "; " + denormals;
+    const std::string threads_line = configure_threads({threads, 0}) + "; " + denormals + "; " +
+                                     configure_allocator(malloc_reuse);
 
     LoadedModel loaded = load_model_spec(model_spec, seed);
     VisionTransformer model = loaded.model;

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "model/batched_matmul.h"
+#include "model/linear.h"
 #include "model/families/swin/swin_windows.h"
 
 namespace vitc {
@@ -161,7 +162,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
     return forward_padded(x, bias, key_log_weights);
   }
 
-  const at::Tensor qkv_out = qkv->forward(x);  // [B, N, 2*qk_total + v_total]
+  const at::Tensor qkv_out = apply_linear(qkv, x);  // [B, N, 2*qk_total + v_total]
   at::Tensor q = qkv_out.narrow(-1, 0, qk_total_);
   at::Tensor k = qkv_out.narrow(-1, qk_total_, qk_total_);
   at::Tensor v = qkv_out.narrow(-1, 2 * qk_total_, v_total_);
@@ -191,7 +192,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
     outputs.push_back(out.transpose(1, 2).reshape({B, N, g.count * g.v_dim}));
   }
   const at::Tensor merged = outputs.size() == 1 ? outputs[0] : torch::cat(outputs, -1);
-  return proj->forward(merged);
+  return apply_linear(proj, merged);
 }
 
 }  // namespace vitc

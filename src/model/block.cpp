@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "model/families/swin/swin_windows.h"
+#include "model/linear.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -14,9 +15,9 @@ MlpImpl::MlpImpl(int embed_dim, int hidden) {
 }
 
 at::Tensor MlpImpl::forward(const at::Tensor& x, const at::Tensor& hidden_mask) {
-  at::Tensor h = torch::gelu(fc1->forward(x));
+  at::Tensor h = torch::gelu(apply_linear(fc1, x));
   if (hidden_mask.defined()) h = h * hidden_mask;
-  return fc2->forward(h);
+  return apply_linear(fc2, h);
 }
 
 LayerScaleImpl::LayerScaleImpl(int embed_dim) {

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "model/linear.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -34,7 +35,7 @@ TokenPerformerImpl::TokenPerformerImpl(int in_dim, int token_dim, double norm_ep
 at::Tensor TokenPerformerImpl::forward(const at::Tensor& input) {
   const at::Tensor x = norm1->forward(input);
   const int64_t e = proj->weight.size(0), m = w.size(0);
-  const auto kqv_out = kqv->forward(x).split(e, -1);
+  const auto kqv_out = apply_linear(kqv, x).split(e, -1);
   const at::Tensor &k = kqv_out[0], &q = kqv_out[1], &v = kqv_out[2];
   // Positive random features of the softmax kernel: exp(w^T t - |t|^2 / 2) / sqrt(m).
   const double root_m = std::sqrt(static_cast<double>(m));
@@ -45,7 +46,7 @@ at::Tensor TokenPerformerImpl::forward(const at::Tensor& input) {
   const at::Tensor normaliser = torch::matmul(qp, kp.sum(1).unsqueeze(-1));  // [B, T, 1]
   const at::Tensor kptv = torch::matmul(v.transpose(1, 2), kp);              // [B, e, m]
   const at::Tensor y = torch::matmul(qp, kptv.transpose(1, 2)) / (normaliser + 1e-8);
-  const at::Tensor out = v + proj->forward(y);  // v skip connection: the width changes
+  const at::Tensor out = v + apply_linear(proj, y);  // v skip connection: the width changes
   return out + mlp->forward(norm2->forward(out));
 }
 
@@ -65,11 +66,11 @@ TokenTransformerImpl::TokenTransformerImpl(int in_dim, int token_dim, double nor
 at::Tensor TokenTransformerImpl::forward(const at::Tensor& input) {
   const at::Tensor x = norm1->forward(input);
   const int64_t e = proj->weight.size(0);
-  const auto qkv_out = qkv->forward(x).split(e, -1);
+  const auto qkv_out = apply_linear(qkv, x).split(e, -1);
   const at::Tensor &q = qkv_out[0], &k = qkv_out[1], &v = qkv_out[2];
   const at::Tensor attn = torch::matmul(q * scale, k.transpose(1, 2)).softmax(-1);
-  const at::Tensor out = v + proj->forward(torch::matmul(attn, v));
-  return out + fc2->forward(torch::gelu(fc1->forward(norm2->forward(out))));
+  const at::Tensor out = v + apply_linear(proj, torch::matmul(attn, v));
+  return out + apply_linear(fc2, torch::gelu(apply_linear(fc1, norm2->forward(out))));
 }
 
 T2TStemImpl::T2TStemImpl(const ViTConfig& config) : spec_(config.t2t) {
