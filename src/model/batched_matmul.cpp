@@ -7,8 +7,9 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
+
+#include "util/compute.h"
 
 namespace vitc {
 namespace {
@@ -137,7 +138,9 @@ bool batched_matmul_uses_blas(const at::Tensor& a, const at::Tensor& b) {
   if (sgemm() == nullptr) return false;
   if (!a.device().is_cpu() || !b.device().is_cpu()) return false;
   if (a.scalar_type() != at::kFloat || b.scalar_type() != at::kFloat) return false;
-  if (at::autocast::is_cpu_enabled()) return false;  // autocast's matmul runs in bf16
+  // Under bf16 autocast torch::matmul runs in bf16 (current_precision hides the LibTorch
+  // version's autocast API).
+  if (current_precision(c10::Device(c10::kCPU)) == Precision::bf16) return false;
   if (a.dim() < 3 || a.dim() != b.dim()) return false;
   for (int64_t d = 0; d + 2 < a.dim(); ++d) {
     if (a.size(d) != b.size(d)) return false;  // broadcasting: torch::matmul handles it

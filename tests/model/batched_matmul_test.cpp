@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 
 #include "model/batched_matmul.h"
+#include "util/compute.h"
 #include "util/threads.h"
 
 namespace vitc {
@@ -101,6 +102,14 @@ TEST(BatchedMatmul, OperandsItDoesNotTakeGoToTorchMatmul) {
   EXPECT_FALSE(batched_matmul_uses_blas(torch::randn({4, 5}), torch::randn({5, 6})));
   EXPECT_FALSE(batched_matmul_uses_blas(torch::randn({2, 0, 5}), torch::randn({2, 5, 6})));
   EXPECT_THROW(batched_matmul(torch::randn({2, 4, 5}), torch::randn({2, 4, 6})), c10::Error);
+  // Under bf16 autocast (--precision bf16) the products stay autocast's: bfloat16.
+  const at::Tensor q = torch::randn({2, 3, 7, 5}), k = torch::randn({2, 3, 5, 7});
+  set_precision(c10::Device(c10::kCPU), Precision::bf16);
+  const bool blas_under_autocast = batched_matmul_uses_blas(q, k);
+  const at::Tensor product = batched_matmul(q, k);
+  set_precision(c10::Device(c10::kCPU), Precision::fp32);
+  EXPECT_FALSE(blas_under_autocast);
+  EXPECT_EQ(product.scalar_type(), at::kBFloat16);
 }
 
 }  // namespace
