@@ -358,9 +358,7 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
         return run_on_resnet(r->flags, budget, r->blocks, threads, clock);
       }
       const std::string flag = "--" + resource_key(budget.resource);
-      Prepared p = prepare(r->flags, {budget.resource == Resource::macs ? r->budget.macs
-                                                                        : r->budget.params},
-                           budget.resource, flag, r->blocks);
+      Prepared p = prepare(r->flags, {r->budget.text()}, budget.resource, flag, r->blocks);
       DcvitJob job = p.jobs.front();
       job.out_dir = r->flags.common.out;
       const std::string ranking_dir =

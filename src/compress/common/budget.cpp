@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "model/complexity.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -73,8 +72,8 @@ Budget parse_budget_flags(const BudgetTexts& texts) {
         "--macs '", texts.macs, "' and --params '", texts.params,
         "' were both given; a budget is in MACs or in parameters: give one of them");
   check(texts.given(), "give a budget: --macs (0.5, 50%, 11.1M) or --params (0.5, 50%, 2.1M)");
-  return texts.macs.empty() ? parse_budget(texts.params, Resource::params, "--params")
-                            : parse_budget(texts.macs, Resource::macs, "--macs");
+  const Resource resource = texts.macs.empty() ? Resource::params : Resource::macs;
+  return parse_budget(texts.text(), resource, "--" + resource_key(resource));
 }
 
 std::string percent_of(int64_t part, int64_t whole) {
@@ -84,19 +83,20 @@ std::string percent_of(int64_t part, int64_t whole) {
   return text;
 }
 
+int64_t complexity_amount(const Complexity& complexity, Resource resource) {
+  return resource == Resource::macs ? complexity.macs() : complexity.params();
+}
 
 int64_t compact_macs(const ViTConfig& source, const Structure& structure) {
-  return compute_complexity(compact_config(source, structure)).macs();
+  return compact_cost(source, structure, Resource::macs);
 }
 
 int64_t compact_cost(const ViTConfig& source, const Structure& structure, Resource resource) {
-  const Complexity c = compute_complexity(compact_config(source, structure));
-  return resource == Resource::macs ? c.macs() : c.params();
+  return complexity_amount(compute_complexity(compact_config(source, structure)), resource);
 }
 
 int64_t source_cost(const ViTConfig& source, Resource resource) {
-  const Complexity c = compute_complexity(source);
-  return resource == Resource::macs ? c.macs() : c.params();
+  return complexity_amount(compute_complexity(source), resource);
 }
 
 }  // namespace vitc

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "model/complexity.h"
 #include "model/config.h"
 #include "model/structure.h"
 
@@ -39,11 +40,13 @@ inline Budget parse_macs_target(const std::string& text, const std::string& flag
 struct BudgetTexts {
   std::string macs, params;
   bool given() const { return !macs.empty() || !params.empty(); }
+  const std::string& text() const { return macs.empty() ? params : macs; }  // the one given
 };
 Budget parse_budget_flags(const BudgetTexts& texts);
 
-// MACs or parameters of the compact model of `structure` (model/complexity.h on compact_config),
-// and of the source model itself.
+// The MACs or parameters a Complexity counts; those of the compact model of `structure`
+// (model/complexity.h on compact_config), and of the source model itself.
+int64_t complexity_amount(const Complexity& complexity, Resource resource);
 int64_t compact_macs(const ViTConfig& source, const Structure& structure);
 int64_t compact_cost(const ViTConfig& source, const Structure& structure, Resource resource);
 int64_t source_cost(const ViTConfig& source, Resource resource);

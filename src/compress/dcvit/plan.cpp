@@ -63,7 +63,7 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   DcvitPlan plan;
   plan.round_to = round_to;
   plan.resource = resource;
-  plan.teacher_cost = resource == Resource::macs ? full.macs() : full.params();
+  plan.teacher_cost = complexity_amount(full, resource);
   plan.target = target;
   // A candidate is a block group (model/block_groups.h): one block, or a Swin's pair.
   const std::vector<int> first_group = block_group(teacher, candidates.front());

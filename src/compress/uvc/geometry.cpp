@@ -85,7 +85,7 @@ UvcGeometry uvc_geometry(const ViTConfig& source, Resource resource) {
   const bool macs = resource == Resource::macs;
   g.fixed_cost = macs ? c.embed_macs + c.stage_macs + c.head_macs
                       : c.embed_params + c.stage_params + c.head_params;
-  const int64_t total = macs ? c.macs() : c.params();
+  const int64_t total = complexity_amount(c, resource);
   check(g.dense_cost() == total, "UVC: internal ", resource_name(resource),
         " formula disagrees with complexity.h for '", source.name, "' (", g.dense_cost(), " vs ",
         total, ")");
