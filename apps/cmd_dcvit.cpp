@@ -88,13 +88,14 @@ struct Prepared {
   EvalResult teacher_eval;
   nlohmann::json synthetic_record;
   std::vector<DcvitJob> jobs;  // one per target text, in order, checked reachable (no out_dir yet)
+  std::optional<Budget> latency_budget;  // `dcvit run --latency`: the budget with its table
 };
 
 // "0.7", "70%", "15.6M" or "15.6M:3" (target:k), counting `resource`; `flag` names it in errors.
-DcvitJob parse_job(const std::string& text, Resource resource, const std::string& flag,
+DcvitJob parse_job(const std::string& text, const CostModel& cost, const std::string& flag,
                    int64_t teacher_amount, int blocks_flag) {
   DcvitJob job;
-  job.resource = resource;
+  job.cost = cost;
   std::string amount = text;
   const size_t colon = text.find(':');
   job.blocks = blocks_flag;
@@ -107,15 +108,17 @@ DcvitJob parse_job(const std::string& text, Resource resource, const std::string
           "': the number of blocks after ':' must be a positive integer");
     job.blocks = static_cast<int>(v);
   }
-  job.target = parse_budget(amount, resource, flag).resolve(teacher_amount);
+  job.target = parse_budget(amount, cost.resource(), flag).resolve(teacher_amount);
   return job;
 }
 
 // Loads the inputs, checks that every target (`--macs` / `--params` / `--targets` text, counting
 // `resource`) is reachable, then makes or loads the synthetic set: an unreachable target fails
-// before minutes of inversion.
+// before minutes of inversion. A latency target needs `budget_texts` (its table's settings) and
+// the process's `threads`: the table is read or measured on the teacher first.
 Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, Resource resource,
-                 const std::string& flag, int blocks_flag) {
+                 const std::string& flag, int blocks_flag,
+                 const BudgetTexts* budget_texts = nullptr, const std::string& threads = "") {
   Prepared p;
   p.settings.mimic = f.mimic.get();
   p.settings.neurons = parse_neuron_choice(f.neurons);
@@ -131,10 +134,19 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, R
   p.settings.dist = p.in.dist;
   synth_options.quiet = p.settings.quiet;
   p.settings.candidates = candidate_blocks(p.in.teacher->config(), f.min_block, f.max_block);
-  const int64_t teacher_amount = source_cost(p.in.teacher->config(), resource);
+  std::optional<CostModel> cost;
+  if (resource == Resource::latency) {
+    check(budget_texts != nullptr, "DC-ViT: latency targets are for `dcvit run --latency`");
+    p.latency_budget = resolve_budget(*budget_texts, *p.in.teacher, threads, p.settings.quiet,
+                                      p.in.dist);
+    cost = p.latency_budget->cost_model();
+  } else {
+    cost = CostModel(resource);
+  }
+  const int64_t teacher_amount = source_cost(p.in.teacher->config(), *cost);
   for (const std::string& t : targets) {
-    p.jobs.push_back(parse_job(t, resource, flag, teacher_amount, blocks_flag));
-    plan_dense_target(p.in.teacher->config(), p.settings.candidates, resource,
+    p.jobs.push_back(parse_job(t, *cost, flag, teacher_amount, blocks_flag));
+    plan_dense_target(p.in.teacher->config(), p.settings.candidates, *cost,
                       p.jobs.back().target, p.jobs.back().blocks, 0.01, p.settings.round_to);
   }
   p.dcvit.teacher = p.in.teacher;
@@ -174,7 +186,8 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
                   100.0 * j.plan.target / j.plan.teacher_cost,
                   resource_name(j.plan.resource).c_str(), j.plan.blocks, j.plan.hidden);
     r = report_compression(
-        r, {dir, p.in.teacher, j.compact, p.teacher_eval.top1, f.latency_repeats, target},
+        r, {dir, p.in.teacher, j.compact, p.teacher_eval.top1, f.latency_repeats, target, "",
+            nullptr, nullptr, p.latency_budget},
         p.in.dist);
     const nlohmann::json& res = r["result"];
     summary.push_back({{"dir", dir},
@@ -358,7 +371,8 @@ void add_dcvit_command(CLI::App& app, Runner& run) {
         return run_on_resnet(r->flags, budget, r->blocks, threads, clock);
       }
       const std::string flag = "--" + resource_key(budget.resource);
-      Prepared p = prepare(r->flags, {r->budget.text()}, budget.resource, flag, r->blocks);
+      Prepared p = prepare(r->flags, {r->budget.text()}, budget.resource, flag, r->blocks,
+                           &r->budget, threads);
       DcvitJob job = p.jobs.front();
       job.out_dir = r->flags.common.out;
       const std::string ranking_dir =

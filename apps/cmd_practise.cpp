@@ -164,6 +164,9 @@ void add_practise_command(CLI::App& app, Runner& run) {
       if (in.cnn_teacher) return run_on_resnet(*r, settings, o, in, threads, clock);
       check(r->random_seed < 0 && !r->l1_filters, "--random-drop-seed and --l1-filters are for "
             "ResNet teachers; for ViTs use `vitc prune --criterion random|magnitude`");
+      if (o.budget) {  // a --latency budget gets its table, measured on the teacher
+        o.budget = resolve_budget(r->budget, *in.teacher, threads, settings.quiet, in.dist);
+      }
       check_practise_run(in.teacher->config(), o);  // before the teacher's evaluation
       LatencyFn latency;
       if (!r->macs_proxy) {
@@ -182,7 +185,9 @@ void add_practise_command(CLI::App& app, Runner& run) {
       report_compression(out,
                          {r->common.out, in.teacher, result.compact, result.teacher_eval.top1,
                           r->latency_repeats,
-                          "dropped " + join(result.record["dropped"].get<std::vector<int>>())},
+                          "dropped " + join(result.record["dropped"].get<std::vector<int>>()), "",
+                          nullptr, nullptr,
+                          o.budget ? latency_budget_of(*o.budget) : std::nullopt},
                          in.dist);
       return 0;
     };

@@ -26,12 +26,14 @@ int run_prune(const PruneFlags& flags) {
   prune.criterion = parse_prune_criterion(flags.criterion);
   prune.seed = flags.seed;
   prune.round_to = flags.round_to;
-  const Budget budget = parse_budget_flags(flags.budget);
+  parse_budget_flags(flags.budget);  // bad budget flags fail before anything is loaded
   FinetuneOptions finetune =
       flags.finetune.get(flags.common.out, flags.common.resume, flags.common.quiet);
   const MethodInputs in = open_inputs(flags.common, flags.common.teacher);
   finetune.train.dist = in.dist;
   finetune.train.quiet = rank_quiet(flags.common.quiet, in.dist);
+  const Budget budget = resolve_budget(flags.budget, *VisionTransformer(in.teacher), threads,
+                                       rank_quiet(flags.common.quiet, in.dist), in.dist);
   nlohmann::json run = method_run_header("prune", to_string(prune.criterion), threads);
   run["teacher_dir"] = in.teacher_dir;
   run["data"] = flags.common.data.to_json();
@@ -42,7 +44,8 @@ int run_prune(const PruneFlags& flags) {
   report_compression(run,
                      {flags.common.out, in.teacher, result.compact,
                       result.record["teacher"]["top1"].get<double>(),
-                      flags.finetune.latency_repeats},
+                      flags.finetune.latency_repeats, "", "", nullptr, nullptr,
+                      latency_budget_of(budget)},
                      in.dist);
   return 0;
 }

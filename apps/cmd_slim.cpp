@@ -36,6 +36,11 @@ int extract_and_report(const CommonFlags& common, const ExtractFlags& flags,
                        const SearchDir& search, const Inputs& in, nlohmann::json run) {
   auto [extract, finetune] = flags.get(common.out, common.resume, rank_quiet(common.quiet, in.dist));
   finetune.train.dist = in.dist;
+  if (extract.budget) {  // a --latency budget gets its table, measured on the teacher
+    extract.budget = resolve_budget(flags.budget, *VisionTransformer(in.teacher),
+                                    run["environment"]["threads"].get<std::string>(),
+                                    rank_quiet(common.quiet, in.dist), in.dist);
+  }
   run["teacher_dir"] = in.teacher_dir;
   run["data"] = common.data.to_json();
   CompressResult result =
@@ -44,7 +49,8 @@ int extract_and_report(const CommonFlags& common, const ExtractFlags& flags,
   report_compression(run,
                      {common.out, in.teacher, result.compact,
                       result.record["teacher"]["top1"].get<double>(),
-                      flags.finetune.latency_repeats},
+                      flags.finetune.latency_repeats, "", "", nullptr, nullptr,
+                      extract.budget ? latency_budget_of(*extract.budget) : std::nullopt},
                      in.dist);
   return 0;
 }

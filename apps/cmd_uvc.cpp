@@ -35,20 +35,24 @@ int run_uvc_command(const RunCmd& cmd) {
   const MethodInputs in = open_inputs(f, f.teacher);
   const std::shared_ptr<dist::Group>& group = in.dist;
   VisionTransformer teacher = in.teacher;
+  const Budget budget =
+      resolve_budget(cmd.uvc.budget, *teacher, threads, rank_quiet(f.quiet, group), group);
   UvcRunOptions options =
-      cmd.uvc.get(teacher->config(), f.out, f.resume, rank_quiet(f.quiet, group));
+      cmd.uvc.get(teacher->config(), budget, f.out, f.resume, rank_quiet(f.quiet, group));
   options.search.dist = group;
   options.finetune.train.dist = group;
+  const Resource resource = options.search.cost.resource();
   if (lead_process(group))
-    std::fprintf(stderr, "budget %.3f M %s (%.1f%% of the teacher)\n",
-                 options.search.target / 1e6, resource_name(options.search.resource).c_str(),
+    std::fprintf(stderr, "budget %s %s (%.1f%% of the teacher)\n",
+                 amount_text(options.search.target, resource).c_str(),
+                 resource_name(resource).c_str(),
                  100.0 * options.search.target /
-                     source_cost(teacher->config(), options.search.resource));
+                     source_cost(teacher->config(), options.search.cost));
   const nlohmann::json info = teacher_info(f.teacher, teacher->config());
 
   nlohmann::json run = method_run_header("uvc run", "uvc", threads);
   run["teacher_dir"] = f.teacher;
-  run["budget"] = parse_budget_flags(cmd.uvc.budget).to_string();
+  run["budget"] = budget.to_string();
   run["data"] = f.data.to_json();
   UvcRunResult result = run_uvc(teacher, info, in.train_data, in.eval_data, options);
   run.update(result.record);
@@ -58,7 +62,7 @@ int run_uvc_command(const RunCmd& cmd) {
   report_compression(run,
                      {f.out, teacher, result.compact, result.record["teacher"]["top1"].get<double>(),
                       cmd.uvc.finetune.latency_repeats, "",
-                      skipped_summary(r)},
+                      skipped_summary(r), nullptr, nullptr, latency_budget_of(budget)},
                      group);
   return 0;
 }

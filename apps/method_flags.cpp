@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "compress/common/latency_table.h"
 #include "compress/common/round_to.h"
 #include "model/complexity.h"
 #include "model/model_dir.h"
@@ -42,7 +43,43 @@ void add_budget_flags(CLI::App& cmd, BudgetTexts& texts, const std::string& what
       "--params", texts.params,
       str_cat("parameter budget of ", what,
               " instead of --macs: a fraction of the teacher's (0.5, 50%) or absolute (2.1M)"));
+  CLI::Option* latency = cmd.add_option(
+      "--latency", texts.latency,
+      str_cat("latency budget of ", what,
+              " instead of --macs: a fraction of the teacher's latency measured on this machine "
+              "(0.5, 50%), predicted from a per-block latency table cached per machine, device, "
+              "batch and threads"));
   params->excludes(macs);
+  latency->excludes(macs);
+  latency->excludes(params);
+  add_setting_flags(cmd, texts.latency_table);
+  cmd.add_option("--latency-cache", texts.latency_table.cache_dir,
+                 str_cat("directory of the latency tables (default ", default_cache_dir(),
+                         "; VITC_CACHE_DIR moves it)"));
+}
+
+Budget resolve_budget(const BudgetTexts& texts, VisionTransformerImpl& source,
+                      const std::string& threads, bool quiet,
+                      const std::shared_ptr<dist::Group>& group) {
+  Budget budget = parse_budget_flags(texts);
+  if (budget.resource != Resource::latency) return budget;
+  validate_settings(texts.latency_table);
+  LatencyTableOptions options = texts.latency_table;
+  options.threads = threads;
+  options.quiet = quiet || !lead_process(group);
+  // One process measures (the others would disturb its timings); the rest read its table.
+  if (group != nullptr && !lead_process(group)) group->barrier();
+  const LatencyTable table = load_or_measure_latency_table(source, options);
+  if (group != nullptr && lead_process(group)) group->barrier();
+  quiet = options.quiet;
+  budget.latency = std::make_shared<const LatencyModel>(table.model);
+  if (!quiet) {
+    std::printf("latency budget: %.3f of the teacher's %.3f ms at batch %lld = %.3f ms\n",
+                budget.value, table.model.source_ms, static_cast<long long>(table.model.batch),
+                budget.value * table.model.source_ms);
+    std::fflush(stdout);
+  }
+  return budget;
 }
 
 void check_out_differs(const std::string& out, const std::string& other, const std::string& what) {
@@ -120,8 +157,9 @@ nlohmann::json interleaved_latency(Model& teacher, Model& compact, const at::Ten
 
 }  // namespace
 
-nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats) {
-  const at::Tensor images = latency_input(teacher->config(), 64, teacher->device());
+nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats,
+                               int64_t batch) {
+  const at::Tensor images = latency_input(teacher->config(), batch, teacher->device());
   return interleaved_latency(*teacher, *compact, images, repeats);
 }
 
@@ -131,15 +169,38 @@ nlohmann::json compare_latency(ResNet teacher, ResNet compact, int repeats) {
   return interleaved_latency(*teacher, *compact, images, repeats);
 }
 
+std::optional<Budget> latency_budget_of(const Budget& budget) {
+  if (budget.resource != Resource::latency) return std::nullopt;
+  return budget;
+}
+
 nlohmann::json report_compression(nlohmann::json run, const CompressionReport& report,
                                   const std::shared_ptr<dist::Group>& group) {
   if (!lead_process(group)) return run;
   nlohmann::json& r = run["result"];
   r["top1_drop"] = report.teacher_top1 - r["top1"].get<double>();
+  const LatencyModel* table =
+      report.latency_budget ? report.latency_budget->latency.get() : nullptr;
+  const int64_t batch = table != nullptr ? table->batch : 64;
   if (report.latency_repeats > 0) {
-    run["latency"] = report.cnn_teacher
-                         ? compare_latency(report.cnn_teacher, report.cnn_compact, report.latency_repeats)
-                         : compare_latency(report.teacher, report.compact, report.latency_repeats);
+    run["latency"] =
+        report.cnn_teacher
+            ? compare_latency(report.cnn_teacher, report.cnn_compact, report.latency_repeats)
+            : compare_latency(report.teacher, report.compact, report.latency_repeats, batch);
+  }
+  if (table != nullptr) {
+    const double predicted_ms = table->compact_ms(report.compact->config());
+    nlohmann::json& b = run["latency_budget"];
+    b = {{"batch", table->batch},
+         {"target_ratio", report.latency_budget->value},
+         {"teacher_table_ms", table->source_ms},
+         {"predicted_ms", predicted_ms},
+         {"predicted_ratio", predicted_ms / table->source_ms}};
+    if (run.contains("latency")) {
+      b["measured_ratio"] = run["latency"]["ratio"];
+      b["measured_vs_target"] =
+          run["latency"]["ratio"].get<double>() / report.latency_budget->value - 1.0;
+    }
   }
   write_method_run_json(report.out_dir, run, group);
   if (!report.prefix.empty()) std::printf("%s  ", report.prefix.c_str());
@@ -149,7 +210,13 @@ nlohmann::json report_compression(nlohmann::json run, const CompressionReport& r
               100 * r["params_fraction"].get<double>());
   if (!report.suffix.empty()) std::printf("  %s", report.suffix.c_str());
   if (run.contains("latency"))
-    std::printf("  latency b64 x%.2f of the teacher", run["latency"]["ratio"].get<double>());
+    std::printf("  latency b%lld x%.2f of the teacher", static_cast<long long>(batch),
+                run["latency"]["ratio"].get<double>());
+  if (run.contains("latency_budget")) {
+    std::printf(" (predicted x%.2f, target x%.2f)",
+                run["latency_budget"]["predicted_ratio"].get<double>(),
+                report.latency_budget->value);
+  }
   std::printf("  -> %s\n", report.out_dir.c_str());
   std::fflush(stdout);
   return run;

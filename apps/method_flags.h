@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -38,10 +39,20 @@ struct MethodFlags {
 // --round-to N (compress/common/round_to.h), declared once for every method's extraction.
 void add_round_to_flag(CLI::App& cmd, int& round_to);
 
-// --macs and --params (compress/common/budget.h), declared once for every method that takes a
-// budget; they exclude each other. `what` ends the help text ("the compressed model", ...).
+// --macs, --params and --latency (compress/common/budget.h), and the latency table's settings
+// (--latency-batch, --latency-cache, ...), declared once for every method that takes a budget;
+// the budgets exclude each other. `what` ends the help text ("the compressed model", ...).
 // parse_budget_flags(texts) reads them after parsing.
 void add_budget_flags(CLI::App& cmd, BudgetTexts& texts, const std::string& what);
+
+// The budget the flags give. For --latency, the table of `source` (the dense teacher, on the
+// device the command runs on) is read from the cache or measured now, with the cache file
+// printed, and attached to the budget. `threads` is the process's thread description (it keys
+// the cache).
+// With a data-parallel `group`, rank 0 measures while the others wait, then they read its table.
+Budget resolve_budget(const BudgetTexts& texts, VisionTransformerImpl& source,
+                      const std::string& threads, bool quiet,
+                      const std::shared_ptr<dist::Group>& group = nullptr);
 
 // The teacher and the data, opened once per command.
 struct MethodInputs {
@@ -61,9 +72,10 @@ void check_out_differs(const std::string& out, const std::string& other, const s
 // {"dir", "config", "macs", "params"} of a teacher.
 nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config);
 
-// Batch-64 latency of teacher and compact model, interleaved in one process (same conditions),
-// `repeats` timed rounds after two warm-up rounds; "ratio" = compact / teacher median.
-nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats);
+// Batch-64 (or `batch`) latency of teacher and compact model, interleaved in one process (same
+// conditions), `repeats` timed rounds after two warm-up rounds; "ratio" = compact / teacher median.
+nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats,
+                               int64_t batch = 64);
 nlohmann::json compare_latency(ResNet teacher, ResNet compact, int repeats);
 
 // The end of every compression command, on rank 0 only (other ranks return at once): the
@@ -71,7 +83,10 @@ nlohmann::json compare_latency(ResNet teacher, ResNet compact, int repeats);
 // rounds; 0 = skip), run["result"]["top1_drop"], run.json in `out_dir`, and the summary line
 //   [<prefix>  ]top1 T% (teacher t%)  MACs M (m%)  params P (p%)[  <suffix>][  latency b64 xR
 //   of the teacher]  -> out_dir
-// from run["result"] (model_summary + macs_fraction, params_fraction). Returns run as written.
+// from run["result"] (model_summary + macs_fraction, params_fraction). With a `latency_budget`
+// (a --latency budget), the latency is measured at its table's batch and run["latency_budget"]
+// holds the target, the table's prediction and the measured ratio, printed as
+// "latency b64 xR of the teacher (predicted xP, target xT)". Returns run as written.
 struct CompressionReport {
   std::string out_dir;
   VisionTransformer teacher{nullptr}, compact{nullptr};
@@ -79,7 +94,10 @@ struct CompressionReport {
   int latency_repeats = 20;
   std::string prefix, suffix;
   ResNet cnn_teacher{nullptr}, cnn_compact{nullptr};  // instead of teacher and compact
+  std::optional<Budget> latency_budget;  // set for --latency budgets
 };
+// `budget` if it is a latency budget, for CompressionReport::latency_budget.
+std::optional<Budget> latency_budget_of(const Budget& budget);
 nlohmann::json report_compression(nlohmann::json run, const CompressionReport& report,
                                   const std::shared_ptr<dist::Group>& group);
 

@@ -25,13 +25,14 @@ void ExtractFlags::add_to(CLI::App& cmd) {
                                      "fraction of attention mask entries kept");
   CLI::Option* mlp =
       cmd.add_option("--budget-mlp", extract.fractions.mlp, "fraction of MLP mask entries kept");
-  for (CLI::Option* budget_flag : {cmd.get_option("--macs"), cmd.get_option("--params")}) {
+  for (CLI::Option* budget_flag :
+       {cmd.get_option("--macs"), cmd.get_option("--params"), cmd.get_option("--latency")}) {
     attn->excludes(budget_flag);
     mlp->excludes(budget_flag);
   }
   cmd.add_option("--budget-tokens", extract.tokens,
                  "fraction of token mask entries kept; dropped tokens are removed from the "
-                 "model (default: with --macs and a token search, tokens share the MACs "
+                 "model (default: with --macs or --latency and a token search, tokens share the "
                  "budget's fraction; otherwise every token is kept)");
   cmd.add_flag("--fold", fold,
                "fold the kept soft mask values into the weights (default: they become 1, as the "

@@ -58,15 +58,14 @@ void UvcFlags::validate_early() const {
   finetune.get("-", false, true);
 }
 
-UvcRunOptions UvcFlags::get(const ViTConfig& teacher, const std::string& out_dir, bool resume,
-                            bool quiet) const {
+UvcRunOptions UvcFlags::get(const ViTConfig& teacher, const Budget& parsed,
+                            const std::string& out_dir, bool resume, bool quiet) const {
   UvcRunOptions o;
   o.search = search;
   o.budget_tolerance = budget_tolerance;
   o.round_to = round_to;
-  const Budget parsed = parse_budget_flags(budget);
-  o.search.resource = parsed.resource;
-  o.search.target = parsed.resolve(source_cost(teacher, parsed.resource));
+  o.search.cost = parsed.cost_model();
+  o.search.target = parsed.resolve(source_cost(teacher, o.search.cost));
   o.search.zlr_schedule = parse_schedule(zlr_schedule);
   o.search.out_dir = out_dir + "/search";
   o.search.resume = resume;

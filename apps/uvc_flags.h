@@ -12,17 +12,17 @@
 namespace vitc::app {
 
 struct UvcFlags {
-  BudgetTexts budget;        // --macs or --params: "0.5", "50%", "11.1M", "11100000"
+  BudgetTexts budget;        // --macs, --params or --latency: "0.5", "50%", "11.1M", "11100000"
   std::string zlr_schedule = "0.1";
   UvcSearchOptions search;
   double budget_tolerance = UvcRunOptions{}.budget_tolerance;
   int round_to = 1;
   FinetuneFlags finetune{uvc_finetune_defaults()};  // stage 2, with its --latency-repeats
   void add_to(CLI::App& cmd);
-  // Options for `teacher` (the budget resolved against its MACs or parameters); the search goes
-  // to <out>/search.
-  UvcRunOptions get(const ViTConfig& teacher, const std::string& out_dir, bool resume,
-                    bool quiet) const;
+  // Options for `teacher` with `budget` (resolve_budget of `budget` on it), resolved against its
+  // MACs, parameters or latency; the search goes to <out>/search.
+  UvcRunOptions get(const ViTConfig& teacher, const Budget& budget, const std::string& out_dir,
+                    bool resume, bool quiet) const;
   // Checks what can be checked before the teacher is loaded (names the flag).
   void validate_early() const;
 };

@@ -21,11 +21,11 @@ at::Tensor latency_input(int in_chans, int img_size, int64_t batch, const c10::D
   return torch::randn({batch, in_chans, img_size, img_size}, torch::TensorOptions().device(device));
 }
 
-namespace {
-
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
 }
+
+namespace {
 
 double percentile(const std::vector<double>& sorted, double q) {
   const double pos = q * static_cast<double>(sorted.size() - 1);

@@ -26,6 +26,9 @@ struct LatencyResult {
   double images_per_s = 0;  // batch / median
 };
 
+// Waits for the device's queued work (CUDA); nothing on the CPU.
+void synchronize(const c10::Device& device);
+
 // Random images of the model's input shape on `device`.
 at::Tensor latency_input(const ViTConfig& config, int64_t batch, const c10::Device& device);
 at::Tensor latency_input(int in_chans, int img_size, int64_t batch, const c10::Device& device);

@@ -24,8 +24,9 @@ PruneResult prune_and_finetune(VisionTransformer teacher, const Budget& budget,
   const int64_t eval_batch = finetune.train.eval_batch_size;
   // The structure first: a budget that cannot be met fails before any evaluation.
   Stopwatch prune_clock;
+  const CostModel budget_cost = budget.cost_model();
   const UniformPrune pruned = uniform_prune(
-      *teacher, budget.resource, budget.resolve(source_cost(source, budget.resource)), prune);
+      *teacher, budget_cost, budget.resolve(source_cost(source, budget_cost)), prune);
   VisionTransformer compact = slice_model(*teacher, pruned.structure);
   compact->eval();
   PruneResult result;

@@ -88,14 +88,17 @@ Structure structure_at(const ViTConfig& config, const Structure& dense, const Or
 
 }  // namespace
 
-UniformPrune uniform_prune(VisionTransformerImpl& model, Resource resource, int64_t target,
+UniformPrune uniform_prune(VisionTransformerImpl& model, const CostModel& cost, int64_t target,
                            const UniformPruneOptions& options) {
+  const Resource resource = cost.resource();
   const std::string unit = resource_name(resource);
+  const auto amount = [resource](int64_t a) { return amount_text(a, resource); };
   check(options.tolerance > 0, unit, " tolerance must be positive, got ", options.tolerance);
   const ViTConfig& config = model.config();
-  const int64_t source_amount = source_cost(config, resource);
+  const int64_t source_amount = source_cost(config, cost);
   check(target > 0 && static_cast<double>(target) <= source_amount * (1.0 + options.tolerance),
-        unit, " target ", target, " is above the model's ", source_amount, " ", unit, " ('",
+        unit, " target ", amount(target), " is above the model's ", amount(source_amount), " ",
+        unit, " ('",
         config.name, "')");
   const std::vector<BlockGroupNorms> norms = group_norms(model);
   const RoundTo grid(options.round_to);
@@ -112,7 +115,7 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, Resource resource, int6
     UniformPrune p;
     p.structure = structure_at(config, dense, orders, h, m, grid);
     p.resource = resource;
-    p.cost = compact_cost(config, p.structure, resource);
+    p.cost = compact_cost(config, p.structure, cost);
     p.target = target;
     p.head_fraction = h;
     p.mlp_fraction = m;
@@ -156,11 +159,11 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, Resource resource, int6
     if (error_of(best) <= options.tolerance) feasible.push_back(best);
   }
   if (feasible.empty()) {
-    fail(unit, " target ", target, " (", percent_of(target, source_amount), " of ", source_amount,
-         ") cannot be met within ", options.tolerance * 100,
+    fail(unit, " target ", amount(target), " (", percent_of(target, source_amount), " of ",
+         amount(source_amount), ") cannot be met within ", options.tolerance * 100,
          "% by uniform pruning: the nearest reachable are ",
-         nearest_below >= 0 ? str_cat(nearest_below) : std::string("none"), " below and ",
-         nearest_above >= 0 ? str_cat(nearest_above) : std::string("none"),
+         nearest_below >= 0 ? amount(nearest_below) : std::string("none"), " below and ",
+         nearest_above >= 0 ? amount(nearest_above) : std::string("none"),
          " above (at least one head and one MLP neuron stay in every block",
          options.round_to > 1 ? str_cat("; MLP widths are multiples of --round-to ", options.round_to)
                               : std::string(),

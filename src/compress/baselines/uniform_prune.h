@@ -30,7 +30,7 @@ struct UniformPruneOptions {
 struct UniformPrune {
   Structure structure;
   Resource resource = Resource::macs;
-  int64_t cost = 0;    // MACs or parameters of the compact model
+  int64_t cost = 0;    // MACs, parameters or predicted latency (ps) of the compact model
   int64_t target = 0;  // in the same unit
   double head_fraction = 1;  // heads kept per block / heads of the block (rounded, at least 1)
   double mlp_fraction = 1;   // MLP neurons kept per block / neurons of the block (idem)
@@ -41,10 +41,10 @@ struct UniformPrune {
 // Every block keeps max(1, round(h * heads)) whole heads and max(1, round(m * neurons)) MLP
 // neurons, the latter moved to the nearest multiple of options.round_to (round_to.h). For each head fraction h the MLP fraction m that meets `target` is found by bisection
 // (the cost grows with m); of the (h, m) within `tolerance` the one with h closest to m is
-// chosen, so attention and MLP are pruned alike. `target` counts `resource`. Blocks the
+// chosen, so attention and MLP are pruned alike. `target` counts what `cost` counts. Blocks the
 // model already skips stay skipped. Errors (vitc::Error): a target above the model's, or none
 // within tolerance (naming the nearest).
-UniformPrune uniform_prune(VisionTransformerImpl& model, Resource resource, int64_t target,
+UniformPrune uniform_prune(VisionTransformerImpl& model, const CostModel& cost, int64_t target,
                            const UniformPruneOptions& options);
 
 }  // namespace vitc

@@ -24,6 +24,8 @@ std::vector<int> resnet_candidates(const ResNetConfig& c, int first_block, int l
 }
 
 int64_t resnet_amount(const ResNetConfig& config, Resource resource) {
+  check(resource != Resource::latency, "--latency budgets are measured per transformer block; for "
+        "the ResNet '", config.name, "' give --macs or --params");
   const ResNetCost cost = resnet_cost(config);
   return resource == Resource::macs ? cost.macs : cost.params;
 }

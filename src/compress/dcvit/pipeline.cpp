@@ -25,7 +25,7 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
   const ViTConfig& config = in.teacher->config();
   std::vector<DcvitPlan> plans;
   for (const DcvitJob& job : jobs)
-    plans.push_back(plan_dense_target(config, settings.candidates, job.resource, job.target,
+    plans.push_back(plan_dense_target(config, settings.candidates, job.cost, job.target,
                                       job.blocks, 0.01, settings.round_to));
   for (const DcvitPlan& p : plans) {
     check(p.blocks <= static_cast<int>(settings.candidates.size()), "DC-ViT: ", p.blocks,
@@ -65,8 +65,8 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
     std::sort(blocks.begin(), blocks.end());
     if (!quiet) {
       const std::string unit = resource_name(plan.resource);
-      std::fprintf(stderr, "DC-ViT target %lld %s: compress blocks %s to MLP width %d (%.1f%% of the teacher's %s)\n",
-                   static_cast<long long>(plan.target), unit.c_str(), join(blocks).c_str(),
+      std::fprintf(stderr, "DC-ViT target %s %s: compress blocks %s to MLP width %d (%.1f%% of the teacher's %s)\n",
+                   amount_text(plan.target, plan.resource).c_str(), unit.c_str(), join(blocks).c_str(),
                    plan.hidden, 100.0 * plan.cost / plan.teacher_cost, unit.c_str());
     }
     ProgressiveResult pr = compress_progressively(in, candidates, plan.hidden, settings,
@@ -77,10 +77,18 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
     FinalModel final_model = finalize_compressed(*pr.model, pr.structure, eval_data, eval_batch,
                                                  jobs[j].out_dir, provenance,
                                                  settings.dist.get());
-    const std::string key = resource_key(plan.resource);
-    check(final_model.record[key].get<int64_t>() == plan.cost, "internal: planned ", plan.cost,
-          " ", resource_name(plan.resource), " but the compressed model has ",
-          final_model.record[key].get<int64_t>());
+    // The plan's affine costs are the compact model's exactly (up to rounding to picoseconds).
+    const int64_t compact_amount = compact_cost(config, pr.structure, jobs[j].cost);
+    const int64_t slack = plan.resource == Resource::latency ? 1000 : 0;
+    check(std::abs(compact_amount - plan.cost) <= slack, "internal: planned ",
+          amount_text(plan.cost, plan.resource), " ", resource_name(plan.resource),
+          " but the compressed model has ", amount_text(compact_amount, plan.resource));
+    if (plan.resource != Resource::latency) {
+      check(final_model.record[resource_key(plan.resource)].get<int64_t>() == plan.cost,
+            "internal: planned ", plan.cost, " ", resource_name(plan.resource),
+            " but the compressed model's record has ",
+            final_model.record[resource_key(plan.resource)].get<int64_t>());
+    }
     DcvitJobResult r;
     r.plan = plan;
     r.compact = final_model.compact;

@@ -16,8 +16,8 @@
 namespace vitc {
 
 struct DcvitJob {
-  Resource resource = Resource::macs;  // what target counts
-  int64_t target = 0;   // absolute MACs (parameters)
+  CostModel cost = Resource::macs;  // what target counts
+  int64_t target = 0;   // absolute MACs (parameters, latency in ps)
   int blocks = 0;       // k; 0 = the reference's smallest k
   std::string out_dir;  // the compressed model directory (steps/ inside)
 };

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compress/common/latency_model.h"
 #include "compress/common/round_to.h"
 #include "model/block_groups.h"
 #include "model/complexity.h"
@@ -54,8 +55,9 @@ std::string pct(int64_t part, int64_t whole) {
 }  // namespace
 
 DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& candidates,
-                            Resource resource, int64_t target, int blocks, double tolerance,
+                            const CostModel& cost, int64_t target, int blocks, double tolerance,
                             int round_to) {
+  const Resource resource = cost.resource();
   const std::string unit = resource_name(resource);
   check(!candidates.empty(), "DC-ViT needs at least one candidate block");
   check(tolerance > 0, unit, " tolerance must be positive, got ", tolerance);
@@ -63,7 +65,7 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   DcvitPlan plan;
   plan.round_to = round_to;
   plan.resource = resource;
-  plan.teacher_cost = complexity_amount(full, resource);
+  plan.teacher_cost = source_cost(teacher, cost);
   plan.target = target;
   // A candidate is a block group (model/block_groups.h): one block, or a Swin's pair.
   const std::vector<int> first_group = block_group(teacher, candidates.front());
@@ -96,13 +98,27 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
     }
     return std::pair<int64_t, int64_t>{a, m};
   };
-  const std::pair<int64_t, int64_t> dense_costs = attn_and_mlp(full);
-  const int64_t a = dense_costs.first, m = dense_costs.second;
-  int64_t per_neuron = m / H;
-  if (H > 1) {
-    Structure narrower = dense_structure(teacher);
-    for (int b : first_group) narrower.blocks[static_cast<size_t>(b)].mlp.pop_back();
-    per_neuron = m - attn_and_mlp(compute_complexity(compact_config(teacher, narrower))).second;
+  int64_t a = 0, m = 0, per_neuron = 0;
+  if (resource == Resource::latency) {
+    for (int b : first_group) {
+      const LatencyModel::Affine block = cost.latency_model().block_affine(teacher, b);
+      const BlockSpec& spec = teacher.blocks[static_cast<size_t>(b)];
+      a += latency_ms_to_ps(block.attention_fixed + block.per_head * spec.heads.size() +
+                            block.per_qk_dim * spec.qk_total() + block.per_v_dim * spec.v_total());
+      per_neuron += latency_ms_to_ps(block.per_neuron);
+      m += latency_ms_to_ps(block.fixed - block.attention_fixed);  // MLP and block fixed parts
+    }
+    m += H * per_neuron;
+  } else {
+    const std::pair<int64_t, int64_t> dense_costs = attn_and_mlp(full);
+    a = dense_costs.first;
+    m = dense_costs.second;
+    per_neuron = m / H;
+    if (H > 1) {
+      Structure narrower = dense_structure(teacher);
+      for (int b : first_group) narrower.blocks[static_cast<size_t>(b)].mlp.pop_back();
+      per_neuron = m - attn_and_mlp(compute_complexity(compact_config(teacher, narrower))).second;
+    }
   }
   const int64_t fixed = m - H * per_neuron;
   check(per_neuron > 0 && fixed >= 0, "internal: MLP ", unit, " ", m, " of width ", H,
@@ -120,21 +136,23 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   const int n = static_cast<int>(candidates.size());
   const int64_t removed = plan.teacher_cost - target;
   const int64_t smallest = plan.teacher_cost - static_cast<int64_t>(n) * (a + m);
+  const auto amount = [resource](int64_t x) { return amount_text(x, resource); };
   const std::string range = str_cat(
-      "reachable targets lie between ", smallest, " ", unit, " (", pct(smallest, plan.teacher_cost),
-      ", all ", n, " candidates removed) and ", plan.teacher_cost - a, " ", unit, " (",
+      "reachable targets lie between ", amount(smallest), " ", unit, " (",
+      pct(smallest, plan.teacher_cost), ", all ", n, " candidates removed) and ",
+      amount(plan.teacher_cost - a), " ", unit, " (",
       pct(plan.teacher_cost - a, plan.teacher_cost), ", one candidate's attention removed), within ",
       tolerance * 100, "%");
-  check(target > 0 && removed > 0, unit, " target ", target, " is not below the teacher's ",
-        plan.teacher_cost, " ", unit, ": nothing to compress; ", range);
+  check(target > 0 && removed > 0, unit, " target ", amount(target), " is not below the teacher's ",
+        amount(plan.teacher_cost), " ", unit, ": nothing to compress; ", range);
   auto finish = [&](int k, int hidden) {
     plan.blocks = k;
     plan.hidden = hidden;
     plan.cost = cost_at(k, hidden);
-    check(std::abs(plan.relative_error()) <= tolerance, unit, " target ", target, " (",
+    check(std::abs(plan.relative_error()) <= tolerance, unit, " target ", amount(target), " (",
           pct(target, plan.teacher_cost), " of the teacher) cannot be met within ",
           tolerance * 100, "%: compressing ", k, " blocks to MLP width ", hidden, " gives ",
-          plan.cost, " ", unit, "; ", range);
+          amount(plan.cost), " ", unit, "; ", range);
     return plan;
   };
   if (removed < a) {  // less than one attention branch: only reachable within the tolerance

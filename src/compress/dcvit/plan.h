@@ -25,7 +25,7 @@ struct DcvitPlan {
   Resource resource = Resource::macs;  // what target and the costs below count
   int64_t target = 0;
   int64_t teacher_cost = 0;
-  int64_t cost = 0;          // the compressed model's exact MACs (parameters)
+  int64_t cost = 0;          // the compressed model's exact MACs (parameters, predicted latency)
   int64_t attn_cost = 0;     // a: one candidate's attention branches (qkv, q k^T, attn v, proj)
   int64_t mlp_cost = 0;      // m: one candidate's full MLPs
   int64_t neuron_cost = 0;   // one MLP neuron of one candidate
@@ -39,9 +39,12 @@ struct DcvitPlan {
 // The reference's rule with exact MACs: with dM = teacher - target,
 //   k = ceil(dM / (a + m))   (or `blocks` if > 0, which must lie in [that, min(floor(dM / a), #candidates)])
 //   hidden = floor(H * (1 - (dM - k a) / (k m)))   (the reference's int() of D * mlp_ratio)
-// For a parameter target (`resource`) the same rule on parameter counts, where a candidate's MLP
+// For a parameter or latency target (`cost`) the same rule on those costs, where a candidate's MLP
 // costs mlp_fixed_cost + hidden * neuron_cost (0 without neurons): hidden =
 // floor((m - (dM - k a) / k - fixed) / per_neuron), which is the formula above when fixed = 0.
+// Latency: a, the per-neuron and the fixed costs are the latency table's block affine parts
+// (latency_model.h), the block's own fixed time counted with the MLP (without attention and
+// neurons the block is skipped).
 // A target within `tolerance` above the teacher minus one attention branch uses k = 1 and the full
 // MLP. With `round_to` > 1 (--round-to, compress/common/round_to.h) the kept width is the
 // multiple of round_to (or 0, or H) on either side of the exact width whose MACs are nearer the
@@ -49,7 +52,7 @@ struct DcvitPlan {
 // above the teacher's; a target that no k and width reach within `tolerance` (relative), naming
 // the reachable range.
 DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& candidates,
-                            Resource resource, int64_t target, int blocks = 0,
+                            const CostModel& cost, int64_t target, int blocks = 0,
                             double tolerance = 0.01, int round_to = 1);
 
 // The Structure that compresses block b (key) keeping MLP neurons `kept` (value, sorted): its

@@ -18,9 +18,8 @@ void check_practise_run(const ViTConfig& teacher, PractiseRunOptions& options) {
   check(options.drop <= static_cast<int>(candidates.size()), "--drop ", options.drop,
         " is more than the ", candidates.size(), " candidate blocks");
   if (options.budget) {  // the best any order can do: an unreachable budget fails here
-    const Resource resource = options.budget->resource;
-    drops_for_budget(teacher, candidates, resource,
-                     options.budget->resolve(source_cost(teacher, resource)));
+    const CostModel cost = options.budget->cost_model();
+    drops_for_budget(teacher, candidates, cost, options.budget->resolve(source_cost(teacher, cost)));
   }
 }
 
@@ -44,10 +43,10 @@ PractiseRunResult run_practise(VisionTransformer teacher, const nlohmann::json& 
   if (lead && !settings.quiet)
     std::fprintf(stderr, "practise: order %s\n", join(ranking.order()).c_str());
   if (options.budget) {
-    const Resource resource = options.budget->resource;
-    options.drop =
-        drops_for_budget(teacher->config(), ranking.order(), resource,
-                         options.budget->resolve(source_cost(teacher->config(), resource)));
+    const CostModel cost = options.budget->cost_model();
+    const Resource resource = cost.resource();
+    options.drop = drops_for_budget(teacher->config(), ranking.order(), cost,
+                                    options.budget->resolve(source_cost(teacher->config(), cost)));
     if (lead && !settings.quiet) {
       const std::vector<int> order = ranking.order();
       const std::vector<int> dropped(order.begin(), order.begin() + options.drop);

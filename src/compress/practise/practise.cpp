@@ -76,22 +76,23 @@ Structure drop_structure(const ViTConfig& config, const std::vector<int>& droppe
 
 }  // namespace
 
-int drops_for_budget(const ViTConfig& config, const std::vector<int>& order, Resource resource,
-                     int64_t target, double tolerance) {
+int drops_for_budget(const ViTConfig& config, const std::vector<int>& order,
+                     const CostModel& cost, int64_t target, double tolerance) {
+  const Resource resource = cost.resource();
   const std::string unit = resource_name(resource);
   check(target > 0, "PRACTISE: the ", unit, " target must be positive, got ", target);
   const double limit = static_cast<double>(target) * (1.0 + tolerance);
   std::vector<int> dropped;
-  int64_t amount = source_cost(config, resource);
+  int64_t amount = source_cost(config, cost);
   if (amount <= limit) return 0;
   for (int b : order) {
     dropped.push_back(b);
-    amount = compact_cost(config, drop_structure(config, dropped), resource);
+    amount = compact_cost(config, drop_structure(config, dropped), cost);
     if (amount <= limit) return static_cast<int>(dropped.size());
   }
-  fail("PRACTISE: a ", unit, " target of ", target,
-       " is not reachable by dropping whole candidate blocks; the smallest reachable is ", amount,
-       " ", unit, " (all ", order.size(),
+  fail("PRACTISE: a ", unit, " target of ", amount_text(target, resource),
+       " is not reachable by dropping whole candidate blocks; the smallest reachable is ",
+       amount_text(amount, resource), " ", unit, " (all ", order.size(),
        " candidates dropped; widen --min-block/--max-block or raise the target)");
 }
 

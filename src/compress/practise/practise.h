@@ -76,11 +76,11 @@ double interleaved_reduction_percent(const std::function<double()>& teacher_ms,
                                      const std::function<double()>& dropped_ms, int repeats);
 
 // The fewest blocks, dropped in `order` (a ranking's), that bring the model to at most
-// target * (1 + tolerance) MACs or parameters: PRACTISE at a budget. Whole blocks are coarse, so
+// target * (1 + tolerance) MACs, parameters or predicted latency: PRACTISE at a budget. Whole blocks are coarse, so
 // the result usually lies below the target. Throws naming the smallest reachable amount when
 // even dropping every block in `order` is not enough.
-int drops_for_budget(const ViTConfig& config, const std::vector<int>& order, Resource resource,
-                     int64_t target, double tolerance = 0.01);
+int drops_for_budget(const ViTConfig& config, const std::vector<int>& order,
+                     const CostModel& cost, int64_t target, double tolerance = 0.01);
 
 // Drops the ranking's first `drop` blocks, finetunes (stage in out_dir/finetune), slices and
 // writes out_dir. Returns {"dropped", "finetune", "result"} and the compact model.

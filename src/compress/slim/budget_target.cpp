@@ -48,19 +48,21 @@ const BudgetSolution& nearest(const std::pair<BudgetSolution, BudgetSolution>& s
 }  // namespace
 
 BudgetSolution solve_budget_target(const ViTConfig& source, const SlimMasks& masks,
-                                   Resource resource, int64_t target, double tolerance,
+                                   const CostModel& cost, int64_t target, double tolerance,
                                    const TokenBudget& tokens, int round_to) {
+  const Resource resource = cost.resource();
   const std::string unit = resource_name(resource);
+  const auto amount = [resource](int64_t a) { return amount_text(a, resource); };
   check(!tokens.shared || masks.has_tokens(),
         "tokens cannot share the MACs budget: the search had no token masks (search again with "
         "--tokens)");
-  check(!tokens.shared || resource == Resource::macs,
+  check(!tokens.shared || resource != Resource::params,
         "tokens cannot share a parameter budget: tokens hold no parameters (give --budget-tokens, "
         "or a --macs budget)");
   check(tolerance > 0, unit, " tolerance must be positive, got ", tolerance);
-  const int64_t source_amount = source_cost(source, resource);
+  const int64_t source_amount = source_cost(source, cost);
   check(target > 0 && static_cast<double>(target) <= source_amount * (1.0 + tolerance), unit,
-        " target ", target, " is above the teacher's ", source_amount, " ", unit, " ('",
+        " target ", amount(target), " is above the teacher's ", amount(source_amount), " ", unit, " ('",
         source.name, "')");
   // Attention and MLP keep fraction f; tokens keep `token_fraction` (< 0: f as well).
   auto solve_with = [&](double f, double token_fraction) {
@@ -69,7 +71,7 @@ BudgetSolution solve_budget_target(const ViTConfig& source, const SlimMasks& mas
     s.fractions.tokens = token_fraction < 0 ? f : token_fraction;
     s.structure = structure_from_fractions(source, masks, s.fractions, round_to);
     s.resource = resource;
-    s.cost = compact_cost(source, s.structure, resource);
+    s.cost = compact_cost(source, s.structure, cost);
     s.target = target;
     return s;
   };
@@ -78,9 +80,10 @@ BudgetSolution solve_budget_target(const ViTConfig& source, const SlimMasks& mas
   // The smallest fraction that is still positive keeps only the top-ranked entry of each type
   // (and its ties): the least any extraction reaches.
   const BudgetSolution least = solve_at(1e-12);
-  check(static_cast<double>(least.cost) <= target * (1.0 + tolerance), unit, " target ", target,
-        " (", percent_of(target, source_amount), " of the teacher's ", source_amount,
-        ") is unreachable: the smallest reachable is ", least.cost, " ", unit, " (",
+  check(static_cast<double>(least.cost) <= target * (1.0 + tolerance), unit, " target ",
+        amount(target), " (", percent_of(target, source_amount), " of the teacher's ",
+        amount(source_amount), ") is unreachable: the smallest reachable is ", amount(least.cost),
+        " ", unit, " (",
         percent_of(least.cost, source_amount),
         " of the teacher), with ",
         round_to > 1 ? str_cat("the top-ranked attention dims and MLP neurons rounded to "
@@ -88,9 +91,10 @@ BudgetSolution solve_budget_target(const ViTConfig& source, const SlimMasks& mas
                      : std::string("one attention dim and one MLP neuron kept"),
         tokens.shared ? " and one patch token" : "");
   const BudgetSolution all = solve_at(1.0);
-  check(static_cast<double>(all.cost) >= target * (1.0 - tolerance), unit, " target ", target,
-        " is unreachable with token keep fraction ", tokens.fraction,
-        " (--budget-tokens): keeping every attention dim and MLP neuron gives ", all.cost, " ",
+  check(static_cast<double>(all.cost) >= target * (1.0 - tolerance), unit, " target ",
+        amount(target), " is unreachable with token keep fraction ", tokens.fraction,
+        " (--budget-tokens): keeping every attention dim and MLP neuron gives ", amount(all.cost),
+        " ",
         unit, " (", percent_of(all.cost, source_amount), " of the teacher), already below it");
   if (all.cost <= target) return all;
   if (least.cost >= target) return least;
@@ -108,9 +112,9 @@ BudgetSolution solve_budget_target(const ViTConfig& source, const SlimMasks& mas
     }
   }
   const BudgetSolution& best = nearest(sides, target);
-  check(std::abs(best.relative_error()) <= tolerance, unit, " target ", target,
+  check(std::abs(best.relative_error()) <= tolerance, unit, " target ", amount(target),
         " cannot be met within ", tolerance * 100, "%: the nearest reachable values are ",
-        sides.first.cost, " and ", sides.second.cost, " ", unit,
+        amount(sides.first.cost), " and ", amount(sides.second.cost), " ", unit,
         " (the masks' ranking changes them in larger steps",
         round_to > 1 ? str_cat("; --round-to ", round_to, " makes them coarser") : std::string(),
         ")");

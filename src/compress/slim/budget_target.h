@@ -1,6 +1,6 @@
-// ViT-Slim extraction for a MACs or parameter budget: the keep fraction whose compact model's
-// exact MACs (parameters) are within a tolerance of the target, found by bisection on the
-// searched masks.
+// ViT-Slim extraction for a MACs, parameter or latency budget: the keep fraction whose compact
+// model's exact MACs (parameters, or predicted latency) are within a tolerance of the target,
+// found by bisection on the searched masks.
 #pragma once
 
 #include <cstdint>
@@ -24,14 +24,14 @@ struct BudgetSolution {
   KeepFractions fractions;  // attn == mlp (the paper's equal budgets), tokens per TokenBudget
   Structure structure;
   Resource resource = Resource::macs;
-  int64_t cost = 0;    // MACs or parameters of the compact model
+  int64_t cost = 0;    // MACs, parameters or latency (ps) of the compact model
   int64_t target = 0;  // in the same unit
   double relative_error() const;  // (cost - target) / target
 };
 
 // Chooses one keep fraction f for attention dims and MLP neurons alike (and tokens, if shared)
 // and returns the Structure of structure_from_fractions whose MACs (token drops included) or
-// parameters are nearest to `target` (bisection: both grow with f). Tokens hold no parameters,
+// parameters (or predicted latency) are nearest to `target` (bisection: all grow with f). Tokens hold no parameters,
 // so a parameter budget cannot share its fraction with them. With shared tokens, where one token more or
 // less jumps over the tolerance, the tokens of the nearest solution above the target stay and a
 // second bisection lowers the attention/MLP fraction alone (then fractions.tokens > attn).
@@ -41,7 +41,7 @@ struct BudgetSolution {
 // With `round_to` > 1 every candidate Structure has its widths on that grid
 // (structure_from_fractions).
 BudgetSolution solve_budget_target(const ViTConfig& source, const SlimMasks& masks,
-                                   Resource resource, int64_t target, double tolerance = 0.01,
+                                   const CostModel& cost, int64_t target, double tolerance = 0.01,
                                    const TokenBudget& tokens = {}, int round_to = 1);
 
 nlohmann::json budget_solution_to_json(const BudgetSolution& solution);

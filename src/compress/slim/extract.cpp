@@ -54,13 +54,13 @@ Extraction extract_from_search(const SearchDir& search, const ExtractOptions& op
   Extraction e;
   e.info = options.to_json();
   if (options.budget) {
-    const Resource resource = options.budget->resource;
-    TokenBudget tokens;
-    tokens.shared =
-        options.tokens == 0 && search.masks.has_tokens() && resource == Resource::macs;
+    const CostModel cost = options.budget->cost_model();
+    TokenBudget tokens;  // tokens hold no parameters: they share MACs and latency budgets only
+    tokens.shared = options.tokens == 0 && search.masks.has_tokens() &&
+                    cost.resource() != Resource::params;
     if (options.tokens > 0) tokens.fraction = options.tokens;
     const BudgetSolution solution = solve_budget_target(
-        source, search.masks, resource, options.budget->resolve(source_cost(source, resource)),
+        source, search.masks, cost, options.budget->resolve(source_cost(source, cost)),
         options.tolerance, tokens, options.round_to);
     e.structure = solution.structure;
     e.info["solution"] = budget_solution_to_json(solution);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "compress/common/latency_model.h"
 #include "model/complexity.h"
 #include "util/error.h"
 
@@ -20,9 +21,19 @@ int64_t UvcGeometry::block_cost(int l, int64_t kept_heads, int64_t v_total,
 namespace {
 
 UvcCost block_cost_coefficients(const ViTConfig& source, int l, const UvcBlock& u,
-                                Resource resource) {
+                                const CostModel& cost) {
+  const Resource resource = cost.resource();
   const int64_t N = u.tokens, K = u.keys, D = u.dim;
   UvcCost c;
+  if (resource == Resource::latency) {
+    const LatencyModel::Affine a = cost.latency_model().block_affine(source, l);
+    c.fixed = latency_ms_to_ps(a.fixed);
+    c.per_qk_dim = latency_ms_to_ps(a.per_qk_dim);
+    c.per_v_dim = latency_ms_to_ps(a.per_v_dim);
+    c.per_head = latency_ms_to_ps(a.per_head);
+    c.per_neuron = latency_ms_to_ps(a.per_neuron);
+    return c;
+  }
   if (resource == Resource::macs) {
     c.per_qk_dim = N * (2 * D + K);  // its q and k rows, its share of q k^T
     c.per_v_dim = N * (2 * D + K);   // its v row and proj column, its share of attn v
@@ -54,11 +65,13 @@ int64_t UvcGeometry::dense_cost() const {
   return total;
 }
 
-UvcGeometry uvc_geometry(const ViTConfig& source, Resource resource) {
+UvcGeometry uvc_geometry(const ViTConfig& source, const CostModel& cost) {
+  const Resource resource = cost.resource();
   check(source.depth() > 0, "UVC: model '", source.name, "' has no blocks");
   check_keeps_every_token(source, "UVC");
   UvcGeometry g;
   g.resource = resource;
+  g.cost = cost;
   g.depth = source.depth();
   for (int l = 0; l < source.depth(); ++l) {
     const BlockSpec& b = source.blocks[l];
@@ -75,11 +88,17 @@ UvcGeometry uvc_geometry(const ViTConfig& source, Resource resource) {
     u.dim = source.block_dim(l);
     u.tokens = source.block_tokens(l);
     u.keys = source.block_keys(l);
-    u.cost = block_cost_coefficients(source, l, u, resource);
+    u.cost = block_cost_coefficients(source, l, u, cost);
     g.blocks.push_back(u);
     g.max_heads = std::max(g.max_heads, u.heads);
     g.max_head_dim = std::max(g.max_head_dim, u.head_dim);
     g.max_mlp_hidden = std::max(g.max_mlp_hidden, u.mlp_hidden);
+  }
+  if (resource == Resource::latency) {  // the stem, head and what the table's fit leaves
+    int64_t blocks = 0;
+    for (int l = 0; l < g.depth; ++l) blocks += g.dense_block_cost(l);
+    g.fixed_cost = source_cost(source, cost) - blocks;
+    return g;
   }
   const Complexity c = compute_complexity(source);
   const bool macs = resource == Resource::macs;

@@ -1,6 +1,6 @@
 // The sizes UVC's variables live in: per block of a dense source model, its heads, head width,
 // MLP width, width, tokens and keys per query (blocks may differ: Swin's stages), and what the
-// budget counts (MACs or parameters) as exact per-block coefficients, with the cost outside the
+// budget counts (MACs or parameters, exact; or latency from a measured table) as per-block coefficients, with the cost outside the
 // blocks (stem, stage transitions, head(s)).
 #pragma once
 
@@ -20,7 +20,9 @@ namespace vitc {
 // (its q and k rows, q k^T), per v dim N(2D + K) (its v row, proj column, attn v), per neuron
 // 2ND. Parameters: per q/k dim 2(D + bias), per v dim 2D + bias, per head the rows of Swin's
 // relative-position bias table, per neuron 2D + 1, fixed the norms, proj's and fc2's biases
-// and LayerScale.
+// and LayerScale. Latency (picoseconds): the latency table's block affine parts
+// (LatencyModel::block_affine), exact for the table's prediction where the heads compute as one
+// group.
 struct UvcCost {
   int64_t fixed = 0, per_qk_dim = 0, per_v_dim = 0, per_head = 0, per_neuron = 0;
 };
@@ -42,6 +44,7 @@ struct UvcBlock {
 // kAbsentScore, their bounds 0).
 struct UvcGeometry {
   Resource resource = Resource::macs;  // what the costs count
+  CostModel cost = Resource::macs;     // how (resource() == resource)
   int depth = 0;
   std::vector<UvcBlock> blocks;
   int max_heads = 0, max_head_dim = 0, max_mlp_hidden = 0;
@@ -62,6 +65,6 @@ inline constexpr double kAbsentScore = 1e30;
 // Throws vitc::Error unless `source` is dense: no skipped parts, every block with equal heads
 // (q/k width = v width), as UVC's variables assume. Blocks may differ from each other. The costs
 // count `resource`, checked against model/complexity.h on the dense model.
-UvcGeometry uvc_geometry(const ViTConfig& source, Resource resource = Resource::macs);
+UvcGeometry uvc_geometry(const ViTConfig& source, const CostModel& cost = Resource::macs);
 
 }  // namespace vitc

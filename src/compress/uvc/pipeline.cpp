@@ -44,7 +44,7 @@ UvcRunResult run_uvc(VisionTransformer teacher, const nlohmann::json& teacher_in
   options.validate();
   check(eval_data != nullptr, "UVC needs evaluation data");
   const ViTConfig& source = teacher->config();
-  const UvcGeometry g = uvc_geometry(source, options.search.resource);
+  const UvcGeometry g = uvc_geometry(source, options.search.cost);
   const int64_t eval_batch = options.finetune.train.eval_batch_size;
   const bool quiet = options.finetune.train.quiet;
   UvcRunResult result;

@@ -22,7 +22,10 @@ struct Repair {
   int64_t learned_cost = 0;
   UvcDecision decision;   // after the projection
   Structure structure;
-  int64_t cost = 0;       // exact MACs or parameters (compute_complexity of the compact config)
+  int64_t cost = 0;       // exact MACs or parameters (compute_complexity of the compact config);
+                          // latency: the geometry's affine cost (heads as one group)
+  int64_t table_cost = -1;  // latency: the latency table's prediction of the compact model, which
+                            // also counts head groups and padding (-1 for MACs and parameters)
   int64_t target = 0;     // in the geometry's resource
   int steps = 0;          // single-unit count changes made
   std::vector<int> skipped_by_repair, restored_by_repair;  // blocks whose gate was overruled

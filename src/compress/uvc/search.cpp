@@ -104,13 +104,15 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   UvcSearchOptions options = search_options;
   options.quiet = options.quiet || !lead;
   const ViTConfig& config = teacher->config();
-  const UvcGeometry g = uvc_geometry(config, options.resource);
+  const UvcGeometry g = uvc_geometry(config, options.cost);
   const int64_t dense = g.dense_cost();
-  const std::string unit = resource_name(options.resource);
-  check(options.target <= dense, "UVC budget ", options.target, " ", unit,
-        " is above the teacher's ", dense, " ('", config.name, "')");
-  check(options.target > g.fixed_cost, "UVC budget ", options.target, " ", unit,
-        " is unreachable: patch embedding and head alone cost ", g.fixed_cost);
+  const Resource resource = options.cost.resource();
+  const std::string unit = resource_name(resource);
+  const auto amount = [resource](int64_t a) { return amount_text(a, resource); };
+  check(options.target <= dense, "UVC budget ", amount(options.target), " ", unit,
+        " is above the teacher's ", amount(dense), " ('", config.name, "')");
+  check(options.target > g.fixed_cost, "UVC budget ", amount(options.target), " ", unit,
+        " is unreachable: patch embedding and head alone cost ", amount(g.fixed_cost));
   check(train_data->num_classes() <= config.num_classes, "training data '", train_data->name(),
         "' has ", train_data->num_classes(), " classes but model '", config.name, "' predicts ",
         config.num_classes);
@@ -198,7 +200,7 @@ UvcSearchResult run_uvc_search(VisionTransformer teacher, const nlohmann::json& 
   };
 
   const double budget = static_cast<double>(options.target) / static_cast<double>(dense);
-  const std::string budget_key = resource_key(options.resource);  // "macs" or "params"
+  const std::string budget_key = resource_key(resource);  // "macs", "params" or "latency"
   const auto device = teacher->device();
   for (int epoch = start_epoch; epoch < options.epochs; ++epoch) {
     Stopwatch epoch_clock;

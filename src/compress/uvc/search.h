@@ -24,7 +24,7 @@ namespace vitc {
 // alpha 0.1 at T = 1, gates at 0.5 during the warmup); epochs scaled from its 30 ImageNet epochs
 // (5 of warmup) to the bundled Fashion-MNIST teacher on a small CPU machine (docs/uvc.md).
 struct UvcSearchOptions {
-  Resource resource = Resource::macs;  // what the budget counts (--macs or --params)
+  CostModel cost = Resource::macs;  // what the budget counts (--macs, --params or --latency)
   int64_t target = 0;  // the budget, absolute (resolved by the caller)
   int epochs = 2;
   double warmup_epochs = 0.3;     // gates fixed at `warmup_gate`, no pruning or dual updates

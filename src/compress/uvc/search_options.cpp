@@ -8,14 +8,14 @@ namespace vitc {
 
 nlohmann::json UvcSearchOptions::trajectory_json() const {
   nlohmann::json j = settings_to_json(*this);
-  j["target_" + resource_key(resource)] = target;
+  j["target_" + resource_key(cost.resource())] = target;
   j["zlr_schedule"] = zlr_schedule;
   return j;
 }
 
 void UvcSearchOptions::validate() const {
   validate_settings(*this, kFlagPrefix);
-  check(target > 0, "the ", resource_name(resource), " budget must be positive, got ", target);
+  check(target > 0, "the ", resource_name(cost.resource()), " budget must be positive, got ", target);
   check(warmup_epochs < epochs, "--search-warmup-epochs must be less than --search-epochs (",
         epochs, "), got ", warmup_epochs);
   check(min_lr <= lr, "--search-min-lr must be at most --search-lr (", lr, "), got ", min_lr);

@@ -74,7 +74,7 @@ TEST(Budget, ParameterBudgetsAndTheChoiceBetweenTheTwoFlags) {
   const Budget from_params = parse_budget_flags({"", "50%"});
   EXPECT_EQ(from_params.resource, Resource::params);
   EXPECT_DOUBLE_EQ(from_params.value, 0.5);
-  EXPECT_NE(error_of([] { parse_budget_flags({"0.5", "0.5"}); }).find("were both given"),
+  EXPECT_NE(error_of([] { parse_budget_flags({"0.5", "0.5"}); }).find("several budgets were given"),
             std::string::npos);
   EXPECT_NE(error_of([] { parse_budget_flags({"", ""}); }).find("--macs"), std::string::npos);
   EXPECT_NE(error_of([] { parse_budget_flags({"", "half"}); }).find("--params: cannot read 'half'"),
