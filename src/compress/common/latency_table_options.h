@@ -12,7 +12,7 @@ namespace vitc {
 struct LatencyTableOptions {
   int64_t batch = 64;
   int repeats = 5;             // timed runs per block variant (median)
-  int samples_per_class = 96;  // block variants measured per class of equal blocks
+  int samples_per_class = 128;  // block variants measured per class of equal blocks
   int validation_models = 3;   // others timed whole to check the prediction
   uint64_t seed = 0;
   std::string threads;         // the process's thread description (util/threads.h)
