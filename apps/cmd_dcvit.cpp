@@ -185,10 +185,11 @@ int report(const Prepared& p, const DcvitFlags& f, const DcvitRunResult& run,
     std::snprintf(target, sizeof target, "target %.2f%% %s  k=%d MLP %d",
                   100.0 * j.plan.target / j.plan.teacher_cost,
                   resource_name(j.plan.resource).c_str(), j.plan.blocks, j.plan.hidden);
-    r = report_compression(
-        r, {dir, p.in.teacher, j.compact, p.teacher_eval.top1, f.latency_repeats, target, "",
-            nullptr, nullptr, p.latency_budget},
-        p.in.dist);
+    CompressionReport report = CompressionReport::of(dir, p.in.teacher, j.compact,
+                                                     p.teacher_eval.top1, f.latency_repeats);
+    report.prefix = target;
+    report.latency_budget = p.latency_budget;
+    r = report_compression(r, report, p.in.dist);
     const nlohmann::json& res = r["result"];
     summary.push_back({{"dir", dir},
                        {"plan", j.plan.to_json()},

@@ -182,13 +182,11 @@ void add_practise_command(CLI::App& app, Runner& run) {
                          {"indices", in.few_shot.indices}};
       out.update(result.record);
       out["wall_seconds"] = clock.seconds();
-      report_compression(out,
-                         {r->common.out, in.teacher, result.compact, result.teacher_eval.top1,
-                          r->latency_repeats,
-                          "dropped " + join(result.record["dropped"].get<std::vector<int>>()), "",
-                          nullptr, nullptr,
-                          o.budget ? latency_budget_of(*o.budget) : std::nullopt},
-                         in.dist);
+      CompressionReport report = CompressionReport::of(
+          r->common.out, in.teacher, result.compact, result.teacher_eval.top1, r->latency_repeats);
+      report.prefix = "dropped " + join(result.record["dropped"].get<std::vector<int>>());
+      if (o.budget) report.latency_budget = latency_budget_of(*o.budget);
+      report_compression(out, report, in.dist);
       return 0;
     };
   });

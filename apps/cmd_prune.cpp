@@ -41,12 +41,11 @@ int run_prune(const PruneFlags& flags) {
   const PruneResult result =
       prune_and_finetune(in.teacher, budget, prune, in.train_data, in.eval_data, finetune);
   run.update(result.record);
-  report_compression(run,
-                     {flags.common.out, in.teacher, result.compact,
-                      result.record["teacher"]["top1"].get<double>(),
-                      flags.finetune.latency_repeats, "", "", nullptr, nullptr,
-                      latency_budget_of(budget)},
-                     in.dist);
+  CompressionReport report = CompressionReport::of(
+      flags.common.out, in.teacher, result.compact, result.record["teacher"]["top1"].get<double>(),
+      flags.finetune.latency_repeats);
+  report.latency_budget = latency_budget_of(budget);
+  report_compression(run, report, in.dist);
   return 0;
 }
 

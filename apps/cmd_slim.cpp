@@ -46,12 +46,11 @@ int extract_and_report(const CommonFlags& common, const ExtractFlags& flags,
   CompressResult result =
       compress_from_search(search, in.teacher, in.train_data, in.eval_data, extract, finetune);
   run.update(result.record);
-  report_compression(run,
-                     {common.out, in.teacher, result.compact,
-                      result.record["teacher"]["top1"].get<double>(),
-                      flags.finetune.latency_repeats, "", "", nullptr, nullptr,
-                      extract.budget ? latency_budget_of(*extract.budget) : std::nullopt},
-                     in.dist);
+  CompressionReport report = CompressionReport::of(
+      common.out, in.teacher, result.compact, result.record["teacher"]["top1"].get<double>(),
+      flags.finetune.latency_repeats);
+  if (extract.budget) report.latency_budget = latency_budget_of(*extract.budget);
+  report_compression(run, report, in.dist);
   return 0;
 }
 

@@ -59,11 +59,13 @@ int run_uvc_command(const RunCmd& cmd) {
   run["result"]["teacher_info"] = info;
   run["wall_seconds"] = clock.seconds();
   const nlohmann::json& r = result.record["result"];
-  report_compression(run,
-                     {f.out, teacher, result.compact, result.record["teacher"]["top1"].get<double>(),
-                      cmd.uvc.finetune.latency_repeats, "",
-                      skipped_summary(r), nullptr, nullptr, latency_budget_of(budget)},
-                     group);
+  CompressionReport report =
+      CompressionReport::of(f.out, teacher, result.compact,
+                            result.record["teacher"]["top1"].get<double>(),
+                            cmd.uvc.finetune.latency_repeats);
+  report.suffix = skipped_summary(r);
+  report.latency_budget = latency_budget_of(budget);
+  report_compression(run, report, group);
   return 0;
 }
 

@@ -169,6 +169,18 @@ nlohmann::json compare_latency(ResNet teacher, ResNet compact, int repeats) {
   return interleaved_latency(*teacher, *compact, images, repeats);
 }
 
+CompressionReport CompressionReport::of(std::string out_dir, VisionTransformer teacher,
+                                         VisionTransformer compact, double teacher_top1,
+                                         int latency_repeats) {
+  CompressionReport r;
+  r.out_dir = std::move(out_dir);
+  r.teacher = std::move(teacher);
+  r.compact = std::move(compact);
+  r.teacher_top1 = teacher_top1;
+  r.latency_repeats = latency_repeats;
+  return r;
+}
+
 std::optional<Budget> latency_budget_of(const Budget& budget) {
   if (budget.resource != Resource::latency) return std::nullopt;
   return budget;

@@ -95,6 +95,11 @@ struct CompressionReport {
   std::string prefix, suffix;
   ResNet cnn_teacher{nullptr}, cnn_compact{nullptr};  // instead of teacher and compact
   std::optional<Budget> latency_budget;  // set for --latency budgets
+
+  // A ViT method's report: the fields every command sets (the others are set by name after).
+  static CompressionReport of(std::string out_dir, VisionTransformer teacher,
+                              VisionTransformer compact, double teacher_top1,
+                              int latency_repeats);
 };
 // `budget` if it is a latency budget, for CompressionReport::latency_budget.
 std::optional<Budget> latency_budget_of(const Budget& budget);

@@ -13,6 +13,15 @@
 namespace vitc {
 namespace {
 
+// The --macs and --params texts of a command (no --latency).
+BudgetTexts texts(const std::string& macs, const std::string& params) {
+  BudgetTexts t;
+  t.macs = macs;
+  t.params = params;
+  return t;
+}
+
+
 using test_support::error_of;
 
 TEST(Budget, ParsesFractionsPercentagesAndCounts) {
@@ -70,14 +79,14 @@ TEST(Budget, ParameterBudgetsAndTheChoiceBetweenTheTwoFlags) {
   EXPECT_NE(error_of([] { parse_budget("70", Resource::params, "--params"); })
                 .find("plausible absolute count (at least 1000 parameters)"),
             std::string::npos);
-  EXPECT_EQ(parse_budget_flags({"0.5", ""}).resource, Resource::macs);
-  const Budget from_params = parse_budget_flags({"", "50%"});
+  EXPECT_EQ(parse_budget_flags(texts("0.5", "")).resource, Resource::macs);
+  const Budget from_params = parse_budget_flags(texts("", "50%"));
   EXPECT_EQ(from_params.resource, Resource::params);
   EXPECT_DOUBLE_EQ(from_params.value, 0.5);
-  EXPECT_NE(error_of([] { parse_budget_flags({"0.5", "0.5"}); }).find("several budgets were given"),
+  EXPECT_NE(error_of([] { parse_budget_flags(texts("0.5", "0.5")); }).find("several budgets were given"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_budget_flags({"", ""}); }).find("--macs"), std::string::npos);
-  EXPECT_NE(error_of([] { parse_budget_flags({"", "half"}); }).find("--params: cannot read 'half'"),
+  EXPECT_NE(error_of([] { parse_budget_flags(texts("", "")); }).find("--macs"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_budget_flags(texts("", "half")); }).find("--params: cannot read 'half'"),
             std::string::npos);
 }
 
