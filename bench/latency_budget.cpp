@@ -37,7 +37,7 @@ double median_of(std::vector<double> v) {
 int run(int argc, char** argv) {
   std::string model_name = "deit_small_patch16_224", targets_text = "0.7,0.5,0.3", json_out;
   LatencyTableOptions table;
-  int repeats = 10;
+  int repeats = 10, group = 1;
   ThreadSettings threads;
   bool malloc_reuse = true, flush_denormals = true;
   CLI::App app{"latency budgets: uniform pruning of a named config to fractions of its predicted "
@@ -53,6 +53,10 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--latency-cache", table.cache_dir, "latency table directory");
   app.add_option("--repeats", repeats, "timed rounds of the comparison")->capture_default_str();
+  app.add_option("--group", group,
+                 "forward passes per model in a row within a round (the first untimed when "
+                 "more than 1): 1 alternates single passes")
+      ->capture_default_str();
   app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
   app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads (0 = cores)")
       ->capture_default_str();
@@ -89,8 +93,14 @@ int run(int argc, char** argv) {
     time_forward_ms(*dense, images);
     time_forward_ms(*compact, images);
     for (int r = 0; r < repeats; ++r) {
-      dense_ms.push_back(time_forward_ms(*dense, images));
-      compact_ms.push_back(time_forward_ms(*compact, images));
+      for (int g = 0; g < group; ++g) {
+        const double ms = time_forward_ms(*dense, images);
+        if (group == 1 || g > 0) dense_ms.push_back(ms);
+      }
+      for (int g = 0; g < group; ++g) {
+        const double ms = time_forward_ms(*compact, images);
+        if (group == 1 || g > 0) compact_ms.push_back(ms);
+      }
     }
     const double measured = median_of(compact_ms) / median_of(dense_ms);
     const double predicted = latency_ps_to_ms(p.cost) / t.model.source_ms;
