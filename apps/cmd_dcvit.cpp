@@ -146,8 +146,10 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, R
   const int64_t teacher_amount = source_cost(p.in.teacher->config(), *cost);
   for (const std::string& t : targets) {
     p.jobs.push_back(parse_job(t, *cost, flag, teacher_amount, blocks_flag));
+    if (budget_texts != nullptr) p.jobs.back().tolerance = budget_texts->tolerance;
     plan_dense_target(p.in.teacher->config(), p.settings.candidates, *cost,
-                      p.jobs.back().target, p.jobs.back().blocks, 0.01, p.settings.round_to);
+                      p.jobs.back().target, p.jobs.back().blocks, p.jobs.back().tolerance,
+                      p.settings.round_to);
   }
   p.dcvit.teacher = p.in.teacher;
   p.dcvit.teacher_info = p.in.teacher_info;
@@ -239,7 +241,7 @@ int run_on_resnet(const DcvitFlags& f, const Budget& budget, int blocks,
     check(blocks <= static_cast<int>(settings.candidates.size()), "--blocks ", blocks,
           " is more than the ", settings.candidates.size(), " candidate blocks of '", config.name, "'");
   } else {  // reachable at all: before any work
-    resnet_drops_for_budget(config, settings.candidates, budget.resource, target);
+    resnet_drops_for_budget(config, settings.candidates, budget.resource, target, budget.tolerance);
   }
   SyntheticSet synthetic;
   nlohmann::json synthetic_record;
@@ -265,7 +267,8 @@ int run_on_resnet(const DcvitFlags& f, const Budget& budget, int blocks,
   const ResNetDcvitRanking ranking = rank_resnet_blocks(teacher, in.few_shot, synthetic, settings,
                                                         ranking_dir, !f.ranking_dir.empty());
   const int k =
-      blocks > 0 ? blocks : resnet_drops_for_budget(config, ranking.order(), budget.resource, target);
+      blocks > 0 ? blocks : resnet_drops_for_budget(config, ranking.order(), budget.resource, target,
+                                                         budget.tolerance);
   const ResNetDcvitResult result = compress_resnet_dcvit(
       teacher, in.few_shot, ranking, k, settings, *in.eval_data, f.common.out, f.common.eval_batch);
   nlohmann::json out = method_run_header("dcvit run", "dc-vit", threads);

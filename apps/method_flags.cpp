@@ -52,6 +52,11 @@ void add_budget_flags(CLI::App& cmd, BudgetTexts& texts, const std::string& what
   params->excludes(macs);
   latency->excludes(macs);
   latency->excludes(params);
+  cmd.add_option("--budget-tolerance", texts.tolerance,
+                 "how close (relative) the compressed model's MACs, parameters or predicted "
+                 "latency must be to the budget")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 0.5));
   add_setting_flags(cmd, texts.latency_table);
   cmd.add_option("--latency-cache", texts.latency_table.cache_dir,
                  str_cat("directory of the latency tables (default ", default_cache_dir(),

@@ -39,8 +39,9 @@ struct MethodFlags {
 // --round-to N (compress/common/round_to.h), declared once for every method's extraction.
 void add_round_to_flag(CLI::App& cmd, int& round_to);
 
-// --macs, --params and --latency (compress/common/budget.h), and the latency table's settings
-// (--latency-batch, --latency-cache, ...), declared once for every method that takes a budget;
+// --macs, --params and --latency (compress/common/budget.h), --budget-tolerance, and the latency
+// table's settings (--latency-batch, --latency-cache, ...), declared once for every method that
+// takes a budget;
 // the budgets exclude each other. `what` ends the help text ("the compressed model", ...).
 // parse_budget_flags(texts) reads them after parsing.
 void add_budget_flags(CLI::App& cmd, BudgetTexts& texts, const std::string& what);

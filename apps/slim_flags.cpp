@@ -44,7 +44,10 @@ void ExtractFlags::add_to(CLI::App& cmd) {
 std::pair<ExtractOptions, FinetuneOptions> ExtractFlags::get(const std::string& out_dir,
                                                              bool resume, bool quiet) const {
   ExtractOptions e = extract;
-  if (budget.given()) e.budget = parse_budget_flags(budget);
+  if (budget.given()) {
+    e.budget = parse_budget_flags(budget);
+    e.tolerance = budget.tolerance;
+  }
   e.fold = fold;
   e.validate();
   const FinetuneOptions f = finetune.get(out_dir, resume, quiet);

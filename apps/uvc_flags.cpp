@@ -34,10 +34,6 @@ void UvcFlags::add_to(CLI::App& cmd) {
   add_budget_flags(cmd, budget, "the compressed model (one of them is required)");
   add_renamed_flag(cmd, "--budget", "--macs", /*takes_value=*/true,
                    " (the same values: 0.5, 50%, 11.1M)");
-  cmd.add_option("--budget-tolerance", budget_tolerance,
-                 "how close (relative) the final Structure's MACs (parameters) must be to the "
-                 "budget")
-      ->capture_default_str();
   add_renamed_flag(cmd, "--macs-tolerance", "--budget-tolerance", /*takes_value=*/true);
   add_round_to_flag(cmd, round_to);
   add_setting_flags(cmd, search, UvcSearchOptions::kFlagPrefix, "stage-1 ");
@@ -62,7 +58,7 @@ UvcRunOptions UvcFlags::get(const ViTConfig& teacher, const Budget& parsed,
                             const std::string& out_dir, bool resume, bool quiet) const {
   UvcRunOptions o;
   o.search = search;
-  o.budget_tolerance = budget_tolerance;
+  o.budget_tolerance = budget.tolerance;
   o.round_to = round_to;
   o.search.cost = parsed.cost_model();
   o.search.target = parsed.resolve(source_cost(teacher, o.search.cost));

@@ -15,7 +15,6 @@ struct UvcFlags {
   BudgetTexts budget;        // --macs, --params or --latency: "0.5", "50%", "11.1M", "11100000"
   std::string zlr_schedule = "0.1";
   UvcSearchOptions search;
-  double budget_tolerance = UvcRunOptions{}.budget_tolerance;
   int round_to = 1;
   FinetuneFlags finetune{uvc_finetune_defaults()};  // stage 2, with its --latency-repeats
   void add_to(CLI::App& cmd);

@@ -25,8 +25,10 @@ PruneResult prune_and_finetune(VisionTransformer teacher, const Budget& budget,
   // The structure first: a budget that cannot be met fails before any evaluation.
   Stopwatch prune_clock;
   const CostModel budget_cost = budget.cost_model();
+  UniformPruneOptions prune_at = prune;
+  prune_at.tolerance = budget.tolerance;
   const UniformPrune pruned = uniform_prune(
-      *teacher, budget_cost, budget.resolve(source_cost(source, budget_cost)), prune);
+      *teacher, budget_cost, budget.resolve(source_cost(source, budget_cost)), prune_at);
   VisionTransformer compact = slice_model(*teacher, pruned.structure);
   compact->eval();
   PruneResult result;

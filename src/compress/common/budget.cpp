@@ -110,7 +110,11 @@ Budget parse_budget_flags(const BudgetTexts& texts) {
   const Resource resource = !texts.macs.empty()     ? Resource::macs
                             : !texts.params.empty() ? Resource::params
                                                     : Resource::latency;
-  return parse_budget(texts.text(), resource, "--" + resource_key(resource));
+  check(texts.tolerance > 0 && texts.tolerance < 1,
+        "--budget-tolerance must lie in (0, 1), got ", texts.tolerance);
+  Budget budget = parse_budget(texts.text(), resource, "--" + resource_key(resource));
+  budget.tolerance = texts.tolerance;
+  return budget;
 }
 
 std::string percent_of(int64_t part, int64_t whole) {

@@ -50,6 +50,7 @@ struct Budget {
   double value = 0;
   bool is_fraction = true;
   std::shared_ptr<const LatencyModel> latency;
+  double tolerance = 0.01;  // how close (relative) a method must come (--budget-tolerance)
   int64_t resolve(int64_t source_amount) const;  // the absolute target
   std::string to_string() const;  // "0.5 of the teacher's MACs" or "2100000 parameters"
   CostModel cost_model() const;    // throws for a latency budget without its model
@@ -68,6 +69,7 @@ inline Budget parse_macs_target(const std::string& text, const std::string& flag
 // when several or none are given.
 struct BudgetTexts {
   std::string macs, params, latency;
+  double tolerance = 0.01;  // --budget-tolerance: how close (relative) the result must be
   LatencyTableOptions latency_table;
   bool given() const { return !macs.empty() || !params.empty() || !latency.empty(); }
   const std::string& text() const {  // the one given

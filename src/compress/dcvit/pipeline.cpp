@@ -26,7 +26,7 @@ DcvitRunResult run_dcvit(const DcvitInputs& in, const std::vector<DcvitJob>& job
   std::vector<DcvitPlan> plans;
   for (const DcvitJob& job : jobs)
     plans.push_back(plan_dense_target(config, settings.candidates, job.cost, job.target,
-                                      job.blocks, 0.01, settings.round_to));
+                                      job.blocks, job.tolerance, settings.round_to));
   for (const DcvitPlan& p : plans) {
     check(p.blocks <= static_cast<int>(settings.candidates.size()), "DC-ViT: ", p.blocks,
           " blocks to compress but only ", settings.candidates.size(), " candidates");

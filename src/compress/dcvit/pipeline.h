@@ -19,6 +19,7 @@ struct DcvitJob {
   CostModel cost = Resource::macs;  // what target counts
   int64_t target = 0;   // absolute MACs (parameters, latency in ps)
   int blocks = 0;       // k; 0 = the reference's smallest k
+  double tolerance = 0.01;  // relative distance of the plan's cost to the target
   std::string out_dir;  // the compressed model directory (steps/ inside)
 };
 

@@ -19,7 +19,8 @@ void check_practise_run(const ViTConfig& teacher, PractiseRunOptions& options) {
         " is more than the ", candidates.size(), " candidate blocks");
   if (options.budget) {  // the best any order can do: an unreachable budget fails here
     const CostModel cost = options.budget->cost_model();
-    drops_for_budget(teacher, candidates, cost, options.budget->resolve(source_cost(teacher, cost)));
+    drops_for_budget(teacher, candidates, cost, options.budget->resolve(source_cost(teacher, cost)),
+                     options.budget->tolerance);
   }
 }
 
@@ -46,7 +47,8 @@ PractiseRunResult run_practise(VisionTransformer teacher, const nlohmann::json& 
     const CostModel cost = options.budget->cost_model();
     const Resource resource = cost.resource();
     options.drop = drops_for_budget(teacher->config(), ranking.order(), cost,
-                                    options.budget->resolve(source_cost(teacher->config(), cost)));
+                                    options.budget->resolve(source_cost(teacher->config(), cost)),
+                                    options.budget->tolerance);
     if (lead && !settings.quiet) {
       const std::vector<int> order = ranking.order();
       const std::vector<int> dropped(order.begin(), order.begin() + options.drop);

@@ -19,7 +19,7 @@ std::vector<int> check_resnet_practise(const ResNetConfig& c, const ResNetPracti
     const Resource resource = o.budget->resource;
     const int64_t target = o.budget->resolve(resnet_amount(c, resource));
     // Reachable at all? Dropping every candidate is the least any choice can reach.
-    resnet_drops_for_budget(c, candidates, resource, target);
+    resnet_drops_for_budget(c, candidates, resource, target, o.budget->tolerance);
   }
   return candidates;
 }
@@ -49,7 +49,8 @@ ResNetPractiseRun run_resnet_practise(ResNet teacher, const nlohmann::json& teac
   const int64_t target =
       options.budget ? options.budget->resolve(resnet_amount(config, options.budget->resource)) : 0;
   const int drop = options.budget
-                       ? resnet_drops_for_budget(config, order, options.budget->resource, target)
+                       ? resnet_drops_for_budget(config, order, options.budget->resource, target,
+                                                 options.budget->tolerance)
                        : std::max(1, options.drop);
   const std::vector<int> dropped(order.begin(), order.begin() + drop);
   ResNetFinishOptions finish;
