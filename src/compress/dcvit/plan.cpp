@@ -137,22 +137,27 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
   const int64_t removed = plan.teacher_cost - target;
   const int64_t smallest = plan.teacher_cost - static_cast<int64_t>(n) * (a + m);
   const auto amount = [resource](int64_t x) { return amount_text(x, resource); };
-  const std::string range = str_cat(
-      "reachable targets lie between ", amount(smallest), " ", unit, " (",
+  const std::string span = str_cat(
+      amount(smallest), " ", unit, " (",
       pct(smallest, plan.teacher_cost), ", all ", n, " candidates removed) and ",
       amount(plan.teacher_cost - a), " ", unit, " (",
       pct(plan.teacher_cost - a, plan.teacher_cost), ", one candidate's attention removed), within ",
       tolerance * 100, "%");
+  const std::string range = "reachable targets lie between " + span;
   check(target > 0 && removed > 0, unit, " target ", amount(target), " is not below the teacher's ",
         amount(plan.teacher_cost), " ", unit, ": nothing to compress; ", range);
   auto finish = [&](int k, int hidden) {
     plan.blocks = k;
     plan.hidden = hidden;
     plan.cost = cost_at(k, hidden);
+    // The plans either side: one neuron more or less, or (at width 0) the block kept with one.
+    const int other = hidden > 0 ? hidden - 1 : std::min(H, 1);
     check(std::abs(plan.relative_error()) <= tolerance, unit, " target ", amount(target), " (",
           pct(target, plan.teacher_cost), " of the teacher) cannot be met within ",
           tolerance * 100, "%: compressing ", k, " blocks to MLP width ", hidden, " gives ",
-          amount(plan.cost), " ", unit, "; ", range);
+          amount(plan.cost), " ", unit, ", to width ", other, " ", amount(cost_at(k, other)),
+          " (", pct(cost_at(k, other), plan.teacher_cost), "); the (k, width) rule's targets span ",
+          span);
     return plan;
   };
   if (removed < a) {  // less than one attention branch: only reachable within the tolerance
@@ -183,6 +188,13 @@ DcvitPlan plan_dense_target(const ViTConfig& teacher, const std::vector<int>& ca
                                                      static_cast<double>(per_neuron) +
                                                  1e-9));
   hidden = std::max(0, std::min(H, hidden));
+  // An MLP with a fixed cost (parameters: norm2 and fc2's bias; latency: its dispatch) jumps from
+  // width 0 (the block gone) to 1 by more than a neuron: keep the width of the two whose cost is
+  // nearer the target.
+  if (hidden == 0 && fixed > 0 && H >= 1 &&
+      std::llabs(cost_at(k, 1) - target) < std::llabs(cost_at(k, 0) - target)) {
+    hidden = 1;
+  }
   const RoundTo grid(round_to);
   if (!grid.allows(hidden, H, /*zero_allowed=*/true)) {
     // The widths on the grid either side; the one whose cost is nearer the target.
