@@ -134,14 +134,6 @@ double median(std::vector<double> v) {
   return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-double median_ms(const std::function<at::Tensor(const at::Tensor&)>& forward,
-                 const at::Tensor& input, int warmup, int repeats) {
-  for (int r = 0; r < warmup; ++r) time_forward_ms(forward, input);
-  std::vector<double> times;
-  for (int r = 0; r < repeats; ++r) times.push_back(time_forward_ms(forward, input));
-  return median(times);
-}
-
 void check_dense_source(const ViTConfig& source) {
   for (int i = 0; i < source.depth(); ++i) {
     const BlockSpec& b = source.blocks[static_cast<size_t>(i)];
