@@ -144,20 +144,19 @@ nlohmann::json teacher_info(const std::string& dir, const ViTConfig& config) {
 
 namespace {
 
+// Teacher and compact model alternated, after two warm-up rounds (report/latency.h).
 template <class Model>
-nlohmann::json interleaved_latency(Model& teacher, Model& compact, const at::Tensor& images,
+nlohmann::json compare_interleaved(Model& teacher, Model& compact, const at::Tensor& images,
                                    int repeats) {
-  const int64_t batch = images.size(0);
-  std::vector<double> t, c;
-  for (int i = 0; i < repeats + 2; ++i) {  // the first two rounds warm up
-    const double tt = time_forward_ms(teacher, images), tc = time_forward_ms(compact, images);
-    if (i >= 2) t.push_back(tt), c.push_back(tc);
-  }
-  const LatencyResult rt = summarize_latency(t, batch, 2), rc = summarize_latency(c, batch, 2);
-  return {{"batch", batch},
-          {"teacher", latency_to_json(rt)},
-          {"compact", latency_to_json(rc)},
-          {"ratio", rc.median_ms / rt.median_ms}};
+  teacher.eval();
+  compact.eval();
+  const InterleavedLatency r = interleaved_latency(
+      [&teacher](const at::Tensor& x) { return teacher.forward(x); },
+      [&compact](const at::Tensor& x) { return compact.forward(x); }, images, 2, repeats);
+  return {{"batch", images.size(0)},
+          {"teacher", latency_to_json(r.a)},
+          {"compact", latency_to_json(r.b)},
+          {"ratio", r.ratio}};
 }
 
 }  // namespace
@@ -165,13 +164,13 @@ nlohmann::json interleaved_latency(Model& teacher, Model& compact, const at::Ten
 nlohmann::json compare_latency(VisionTransformer teacher, VisionTransformer compact, int repeats,
                                int64_t batch) {
   const at::Tensor images = latency_input(teacher->config(), batch, teacher->device());
-  return interleaved_latency(*teacher, *compact, images, repeats);
+  return compare_interleaved(*teacher, *compact, images, repeats);
 }
 
 nlohmann::json compare_latency(ResNet teacher, ResNet compact, int repeats) {
   const ResNetConfig& c = teacher->config();
   const at::Tensor images = latency_input(c.in_chans, c.img_size, 64, teacher->device());
-  return interleaved_latency(*teacher, *compact, images, repeats);
+  return compare_interleaved(*teacher, *compact, images, repeats);
 }
 
 CompressionReport CompressionReport::of(std::string out_dir, VisionTransformer teacher,

@@ -28,12 +28,6 @@ namespace {
 
 using namespace vitc;
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 int run(int argc, char** argv) {
   std::string model_name = "deit_small_patch16_224", targets_text = "0.7,0.5,0.3", json_out;
   LatencyTableOptions table;

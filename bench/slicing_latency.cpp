@@ -159,12 +159,6 @@ struct Case {
   std::vector<double> ratios;  // time / dense time of the same round
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int run(int argc, char** argv) {
   int64_t batch = 64;
   int warmup = 1, repeats = 5;
@@ -243,7 +237,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "round %d/%d: dense %.0f ms\n", round + 1, repeats, cases[0].times_ms.back());
   }
 
-  const double dense_median = median(cases[0].times_ms);
+  const double dense_median = median_of(cases[0].times_ms);
   std::printf("%s, random weights, batch %lld, %s, %s\n", model_name.c_str(),
               static_cast<long long>(batch), device_name.c_str(), thread_info.c_str());
   std::printf("median of %d interleaved rounds after %d warm-up run(s) per model\n\n", repeats, warmup);
@@ -256,11 +250,11 @@ int run(int argc, char** argv) {
     const double executed_ratio = static_cast<double>(c.executed_macs) / cases[0].macs;
     std::printf("| %s | %.3f | %.3f | %.3f | %.0f | %.0f | %.0f | %.1f | %.3f | %.3f | %.1e |\n", c.name.c_str(),
                 c.macs / 1e9, macs_ratio, executed_ratio, r.median_ms, r.p10_ms, r.p90_ms, r.images_per_s,
-                r.median_ms / dense_median, median(c.ratios), c.max_logit_diff);
+                r.median_ms / dense_median, median_of(c.ratios), c.max_logit_diff);
     rows.push_back({{"model", c.name}, {"macs", c.macs}, {"macs_ratio", macs_ratio},
                     {"executed_macs", c.executed_macs},
                     {"latency", latency_to_json(r)}, {"latency_ratio", r.median_ms / dense_median},
-                    {"per_round_ratio_median", median(c.ratios)}, {"max_logit_diff", c.max_logit_diff}});
+                    {"per_round_ratio_median", median_of(c.ratios)}, {"max_logit_diff", c.max_logit_diff}});
   }
   if (!json_out.empty()) {
     write_json(json_out, {{"benchmark", "slicing_latency"}, {"batch", batch}, {"device", device_name},

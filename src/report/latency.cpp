@@ -71,6 +71,29 @@ LatencyResult summarize_latency(std::vector<double> times_ms, int64_t batch, int
   return r;
 }
 
+double median_of(std::vector<double> values) {
+  check(!values.empty(), "median of no values");
+  std::sort(values.begin(), values.end());
+  return percentile(values, 0.5);
+}
+
+InterleavedLatency interleaved_latency(const std::function<at::Tensor(const at::Tensor&)>& a,
+                                       const std::function<at::Tensor(const at::Tensor&)>& b,
+                                       const at::Tensor& images, int warmup, int repeats) {
+  check(warmup >= 0, "warm-up rounds must be >= 0, got ", warmup);
+  check(repeats >= 1, "repeats must be >= 1, got ", repeats);
+  std::vector<double> ta, tb;
+  for (int i = 0; i < warmup + repeats; ++i) {
+    const double ma = time_forward_ms(a, images), mb = time_forward_ms(b, images);
+    if (i >= warmup) ta.push_back(ma), tb.push_back(mb);
+  }
+  InterleavedLatency r;
+  r.a = summarize_latency(ta, images.size(0), warmup);
+  r.b = summarize_latency(tb, images.size(0), warmup);
+  r.ratio = r.b.median_ms / r.a.median_ms;
+  return r;
+}
+
 LatencyResult measure_latency(VisionTransformerImpl& model, int64_t batch, int warmup, int repeats,
                               const c10::Device& device) {
   check(warmup >= 0, "warm-up runs must be >= 0, got ", warmup);

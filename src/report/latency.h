@@ -43,6 +43,19 @@ double time_forward_ms(const std::function<at::Tensor(const at::Tensor&)>& forwa
 
 // Median, p10 and p90 (linear interpolation) and images/s of a set of timings.
 LatencyResult summarize_latency(std::vector<double> times_ms, int64_t batch, int warmup);
+// The median of a non-empty set of values (the mean of the middle two for an even count).
+double median_of(std::vector<double> values);
+
+// Two forward functions timed alternately on the same images, one pass each per round, the
+// first `warmup` rounds untimed: the same conditions for both (a shared machine drifts between
+// minutes). `ratio` = b's median / a's median.
+struct InterleavedLatency {
+  LatencyResult a, b;
+  double ratio = 0;
+};
+InterleavedLatency interleaved_latency(const std::function<at::Tensor(const at::Tensor&)>& a,
+                                       const std::function<at::Tensor(const at::Tensor&)>& b,
+                                       const at::Tensor& images, int warmup, int repeats);
 
 // Moves the model to `device`, runs `warmup` untimed and `repeats` timed forward passes of a
 // random batch, and summarises them.

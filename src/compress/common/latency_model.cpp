@@ -204,9 +204,13 @@ double LatencyModel::predict_ms(const ViTConfig& source, const Structure& struct
 }
 
 double LatencyModel::compact_ms(const ViTConfig& compact) const {
+  return fixed_ms + blocks_ms(compact);
+}
+
+double LatencyModel::blocks_ms(const ViTConfig& compact) const {
   check(compact.depth() == static_cast<int>(block_class.size()), "latency table: model '",
         compact.name, "' has ", compact.depth(), " blocks, the table ", block_class.size());
-  double ms = fixed_ms;
+  double ms = 0;
   for (int i = 0; i < compact.depth(); ++i) ms += block_ms(compact, i);
   return ms;
 }

@@ -62,6 +62,7 @@ struct LatencyModel {
   // Milliseconds of the compact model of `structure` (validated against `source`).
   double predict_ms(const ViTConfig& source, const Structure& structure) const;
   double compact_ms(const ViTConfig& compact) const;       // of a compact config of the source
+  double blocks_ms(const ViTConfig& compact) const;        // its blocks' sum (no fixed part)
   double block_ms(const ViTConfig& compact, int i) const;  // block i of a compact config
   // Block i's latency as an affine function of what UVC and DC-ViT prune, at the block's dense
   // tokens, in milliseconds: fixed (both branches kept) + per_qk_dim Q + per_v_dim V + per_head H

@@ -128,12 +128,6 @@ Structure random_compact_structure(const ViTConfig& source, std::mt19937& rng) {
   return s;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 void check_dense_source(const ViTConfig& source) {
   for (int i = 0; i < source.depth(); ++i) {
     const BlockSpec& b = source.blocks[static_cast<size_t>(i)];
@@ -244,8 +238,8 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
       if (r >= 0) whole.push_back(ms_between(start, Clock::now()));
     }
     block_ms.clear();
-    for (const std::vector<double>& t : per_block) block_ms.push_back(median(t));
-    return median(whole);
+    for (const std::vector<double>& t : per_block) block_ms.push_back(median_of(t));
+    return median_of(whole);
   };
 
   // Every fourth round is the dense source itself: the teacher's latency is taken in the same
@@ -300,24 +294,19 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
     m->eval();
     return [m](const at::Tensor& in) mutable { return m->forward(in); };
   };
-  const auto blocks_sum = [&](const ViTConfig& compact) {
-    double ms = 0;
-    for (int i = 0; i < compact.depth(); ++i) ms += model.block_ms(compact, i);
-    return ms;
-  };
   std::vector<double> unexplained;
   for (size_t r = 0; r < round_configs.size(); ++r) {
-    unexplained.push_back(round_whole_ms[r] - blocks_sum(round_configs[r]));
+    unexplained.push_back(round_whole_ms[r] - model.blocks_ms(round_configs[r]));
   }
-  model.fixed_ms = median(unexplained);
-  model.source_ms = model.fixed_ms + blocks_sum(config);
+  model.fixed_ms = median_of(unexplained);
+  model.source_ms = model.compact_ms(config);
   check(model.source_ms > 0, "latency table: the measurements of '", config.name,
         "' predict a non-positive latency for the dense model (", model.source_ms,
         " ms); the machine was too busy to measure: run again");
   if (!options.quiet) {
     std::printf("latency table: dense model %.3f ms predicted, %.3f ms measured (median of its "
                 "rounds); fixed part %.3f ms (time outside the blocks: %.3f ms)\n",
-                model.source_ms, median(dense_ms), model.fixed_ms, median(outside));
+                model.source_ms, median_of(dense_ms), model.fixed_ms, median_of(outside));
   }
 
   LatencyTable table;
@@ -333,9 +322,8 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
     samples.push_back(rows_c);
   }
   table.measurement = {{"samples", samples},
-                       {"dense_measured_ms", median(dense_ms)},
-
-                       {"outside_blocks_ms_median", median(outside)},
+                       {"dense_measured_ms", median_of(dense_ms)},
+                       {"outside_blocks_ms_median", median_of(outside)},
                        {"rounds", rounds}};
   // Checks: ratios to the dense source, both timed whole and alternated (the machine's drift
   // cancels), against the predicted ratios.
@@ -344,15 +332,10 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
   auto dense_forward = whole(dense);
   for (int v = 0; v < options.validation_models; ++v) {
     const Structure structure = random_compact_structure(config, rng);
-    auto compact_forward = whole(slice_model(source, structure));
-    std::vector<double> dense_times, compact_times;
-    time_forward_ms(dense_forward, images);
-    time_forward_ms(compact_forward, images);
-    for (int r = 0; r < options.repeats; ++r) {
-      dense_times.push_back(time_forward_ms(dense_forward, images));
-      compact_times.push_back(time_forward_ms(compact_forward, images));
-    }
-    const double measured = median(compact_times) / median(dense_times);
+    const double measured =
+        interleaved_latency(dense_forward, whole(slice_model(source, structure)), images, 1,
+                            options.repeats)
+            .ratio;
     const double predicted = model.predict_ms(config, structure) / model.source_ms;
     table.validation.push_back({{"predicted_ratio", predicted}, {"measured_ratio", measured}});
     if (!options.quiet) {
