@@ -54,6 +54,7 @@ struct DcvitFlags {
   int min_block = -1, max_block = -1;
   std::string neurons = "random";
   uint64_t neuron_seed = 0;
+  int rank_epochs = -1;
   int round_to = 1;
   int latency_repeats = 20;
   void add_to(CLI::App& cmd, const std::string& out_help) {
@@ -73,6 +74,11 @@ struct DcvitFlags {
         ->capture_default_str();
     cmd.add_option("--neuron-seed", neuron_seed, "seed of the random neuron choice")
         ->capture_default_str();
+    cmd.add_option("--rank-epochs", rank_epochs,
+                   "finetuning epochs of each candidate in the block ranking (-1: --epochs); a "
+                   "ranking made once with few epochs can serve runs that finetune longer")
+        ->capture_default_str()
+        ->check(CLI::Range(-1, 1 << 30));
     add_round_to_flag(cmd, round_to);
     cmd.add_option("--latency-repeats", latency_repeats,
                    "timed batch-64 runs of teacher and compressed model (0 = skip)")
@@ -123,6 +129,7 @@ Prepared prepare(const DcvitFlags& f, const std::vector<std::string>& targets, R
   p.settings.mimic = f.mimic.get();
   p.settings.neurons = parse_neuron_choice(f.neurons);
   p.settings.neuron_seed = f.neuron_seed;
+  p.settings.rank_epochs = f.rank_epochs;
   p.settings.round_to = f.round_to;
   p.settings.resume = f.common.resume;
   InversionOptions synth_options = f.synth.get(f.common.quiet);
@@ -222,6 +229,7 @@ int run_on_resnet(const DcvitFlags& f, const Budget& budget, int blocks,
                   const std::string& threads, Stopwatch& clock) {
   ResNetDcvitSettings settings;
   settings.mimic = f.mimic.get();
+  settings.rank_epochs = f.rank_epochs;
   settings.resume = f.common.resume;
   InversionOptions synth_options = f.synth.get(f.common.quiet);
   if (!f.synth_dir.empty()) check_out_differs(f.common.out, f.synth_dir, "synthetic set");

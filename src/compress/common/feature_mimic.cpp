@@ -31,6 +31,12 @@ nlohmann::json MimicOptions::to_json() const {
   return j;
 }
 
+MimicOptions MimicOptions::with_epochs(int other_epochs) const {
+  MimicOptions o = *this;
+  if (other_epochs >= 0) o.epochs = other_epochs;
+  return o;
+}
+
 at::Tensor feature_mimic_loss(VisionTransformerImpl& student, const ModelMasks* masks,
                               VisionTransformerImpl& teacher, const at::Tensor& images) {
   at::Tensor target;

@@ -49,6 +49,9 @@ struct MimicOptions {
   }
   void validate(const std::string& flag_prefix = "") const;  // names the flag
   nlohmann::json to_json() const;
+  // These options with `epochs` passes instead; a negative value keeps them (DC-ViT's ranking
+  // budget, `--rank-epochs`).
+  MimicOptions with_epochs(int epochs) const;
 };
 
 // MSE (mean over batch, tokens and features) between the student's forward_features under

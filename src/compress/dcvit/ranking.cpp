@@ -65,7 +65,7 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
   ranking.key = stage_key_base(in, settings);
   ranking.key["hidden"] = hidden;
   ranking.key["candidates"] = settings.candidates;
-  ranking.key["mimic"] = settings.mimic.to_json();
+  ranking.key["mimic"] = settings.ranking_mimic().to_json();
   ranking.key["synthetic"] = in.synthetic.info.is_object()
                                  ? in.synthetic.info.value("options", nlohmann::json())
                                  : nlohmann::json();
@@ -105,7 +105,8 @@ Ranking rank_blocks(const DcvitInputs& in, int hidden, const DcvitSettings& sett
                           join(block_group(teacher.config(), b), "+"));
     stage.key = ranking.key;
     stage.key["structure"] = structure_to_json(s);
-    score.finetune = run_mimic_stage(model, masks, in.teacher, in.few_shot.images, settings.mimic, stage);
+    score.finetune = run_mimic_stage(model, masks, in.teacher, in.few_shot.images,
+                                     settings.ranking_mimic(), stage);
     score.kl = mean_logit_kl(*model, &masks, teacher, in.synthetic.images);
     if (group != nullptr) {  // the ranking is rank 0's (every rank computed the same)
       std::vector<double> kls = {score.kl_before, score.kl};

@@ -63,7 +63,8 @@ ResNetDcvitRanking load_resnet_ranking(const std::string& dir) {
 // trainable again.
 nlohmann::json finetune_front(ResNet& student, ResNet teacher, const ResNetStructure& structure,
                               const FewShotSet& few_shot, const ResNetDcvitSettings& settings,
-                              const std::string& dir, const std::string& label) {
+                              const MimicOptions& mimic, const std::string& dir,
+                              const std::string& label) {
   StageOptions stage;
   stage.dir = dir;
   stage.resume = settings.resume;
@@ -73,7 +74,7 @@ nlohmann::json finetune_front(ResNet& student, ResNet teacher, const ResNetStruc
   stage.key["structure"] = resnet_structure_to_json(structure);
   const int last = resnet_front_last_block(teacher->config(), structure);
   const Trainee trainee = resnet_mimic_trainee(student, teacher, last);
-  nlohmann::json result = run_mimic_stage(trainee, few_shot.images, settings.mimic, stage);
+  nlohmann::json result = run_mimic_stage(trainee, few_shot.images, mimic, stage);
   result["last_trained_block"] = last;
   student->eval();
   for (auto& p : student->parameters()) p.set_requires_grad(true);
@@ -88,6 +89,7 @@ ResNetStructure without(const ResNetConfig& config, const ResNetStructure& s, in
 
 nlohmann::json ResNetDcvitSettings::to_json() const {
   return {{"candidates", candidates}, {"mimic", mimic.to_json()},
+          {"rank_epochs", ranking_mimic().epochs},
           {"finetune", "pre-pool feature MSE; stem and blocks up to the one after the last "
                        "removed block trained (DC-ViT's front rule), their BatchNorms in train "
                        "mode; later blocks and fc frozen (BatchNorm in eval mode)"}};
@@ -150,7 +152,7 @@ ResNetDcvitRanking rank_resnet_blocks(ResNet teacher, const FewShotSet& few_shot
   }
   nlohmann::json key = stage_key_base(settings, few_shot);
   key["candidates"] = settings.candidates;
-  key["mimic"] = settings.mimic.to_json();
+  key["mimic"] = settings.ranking_mimic().to_json();
   key["synthetic"] = nlohmann::json::object();
   for (const char* k : {"options", "prior_settings"})
     if (metric.info.is_object() && metric.info.contains(k)) key["synthetic"][k] = metric.info[k];
@@ -175,7 +177,7 @@ ResNetDcvitRanking rank_resnet_blocks(ResNet teacher, const FewShotSet& few_shot
     ResNet student = slice_resnet(*teacher, structure);
     s.kl_before = resnet_mean_logit_kl(*student, *teacher, images);
     s.finetune = finetune_front(student, teacher, structure, few_shot, settings,
-                                str_cat(dir, "/block_", b), str_cat("rank ", config.block_name(b)));
+                                settings.ranking_mimic(), str_cat(dir, "/block_", b), str_cat("rank ", config.block_name(b)));
     s.kl = resnet_mean_logit_kl(*student, *teacher, images);
     if (!settings.quiet) {
       std::fprintf(stderr, "dc-vit %s: synthetic-set KL %.5f -> %.5f after finetuning\n",
@@ -199,17 +201,27 @@ ResNetDcvitResult compress_resnet_dcvit(ResNet teacher, const FewShotSet& few_sh
   check(k >= 1 && k <= static_cast<int>(ranking.scores.size()), "DC-ViT: cannot remove ", k,
         " blocks of the ", ranking.scores.size(), " ranked");
   const std::vector<int> order = ranking.order();
-  // Step 1 is the best candidate's finetuned model from the ranking.
+  // Step 1 is the best candidate's finetuned model from the ranking, unless the ranking
+  // finetuned its candidates for other epochs (--rank-epochs): then step 1 is trained here.
   ResNetStructure structure = without(config, full_resnet_structure(config), order[0]);
-  ResNet current = load_resnet_dir(str_cat(ranking.dir, "/block_", order[0])).model;
-  current->to(teacher->device());
-  current->eval();
-  check(current->config().blocks == compact_resnet_config(config, structure).blocks,
-        "DC-ViT: the ranking's model for block ", order[0], " in ", ranking.dir,
-        " does not match the teacher with that block removed");
   nlohmann::json steps = nlohmann::json::array();
-  steps.push_back({{"step", 1}, {"removed", config.block_name(order[0])},
-                   {"from", str_cat(ranking.dir, "/block_", order[0])}});
+  ResNet current{nullptr};
+  if (settings.ranking_mimic().to_json() == settings.mimic.to_json()) {
+    current = load_resnet_dir(str_cat(ranking.dir, "/block_", order[0])).model;
+    current->to(teacher->device());
+    current->eval();
+    check(current->config().blocks == compact_resnet_config(config, structure).blocks,
+          "DC-ViT: the ranking's model for block ", order[0], " in ", ranking.dir,
+          " does not match the teacher with that block removed");
+    steps.push_back({{"step", 1}, {"removed", config.block_name(order[0])},
+                     {"from", str_cat(ranking.dir, "/block_", order[0])}});
+  } else {
+    current = slice_resnet(*teacher, structure);
+    const nlohmann::json finetune =
+        finetune_front(current, teacher, structure, few_shot, settings, settings.mimic,
+                       str_cat(out_dir, "/steps/step_1"), str_cat("step 1/", k));
+    steps.push_back({{"step", 1}, {"removed", config.block_name(order[0])}, {"finetune", finetune}});
+  }
   for (int j = 1; j < k; ++j) {
     const int b = order[j];
     // b's index in the current model: the kept blocks before it.
@@ -219,7 +231,7 @@ ResNetDcvitResult compress_resnet_dcvit(ResNet teacher, const FewShotSet& few_sh
     ResNet student = slice_resnet(
         *current, drop_resnet_blocks(current->config(), full_resnet_structure(current->config()), {index}));
     const nlohmann::json finetune =
-        finetune_front(student, teacher, next, few_shot, settings,
+        finetune_front(student, teacher, next, few_shot, settings, settings.mimic,
                        str_cat(out_dir, "/steps/step_", j + 1), str_cat("step ", j + 1, "/", k));
     steps.push_back({{"step", j + 1}, {"removed", config.block_name(b)}, {"finetune", finetune}});
     structure = next;

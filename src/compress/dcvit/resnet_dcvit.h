@@ -26,6 +26,8 @@ namespace vitc {
 struct ResNetDcvitSettings {
   std::vector<int> candidates;  // droppable blocks of the teacher
   MimicOptions mimic;
+  int rank_epochs = -1;  // finetuning epochs of each ranked candidate (-1: mimic.epochs)
+  MimicOptions ranking_mimic() const { return mimic.with_epochs(rank_epochs); }
   // The teacher's record (dir, config, weights fingerprint): with the few-shot indices, the mimic
   // options and (for the ranking) the synthetic set's options it keys every finetuned stage and
   // the ranking, so nothing made from another teacher or other images is reused.

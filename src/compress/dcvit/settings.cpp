@@ -11,7 +11,8 @@ nlohmann::json DcvitSettings::to_json() const {
           {"neurons", to_string(neurons)},
           {"neuron_seed", neuron_seed},
           {"round_to", round_to},
-          {"mimic", mimic.to_json()}};
+          {"mimic", mimic.to_json()},
+          {"rank_epochs", ranking_mimic().epochs}};
 }
 
 std::vector<int> choose_neurons(VisionTransformerImpl& model, const ModelMasks& masks, int block,

@@ -22,6 +22,10 @@ struct DcvitSettings {
   uint64_t neuron_seed = 0;
   int round_to = 1;  // kept MLP widths on the --round-to grid (plan_dense_target)
   MimicOptions mimic;
+  // Finetuning epochs of each candidate in the block ranking (-1: mimic.epochs). A ranking made
+  // once with few epochs can serve runs that finetune their stages much longer.
+  int rank_epochs = -1;
+  MimicOptions ranking_mimic() const { return mimic.with_epochs(rank_epochs); }
   bool resume = false;
   bool quiet = false;
   // Data-parallel finetuning stages (docs/distributed.md); null = one process. Every rank runs

@@ -42,5 +42,43 @@ TEST(DcvitRanking, RanksTheRedundantBlockFirst) {
   EXPECT_THROW(load_ranking(dir + "/nothing"), Error);
 }
 
+// --rank-epochs: the candidates are finetuned for their own epochs, which key the ranking, so one
+// ranking serves runs of any --epochs; another ranking budget is refused, not silently reused.
+TEST(DcvitRanking, RankEpochsSetTheCandidatesBudgetIndependentlyOfTheStages) {
+  VisionTransformer teacher = test::random_small_model(4, 5);
+  const ViTConfig& c = teacher->config();
+  DcvitInputs in;
+  in.teacher = teacher;
+  in.teacher_info = {{"dir", "constructed"}};
+  FewShotOptions fo;
+  fo.total = 16;
+  in.few_shot = sample_few_shot(test::random_image_set(c, 32, 1), fo);
+  in.synthetic.images = test::random_image_set(c, 4, 2)->get_batch({0, 1, 2, 3}).images;
+  DcvitSettings settings;
+  settings.candidates = {1, 2};
+  settings.mimic.epochs = 3;
+  settings.mimic.batch_size = 16;
+  settings.rank_epochs = 1;
+  settings.quiet = true;
+  settings.resume = true;
+  const std::string dir = test::temp_dir("rank_epochs");
+  const Ranking r = rank_blocks(in, /*hidden=*/16, settings, dir);
+  ASSERT_EQ(r.scores.size(), 2u);
+  for (const CandidateScore& s : r.scores) EXPECT_EQ(s.finetune.at("epochs").size(), 1u);
+  EXPECT_EQ(r.key.at("mimic").at("epochs"), 1);
+  EXPECT_EQ(settings.to_json().at("rank_epochs"), 1);
+
+  DcvitSettings longer = settings;  // stages of 20 epochs, the same ranking
+  longer.mimic.epochs = 20;
+  EXPECT_EQ(load_ranking(dir).key, rank_blocks(in, 16, longer, dir).key);
+
+  DcvitSettings other = settings;  // a ranking of 2 epochs per candidate is another ranking
+  other.rank_epochs = 2;
+  EXPECT_THROW(rank_blocks(in, 16, other, dir), Error);
+  other.rank_epochs = -1;  // -1: the stages' epochs (3)
+  EXPECT_EQ(other.ranking_mimic().epochs, 3);
+  EXPECT_THROW(rank_blocks(in, 16, other, dir), Error);
+}
+
 }  // namespace
 }  // namespace vitc

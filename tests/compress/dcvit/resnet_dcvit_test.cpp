@@ -97,5 +97,35 @@ TEST(ResNetDcvit, RanksTheBlockThatComputesNothingFirstAndRemovesProgressively) 
   EXPECT_TRUE(torch::equal(compact->fc->weight, teacher->fc->weight));
 }
 
+// With --rank-epochs the ranking's candidates are finetuned for other epochs than the stages, so
+// step 1 is not the ranking's candidate: it is finetuned for the stages' epochs in steps/step_1.
+TEST(ResNetDcvit, StepOneIsTrainedWhenTheRankingHadOtherEpochs) {
+  ResNet teacher = small_teacher();
+  at::Generator gen = at::detail::createCPUGenerator(17);
+  auto images = std::make_shared<TensorDataset>(at::normal(0.0, 1.0, {32, 1, 16, 16}, gen),
+                                                torch::zeros({32}, at::kLong), 10, "random images");
+  FewShotOptions fo;
+  fo.total = 16;
+  const FewShotSet few_shot = sample_few_shot(images, fo);
+  SyntheticSet metric;
+  metric.images = at::normal(0.0, 1.0, {4, 1, 16, 16}, gen);
+  ResNetDcvitSettings settings;
+  settings.candidates = {1, 5};
+  settings.mimic.epochs = 2;
+  settings.mimic.batch_size = 16;
+  settings.rank_epochs = 1;
+  settings.quiet = true;
+  const std::string dir = test_support::absent_dir("resnet_rank_epochs");
+  const ResNetDcvitRanking ranking = rank_resnet_blocks(teacher, few_shot, metric, settings, dir + "/ranking");
+  for (const auto& s : ranking.scores) EXPECT_EQ(s.finetune.at("epochs").size(), 1u);
+  const ResNetDcvitResult result =
+      compress_resnet_dcvit(teacher, few_shot, ranking, 1, settings, *images, dir, 32);
+  ASSERT_EQ(result.record["steps"].size(), 1u);
+  EXPECT_FALSE(result.record["steps"][0].contains("from"));
+  EXPECT_EQ(result.record["steps"][0]["finetune"]["epochs"].size(), 2u);
+  EXPECT_TRUE(file_exists(dir + "/steps/step_1/stage.json"));
+  EXPECT_FALSE(result.structure.blocks[ranking.order()[0]].kept);
+}
+
 }  // namespace
 }  // namespace vitc
