@@ -71,17 +71,29 @@ Structure decision_structure(const ViTConfig& source, const UvcGeometry& g,
   return s;
 }
 
-int64_t decision_cost(const UvcGeometry& g, const UvcDecision& d, const GroupScores& scores) {
+std::vector<std::vector<int>> head_order(const UvcGeometry& g, const GroupScores& scores) {
+  std::vector<std::vector<int>> order;
+  for (int l = 0; l < g.depth; ++l)
+    order.push_back(smallest_indices(scores.heads[l], g.blocks[static_cast<size_t>(l)].heads));
+  return order;
+}
+
+int64_t decision_cost(const UvcGeometry& g, const UvcDecision& d,
+                      const std::vector<std::vector<int>>& order) {
   int64_t total = g.fixed_cost;
   for (int l = 0; l < g.depth; ++l) {
     if (d.skip[l]) continue;
     const UvcBlock& u = g.blocks[static_cast<size_t>(l)];
     int64_t v = 0;
-    for (int h : complement(smallest_indices(scores.heads[l], d.counts.heads[l]), u.heads))
-      v += u.head_dim - d.counts.dims[l][h];
+    for (int i = d.counts.heads[l]; i < u.heads; ++i)
+      v += u.head_dim - d.counts.dims[l][order[static_cast<size_t>(l)][static_cast<size_t>(i)]];
     total += g.block_cost(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
   }
   return total;
+}
+
+int64_t decision_cost(const UvcGeometry& g, const UvcDecision& d, const GroupScores& scores) {
+  return decision_cost(g, d, head_order(g, scores));
 }
 
 }  // namespace vitc

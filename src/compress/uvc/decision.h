@@ -33,4 +33,11 @@ Structure decision_structure(const ViTConfig& source, const UvcGeometry& geometr
 int64_t decision_cost(const UvcGeometry& geometry, const UvcDecision& decision,
                       const GroupScores& scores);
 
+// Every block's heads, smallest score first: the heads a decision prunes in block l are the
+// first counts.heads[l] of head_order(...)[l] (smallest_indices is a stable sort).
+std::vector<std::vector<int>> head_order(const UvcGeometry& geometry, const GroupScores& scores);
+// decision_cost with the head order computed once (the repair evaluates many decisions).
+int64_t decision_cost(const UvcGeometry& geometry, const UvcDecision& decision,
+                      const std::vector<std::vector<int>>& head_order);
+
 }  // namespace vitc

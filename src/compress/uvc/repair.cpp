@@ -32,10 +32,9 @@ class Projector {
  public:
   Projector(const UvcGeometry& g, const UvcState& st, const GroupScores& scores,
             const RoundTo& grid)
-      : g_(g), grid_(grid) {
+      : g_(g), grid_(grid), head_order_(head_order(g, scores)) {
     for (int l = 0; l < g.depth; ++l) {
       const UvcBlock& u = g.blocks[static_cast<size_t>(l)];
-      head_order_.push_back(smallest_indices(scores.heads[l], u.heads));
       vars_.push_back({l, 0, -1, st.s[l][0].item<double>(), u.heads});
       vars_.push_back({l, 1, -1, st.s[l][1].item<double>(), u.mlp_hidden});
       for (int h = 0; h < u.heads; ++h) vars_.push_back({l, 2, h, st.r[l][h].item<double>(), u.head_dim});
@@ -47,18 +46,7 @@ class Projector {
                        : v.kind == 1 ? d.counts.mlp[v.block] : d.counts.dims[v.block][v.head];
   }
 
-  int64_t cost(const UvcDecision& d) const {
-    int64_t total = g_.fixed_cost;
-    for (int l = 0; l < g_.depth; ++l) {
-      if (d.skip[l]) continue;
-      const UvcBlock& u = g_.blocks[static_cast<size_t>(l)];
-      int64_t v = 0;
-      for (int i = d.counts.heads[l]; i < u.heads; ++i)
-        v += u.head_dim - d.counts.dims[l][head_order_[l][i]];
-      total += g_.block_cost(l, u.heads - d.counts.heads[l], v, u.mlp_hidden - d.counts.mlp[l]);
-    }
-    return total;
-  }
+  int64_t cost(const UvcDecision& d) const { return decision_cost(g_, d, head_order_); }
 
   // Every count of a kept block at its largest (at_max: one head, the grid's smallest width of
   // v dims and neurons kept) or 0.
