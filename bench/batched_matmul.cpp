@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include "bench_main.h"
 #include "model/batched_matmul.h"
 #include "util/denormals.h"
 #include "util/progress.h"
@@ -36,42 +37,44 @@ double attention_step_seconds(Matmul matmul, const at::Tensor& qkv, const Shape&
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"batched_matmul against torch::matmul on attention shapes"};
-  int reps = 15;
-  vitc::ThreadSettings threads{1, 1};
-  bool flush = true;
-  app.add_option("--reps", reps, "timed repetitions per shape and kernel")->check(CLI::PositiveNumber);
-  app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
-  app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads")->capture_default_str();
-  app.add_option("--flush-denormals", flush, "flush subnormals to zero")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  const std::string denormals = vitc::configure_denormals(flush);
-  std::printf("%s; %s\n", vitc::configure_threads(threads).c_str(), denormals.c_str());
-  // Batch 128 as in training; Swin-T's first stage at 224 px (64 windows of 49 tokens, 3 heads
-  // of 32), fm_swin's first stage (4 windows, 2 heads of 16), deit_small (one window of 197
-  // tokens, 6 heads of 64) at batch 32.
-  const std::vector<Shape> shapes = {{"fm_swin stage 1 (b128)", 128, 4, 2, 49, 16},
-                                     {"swin_tiny stage 1 (b8)", 8, 64, 3, 49, 32},
-                                     {"deit_small (b32)", 32, 1, 6, 197, 64}};
-  std::printf("| attention shape | torch::matmul (ms) | batched_matmul (ms) | ratio |\n|---|---|---|---|\n");
-  for (const Shape& s : shapes) {
-    const at::Tensor qkv = torch::randn({s.batch * s.windows, s.tokens, 3, s.heads, s.head_dim});
-    std::vector<double> reference, ours;
-    for (int r = 0; r <= reps; ++r) {  // r = 0 warms both up
-      const double t_ref = attention_step_seconds(
-          [](const at::Tensor& a, const at::Tensor& b) { return torch::matmul(a, b); }, qkv, s);
-      const double t_ours = attention_step_seconds(
-          [](const at::Tensor& a, const at::Tensor& b) { return vitc::batched_matmul(a, b); }, qkv, s);
-      if (r > 0) {
-        reference.push_back(t_ref);
-        ours.push_back(t_ours);
+  return vitc::bench::report_errors([&] {
+    CLI::App app{"batched_matmul against torch::matmul on attention shapes"};
+    int reps = 15;
+    vitc::ThreadSettings threads{1, 1};
+    bool flush = true;
+    app.add_option("--reps", reps, "timed repetitions per shape and kernel")->check(CLI::PositiveNumber);
+    app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
+    app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads")->capture_default_str();
+    app.add_option("--flush-denormals", flush, "flush subnormals to zero")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+    const std::string denormals = vitc::configure_denormals(flush);
+    std::printf("%s; %s\n", vitc::configure_threads(threads).c_str(), denormals.c_str());
+    // Batch 128 as in training; Swin-T's first stage at 224 px (64 windows of 49 tokens, 3 heads
+    // of 32), fm_swin's first stage (4 windows, 2 heads of 16), deit_small (one window of 197
+    // tokens, 6 heads of 64) at batch 32.
+    const std::vector<Shape> shapes = {{"fm_swin stage 1 (b128)", 128, 4, 2, 49, 16},
+                                       {"swin_tiny stage 1 (b8)", 8, 64, 3, 49, 32},
+                                       {"deit_small (b32)", 32, 1, 6, 197, 64}};
+    std::printf("| attention shape | torch::matmul (ms) | batched_matmul (ms) | ratio |\n|---|---|---|---|\n");
+    for (const Shape& s : shapes) {
+      const at::Tensor qkv = torch::randn({s.batch * s.windows, s.tokens, 3, s.heads, s.head_dim});
+      std::vector<double> reference, ours;
+      for (int r = 0; r <= reps; ++r) {  // r = 0 warms both up
+        const double t_ref = attention_step_seconds(
+            [](const at::Tensor& a, const at::Tensor& b) { return torch::matmul(a, b); }, qkv, s);
+        const double t_ours = attention_step_seconds(
+            [](const at::Tensor& a, const at::Tensor& b) { return vitc::batched_matmul(a, b); }, qkv, s);
+        if (r > 0) {
+          reference.push_back(t_ref);
+          ours.push_back(t_ours);
+        }
       }
+      std::sort(reference.begin(), reference.end());
+      std::sort(ours.begin(), ours.end());
+      const double m_ref = reference[reference.size() / 2], m_ours = ours[ours.size() / 2];
+      std::printf("| %s | %.2f | %.2f | %.2f |\n", s.name.c_str(), m_ref * 1e3, m_ours * 1e3,
+                  m_ours / m_ref);
     }
-    std::sort(reference.begin(), reference.end());
-    std::sort(ours.begin(), ours.end());
-    const double m_ref = reference[reference.size() / 2], m_ours = ours[ours.size() / 2];
-    std::printf("| %s | %.2f | %.2f | %.2f |\n", s.name.c_str(), m_ref * 1e3, m_ours * 1e3,
-                m_ours / m_ref);
-  }
-  return 0;
+    return 0;
+  });
 }

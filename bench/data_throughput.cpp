@@ -5,6 +5,7 @@
 #include <exception>
 #include <vector>
 
+#include "bench_main.h"
 #include "data/fashion_mnist.h"
 #include "data/loader.h"
 #include "util/error.h"
@@ -40,7 +41,7 @@ Result measure(const std::shared_ptr<const vitc::Dataset>& data, const vitc::Loa
 }  // namespace
 
 int main() {
-  try {
+  return vitc::bench::report_errors([] {
     const std::string threads = vitc::configure_threads(vitc::ThreadSettings{});
     vitc::Stopwatch load_watch;
     std::shared_ptr<const vitc::Dataset> data = vitc::load_fashion_mnist("train");
@@ -66,8 +67,5 @@ int main() {
         augmented.median_images_per_s, static_cast<long long>(augmented.images_per_epoch),
         epochs);
     return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "bench_main.h"
 #include "model/model_dir.h"
 #include "train/adamw.h"
 #include "util/allocator.h"
@@ -79,7 +80,7 @@ int main(int argc, char** argv) {
                  "(for the eager side)");
   app.add_option("--json", json_path, "also write the results here");
   CLI11_PARSE(app, argc, argv);
-  try {
+  return vitc::bench::report_errors([&] {
     const c10::Device device = parse_device(device_name);
     std::vector<Precision> precisions;
     for (const std::string& name : precision_names) precisions.push_back(parse_precision(name));
@@ -159,8 +160,5 @@ int main(int argc, char** argv) {
     }
     if (!json_path.empty()) write_json(json_path, out);
     return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "bench_main.h"
 #include "compress/baselines/uniform_prune.h"
 #include "compress/common/budget.h"
 #include "compress/common/latency_table.h"
@@ -127,10 +128,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return vitc::bench::report_errors([&] { return run(argc, argv); });
 }

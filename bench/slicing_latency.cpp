@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "bench_main.h"
 #include "compress/common/round_to.h"
 #include "model/complexity.h"
 #include "model/head_layout.h"
@@ -266,10 +267,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
+  return vitc::bench::report_errors([&] { return run(argc, argv); });
 }
