@@ -35,17 +35,31 @@ ResNet small_teacher() {
   return model;
 }
 
+// Random 16x16 images (labels 0), a few-shot set drawn from them and a synthetic metric set.
+struct RandomInputs {
+  std::shared_ptr<TensorDataset> images;
+  FewShotSet few_shot;
+  SyntheticSet metric;
+};
+RandomInputs random_inputs(uint64_t seed, int64_t images, int64_t few_shot, int64_t metric) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  RandomInputs in;
+  in.images = std::make_shared<TensorDataset>(at::normal(0.0, 1.0, {images, 1, 16, 16}, gen),
+                                              torch::zeros({images}, at::kLong), 10, "random images");
+  FewShotOptions fo;
+  fo.total = few_shot;
+  in.few_shot = sample_few_shot(in.images, fo);
+  in.metric.images = at::normal(0.0, 1.0, {metric, 1, 16, 16}, gen);
+  return in;
+}
+
 TEST(ResNetDcvit, RanksTheBlockThatComputesNothingFirstAndRemovesProgressively) {
   ResNet teacher = small_teacher();
   const ResNetConfig& c = teacher->config();
-  at::Generator gen = at::detail::createCPUGenerator(13);
-  auto images = std::make_shared<TensorDataset>(at::normal(0.0, 1.0, {48, 1, 16, 16}, gen),
-                                                torch::zeros({48}, at::kLong), 10, "random images");
+  const RandomInputs in = random_inputs(13, 48, 32, 12);
+  const auto& [images, few_shot, metric] = in;
   FewShotOptions fo;
   fo.total = 32;
-  const FewShotSet few_shot = sample_few_shot(images, fo);
-  SyntheticSet metric;
-  metric.images = at::normal(0.0, 1.0, {12, 1, 16, 16}, gen);
   ResNetDcvitSettings settings;
   settings.candidates = {1, 4, 5, 7};
   settings.mimic.epochs = 2;
@@ -101,14 +115,8 @@ TEST(ResNetDcvit, RanksTheBlockThatComputesNothingFirstAndRemovesProgressively) 
 // step 1 is not the ranking's candidate: it is finetuned for the stages' epochs in steps/step_1.
 TEST(ResNetDcvit, StepOneIsTrainedWhenTheRankingHadOtherEpochs) {
   ResNet teacher = small_teacher();
-  at::Generator gen = at::detail::createCPUGenerator(17);
-  auto images = std::make_shared<TensorDataset>(at::normal(0.0, 1.0, {32, 1, 16, 16}, gen),
-                                                torch::zeros({32}, at::kLong), 10, "random images");
-  FewShotOptions fo;
-  fo.total = 16;
-  const FewShotSet few_shot = sample_few_shot(images, fo);
-  SyntheticSet metric;
-  metric.images = at::normal(0.0, 1.0, {4, 1, 16, 16}, gen);
+  const RandomInputs in = random_inputs(17, 32, 16, 4);
+  const auto& [images, few_shot, metric] = in;
   ResNetDcvitSettings settings;
   settings.candidates = {1, 5};
   settings.mimic.epochs = 2;
