@@ -9,8 +9,8 @@
 # top-1 on all 10,000 test images. Finished runs are reused (--resume), so the script can be
 # interrupted and started again; a run that fails stops its chain and the script exits 1.
 #
-#   bench/dcvit_steps_study.sh [TEACHER] [OUT] [EPOCHS...]
-#   defaults: runs/teacher_fm_small runs/dcvit_steps 0 8 32 128
+#   [SEEDS="0 1 2"] bench/dcvit_steps_study.sh [TEACHER] [OUT] [EPOCHS...]
+#   defaults: SEEDS=0, runs/teacher_fm_small runs/dcvit_steps 0 8 32 128
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 teacher=${1:-runs/teacher_fm_small}
@@ -51,37 +51,51 @@ wait_for() {  # wait_for FILE: until another chain wrote it (or failed)
 }
 
 rm -f "$out/logs/FAILED"
-# One block ranking serves every run: its candidates are finetuned for 8 epochs (--rank-epochs),
-# whatever the run's epochs per stage (ranking at 128 epochs would cost 6 x 14 minutes).
+# SEEDS (default 0): finetuning seeds (data order and augmentation, --seed) run at every budget;
+# seed s > 0 adds "_s<s>" to the run names. DC-ViT's ranking finetunes with the seed too, so each
+# seed has its own ranking (ranking, ranking_s<s>); its candidates are finetuned for 8 epochs
+# (--rank-epochs) whatever the run's epochs per stage (ranking at 128 epochs would cost 6 x 14
+# minutes).
+read -r -a seeds <<< "${SEEDS:-0}"
 rank_epochs=8
+suffix() { [ "$1" = 0 ] && echo "" || echo "_s$1"; }
 PR=(practise run --teacher "$teacher" --drop 2 --ranking "$out/pr1/ranking" --latency-proxy-macs "${C[@]}")
-dc_args() {  # DC-ViT's arguments: they need the MACs of PRACTISE's drop-2 model
+dc_args() {  # dc_args SEED: DC-ViT's arguments (they need the MACs of PRACTISE's drop-2 model)
   DC=(dcvit run --teacher "$teacher" --macs "$(cat "$out/macs_target")" --synth "$out/synth"
-      --ranking "$out/ranking" --rank-epochs "$rank_epochs" "${C[@]}")
+      --ranking "$out/ranking$(suffix "$1")" --rank-epochs "$rank_epochs" --seed "$1" "${C[@]}")
 }
 
-# Chain 1: PRACTISE's scoring (drop 1), then at every budget PRACTISE drop 2 and DC-ViT k=2
-# (k=2 reuses the ranking chain 2 makes first).
+# Chain 1: PRACTISE's scoring (drop 1), then at every budget and seed PRACTISE drop 2 and DC-ViT
+# k=2 (k=2 reuses the seed's ranking chain 2 makes first).
 ( run pr1 practise run --teacher "$teacher" --drop 1 --out "$out/pr1" --latency-proxy-macs "${C[@]}"
   for e in "${epochs[@]}"; do
-    run "pr2_e$e" "${PR[@]}" --epochs "$e" --out "$out/pr2_e$e"
-    if [ ! -f "$out/macs_target" ]; then
-      "$V" info --model "$out/pr2_e$e" --json |
-        /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["macs"])' > "$out/macs_target.tmp"
-      mv "$out/macs_target.tmp" "$out/macs_target"
-    fi
-    wait_for "$out/ranking/ranking.json"
-    dc_args
-    run "dc2_e$e" "${DC[@]}" --blocks 2 --epochs "$e" --out "$out/dc2_e$e"
+    for seed in "${seeds[@]}"; do
+      x="_e$e$(suffix "$seed")"
+      run "pr2$x" "${PR[@]}" --epochs "$e" --seed "$seed" --out "$out/pr2$x"
+      if [ ! -f "$out/macs_target" ]; then
+        "$V" info --model "$out/pr2$x" --json |
+          /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["macs"])' > "$out/macs_target.tmp"
+        mv "$out/macs_target.tmp" "$out/macs_target"
+      fi
+      wait_for "$out/ranking$(suffix "$seed")/ranking.json"
+      dc_args "$seed"
+      run "dc2$x" "${DC[@]}" --blocks 2 --epochs "$e" --out "$out/dc2$x"
+    done
   done
 ) > "$out/logs/chain_1.log" 2>&1 &
 pid_1=$!
 
-# Chain 2: the synthetic set, then DC-ViT k=3 at every budget (the first run makes the ranking).
+# Chain 2: the synthetic set, then DC-ViT k=3 at every budget and seed (a seed's first run makes
+# its ranking).
 ( run synth dcvit synth --teacher "$teacher" --out "$out/synth" --threads 1 --blas-threads 1
   wait_for "$out/macs_target"
-  dc_args
-  for e in "${epochs[@]}"; do run "dc3_e$e" "${DC[@]}" --blocks 3 --epochs "$e" --out "$out/dc3_e$e"; done
+  for e in "${epochs[@]}"; do
+    for seed in "${seeds[@]}"; do
+      x="_e$e$(suffix "$seed")"
+      dc_args "$seed"
+      run "dc3$x" "${DC[@]}" --blocks 3 --epochs "$e" --out "$out/dc3$x"
+    done
+  done
 ) > "$out/logs/chain_2.log" 2>&1 &
 pid_2=$!
 
