@@ -27,8 +27,12 @@ class AdamW {
   AdamW(NamedParams params, AdamWOptions options,
         const std::vector<std::string>& no_decay = {"cls_token", "dist_token", "pos_embed"});
 
-  // One update with learning rate `lr`; parameters without a gradient are left alone.
+  // One update with learning rate `lr`; parameters without a gradient are left alone. Float32
+  // CPU parameters are updated in one fused pass each, others (CUDA, bf16) by tensor operations.
   void step(double lr);
+  // Whether float32 CPU parameters take the fused pass (default) or the tensor operations:
+  // for tests and bench/adamw_step.cpp, which compare the two.
+  void set_fused(bool fused) { fused_ = fused; }
   void zero_grad();
 
   const NamedParams& params() const { return params_; }
@@ -44,6 +48,7 @@ class AdamW {
   std::vector<at::Tensor> exp_avg_sq_;
   int64_t step_ = 0;
   AdamWOptions options_;
+  bool fused_ = true;
 };
 
 // Named trainable parameters (requires_grad) of a module, in registration order.
