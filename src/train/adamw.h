@@ -33,6 +33,8 @@ class AdamW {
   // Whether float32 CPU parameters take the fused pass (default) or the tensor operations:
   // for tests and bench/adamw_step.cpp, which compare the two.
   void set_fused(bool fused) { fused_ = fused; }
+  // Drops every gradient (PyTorch's zero_grad(set_to_none=True)): a parameter that then gets no
+  // gradient is left alone by the next step.
   void zero_grad();
 
   const NamedParams& params() const { return params_; }

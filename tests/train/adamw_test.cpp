@@ -107,5 +107,21 @@ TEST(AdamW, FusedPassMatchesTheTensorOperations) {
   EXPECT_GE(fused_params[0]._version(), version_before + 20);
 }
 
+TEST(AdamW, ZeroGradDropsGradientsAndAParameterWithoutOneStaysPut) {
+  at::Tensor used = torch::ones({2, 2}, torch::requires_grad());
+  at::Tensor unused = torch::ones({2, 2}, torch::requires_grad());
+  AdamW opt({{"used", used}, {"unused", unused}}, AdamWOptions{});
+  (used * unused).sum().backward();
+  opt.step(0.1);
+  opt.zero_grad();
+  EXPECT_FALSE(used.grad().defined());
+  EXPECT_FALSE(unused.grad().defined());
+  const at::Tensor before = unused.detach().clone();
+  (used * 2).sum().backward();  // only `used` gets a gradient now
+  opt.step(0.1);
+  EXPECT_TRUE(torch::equal(unused, before));  // no momentum step, no decay
+  EXPECT_FALSE(torch::equal(used, torch::ones({2, 2})));
+}
+
 }  // namespace
 }  // namespace vitc
