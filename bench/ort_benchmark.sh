@@ -3,7 +3,9 @@
 # batch-BATCH inference latency, `vitc bench` (1 torch thread, BLAS one per core, vitc's defaults)
 # and ORT on the model python/vitc_torch.py exports (ORT_THREADS intra-op threads), alternating
 # ALTERNATIONS times in one run; the table gives the median over alternations of each side's
-# median of ROUNDS timed runs, and the ratio vitc / ORT.
+# median of ROUNDS timed runs, and the ratio vitc / ORT. VITC_ARGS (default none) is added to
+# `vitc bench`'s flags: VITC_ARGS="--threads 2" gives vitc's element-wise work two threads as
+# ORT's two intra-op threads have.
 #   bench/ort_benchmark.sh runs/teacher_fm_small runs/uvc_30 ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ ROUNDS=${ROUNDS:-20}
 ALTERNATIONS=${ALTERNATIONS:-3}
 ORT_THREADS=${ORT_THREADS:-2}
 PYTHON=${PYTHON:-/usr/bin/python3}
+read -r -a VITC_EXTRA <<< "${VITC_ARGS:-}"
 VITC=${VITC:-build/apps/vitc}
 OUT=${OUT:-runs/ort_bench}
 [ $# -ge 1 ] || { echo "usage: bench/ort_benchmark.sh MODEL_DIR..." >&2; exit 1; }
@@ -33,7 +36,7 @@ for dir in "$@"; do
   read -r chans size < <("$PYTHON" -c "import json,sys; c=json.load(open(sys.argv[1]))['config']; print(c['in_chans'], c['img_size'])" "$dir/model.json")
   for i in $(seq 1 "$ALTERNATIONS"); do
     "$VITC" bench --model "$dir" --batch-sizes "$BATCH" --warmup "$WARMUP" --repeats "$ROUNDS" \
-      --json "$OUT/${name}_vitc_$i.json" > /dev/null 2>&1
+      "${VITC_EXTRA[@]}" --json "$OUT/${name}_vitc_$i.json" > /dev/null 2>&1
     node bench/ort_latency.js "$OUT/$name.onnx" "$chans" "$size" "$BATCH" "$WARMUP" "$ROUNDS" \
       "$ORT_THREADS" > "$OUT/${name}_ort_$i.json"
   done
@@ -41,7 +44,9 @@ done
 "$PYTHON" - "$OUT" "$ALTERNATIONS" "$BATCH" "$ORT_THREADS" "$@" <<'PY' | tee "$OUT/results.md"
 import json, os, statistics, sys
 out, n, batch, threads, dirs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
-print(f"batch {batch}; vitc bench (1 torch thread, BLAS one per core) vs ONNX Runtime "
+first = json.load(open(f"{out}/{os.path.basename(dirs[0].rstrip('/'))}_vitc_1.json"))
+vitc_threads = first["environment"]["threads"].split(";")[0]
+print(f"batch {batch}; vitc bench ({vitc_threads}) vs ONNX Runtime "
       f"({threads} intra-op threads); median of {n} alternations\n")
 print("| model | MACs (M) | vitc median ms | ORT median ms | vitc / ORT |")
 print("|---|---|---|---|---|")
