@@ -5,6 +5,7 @@
 
 #include "model/batched_matmul.h"
 #include "model/linear.h"
+#include "model/softmax_rows.h"
 #include "model/families/swin/swin_windows.h"
 
 namespace vitc {
@@ -141,7 +142,7 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
   at::Tensor scores =
       add_score_bias(batched_matmul(q * scale_, k.transpose(-2, -1)), score_bias, 0, H);
   if (key_log_weights.defined()) scores = scores + key_log_weights;
-  const at::Tensor out = batched_matmul(scores.softmax(-1), v);  // [B, H, N, v_width]
+  const at::Tensor out = batched_matmul(softmax_last_dim(scores), v);  // [B, H, N, v_width]
   return torch::linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight,
                        proj->bias);
 }
@@ -186,7 +187,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
     at::Tensor scores = add_score_bias(batched_matmul(qg * scale_, kg.transpose(-2, -1)), bias,
                                        g.first_head, g.count);
     if (key_log_weights.defined()) scores = scores + key_log_weights;
-    const at::Tensor attn = scores.softmax(-1);
+    const at::Tensor attn = softmax_last_dim(scores);
     at::Tensor out = batched_matmul(attn, vg);  // [B, c, N, dv]
     if (head_mask) out = out * masks->heads.narrow(0, g.first_head, g.count).view({1, g.count, 1, 1});
     outputs.push_back(out.transpose(1, 2).reshape({B, N, g.count * g.v_dim}));

@@ -1,0 +1,58 @@
+// softmax over attention's last dimension: vitc's row kernel (model/softmax_rows.h) against
+// ATen's at::softmax, interleaved repetition by repetition in one process, on the score shapes
+// of fm_small, fm_swin, swin_tiny and deit_small at inference batch sizes; medians and ratio.
+//   bench_softmax_rows [--reps 30] [--threads 1]
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include "bench_main.h"
+#include "model/softmax_rows.h"
+#include "report/latency.h"
+#include "util/progress.h"
+#include "util/threads.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"softmax on attention scores: vitc's row kernel vs ATen"};
+  int reps = 30;
+  vitc::ThreadSettings threads{1, 1};
+  app.add_option("--reps", reps, "timed repetitions per shape")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return vitc::bench::report_errors([&] {
+    using vitc::Stopwatch;
+    std::printf("%s\n", vitc::configure_threads(threads).c_str());
+    struct Shape {
+      std::string name;
+      std::vector<int64_t> sizes;
+    };
+    const std::vector<Shape> shapes = {{"fm_small b64 (4 heads, 50 tokens)", {64, 4, 50, 50}},
+                                       {"fm_swin stage 1 b64 (4 windows, 2 heads, 49)", {256, 2, 49, 49}},
+                                       {"swin_tiny stage 1 b8 (64 windows, 3 heads, 49)", {512, 3, 49, 49}},
+                                       {"deit_small b8 (6 heads, 197 tokens)", {8, 6, 197, 197}}};
+    torch::NoGradGuard no_grad;
+    std::printf("| scores | ATen softmax (ms) | row kernel (ms) | ratio |\n|---|---|---|---|\n");
+    for (const Shape& s : shapes) {
+      const at::Tensor x = torch::randn(s.sizes) * 3;
+      std::vector<double> aten, ours;
+      for (int r = -1; r < reps; ++r) {  // r = -1 warms both up
+        Stopwatch a;
+        at::Tensor y1 = x.softmax(-1);
+        const double ta = a.seconds();
+        Stopwatch b;
+        at::Tensor y2 = vitc::softmax_last_dim(x);
+        const double tb = b.seconds();
+        if (r >= 0) {
+          aten.push_back(ta);
+          ours.push_back(tb);
+        }
+      }
+      const double ma = vitc::median_of(aten), mo = vitc::median_of(ours);
+      std::printf("| %s | %.3f | %.3f | %.2f |\n", s.name.c_str(), ma * 1e3, mo * 1e3, mo / ma);
+    }
+    return 0;
+  });
+}

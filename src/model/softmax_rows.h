@@ -1,0 +1,18 @@
+// Softmax over the last dimension for inference: one pass per row (max, exponentials and their
+// sum, scaling) with a vectorised exponential, instead of ATen's kernel, which on attention's
+// short rows (50 keys on fm_small, 49 in a Swin window) costs 2.2 ns per element on this CPU
+// against 0.5 for exp alone (bench/softmax_rows.cpp, docs/threads.md). Training uses it too
+// (its backward is ATen's softmax backward), so that a student and its teacher in inference
+// compute the same softmax: distillation from an identical model is then exactly zero.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+namespace vitc {
+
+// x.softmax(-1). Float32 CPU tensors take the row kernel (within a few float ulps of ATen's;
+// exp(-inf) = 0, so -inf scores, masked keys, get weight 0); other dtypes and devices (CUDA,
+// bf16 autocast) go to ATen.
+at::Tensor softmax_last_dim(const at::Tensor& x);
+
+}  // namespace vitc
