@@ -1,7 +1,8 @@
-// The row kernel of softmax_last_dim: Cephes' single-precision exponential (degree-6 polynomial
-// on [-ln2/2, ln2/2], about 1 ulp) written so that the compiler vectorises it; GCC and Clang
-// compile it for AVX-512, AVX2 and the baseline and pick one at run time (target_clones).
+// The row kernel of softmax_last_dim, vectorised by the compiler (model/vector_math.h), for
+// AVX-512, AVX2 and the baseline, chosen at run time.
 #include "model/softmax_rows.h"
+
+#include "model/vector_math.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,36 +16,9 @@
 namespace vitc {
 namespace {
 
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__INTEL_COMPILER)
-#define VITC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define VITC_CLONES
-#endif
-
 constexpr int kLanes = 16;
 
-inline float exp_cephes(float x) {
-  const float lowest = -87.33654f;  // below: the result is 0 (exp(-inf) included)
-  const float clamped = std::min(std::max(x, lowest), 88.37626f);
-  // n = round(x / ln 2) by the 1.5 * 2^23 trick (round to nearest, no library call).
-  const float shifter = 12582912.0f;
-  const float n = (clamped * 1.44269504088896341f + shifter) - shifter;
-  float r = clamped - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float e = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return x < lowest ? 0.0f : e * scale;
-}
-
-VITC_CLONES
+VITC_VECTOR_CLONES
 void softmax_rows(const float* in, float* out, int64_t rows, int64_t n) {
   for (int64_t row = 0; row < rows; ++row) {
     const float* x = in + row * n;
@@ -62,13 +36,13 @@ void softmax_rows(const float* in, float* out, int64_t rows, int64_t n) {
     i = 0;
     for (; i + kLanes <= n; i += kLanes)
       for (int j = 0; j < kLanes; ++j) {
-        const float e = exp_cephes(x[i + j] - m);
+        const float e = vecmath::exp(x[i + j] - m);
         y[i + j] = e;
         lane_sum[j] += e;
       }
     float sum = 0.0f;
     for (; i < n; ++i) {
-      y[i] = exp_cephes(x[i] - m);
+      y[i] = vecmath::exp(x[i] - m);
       sum += y[i];
     }
     for (float s : lane_sum) sum += s;
