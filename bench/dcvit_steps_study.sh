@@ -72,9 +72,9 @@ dc_args() {  # dc_args SEED: DC-ViT's arguments (they need the MACs of PRACTISE'
     for seed in "${seeds[@]}"; do
       x="_e$e$(suffix "$seed")"
       run "pr2$x" "${PR[@]}" --epochs "$e" --seed "$seed" --out "$out/pr2$x"
-      if [ ! -f "$out/macs_target" ]; then
-        "$V" info --model "$out/pr2$x" --json |
-          /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["macs"])' > "$out/macs_target.tmp"
+      if [ ! -f "$out/macs_target" ]; then  # the exact MACs its run.json records
+        /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"]["macs"])' \
+          "$out/pr2$x/run.json" > "$out/macs_target.tmp"
         mv "$out/macs_target.tmp" "$out/macs_target"
       fi
       wait_for "$out/ranking$(suffix "$seed")/ranking.json"

@@ -2,16 +2,13 @@
 // AVX-512, AVX2 and the baseline, chosen at run time.
 #include "model/softmax_rows.h"
 
-#include "model/vector_math.h"
-
 #include <algorithm>
-#include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <limits>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
+
+#include "model/vector_math.h"
 
 namespace vitc {
 namespace {

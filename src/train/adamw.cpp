@@ -72,8 +72,9 @@ void AdamW::step(double lr) {
     const at::Tensor& g = p.grad();
     if (!g.defined()) continue;
     const bool decays = decay_[i] && options_.weight_decay != 0;
+    const double decay_factor = decays ? 1.0 - lr * options_.weight_decay : 1.0;
     if (fused_ && fusable(p, g, exp_avg_[i], exp_avg_sq_[i])) {
-      const FusedUpdate update{static_cast<float>(decays ? 1.0 - lr * options_.weight_decay : 1.0),
+      const FusedUpdate update{static_cast<float>(decay_factor),
                                static_cast<float>(options_.beta1),
                                static_cast<float>(1.0 - options_.beta1),
                                static_cast<float>(options_.beta2),
@@ -88,7 +89,7 @@ void AdamW::step(double lr) {
       for (at::Tensor* t : {&p, &exp_avg_[i], &exp_avg_sq_[i]}) t->unsafeGetTensorImpl()->bump_version();
       continue;
     }
-    if (decays) p.mul_(1.0 - lr * options_.weight_decay);
+    if (decays) p.mul_(decay_factor);
     exp_avg_[i].mul_(options_.beta1).add_(g, 1.0 - options_.beta1);
     exp_avg_sq_[i].mul_(options_.beta2).addcmul_(g, g, 1.0 - options_.beta2);
     const at::Tensor denom = (exp_avg_sq_[i].sqrt() / bias2_sqrt).add_(options_.eps);
