@@ -17,10 +17,12 @@ namespace vitc::app {
 
 void ComputeFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--threads", settings.torch_threads,
-                 "torch intra-op threads (1 is fastest on 2 cores with OpenBLAS, see docs/threads.md)")
+                 "torch intra-op threads (0 = one per core; vitc splits its matrix products over "
+                 "them, see docs/threads.md)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd.add_option("--blas-threads", settings.blas_threads, "OpenBLAS threads (0 = one per core)")
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--blas-threads", settings.blas_threads,
+                 "OpenBLAS threads (0 = one per core; 1 is fastest with vitc's own split)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd.add_option("--malloc-reuse", malloc_reuse,

@@ -17,7 +17,13 @@ WARMUP=${WARMUP:-5}
 ROUNDS=${ROUNDS:-20}
 ALTERNATIONS=${ALTERNATIONS:-3}
 PRECISIONS=${PRECISIONS:-fp32,bf16}
-THREADS=${THREADS:-1}
+# Each side at its own best CPU threads on this 2-core machine (docs/threads.md): vitc splits its
+# products over torch's pool, so torch on every core and OpenBLAS on one; eager PyTorch's Linear
+# leaves the products to OpenBLAS, so torch 1 and OpenBLAS on every core (shared PLATFORM.md).
+VITC_THREADS=${VITC_THREADS:-0}
+VITC_BLAS_THREADS=${VITC_BLAS_THREADS:-1}
+EAGER_THREADS=${EAGER_THREADS:-1}
+EAGER_BLAS_THREADS=${EAGER_BLAS_THREADS:-$(nproc)}
 # Subnormal floats as 0 on both sides (vitc's default; PyTorch's is off): the kernels are compared,
 # not the setting. FLUSH_DENORMALS=0 compares IEEE subnormals on both.
 FLUSH_DENORMALS=${FLUSH_DENORMALS:-1}
@@ -25,8 +31,8 @@ FLUSH_DENORMALS=${FLUSH_DENORMALS:-1}
 # (util/allocator.h); the eager side gets the same through glibc's MALLOC_MMAP_MAX_ /
 # MALLOC_TRIM_THRESHOLD_. MALLOC_REUSE=0 leaves glibc's defaults on both.
 MALLOC_REUSE=${MALLOC_REUSE:-1}
-eager_env=()
-[ "$MALLOC_REUSE" = 1 ] && eager_env=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647)
+eager_env=(OPENBLAS_NUM_THREADS="$EAGER_BLAS_THREADS")
+[ "$MALLOC_REUSE" = 1 ] && eager_env+=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647)
 PYTHON=${PYTHON:-python3}
 BENCH=${BENCH:-build/bench/bench_device_throughput}
 OUT=${OUT:-runs/device_bench_${DEVICE//:/_}_$MODEL}
@@ -43,9 +49,10 @@ mkdir -p "$OUT"
 rm -rf "$OUT/model" "$OUT/weights.safetensors" "$OUT"/vitc_*.json "$OUT"/eager_*.json "$OUT/results.md"
 touch "$OUT/.device_benchmark"
 common=(--device "$DEVICE" --precisions "$PRECISIONS" --infer-batch "$INFER_BATCH"
-        --train-batch "$TRAIN_BATCH" --warmup "$WARMUP" --rounds "$ROUNDS" --threads "$THREADS"
+        --train-batch "$TRAIN_BATCH" --warmup "$WARMUP" --rounds "$ROUNDS"
         --flush-denormals "$FLUSH_DENORMALS")
-vitc_flags=(--malloc-reuse "$MALLOC_REUSE")
+vitc_flags=(--malloc-reuse "$MALLOC_REUSE" --threads "$VITC_THREADS" --blas-threads "$VITC_BLAS_THREADS")
+eager_flags=(--threads "$EAGER_THREADS")
 if "$PYTHON" -c "import timm" 2>/dev/null && "$PYTHON" -c "import timm, sys; sys.exit(0 if timm.is_model('$MODEL') else 1)"; then
   "$PYTHON" bench/eager_throughput.py --export-timm "$MODEL" --weights "$OUT/weights.safetensors"
   vitc_model=("$OUT/weights.safetensors")
@@ -61,16 +68,18 @@ for i in $(seq 1 "$ALTERNATIONS"); do
   echo "== alternation $i/$ALTERNATIONS: vitc"
   "$BENCH" --model "${vitc_model[@]}" "${common[@]}" "${vitc_flags[@]}" --json "$OUT/vitc_$i.json"
   echo "== alternation $i/$ALTERNATIONS: PyTorch eager"
-  env "${eager_env[@]}" "$PYTHON" bench/eager_throughput.py "${eager_model[@]}" "${common[@]}" --json "$OUT/eager_$i.json"
+  env "${eager_env[@]}" "$PYTHON" bench/eager_throughput.py "${eager_model[@]}" "${common[@]}" "${eager_flags[@]}" --json "$OUT/eager_$i.json"
 done
-"$PYTHON" - "$OUT" "$ALTERNATIONS" <<'PY' | tee "$OUT/results.md"
+"$PYTHON" - "$OUT" "$ALTERNATIONS" "$EAGER_BLAS_THREADS" <<'PY' | tee "$OUT/results.md"
 import json, statistics, sys
-out, n = sys.argv[1], int(sys.argv[2])
+out, n, eager_blas = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 runs = {impl: [json.load(open(f"{out}/{impl}_{i}.json")) for i in range(1, n + 1)] for impl in ("vitc", "eager")}
 first_v, first_e = runs["vitc"][0], runs["eager"][0]
 print(f"{first_v['model']} on {first_v['device']}; vitc vs {first_e['implementation']}; "
       f"inference batch {first_v['infer_batch']}, training batch {first_v['train_batch']}; "
-      f"median of {n} alternations of {first_v['rounds']} timed rounds each\n")
+      f"median of {n} alternations of {first_v['rounds']} timed rounds each")
+print(f"threads: vitc {first_v['threads'].split(';')[0]}; eager torch threads {first_e['threads']}, "
+      f"OpenBLAS threads {eager_blas}\n")
 print("| precision | vitc inference img/s | eager inference img/s | ratio | vitc training img/s | eager training img/s | ratio |")
 print("|---|---|---|---|---|---|---|")
 for k, res in enumerate(first_v["results"]):

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   std::string model_spec = "deit_small_patch16_224", device_name = "cpu", json_path, save_model;
   std::vector<std::string> precision_names = {"fp32", "bf16"};
   int64_t infer_batch = 64, train_batch = 32;
-  int warmup = 3, rounds = 10, threads = 1;
+  int warmup = 3, rounds = 10;
+  ThreadSettings threads;  // vitc's defaults
   bool flush_denormals = true;
   bool malloc_reuse = true;
   uint64_t seed = 0;
@@ -68,7 +69,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed rounds first")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--rounds", rounds, "timed rounds (each: one inference batch and one training step per precision)")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--threads", threads, "torch intra-op threads (CPU)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--threads", threads.torch_threads, "torch intra-op threads (CPU; 0 = one per core)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads (0 = one per core)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--flush-denormals", flush_denormals, "subnormals as 0 on CPU (vitc's default)")
       ->capture_default_str();
   app.add_option("--malloc-reuse", malloc_reuse,
@@ -90,7 +94,7 @@ int main(int argc, char** argv) {
               std::filesystem::is_empty(save_model),
           "--save-model ", save_model, ": exists and is not empty; name a new directory");
     const std::string denormals = configure_denormals(flush_denormals);
-    const std::string threads_line = configure_threads({threads, 0}) + "; " + denormals + "; " +
+    const std::string threads_line = configure_threads(threads) + "; " + denormals + "; " +
                                      configure_allocator(malloc_reuse);
 
     LoadedModel loaded = load_model_spec(model_spec, seed);

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # vitc against ONNX Runtime, the runtime users deploy with, on the same model directories:
-# batch-BATCH inference latency, `vitc bench` (1 torch thread, BLAS one per core, vitc's defaults)
-# and ORT on the model python/vitc_torch.py exports (ORT_THREADS intra-op threads), alternating
-# ALTERNATIONS times in one run; the table gives the median over alternations of each side's
-# median of ROUNDS timed runs, and the ratio vitc / ORT. VITC_ARGS (default none) is added to
-# `vitc bench`'s flags: VITC_ARGS="--threads 2" gives vitc's element-wise work two threads as
-# ORT's two intra-op threads have.
+# batch-BATCH inference latency, `vitc bench` (vitc's default threads: torch one per core,
+# OpenBLAS 1) and ORT on the model python/vitc_torch.py exports (ORT_THREADS intra-op threads),
+# alternating ALTERNATIONS times in one run; the table gives the median over alternations of each
+# side's median of ROUNDS timed runs, and the ratio vitc / ORT. VITC_ARGS (default none) is added
+# to `vitc bench`'s flags, e.g. VITC_ARGS="--threads 1 --blas-threads 2" for the old defaults.
 #   bench/ort_benchmark.sh runs/teacher_fm_small runs/uvc_30 ...
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,6 +11,7 @@
 
 #include "bench_main.h"
 #include "model/vit.h"
+#include "report/latency.h"
 #include "train/adamw.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -45,8 +46,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(batch), steps, blas_description().c_str());
     std::printf("| torch threads | BLAS threads | median step (ms) | images/s |\n|---|---|---|---|\n");
     for (size_t s = 0; s < settings.size(); ++s) {
-      std::sort(times[s].begin(), times[s].end());
-      const double median = times[s][times[s].size() / 2];
+      const double median = median_of(times[s]);
       std::printf("| %d | %d | %.1f | %.0f |\n", settings[s].torch_threads, settings[s].blas_threads,
                   median * 1e3, batch / median);
     }

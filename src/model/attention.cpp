@@ -132,7 +132,7 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
   const int64_t B = x.size(0), N = x.size(1), H = static_cast<int64_t>(heads_.size());
   const int64_t qk_width_ = layout_.qk_width, v_width_ = layout_.v_width;
   const PaddedWeights p = padded_weights();
-  const at::Tensor qkv_out = torch::linear(x, p.qkv_weight, p.qkv_bias);  // [B, N, H*(2qk+v)]
+  const at::Tensor qkv_out = linear(x, p.qkv_weight, p.qkv_bias);  // [B, N, H*(2qk+v)]
   const auto heads_of = [&](int64_t offset, int64_t width) {  // [B, N, H*w] -> [B, H, N, w]
     return qkv_out.narrow(-1, offset, H * width).reshape({B, N, H, width}).transpose(1, 2);
   };
@@ -143,7 +143,7 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
       add_score_bias(batched_matmul(q * scale_, k.transpose(-2, -1)), score_bias, 0, H);
   if (key_log_weights.defined()) scores = scores + key_log_weights;
   const at::Tensor out = batched_matmul(softmax_last_dim(scores), v);  // [B, H, N, v_width]
-  return torch::linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight,
+  return linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight,
                        proj->bias);
 }
 

@@ -1,17 +1,29 @@
-// A Linear layer applied through ATen's at::linear. LibTorch's C++ frontend
-// (torch::nn::Linear::forward) computes a 3-D input [B, N, in] as a matmul followed by a separate
-// pass adding the bias; at::linear, what PyTorch's Python F.linear calls, folds a contiguous 3-D
-// input into one addmm with the bias, saving that pass. Same values up to float rounding; no
-// measurable change in the end-to-end ratios against eager (docs/threads.md).
+// Linear layers: y = x W^T + b, applied through vitc::linear.
+//
+// Why it exists: on 2 cores the fastest split measured for small ViTs is torch's intra-op pool on
+// both cores with OpenBLAS single-threaded (element-wise work then runs on both cores, and no
+// OpenBLAS thread spins in sched_yield between products, docs/threads.md). OpenBLAS then computes
+// each product on one core, so here a float32 CPU product is cut into bands of rows (of x in the
+// forward pass and for x's gradient, of W for W's gradient), one per intra-op thread, each one
+// ATen addmm/mm. Every output element is the same single OpenBLAS dot product as in one whole
+// call, and training and inference take the same path, so a teacher and its student still agree
+// exactly. With one intra-op thread, inside a parallel region, on CUDA, in bf16 autocast or for
+// other dtypes it is ATen's at::linear (a contiguous 3-D input folded into one addmm with the
+// bias).
 #pragma once
 
 #include <torch/nn/modules/linear.h>
-#include <torch/torch.h>
+#include <ATen/Tensor.h>
 
 namespace vitc {
 
+at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
+
 inline at::Tensor apply_linear(const torch::nn::Linear& layer, const at::Tensor& x) {
-  return torch::linear(x, layer->weight, layer->bias);
+  return linear(x, layer->weight, layer->bias);
 }
+
+// Whether linear() cuts this product into row bands (for tests and benchmarks).
+bool linear_splits_rows(const at::Tensor& x, const at::Tensor& weight);
 
 }  // namespace vitc

@@ -37,10 +37,11 @@ std::string blas_description() {
 }
 
 std::string configure_threads(const ThreadSettings& settings) {
-  check(settings.torch_threads >= 1, "--threads must be at least 1, got ", settings.torch_threads);
+  check(settings.torch_threads >= 0, "--threads must be 0 (all cores) or more, got ",
+        settings.torch_threads);
   check(settings.blas_threads >= 0, "--blas-threads must be 0 (all cores) or more, got ",
         settings.blas_threads);
-  at::set_num_threads(settings.torch_threads);
+  at::set_num_threads(settings.torch_threads == 0 ? hardware_cores() : settings.torch_threads);
   const int blas_threads = settings.blas_threads == 0 ? hardware_cores() : settings.blas_threads;
   std::string blas = blas_description();
   if (auto set_threads = reinterpret_cast<SetThreadsFn>(find_symbol("openblas_set_num_threads"))) {

@@ -20,7 +20,10 @@ struct Outcome {
 inline Outcome run_vitc(const std::string& args) {
   const char* bin = std::getenv("VITC_BIN");
   EXPECT_NE(bin, nullptr) << "VITC_BIN is set by CTest";
-  const std::string command = std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
+  // CTest runs two tests at once on 2 cores, and vitc's default torch pool takes every core: idle
+  // OpenMP threads then wait passively instead of spinning on a core the other test needs.
+  const std::string command =
+      "OMP_WAIT_POLICY=passive " + std::string(bin ? bin : "vitc") + " " + args + " 2>&1";
   FILE* pipe = ::popen(command.c_str(), "r");
   EXPECT_NE(pipe, nullptr);
   std::string output;

@@ -1,0 +1,101 @@
+// Row-band linear layers on torch's intra-op threads (see linear.h).
+#include "model/linear.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include "util/compute.h"
+
+namespace vitc {
+namespace {
+
+// At least ~64k multiply-adds per band, so that threads are not woken for tiny products.
+int64_t grain_rows(int64_t multiply_adds_per_row) {
+  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, multiply_adds_per_row));
+}
+
+// out[r] = a[r] @ b (+ bias) for bands of rows r of a, one band per intra-op thread.
+// Operands are detached: the intra-op threads do not inherit the caller's grad mode, and an out=
+// product refuses inputs that require grad (the autograd function records the graph itself).
+void mm_by_row_bands(at::Tensor& out, const at::Tensor& a_in, const at::Tensor& b_in,
+                     const at::Tensor& bias_in) {
+  const at::Tensor a = a_in.detach(), b = b_in.detach();
+  const at::Tensor bias = bias_in.defined() ? bias_in.detach() : bias_in;
+  const int64_t rows = a.size(0);
+  at::parallel_for(0, rows, grain_rows(a.size(1) * b.size(1)), [&](int64_t begin, int64_t end) {
+    at::Tensor band = out.narrow(0, begin, end - begin);
+    if (bias.defined()) {
+      at::addmm_out(band, bias, a.narrow(0, begin, end - begin), b);
+    } else {
+      at::mm_out(band, a.narrow(0, begin, end - begin), b);
+    }
+  });
+}
+
+std::vector<int64_t> with_last(at::IntArrayRef sizes, int64_t last) {
+  std::vector<int64_t> shape(sizes.begin(), sizes.end());
+  shape.back() = last;
+  return shape;
+}
+
+// `bias` is an empty tensor for a layer without one (autograd functions take no undefined inputs).
+class RowBandLinear : public torch::autograd::Function<RowBandLinear> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                            const at::Tensor& weight, const at::Tensor& bias) {
+    const bool has_bias = bias.numel() > 0;
+    const at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
+    at::Tensor out = at::empty({rows.size(0), weight.size(0)}, x.options());
+    mm_by_row_bands(out, rows, weight.t(), has_bias ? bias : at::Tensor());
+    ctx->save_for_backward({rows, weight});
+    ctx->saved_data["bias"] = has_bias;
+    return out.view(with_last(x.sizes(), weight.size(0)));
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& rows = saved[0];  // x as [M, in]
+    const at::Tensor& weight = saved[1];
+    const at::Tensor grad = grads[0].reshape({-1, weight.size(0)}).contiguous();  // [M, out]
+    at::Tensor grad_x, grad_weight, grad_bias;
+    if (ctx->needs_input_grad(0)) {
+      grad_x = at::empty_like(rows);
+      mm_by_row_bands(grad_x, grad, weight, at::Tensor());
+      grad_x = grad_x.view(with_last(grads[0].sizes(), weight.size(1)));
+    }
+    if (ctx->needs_input_grad(1)) {
+      // grad_weight[o] = sum over rows of grad[:, o] x: bands of W's rows (output features).
+      grad_weight = at::empty_like(weight);
+      mm_by_row_bands(grad_weight, grad.t(), rows, at::Tensor());
+    }
+    if (ctx->saved_data["bias"].toBool() && ctx->needs_input_grad(2)) grad_bias = grad.sum(0);
+    return {grad_x, grad_weight, grad_bias};
+  }
+};
+
+}  // namespace
+
+bool linear_splits_rows(const at::Tensor& x, const at::Tensor& weight) {
+  if (at::get_num_threads() < 2 || at::in_parallel_region()) return false;
+  if (!x.device().is_cpu() || !weight.device().is_cpu()) return false;
+  if (x.scalar_type() != at::kFloat || weight.scalar_type() != at::kFloat) return false;
+  if (current_precision(c10::Device(c10::kCPU)) == Precision::bf16) return false;
+  if (x.dim() < 2 || weight.dim() != 2 || x.size(-1) != weight.size(1)) return false;  // ATen reports
+  const int64_t rows = x.numel() / std::max<int64_t>(1, x.size(-1));
+  // Worth splitting only when there are at least two bands.
+  return x.numel() > 0 && weight.numel() > 0 && rows >= 2 * grain_rows(weight.numel());
+}
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  if (!linear_splits_rows(x, weight) ||
+      (bias.defined() && (bias.scalar_type() != at::kFloat || !bias.device().is_cpu()))) {
+    return torch::linear(x, weight, bias);
+  }
+  return RowBandLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
+}
+
+}  // namespace vitc

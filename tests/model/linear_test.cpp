@@ -1,0 +1,94 @@
+// vitc::linear (row bands on torch's intra-op threads) against ATen's linear: values and every
+// gradient, 2-D and 3-D inputs, with and without bias; when it splits; and that at::parallel_for
+// in vitc's own code really uses the intra-op threads (the build's OpenMP flag).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <ATen/Parallel.h>
+
+#include <mutex>
+#include <set>
+
+#include "model/linear.h"
+
+namespace vitc {
+namespace {
+
+// Sets torch's intra-op threads for one test and restores them.
+class IntraOpThreads {
+ public:
+  explicit IntraOpThreads(int n) : before_(at::get_num_threads()) { at::set_num_threads(n); }
+  ~IntraOpThreads() { at::set_num_threads(before_); }
+
+ private:
+  int before_;
+};
+
+TEST(ParallelFor, RunsOnTheIntraOpThreadsInVitcsOwnCode) {
+  IntraOpThreads threads(2);
+  std::mutex mutex;
+  std::set<int> seen;
+  at::parallel_for(0, 1000, 1, [&](int64_t, int64_t) {
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.insert(at::get_thread_num());
+  });
+  EXPECT_EQ(seen.size(), 2u) << "at::parallel_for ran on one thread: is vitc built with OpenMP?";
+}
+
+TEST(Linear, RowBandsMatchATenInValueAndGradients) {
+  IntraOpThreads threads(2);
+  torch::manual_seed(5);
+  for (const bool with_bias : {true, false}) {
+    for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{{300, 64}, {6, 50, 64}}) {
+      const at::Tensor x = torch::randn(shape).requires_grad_(true);
+      const at::Tensor w = (torch::randn({96, 64}) * 0.1).requires_grad_(true);
+      const at::Tensor b = with_bias ? torch::randn({96}).requires_grad_(true) : at::Tensor();
+      ASSERT_TRUE(linear_splits_rows(x, w));
+      const at::Tensor ours = linear(x, w, b), theirs = torch::linear(x, w, b);
+      ASSERT_EQ(ours.sizes(), theirs.sizes());
+      EXPECT_TRUE(torch::allclose(ours, theirs, 1e-5, 1e-5)) << (ours - theirs).abs().max();
+      const at::Tensor g = torch::randn(ours.sizes());
+      const auto grads_of = [&](const at::Tensor& y) {
+        std::vector<at::Tensor> inputs = {x, w};
+        if (with_bias) inputs.push_back(b);
+        return torch::autograd::grad({y}, inputs, {g});
+      };
+      const auto ours_grads = grads_of(ours), theirs_grads = grads_of(theirs);
+      for (size_t i = 0; i < ours_grads.size(); ++i) {
+        EXPECT_TRUE(torch::allclose(ours_grads[i], theirs_grads[i], 1e-4, 1e-4))
+            << "gradient " << i << ": " << (ours_grads[i] - theirs_grads[i]).abs().max();
+      }
+    }
+  }
+}
+
+TEST(Linear, SameValuesInTrainingAndInference) {
+  // A student in training and its teacher in inference must compute identical outputs.
+  IntraOpThreads threads(2);
+  const at::Tensor x = torch::randn({8, 50, 64});
+  const at::Tensor w = torch::randn({256, 64}).requires_grad_(true), b = torch::randn({256});
+  const at::Tensor training = linear(x, w, b);
+  at::Tensor inference;
+  {
+    torch::NoGradGuard no_grad;
+    inference = linear(x, w, b);
+  }
+  EXPECT_TRUE(torch::equal(training.detach(), inference));
+}
+
+TEST(Linear, SplitsOnlyFloatCpuProductsLargeEnoughWithSeveralThreads) {
+  const at::Tensor x = torch::randn({3200, 64}), w = torch::randn({256, 64});
+  {
+    IntraOpThreads threads(1);
+    EXPECT_FALSE(linear_splits_rows(x, w));
+  }
+  IntraOpThreads threads(2);
+  EXPECT_TRUE(linear_splits_rows(x, w));
+  EXPECT_FALSE(linear_splits_rows(torch::randn({2, 64}), w));  // one band's worth of rows
+  EXPECT_FALSE(linear_splits_rows(x.to(torch::kDouble), w.to(torch::kDouble)));
+  EXPECT_FALSE(linear_splits_rows(x, torch::randn({256, 32})));  // ATen reports the mismatch
+  EXPECT_THROW(linear(x, torch::randn({256, 32}), at::Tensor()), c10::Error);
+}
+
+}  // namespace
+}  // namespace vitc
