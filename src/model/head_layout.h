@@ -27,7 +27,9 @@ HeadLayout head_layout(const std::vector<HeadSpec>& heads, int embed_dim);
 // kPaddingMacsPerSavedGroup for every group it saves. Measured on the 2-core CPU with 1 torch and
 // 2 OpenBLAS threads (docs/slicing_benchmark.md): about 17 us per group on fm_small, where padding
 // at batch 1 and 64 wins; on deit_small at batch 1 and 64 grouping wins. 3 M MACs per saved
-// group separates the two.
+// group separates the two. Rechecked at the new thread defaults (torch 2 / OpenBLAS 1,
+// 2026-12-07): on fm_small the rule's padded choice still beats grouping, at batch 1 (x0.877
+// against x1.068 of the dense model) and 64 (x0.805 against x0.823).
 inline constexpr int64_t kPaddingMacsPerSavedGroup = 3'000'000;
 
 bool pad_heads(const HeadLayout& layout, int64_t batch, int64_t tokens);
