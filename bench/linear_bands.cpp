@@ -5,7 +5,6 @@
 // The settings alternate in rounds in one process; medians and ratios.
 //   bench_linear_bands [--reps 30]
 #include <cstdio>
-#include <functional>
 #include <string>
 #include <vector>
 

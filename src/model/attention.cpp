@@ -143,8 +143,7 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
       add_score_bias(batched_matmul(q * scale_, k.transpose(-2, -1)), score_bias, 0, H);
   if (key_log_weights.defined()) scores = scores + key_log_weights;
   const at::Tensor out = batched_matmul(softmax_last_dim(scores), v);  // [B, H, N, v_width]
-  return linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight,
-                       proj->bias);
+  return linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight, proj->bias);
 }
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,

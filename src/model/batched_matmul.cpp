@@ -9,6 +9,7 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "model/parallel_grain.h"
 #include "util/compute.h"
 
 namespace vitc {
@@ -97,9 +98,7 @@ at::Tensor blas_bmm(const at::Tensor& a_tensor, const at::Tensor& b_tensor) {
   const float* b_base = b.storage.data_ptr<float>() - b.storage.storage_offset();
   float* o = out.data_ptr<float>();
   const SgemmFn gemm = sgemm();
-  // At least ~64k multiply-adds per task, so that threads are not woken for tiny batches.
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, M * N * K));
-  at::parallel_for(0, count, grain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, count, product_grain(M * N * K), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       gemm(kRowMajor, a.transposed ? kTrans : kNoTrans, b.transposed ? kTrans : kNoTrans,
            static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.0f,

@@ -7,15 +7,11 @@
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "model/parallel_grain.h"
 #include "util/compute.h"
 
 namespace vitc {
 namespace {
-
-// At least ~64k multiply-adds per band, so that threads are not woken for tiny products.
-int64_t grain_rows(int64_t multiply_adds_per_row) {
-  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, multiply_adds_per_row));
-}
 
 // out[r] = a[r] @ b (+ bias) for bands of rows r of a, one band per intra-op thread.
 // Operands are detached: the intra-op threads do not inherit the caller's grad mode, and an out=
@@ -25,7 +21,7 @@ void mm_by_row_bands(at::Tensor& out, const at::Tensor& a_in, const at::Tensor& 
   const at::Tensor a = a_in.detach(), b = b_in.detach();
   const at::Tensor bias = bias_in.defined() ? bias_in.detach() : bias_in;
   const int64_t rows = a.size(0);
-  at::parallel_for(0, rows, grain_rows(a.size(1) * b.size(1)), [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, rows, product_grain(a.size(1) * b.size(1)), [&](int64_t begin, int64_t end) {
     at::Tensor band = out.narrow(0, begin, end - begin);
     if (bias.defined()) {
       at::addmm_out(band, bias, a.narrow(0, begin, end - begin), b);
@@ -87,7 +83,7 @@ bool linear_splits_rows(const at::Tensor& x, const at::Tensor& weight) {
   if (x.dim() < 2 || weight.dim() != 2 || x.size(-1) != weight.size(1)) return false;  // ATen reports
   const int64_t rows = x.numel() / std::max<int64_t>(1, x.size(-1));
   // Worth splitting only when there are at least two bands.
-  return x.numel() > 0 && weight.numel() > 0 && rows >= 2 * grain_rows(weight.numel());
+  return x.numel() > 0 && weight.numel() > 0 && rows >= 2 * product_grain(weight.numel());
 }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {

@@ -1,4 +1,4 @@
-// Softmax over the last dimension for inference: one pass per row (max, exponentials and their
+// Softmax over the last dimension: one pass per row (max, exponentials and their
 // sum, scaling) with a vectorised exponential, instead of ATen's kernel, which on attention's
 // short rows (50 keys on fm_small, 49 in a Swin window) costs 2.2 ns per element on this CPU
 // against 0.5 for exp alone (bench/softmax_rows.cpp, docs/threads.md). Training uses it too

@@ -41,8 +41,9 @@ std::string configure_threads(const ThreadSettings& settings) {
         settings.torch_threads);
   check(settings.blas_threads >= 0, "--blas-threads must be 0 (all cores) or more, got ",
         settings.blas_threads);
-  at::set_num_threads(settings.torch_threads == 0 ? hardware_cores() : settings.torch_threads);
-  const int blas_threads = settings.blas_threads == 0 ? hardware_cores() : settings.blas_threads;
+  const auto one_per_core_if_zero = [](int n) { return n == 0 ? hardware_cores() : n; };
+  at::set_num_threads(one_per_core_if_zero(settings.torch_threads));
+  const int blas_threads = one_per_core_if_zero(settings.blas_threads);
   std::string blas = blas_description();
   if (auto set_threads = reinterpret_cast<SetThreadsFn>(find_symbol("openblas_set_num_threads"))) {
     set_threads(blas_threads);
