@@ -7,6 +7,7 @@
 
 #include "data/open_dataset.h"
 #include "io/image_decode.h"
+#include "model/batch_chunks.h"
 #include "model/output_guard.h"
 #include "util/allocator.h"
 #include "util/denormals.h"
@@ -33,6 +34,11 @@ void ComputeFlags::add_to(CLI::App& cmd) {
                  "treat subnormal floats (below 1.2e-38) as 0 on CPU: much faster where they "
                  "occur (Swin's masked attention), see src/util/denormals.h")
       ->capture_default_str();
+  cmd.add_option("--batch-chunks", batch_chunks,
+                 "inference on the CPU by slices of the batch, one per torch thread, each running "
+                 "the whole network (0: every operation split over the threads; see "
+                 "src/model/batch_chunks.h)")
+      ->capture_default_str();
   cmd.add_option("--device", device_flag, "where models run: cpu, cuda or cuda:N")
       ->capture_default_str();
   cmd.add_option("--precision", precision_flag,
@@ -48,9 +54,11 @@ std::string ComputeFlags::apply() const {
   set_precision(device_, precision);
   // Before configure_threads, so that torch's intra-op threads inherit the setting.
   const std::string denormals = configure_denormals(flush_denormals);
+  set_batch_chunks_enabled(batch_chunks);
   const std::string description =
       str_cat(configure_threads(settings), "; ", configure_allocator(malloc_reuse), "; ", denormals,
-              "; device ", device_.str(), ", precision ", precision_name(precision));
+              batch_chunks ? "; inference in batch slices" : "; no batch slices", "; device ",
+              device_.str(), ", precision ", precision_name(precision));
   std::fprintf(stderr, "threads: %s\n", description.c_str());
   return description;
 }

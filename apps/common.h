@@ -16,7 +16,8 @@
 
 namespace vitc::app {
 
-// --threads / --blas-threads / --malloc-reuse / --flush-denormals / --device / --precision,
+// --threads / --blas-threads / --malloc-reuse / --flush-denormals / --batch-chunks / --device /
+// --precision,
 // declared once for every subcommand that computes: how the process uses the CPU and memory,
 // where models run (cpu or cuda[:N]) and in which precision (fp32, or bf16 autocast:
 // util/compute.h).
@@ -24,6 +25,7 @@ struct ComputeFlags {
   ThreadSettings settings;
   bool malloc_reuse = true;  // util/allocator.h: saves the page faults of large tensors
   bool flush_denormals = true;  // util/denormals.h: Swin's masked softmax makes subnormals
+  bool batch_chunks = true;     // model/batch_chunks.h: CPU inference, a slice per thread
   std::string device_flag = "cpu";
   std::string precision_flag = "fp32";
   void add_to(CLI::App& cmd);

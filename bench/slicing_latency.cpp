@@ -15,6 +15,7 @@
 
 #include "bench_main.h"
 #include "compress/common/round_to.h"
+#include "model/batch_chunks.h"
 #include "model/complexity.h"
 #include "model/head_layout.h"
 #include "model/slice.h"
@@ -168,6 +169,7 @@ int run(int argc, char** argv) {
   ThreadSettings threads;
   bool malloc_reuse = true;
   bool flush_denormals = true;
+  bool batch_chunks = true;
   std::string model_name = "deit_small_patch16_224";
   CLI::App app{"latency of a named config (deit_small_patch16_224) sliced to ~50% MACs three ways and token-pruned, vs dense"};
   app.add_option("--model", model_name, "named config (vitc info --list)")->capture_default_str();
@@ -180,13 +182,16 @@ int run(int argc, char** argv) {
   app.add_option("--blas-threads", threads.blas_threads, "OpenBLAS threads (0 = cores)")->capture_default_str();
   app.add_option("--malloc-reuse", malloc_reuse, "keep freed memory for reuse (util/allocator.h)")->capture_default_str();
   app.add_option("--flush-denormals", flush_denormals, "subnormals as 0 (util/denormals.h)")->capture_default_str();
+  app.add_option("--batch-chunks", batch_chunks, "inference on the CPU by slices of the batch, one per thread (model/batch_chunks.h); 0: every operation split over the threads")->capture_default_str();
   app.add_option("--json", json_out, "also write the results to this JSON file");
   CLI11_PARSE(app, argc, argv);
 
   const c10::Device device = parse_device(device_name);
   const std::string denormals = configure_denormals(flush_denormals);
-  const std::string thread_info =
-      configure_threads(threads) + "; " + configure_allocator(malloc_reuse) + "; " + denormals;
+  set_batch_chunks_enabled(batch_chunks);
+  const std::string thread_info = configure_threads(threads) + "; " +
+                                  configure_allocator(malloc_reuse) + "; " + denormals +
+                                  (batch_chunks ? "; batch slices per thread" : "; no batch slices");
   const ViTConfig config = named_config(model_name);
   VisionTransformer dense = make_model(config, seed);
   dense->eval();

@@ -1,6 +1,8 @@
 // Attention forward: one batched softmax(q k^T * scale) v per group of equal-width heads.
 #include "model/attention.h"
 
+#include <mutex>
+
 #include <torch/torch.h>
 
 #include "model/batched_matmul.h"
@@ -98,6 +100,9 @@ at::Tensor add_score_bias(const at::Tensor& scores, const at::Tensor& bias, int6
 }  // namespace
 
 AttentionImpl::PaddedWeights AttentionImpl::padded_weights() {
+  // Inference may run one block on several slices of a batch at once (batch_chunks.h).
+  static std::mutex cache_mutex;
+  const std::lock_guard<std::mutex> lock(cache_mutex);
   const bool cacheable = !is_training() && !at::GradMode::is_enabled();
   const at::Tensor& w = qkv->weight;
   const at::Tensor& pw = proj->weight;

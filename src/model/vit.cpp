@@ -1,8 +1,11 @@
 // ViT assembly, forward passes and timm-style initialisation.
 #include "model/vit.h"
 
+#include <algorithm>
+
 #include <torch/torch.h>
 
+#include "model/batch_chunks.h"
 #include "model/token_list.h"
 #include "util/error.h"
 
@@ -96,11 +99,33 @@ at::Tensor VisionTransformerImpl::embed(const at::Tensor& images) {
   return config_.no_embed_class ? x : x + pos_embed;
 }
 
+int64_t largest_activation_bytes(const ViTConfig& c) {
+  int64_t largest = 0;
+  for (int i = 0; i < c.depth(); ++i) {
+    const BlockSpec& b = c.blocks[static_cast<size_t>(i)];
+    if (b.skip) continue;
+    int64_t width = std::max(c.block_dim(i), b.mlp_hidden);
+    if (b.has_attention()) {
+      width = std::max<int64_t>({width, 2 * b.qk_total() + b.v_total(),
+                                 static_cast<int64_t>(b.heads.size()) * c.block_keys(i)});
+    }
+    largest = std::max(largest, c.block_tokens(i) * width);
+  }
+  return largest * static_cast<int64_t>(sizeof(float));
+}
+
+
 at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
                                                    const ModelMasks* masks) {
   if (masks != nullptr) {
     check(static_cast<int>(masks->blocks.size()) == config_.depth(), "masks have ",
           masks->blocks.size(), " blocks but model '", config_.name, "' has ", config_.depth());
+  }
+  if (masks == nullptr && !is_training() && device().is_cpu() && runs_in_batch_chunks(images)) {
+    // Inference: each intra-op thread runs the whole network on its slice of the batch.
+    return in_batch_chunks(
+        images, [this](const at::Tensor& chunk) { return forward_features(chunk); },
+        largest_activation_bytes(config_));
   }
   at::Tensor x = embed(images);
   for (int i = 0; i < config_.depth(); ++i) {

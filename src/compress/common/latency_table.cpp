@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "model/batch_chunks.h"
 #include "model/slice.h"
 #include "report/latency.h"
 #include "util/compute.h"
@@ -29,7 +30,7 @@ namespace vitc {
 namespace {
 
 // Bumped whenever the features or the measuring protocol change: older tables are then stale.
-constexpr int kTableFormat = 1;
+constexpr int kTableFormat = 2;  // 2: passes run in batch slices, one per thread
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -216,26 +217,40 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
   const auto ms_between = [](Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
   };
-  // Per block the median time, and the median of the whole pass.
+  // Per block the median time, and the median of the whole pass. A pass runs as
+  // VisionTransformerImpl::forward_features runs in inference: on the CPU every intra-op thread
+  // takes its slices of the batch through the whole network (model/batch_chunks.h). A block's
+  // time is what the first thread spends in it over its slices, beside the other threads' work.
   const auto time_blocks = [&](VisionTransformerImpl& m, int repeats, std::vector<double>& block_ms) {
     const int L = m.config().depth();
     std::vector<std::vector<double>> per_block(static_cast<size_t>(L));
-    std::vector<double> whole;
-    for (int r = -1; r < repeats; ++r) {  // r = -1: warm-up
-      synchronize(device);
-      const Clock::time_point start = Clock::now();
-      at::Tensor x = m.embed(images);
+    std::vector<double> whole, pass_block_ms;
+    const auto slice_pass = [&](const at::Tensor& slice) {
+      const bool timing_thread = at::get_thread_num() == 0;
+      at::Tensor x = m.embed(slice);
       for (int i = 0; i < L; ++i) {
         x = m.block_input(i, x);
         synchronize(device);
         const Clock::time_point t0 = Clock::now();
         x = m.block(i)->forward(x);
         synchronize(device);
-        if (r >= 0) per_block[static_cast<size_t>(i)].push_back(ms_between(t0, Clock::now()));
+        if (timing_thread) pass_block_ms[static_cast<size_t>(i)] += ms_between(t0, Clock::now());
       }
-      const at::Tensor logits = m.head_outputs(m.norm->forward(x)).combined();
+      return m.norm->forward(x);
+    };
+    for (int r = -1; r < repeats; ++r) {  // r = -1: warm-up
+      pass_block_ms.assign(static_cast<size_t>(L), 0.0);
       synchronize(device);
-      if (r >= 0) whole.push_back(ms_between(start, Clock::now()));
+      const Clock::time_point start = Clock::now();
+      const at::Tensor features =
+          in_batch_chunks(images, slice_pass, largest_activation_bytes(m.config()));
+      const at::Tensor logits = m.head_outputs(features).combined();
+      synchronize(device);
+      if (r < 0) continue;
+      whole.push_back(ms_between(start, Clock::now()));
+      for (int i = 0; i < L; ++i) {
+        per_block[static_cast<size_t>(i)].push_back(pass_block_ms[static_cast<size_t>(i)]);
+      }
     }
     block_ms.clear();
     for (const std::vector<double>& t : per_block) block_ms.push_back(median_of(t));

@@ -1,11 +1,13 @@
 // ResNet modules: blocks, stem, head, masked forward and initialisation.
 #include "model/families/resnet/resnet.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "model/batch_chunks.h"
 #include "model/families/resnet/resnet_structure.h"
 #include "util/error.h"
 
@@ -127,8 +129,29 @@ at::Tensor ResNetImpl::head(const at::Tensor& features) {
   return fc->forward(features.mean({2, 3}));
 }
 
+int64_t largest_activation_bytes(const ResNetConfig& c) {
+  const int64_t stem_conv_side = c.stem == "imagenet" ? 2 * c.stem_side() : c.stem_side();
+  int64_t largest = int64_t{c.stem_width} * stem_conv_side * stem_conv_side;
+  for (int i = 0; i < c.depth(); ++i) {
+    const int64_t side_in = c.block_side_in(i), side_out = c.block_side_out(i);
+    largest = std::max(largest, int64_t{c.block_out(i)} * side_out * side_out);
+    for (int width : c.blocks[static_cast<size_t>(i)].inner) {
+      largest = std::max(largest, int64_t{width} * side_in * side_in);
+    }
+  }
+  return largest * static_cast<int64_t>(sizeof(float));
+}
+
+
 at::Tensor ResNetImpl::forward_features(const at::Tensor& images, const ResNetStructure* structure) {
   if (structure) validate_resnet_structure(*structure, config_);
+  if (!is_training() && conv1->weight.device().is_cpu() && runs_in_batch_chunks(images)) {
+    // Inference (BatchNorm on running statistics): a thread per slice of the batch.
+    return in_batch_chunks(
+        images,
+        [this, structure](const at::Tensor& chunk) { return forward_features(chunk, structure); },
+        largest_activation_bytes(config_));
+  }
   at::Tensor x = stem(images);
   for (int i = 0; i < config_.depth(); ++i) {
     if (!structure) {
