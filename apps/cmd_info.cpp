@@ -193,8 +193,10 @@ int run_info(const InfoFlags& flags) {
   std::printf("params %lld (%.3f M)   MACs %lld (%.4f G)\n", static_cast<long long>(c.params()),
               c.params() / 1e6, static_cast<long long>(c.macs()), c.macs() / 1e9);
   if (c.executed_macs() != c.macs()) {
-    std::printf("executed MACs %lld (%.4f G, +%.1f%%) at batch 1: heads of several widths computed "
-                "padded to the widest in one matmul where that is faster (head_layout.h)\n",
+    std::printf("executed MACs %lld (%.4f G, +%.1f%%) at batch 1 where heads of several widths are "
+                "computed padded to the widest in one matmul, when that is faster (head_layout.h: "
+                "training, CUDA, windowed attention); CPU inference of global attention computes "
+                "every head at its own widths (attention_by_heads.h)\n",
                 static_cast<long long>(c.executed_macs()), c.executed_macs() / 1e9,
                 100.0 * (c.executed_macs() - c.macs()) / c.macs());
   }

@@ -2,7 +2,9 @@
 // ATen's at::softmax, interleaved repetition by repetition in one process, on the score shapes
 // of fm_small, fm_swin, swin_tiny and deit_small at inference batch sizes; medians and ratio.
 //   bench_softmax_rows [--reps 30] [--threads 1]
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,40 @@ int main(int argc, char** argv) {
       }
       const double ma = vitc::median_of(aten), mo = vitc::median_of(ours);
       std::printf("| %s | %.3f | %.3f | %.2f |\n", s.name.c_str(), ma * 1e3, mo * 1e3, mo / ma);
+    }
+    // One head's scores as attention_by_heads holds them: a 50 x 50 buffer that stays in L1,
+    // softmax in place, against the same rows padded with -inf to 64 columns (no scalar tail).
+    std::printf("\n| one head in L1, 256 heads | rows of 50 (ms) | rows padded to 64 with -inf (ms) | ratio |\n|---|---|---|---|\n");
+    {
+      const int64_t n = 50, padded = 64, heads = 256;
+      const at::Tensor x = torch::randn({n, n}) * 3;
+      std::vector<float> a(static_cast<size_t>(n * n)), b(static_cast<size_t>(n * padded));
+      std::vector<double> t50, t64;
+      for (int r = -1; r < reps; ++r) {
+        Stopwatch sa;
+        for (int64_t h = 0; h < heads; ++h) {
+          std::copy(x.data_ptr<float>(), x.data_ptr<float>() + n * n, a.begin());
+          vitc::softmax_rows_of(a.data(), a.data(), n, n);
+        }
+        const double ta = sa.seconds();
+        Stopwatch sb;
+        for (int64_t h = 0; h < heads; ++h) {
+          for (int64_t row = 0; row < n; ++row) {
+            std::copy(x.data_ptr<float>() + row * n, x.data_ptr<float>() + (row + 1) * n,
+                      b.begin() + row * padded);
+            std::fill(b.begin() + row * padded + n, b.begin() + (row + 1) * padded,
+                      -std::numeric_limits<float>::infinity());
+          }
+          vitc::softmax_rows_of(b.data(), b.data(), n, padded);
+        }
+        const double tb = sb.seconds();
+        if (r >= 0) {
+          t50.push_back(ta);
+          t64.push_back(tb);
+        }
+      }
+      const double m50 = vitc::median_of(t50), m64 = vitc::median_of(t64);
+      std::printf("| fm_small (50 tokens) | %.3f | %.3f | %.2f |\n", m50 * 1e3, m64 * 1e3, m64 / m50);
     }
     return 0;
   });

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "model/attention_by_heads.h"
 #include "model/batched_matmul.h"
 #include "model/linear.h"
 #include "model/softmax_rows.h"
@@ -163,6 +164,17 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
   const at::Tensor bias = score_bias(window_mask);
   const bool width_masks = masks != nullptr && (masks->qk.defined() || masks->v.defined() ||
                                                 masks->heads.defined());
+  if (!width_masks && !bias.defined() && !key_log_weights.defined() &&
+      attention_by_heads_applies(x)) {  // inference: every head at its own widths
+    std::vector<HeadColumns> columns;
+    for (const HeadGroup& g : groups_) {
+      for (int j = 0; j < g.count; ++j) {
+        columns.push_back({g.q_offset + j * g.qk_dim, g.qk_dim, g.v_offset + j * g.v_dim, g.v_dim});
+      }
+    }
+    return apply_linear(
+        proj, attention_by_heads(apply_linear(qkv, x), columns, scale_, qk_total_, v_total_));
+  }
   if (padded_ && !width_masks && pad_heads(layout_, B, N)) {
     return forward_padded(x, bias, key_log_weights);
   }

@@ -1,39 +1,20 @@
 // Batched matmul through direct cblas_sgemm calls (see batched_matmul.h).
 #include "model/batched_matmul.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <vector>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include "model/cblas_sgemm.h"
 #include "model/parallel_grain.h"
 #include "util/compute.h"
 
 namespace vitc {
 namespace {
 
-// CBLAS's enums (cblas.h), spelled here because the OpenBLAS header is not a build dependency.
-constexpr int kRowMajor = 101;
-constexpr int kNoTrans = 111;
-constexpr int kTrans = 112;
-using SgemmFn = void (*)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
-                         const float* a, int lda, const float* b, int ldb, float beta, float* c,
-                         int ldc);
-
-// OpenBLAS's cblas_sgemm when the process has it (Debian's LibTorch links it); null under MKL
-// builds, whose at::bmm is already one batched call.
-SgemmFn find_sgemm() {
-  if (at::globalContext().hasMKL()) return nullptr;
-  return reinterpret_cast<SgemmFn>(::dlsym(RTLD_DEFAULT, "cblas_sgemm"));
-}
-
-SgemmFn sgemm() {
-  static const SgemmFn fn = find_sgemm();
-  return fn;
-}
+SgemmFn sgemm() { return cblas_sgemm_or_null(); }
 
 // One operand as cblas sees it: matrices at data + offsets[i], each row-major (element (r, c) at
 // r * ld + c) or, when transposed, column-major (at c * ld + r).
@@ -100,7 +81,8 @@ at::Tensor blas_bmm(const at::Tensor& a_tensor, const at::Tensor& b_tensor) {
   const SgemmFn gemm = sgemm();
   at::parallel_for(0, count, product_grain(M * N * K), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      gemm(kRowMajor, a.transposed ? kTrans : kNoTrans, b.transposed ? kTrans : kNoTrans,
+      gemm(kCblasRowMajor, a.transposed ? kCblasTrans : kCblasNoTrans,
+           b.transposed ? kCblasTrans : kCblasNoTrans,
            static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.0f,
            a_base + a.offsets[static_cast<size_t>(i)], static_cast<int>(a.ld),
            b_base + b.offsets[static_cast<size_t>(i)], static_cast<int>(b.ld), 0.0f,

@@ -82,6 +82,10 @@ struct SoftmaxRowsFunction : public torch::autograd::Function<SoftmaxRowsFunctio
 
 }  // namespace
 
+void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n) {
+  softmax_rows(in, out, rows, n);  // each element is read before it is written: in place works
+}
+
 at::Tensor softmax_last_dim(const at::Tensor& x) {
   if (!x.device().is_cpu() || x.scalar_type() != at::kFloat || x.dim() == 0 || x.numel() == 0) {
     return x.softmax(-1);

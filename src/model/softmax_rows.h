@@ -6,6 +6,8 @@
 // compute the same softmax: distillation from an identical model is then exactly zero.
 #pragma once
 
+#include <cstdint>
+
 #include <ATen/Tensor.h>
 
 namespace vitc {
@@ -14,5 +16,9 @@ namespace vitc {
 // exp(-inf) = 0, so -inf scores, masked keys, get weight 0); other dtypes and devices (CUDA,
 // bf16 autocast) go to ATen.
 at::Tensor softmax_last_dim(const at::Tensor& x);
+
+// The row kernel itself on `rows` contiguous rows of n floats, on this thread: out may be in
+// (in place). For kernels that hold their rows in their own buffers (attention_by_heads.h).
+void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n);
 
 }  // namespace vitc

@@ -20,7 +20,7 @@ const std::array<const char*, kLatencyFeatures> kFeatureNames = {
 }  // namespace
 
 LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_t batch,
-                                         int64_t tokens) {
+                                         int64_t tokens, bool heads_one_by_one) {
   LatencyFeatureRow f{};
   const BlockSpec& b = compact.blocks.at(static_cast<size_t>(i));
   if (b.skip) return f;
@@ -34,13 +34,14 @@ LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_
     const HeadLayout layout = head_layout(b.heads, compact.block_dim(i));
     // The attention computes windows as batch entries: [B * windows, K, D].
     const int64_t calls = window.windowed() ? batch * window.windows() : batch;
-    const bool padded = pad_heads(layout, calls, keys);
+    const bool by_heads = heads_one_by_one && !window.windowed();
+    const bool padded = !by_heads && pad_heads(layout, calls, keys);
     const double H = static_cast<double>(b.heads.size());
     const double Q = padded ? H * layout.qk_width : b.qk_total();
     const double V = padded ? H * layout.v_width : b.v_total();
     f[2] = 1;
     f[3] = N;
-    f[4] = padded ? 1 : layout.groups;
+    f[4] = by_heads ? H : padded ? 1 : layout.groups;
     f[5] = H * N * K;
     f[6] = N * Q;
     f[7] = N * K * Q;
@@ -55,8 +56,9 @@ LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_
   return f;
 }
 
-LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_t batch) {
-  return block_latency_features(compact, i, batch, compact.block_tokens(i));
+LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_t batch,
+                                         bool heads_one_by_one) {
+  return block_latency_features(compact, i, batch, compact.block_tokens(i), heads_one_by_one);
 }
 
 std::string block_class_key(const ViTConfig& source, int i) {
@@ -192,7 +194,7 @@ std::vector<double> fit_non_negative(const std::vector<LatencyFeatureRow>& rows,
 }
 
 double LatencyModel::block_ms(const ViTConfig& compact, int i) const {
-  const LatencyFeatureRow f = block_latency_features(compact, i, batch);
+  const LatencyFeatureRow f = block_latency_features(compact, i, batch, heads_one_by_one);
   const LatencyFeatureRow& c = coefficients.at(static_cast<size_t>(block_class.at(static_cast<size_t>(i))));
   double ms = 0;
   for (int j = 0; j < kLatencyFeatures; ++j) ms += c[static_cast<size_t>(j)] * f[static_cast<size_t>(j)];
@@ -220,10 +222,11 @@ LatencyModel::Affine LatencyModel::block_affine(const ViTConfig& source, int i) 
   const double N = source.block_tokens(i);
   const double K = source.block_window(i).windowed() ? source.block_keys(i) : N;
   Affine a;
-  a.attention_fixed = c[2] + c[3] * N + c[4];
+  const bool by_heads = heads_one_by_one && !source.block_window(i).windowed();
+  a.attention_fixed = c[2] + c[3] * N + (by_heads ? 0 : c[4]);
   a.mlp_fixed = c[10] + c[11] * N;
   a.fixed = c[0] + c[1] * N + a.attention_fixed + a.mlp_fixed;
-  a.per_head = c[5] * N * K;
+  a.per_head = c[5] * N * K + (by_heads ? c[4] : 0);
   a.per_qk_dim = c[6] * N + c[7] * N * K;
   a.per_v_dim = c[8] * N + c[9] * N * K;
   a.per_neuron = c[12] * N;
@@ -255,6 +258,7 @@ nlohmann::json latency_model_to_json(const LatencyModel& model) {
   return {{"batch", model.batch},
           {"fixed_ms", model.fixed_ms},
           {"source_ms", model.source_ms},
+          {"heads_one_by_one", model.heads_one_by_one},
           {"classes", classes},
           {"block_class", model.block_class}};
 }
@@ -282,6 +286,12 @@ LatencyModel latency_model_from_json(const nlohmann::json& j, const std::string&
   m.fixed_ms = fixed.get<double>();
   m.source_ms = number(field(j, "source_ms", ""), "source_ms");
   check(m.source_ms > 0, where, ": 'source_ms' must be positive");
+  if (j.contains("heads_one_by_one")) {  // absent: grouped or padded heads
+    const nlohmann::json& one_by_one = j.at("heads_one_by_one");
+    check(one_by_one.is_boolean(), where, ": 'heads_one_by_one' must be true or false, got ",
+          one_by_one.dump());
+    m.heads_one_by_one = one_by_one.get<bool>();
+  }
   const nlohmann::json& classes = field(j, "classes", "");
   check(classes.is_array() && !classes.empty(), where, ": 'classes' must be a non-empty array");
   for (size_t c = 0; c < classes.size(); ++c) {

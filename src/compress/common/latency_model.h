@@ -8,7 +8,8 @@
 //   1, N                         the block's residual adds and fixed dispatch
 //   a, a N                       the attention branch: norm1, its dispatch, proj bias
 //   G                            per executed head group (a batched matmul and softmax each;
-//                                1 when the heads are padded, model/head_layout.h)
+//                                1 when the heads are padded, model/head_layout.h; every head
+//                                where inference computes them one by one, attention_by_heads.h)
 //   H N K                        softmax and scaling over every head's score matrix
 //   N Q, N K Q                   q/k rows and q k^T over the executed q/k dims Q
 //   N V, N K V                   v rows, proj columns and attn v over the executed v dims V
@@ -38,9 +39,12 @@ using LatencyFeatureRow = std::array<double, kLatencyFeatures>;
 // The features above of block i of `compact` (a compact config: its block i keeps what it
 // computes), when it processes `tokens` tokens at batch `batch` (tokens = the block's own count
 // unless a measurement feeds it fewer). Zero for a skipped block.
+// heads_one_by_one: the device computes global attention head by head at the heads' own widths
+// (LatencyModel::heads_one_by_one).
 LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_t batch,
-                                         int64_t tokens);
-LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_t batch);
+                                         int64_t tokens, bool heads_one_by_one);
+LatencyFeatureRow block_latency_features(const ViTConfig& compact, int i, int64_t batch,
+                                         bool heads_one_by_one);
 
 // Identifies a source block's class: its width, tokens, keys, window and dense sizes.
 std::string block_class_key(const ViTConfig& source, int i);
@@ -58,6 +62,9 @@ struct LatencyModel {
   int64_t batch = 0;
   double fixed_ms = 0;    // everything outside the blocks
   double source_ms = 0;   // the dense source's measured latency
+  // Inference on the table's device computes global attention head by head at each head's own
+  // widths (model/attention_by_heads.h: the CPU); else grouped or padded (head_layout.h).
+  bool heads_one_by_one = false;
 
   // Milliseconds of the compact model of `structure` (validated against `source`).
   double predict_ms(const ViTConfig& source, const Structure& structure) const;
@@ -66,7 +73,8 @@ struct LatencyModel {
   double block_ms(const ViTConfig& compact, int i) const;  // block i of a compact config
   // Block i's latency as an affine function of what UVC and DC-ViT prune, at the block's dense
   // tokens, in milliseconds: fixed (both branches kept) + per_qk_dim Q + per_v_dim V + per_head H
-  // + per_neuron F. Grouping is taken as padded-or-one-group: G counts once, in fixed.
+  // + per_neuron F. Grouping is taken as padded-or-one-group: G counts once, in fixed; where heads
+  // are computed one by one, G counts per head, in per_head.
   struct Affine {
     double fixed = 0, attention_fixed = 0, mlp_fixed = 0;  // attention_/mlp_fixed: a branch's part
     double per_qk_dim = 0, per_v_dim = 0, per_head = 0, per_neuron = 0;

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "model/attention_by_heads.h"
 #include "model/batch_chunks.h"
 #include "model/slice.h"
 #include "report/latency.h"
@@ -30,7 +31,8 @@ namespace vitc {
 namespace {
 
 // Bumped whenever the features or the measuring protocol change: older tables are then stale.
-constexpr int kTableFormat = 2;  // 2: passes run in batch slices, one per thread
+// 2: passes in batch slices per thread; 3: heads one by one in CPU inference.
+constexpr int kTableFormat = 3;
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -185,6 +187,7 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
   source.eval();
   LatencyModel model;
   model.batch = options.batch;
+  model.heads_one_by_one = attention_by_heads_runs_on(source.device());
   for (int i = 0; i < config.depth(); ++i) {
     const std::string key = block_class_key(config, i);
     auto found = std::find(model.class_keys.begin(), model.class_keys.end(), key);
@@ -277,7 +280,7 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
       blocks += block_ms[static_cast<size_t>(i)];
       if (cc.blocks[i].skip) continue;
       const size_t c = static_cast<size_t>(model.block_class[static_cast<size_t>(i)]);
-      rows[c].push_back(block_latency_features(cc, i, options.batch));
+      rows[c].push_back(block_latency_features(cc, i, options.batch, model.heads_one_by_one));
       times[c].push_back(block_ms[static_cast<size_t>(i)]);
     }
     outside.push_back(whole - blocks);

@@ -61,7 +61,7 @@ TEST(LatencyModel, FeaturesCountWhatTheBlockComputes) {
   const ViTConfig c = compact_config(source, s);
   const int d = source.blocks[0].heads[0].qk_dim;
   const double N = c.block_tokens(0);
-  const LatencyFeatureRow f = block_latency_features(c, 0, /*batch=*/1);
+  const LatencyFeatureRow f = block_latency_features(c, 0, /*batch=*/1, /*heads_one_by_one=*/false);
   EXPECT_EQ(f[0], 1);
   EXPECT_EQ(f[1], N);
   EXPECT_EQ(f[2], 1);
@@ -77,13 +77,18 @@ TEST(LatencyModel, FeaturesCountWhatTheBlockComputes) {
   EXPECT_EQ(f[10], 1);
   EXPECT_EQ(f[11], N);
   EXPECT_EQ(f[12], N * 10);
-  const LatencyFeatureRow no_attention = block_latency_features(c, 1, 1);
+  // Heads one by one (CPU inference, attention_by_heads.h): a G per head, their own widths.
+  const LatencyFeatureRow by_heads = block_latency_features(c, 0, 64, /*heads_one_by_one=*/true);
+  EXPECT_EQ(by_heads[4], 2);
+  EXPECT_EQ(by_heads[6], N * 2 * d);
+  EXPECT_EQ(by_heads[8], N * (3.0 + d));
+  const LatencyFeatureRow no_attention = block_latency_features(c, 1, 1, false);
   for (int j = 2; j <= 9; ++j) EXPECT_EQ(no_attention[static_cast<size_t>(j)], 0) << j;
   EXPECT_EQ(no_attention[12], N * source.blocks[1].mlp_hidden);
   s.blocks[2].skip = true;
   s.blocks[2].heads.clear();
   s.blocks[2].mlp.clear();
-  const LatencyFeatureRow skipped = block_latency_features(compact_config(source, s), 2, 1);
+  const LatencyFeatureRow skipped = block_latency_features(compact_config(source, s), 2, 1, false);
   for (double x : skipped) EXPECT_EQ(x, 0);
 }
 
@@ -220,7 +225,16 @@ TEST(LatencyModel, JsonRoundTripAndFieldErrors) {
   EXPECT_EQ(back.class_keys, model->class_keys);
   EXPECT_EQ(back.coefficients, model->coefficients);
   EXPECT_DOUBLE_EQ(back.predict_ms(source, dense_structure(source)), model->source_ms);
+  EXPECT_EQ(back.heads_one_by_one, model->heads_one_by_one);
+  nlohmann::json one_by_one = j;
+  one_by_one["heads_one_by_one"] = !model->heads_one_by_one;
+  EXPECT_EQ(latency_model_from_json(one_by_one, "t.json").heads_one_by_one,
+            !model->heads_one_by_one);
   nlohmann::json bad = j;
+  bad["heads_one_by_one"] = "yes";
+  EXPECT_NE(error_of([&] { latency_model_from_json(bad, "t.json"); }).find("heads_one_by_one"),
+            std::string::npos);
+  bad = j;
   bad["classes"][0]["ms_per_unit"]["N*F"] = -1;
   EXPECT_NE(error_of([&] { latency_model_from_json(bad, "t.json"); }).find("N*F"),
             std::string::npos);
