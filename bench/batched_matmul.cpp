@@ -2,7 +2,6 @@
 // backward of scores = q k^T and out = softmax(scores) v, interleaved repetition by repetition in
 // one process; prints medians and their ratio as a Markdown table.
 //   bench_batched_matmul [--reps 15] [--threads 1] [--blas-threads 1] [--flush-denormals 1]
-#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 
 #include "bench_main.h"
 #include "model/batched_matmul.h"
+#include "report/latency.h"
 #include "util/denormals.h"
 #include "util/progress.h"
 #include "util/threads.h"
@@ -69,9 +69,7 @@ int main(int argc, char** argv) {
           ours.push_back(t_ours);
         }
       }
-      std::sort(reference.begin(), reference.end());
-      std::sort(ours.begin(), ours.end());
-      const double m_ref = reference[reference.size() / 2], m_ours = ours[ours.size() / 2];
+      const double m_ref = vitc::median_of(reference), m_ours = vitc::median_of(ours);
       std::printf("| %s | %.2f | %.2f | %.2f |\n", s.name.c_str(), m_ref * 1e3, m_ours * 1e3,
                   m_ours / m_ref);
     }
