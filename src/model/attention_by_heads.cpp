@@ -63,7 +63,8 @@ at::Tensor attention_by_heads(const at::Tensor& qkv_projection,
         for (int d = 0; d < h.qk_dim; ++d) dst[d] = q[d] * alpha;
       }
       gemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, n, n, h.qk_dim, 1.0f, q_scaled.data(),
-           std::max(1, h.qk_dim), rows + qk_total + h.q_offset, static_cast<int>(W), 0.0f, scores.data(), n);
+           std::max(1, h.qk_dim), rows + qk_total + h.q_offset, static_cast<int>(W), 0.0f,
+           scores.data(), n);
       softmax_rows_of(scores.data(), scores.data(), N, N);
       gemm(kCblasRowMajor, kCblasNoTrans, kCblasNoTrans, n, h.v_dim, n, 1.0f, scores.data(), n,
            rows + 2 * qk_total + h.v_offset, static_cast<int>(W), 0.0f,

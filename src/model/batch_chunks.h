@@ -1,14 +1,15 @@
-// Inference on the CPU by chunks of the batch, one per intra-op thread.
+// Inference on the CPU by slices ("chunks") of the batch, spread over the intra-op threads.
 //
 // Why it exists: a small ViT at batch 64 computes ~25 operations per block on tensors of a few
 // hundred KB. Split operation by operation over torch's threads (vitc::linear, batched_matmul,
 // softmax_rows and ATen's element-wise kernels), every operation ends at a barrier, and the
 // operations that pruning does not shrink (LayerNorm, residual additions, per-call costs) keep
 // their share: a model pruned to 50% MACs ran at ~0.59 of the dense model's time on fm_small.
-// The images of a batch are independent in inference, so here each thread runs a whole block on
-// its own slice of the batch, with every operation inside it on that one thread (ATen runs
-// parallel_for inline inside a parallel region; OpenBLAS is single-threaded, util/threads.h):
-// one fork and join per block instead of one per operation (docs/slicing_benchmark.md).
+// The images of a batch are independent in inference, so here each thread runs the whole
+// network (the model families' forward_features) on its own slices of the batch, with every
+// operation inside on that one thread (ATen runs parallel_for inline inside a parallel region;
+// OpenBLAS is single-threaded, util/threads.h): one fork and join per pass instead of one per
+// operation (docs/slicing_benchmark.md).
 //
 // Used only where it computes exactly what the whole batch would: without autograd (training
 // keeps the operation split: its backward pass runs on one autograd thread), on the CPU, with

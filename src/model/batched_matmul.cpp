@@ -14,8 +14,6 @@
 namespace vitc {
 namespace {
 
-SgemmFn sgemm() { return cblas_sgemm_or_null(); }
-
 // One operand as cblas sees it: matrices at data + offsets[i], each row-major (element (r, c) at
 // r * ld + c) or, when transposed, column-major (at c * ld + r).
 struct Operand {
@@ -78,7 +76,7 @@ at::Tensor blas_bmm(const at::Tensor& a_tensor, const at::Tensor& b_tensor) {
   const float* a_base = a.storage.data_ptr<float>() - a.storage.storage_offset();
   const float* b_base = b.storage.data_ptr<float>() - b.storage.storage_offset();
   float* o = out.data_ptr<float>();
-  const SgemmFn gemm = sgemm();
+  const SgemmFn gemm = cblas_sgemm_or_null();
   at::parallel_for(0, count, product_grain(M * N * K), [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       gemm(kCblasRowMajor, a.transposed ? kCblasTrans : kCblasNoTrans,
@@ -116,7 +114,7 @@ class BatchedMatmul : public torch::autograd::Function<BatchedMatmul> {
 }  // namespace
 
 bool batched_matmul_uses_blas(const at::Tensor& a, const at::Tensor& b) {
-  if (sgemm() == nullptr) return false;
+  if (cblas_sgemm_or_null() == nullptr) return false;
   if (!a.device().is_cpu() || !b.device().is_cpu()) return false;
   if (a.scalar_type() != at::kFloat || b.scalar_type() != at::kFloat) return false;
   // Under bf16 autocast torch::matmul runs in bf16 (current_precision hides the LibTorch

@@ -114,7 +114,6 @@ int64_t largest_activation_bytes(const ViTConfig& c) {
   return largest * static_cast<int64_t>(sizeof(float));
 }
 
-
 at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
                                                    const ModelMasks* masks) {
   if (masks != nullptr) {

@@ -142,7 +142,6 @@ int64_t largest_activation_bytes(const ResNetConfig& c) {
   return largest * static_cast<int64_t>(sizeof(float));
 }
 
-
 at::Tensor ResNetImpl::forward_features(const at::Tensor& images, const ResNetStructure* structure) {
   if (structure) validate_resnet_structure(*structure, config_);
   if (!is_training() && conv1->weight.device().is_cpu() && runs_in_batch_chunks(images)) {
