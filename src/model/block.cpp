@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "model/families/swin/swin_windows.h"
+#include "model/layer_norm_rows.h"
 #include "model/linear.h"
 #include "util/error.h"
 
@@ -101,15 +102,23 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
     check_token_mask(masks->keys, "keys", x);
   }
   at::Tensor y = x;
+  at::Tensor normed;  // norm2(y), when the attention's residual addition computed it as well
   if (spec_.has_attention()) {
-    at::Tensor a = scaled_attention(attend(apply_token_mask(norm1->forward(x), masks), masks));
+    at::Tensor a = scaled_attention(
+        attend(apply_token_mask(layer_norm_last_dim(x, *norm1), masks), masks));
     if (masks != nullptr && masks->attn_gate.defined()) a = a * masks->attn_gate;
-    y = y + a;
+    if (spec_.has_mlp()) {
+      SumAndNormed s = add_then_layer_norm(y, a, *norm2);
+      y = s.sum;
+      normed = s.normed;
+    } else {
+      y = y + a;
+    }
   }
   if (spec_.has_mlp()) {
+    if (!normed.defined()) normed = layer_norm_last_dim(y, *norm2);
     const at::Tensor hidden_mask = masks != nullptr ? masks->mlp : at::Tensor();
-    at::Tensor m =
-        scaled_mlp(mlp->forward(apply_token_mask(norm2->forward(y), masks), hidden_mask));
+    at::Tensor m = scaled_mlp(mlp->forward(apply_token_mask(normed, masks), hidden_mask));
     if (masks != nullptr && masks->mlp_gate.defined()) m = m * masks->mlp_gate;
     y = y + m;
   }

@@ -17,8 +17,10 @@ namespace vitc {
 // bf16 autocast) go to ATen.
 at::Tensor softmax_last_dim(const at::Tensor& x);
 
-// The row kernel itself on `rows` contiguous rows of n floats, on this thread: out may be in
-// (in place). For kernels that hold their rows in their own buffers (attention_by_heads.h).
-void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n);
+// The row kernel itself on `rows` rows of n floats, ld floats apart (in and out alike), on this
+// thread: out may be in (in place). For kernels that hold their rows in their own buffers
+// (attention_by_heads.h): rows that start on 64-byte boundaries (ld a multiple of 16, an aligned
+// buffer) are read faster right after a matrix product wrote them (bench/softmax_rows.cpp).
+void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld);
 
 }  // namespace vitc

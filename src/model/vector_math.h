@@ -1,6 +1,7 @@
 // Scalar float functions written so that GCC and Clang vectorise the loops that call them (no
 // library calls, no branches), and VITC_VECTOR_CLONES, which compiles a function for AVX-512,
-// AVX2 and the baseline and picks one at run time. For the row kernel of model/softmax_rows.h.
+// AVX2 and the baseline and picks one at run time, and what the hand-written AVX-512 row kernels
+// (layer_norm_rows.cpp, softmax_rows.cpp) need: the intrinsics and a run-time CPU check.
 // (A GELU on the same footing, erf by Abramowitz-Stegun 7.1.26, was 1.15x slower than ATen's
 // vectorised kernel, so the MLP keeps ATen's.)
 #pragma once
@@ -11,9 +12,24 @@
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__INTEL_COMPILER)
 #define VITC_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define VITC_HAS_AVX512_KERNELS 1
+#include <immintrin.h>
 #else
 #define VITC_VECTOR_CLONES
+#define VITC_HAS_AVX512_KERNELS 0
 #endif
+
+namespace vitc {
+
+#if VITC_HAS_AVX512_KERNELS
+// Whether this CPU runs AVX-512F code (checked once).
+inline bool cpu_has_avx512f() {
+  static const bool has = __builtin_cpu_supports("avx512f");
+  return has;
+}
+#endif
+
+}  // namespace vitc
 
 namespace vitc::vecmath {
 

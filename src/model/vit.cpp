@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "model/batch_chunks.h"
+#include "model/layer_norm_rows.h"
 #include "model/token_list.h"
 #include "util/error.h"
 
@@ -24,7 +25,7 @@ PatchEmbedImpl::PatchEmbedImpl(int in_chans, int embed_dim, int patch_size, bool
 
 at::Tensor PatchEmbedImpl::forward(const at::Tensor& x) {
   const at::Tensor tokens = proj->forward(x).flatten(2).transpose(1, 2);  // [B, h*w, D]
-  return norm ? norm->forward(tokens) : tokens;
+  return norm ? layer_norm_last_dim(tokens, *norm) : tokens;
 }
 
 at::Tensor HeadOutputs::combined() const { return dist.defined() ? (cls + dist) / 2 : cls; }
@@ -130,7 +131,7 @@ at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
   for (int i = 0; i < config_.depth(); ++i) {
     x = block(i)->forward(block_input(i, x), masks != nullptr ? &masks->blocks[i] : nullptr);
   }
-  return norm->forward(x);
+  return layer_norm_last_dim(x, *norm);
 }
 
 HeadOutputs VisionTransformerImpl::head_outputs(const at::Tensor& tokens) {

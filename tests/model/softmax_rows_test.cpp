@@ -60,5 +60,33 @@ TEST(SoftmaxRows, NonContiguousInputsAndGradientsMatchATen) {
       << (leaf_a.grad() - leaf_b.grad()).abs().max();
 }
 
+// softmax_rows_of on rows ld floats apart (attention_by_heads keeps 50-wide rows 64 apart):
+// each row as the contiguous kernel computes it, the floats between rows untouched.
+TEST(SoftmaxRows, RowsApartMatchContiguousRowsAndLeaveTheGapAlone) {
+  torch::NoGradGuard no_grad;
+  for (int64_t n : {1, 15, 16, 50, 197}) {
+    const int64_t ld = (n + 15) / 16 * 16 + 16, rows = 9;
+    const at::Tensor x = torch::randn({rows, n}) * 4;
+    at::Tensor buffer = torch::full({rows, ld}, 7.0f);
+    buffer.narrow(1, 0, n).copy_(x);
+    softmax_rows_of(buffer.data_ptr<float>(), buffer.data_ptr<float>(), rows, n, ld);
+    EXPECT_TRUE(torch::equal(buffer.narrow(1, 0, n), softmax_last_dim(x))) << "n " << n;
+    EXPECT_TRUE(torch::equal(buffer.narrow(1, n, ld - n), torch::full({rows, ld - n}, 7.0f)))
+        << "n " << n;
+  }
+}
+
+// A NaN score makes its row NaN, as in ATen, and leaves the other rows alone.
+TEST(SoftmaxRows, NaNScoreMakesItsRowNaN) {
+  torch::NoGradGuard no_grad;
+  at::Tensor x = torch::randn({3, 50});
+  x.index_put_({1, 49}, std::numeric_limits<float>::quiet_NaN());  // in the row's tail
+  x.index_put_({2, 3}, std::numeric_limits<float>::quiet_NaN());
+  const at::Tensor ours = softmax_last_dim(x);
+  EXPECT_TRUE(torch::isnan(ours[1]).all().item<bool>());
+  EXPECT_TRUE(torch::isnan(ours[2]).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(ours[0], x[0].softmax(-1), 2e-6, 1e-9));
+}
+
 }  // namespace
 }  // namespace vitc
