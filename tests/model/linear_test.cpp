@@ -76,6 +76,31 @@ TEST(Linear, SameValuesInTrainingAndInference) {
   EXPECT_TRUE(torch::equal(training.detach(), inference));
 }
 
+TEST(Linear, OneThreadInferenceByCblasMatchesATensLinearBitForBit) {
+  // With one thread (or inside a batch slice) inference calls cblas_sgemm itself; training is
+  // ATen's linear. The two must agree exactly, or a student drifts from its teacher.
+  IntraOpThreads threads(1);
+  for (const std::vector<int64_t>& shape :
+       std::vector<std::vector<int64_t>>{{8, 50, 64}, {3, 64}, {1, 50, 16}}) {
+    for (const int64_t out : {1, 48, 85, 192}) {
+      const at::Tensor x = torch::randn(shape);
+      const at::Tensor w = torch::randn({out, shape.back()}).requires_grad_(true);
+      const at::Tensor b = torch::randn({out});
+      ASSERT_FALSE(linear_splits_rows(x, w));
+      const at::Tensor training = linear(x, w, b);
+      at::Tensor inference, without_bias;
+      {
+        torch::NoGradGuard no_grad;
+        inference = linear(x, w, b);
+        without_bias = linear(x, w, at::Tensor());
+        EXPECT_TRUE(torch::equal(without_bias, torch::linear(x, w, at::Tensor())));
+      }
+      EXPECT_TRUE(torch::equal(training.detach(), inference))
+          << "out " << out << ": " << (training.detach() - inference).abs().max();
+    }
+  }
+}
+
 TEST(Linear, SplitsOnlyFloatCpuProductsLargeEnoughWithSeveralThreads) {
   const at::Tensor x = torch::randn({3200, 64}), w = torch::randn({256, 64});
   {

@@ -7,6 +7,8 @@
 
 #include "compress/common/data_parallel.h"
 #include "data/loader.h"
+#include "model/layer_norm_rows.h"
+#include "model/linear.h"
 #include "util/error.h"
 #include "util/progress.h"
 
@@ -58,19 +60,19 @@ at::Tensor adapted_features(VisionTransformerImpl& model, const std::set<int>& d
     const BlockSpec& spec = block->spec();
     if (spec.skip) continue;
     if (spec.has_attention()) {
-      at::Tensor y = block->norm1->forward(x);
+      at::Tensor y = layer_norm_last_dim(x, *block->norm1);
       const auto pre = adaptors.pre.find(b);
-      if (pre != adaptors.pre.end()) y = torch::nn::Linear(pre->second)->forward(y);
+      if (pre != adaptors.pre.end()) y = apply_linear(pre->second, y);
       x = x + block->scaled_attention(block->attend(y));
     }
     if (spec.has_mlp()) {
-      at::Tensor m = block->scaled_mlp(block->mlp->forward(block->norm2->forward(x)));
+      at::Tensor m = block->scaled_mlp(block->mlp->forward(layer_norm_last_dim(x, *block->norm2)));
       const auto after = adaptors.after.find(b);
-      if (after != adaptors.after.end()) m = torch::nn::Linear(after->second)->forward(m);
+      if (after != adaptors.after.end()) m = apply_linear(after->second, m);
       x = x + m;
     }
   }
-  return model.norm->forward(x);
+  return layer_norm_last_dim(x, *model.norm);
 }
 
 void RecoverOptions::validate() const { validate_settings(*this, kFlagPrefix); }

@@ -3,6 +3,9 @@
 
 #include <torch/torch.h>
 
+#include "model/layer_norm_rows.h"
+#include "model/linear.h"
+
 namespace vitc {
 
 PatchMergingImpl::PatchMergingImpl(int dim, double norm_eps) {
@@ -18,7 +21,7 @@ at::Tensor PatchMergingImpl::forward(const at::Tensor& x, int64_t side) {
   const at::Tensor groups = x.reshape({B, half, 2, half, 2, C})
                                 .permute({0, 1, 3, 4, 2, 5})
                                 .reshape({B, half * half, 4 * C});
-  return reduction->forward(norm->forward(groups));
+  return apply_linear(reduction, layer_norm_last_dim(groups, *norm));
 }
 
 int64_t patch_merging_macs(const ViTConfig& config) {
