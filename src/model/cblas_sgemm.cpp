@@ -1,4 +1,4 @@
-// Looking up cblas_sgemm once (see cblas_sgemm.h).
+// Looking up cblas_sgemm and dnnl_sgemm once (see cblas_sgemm.h).
 #include "model/cblas_sgemm.h"
 
 #include <dlfcn.h>
@@ -12,6 +12,11 @@ SgemmFn cblas_sgemm_or_null() {
     if (at::globalContext().hasMKL()) return SgemmFn{nullptr};
     return reinterpret_cast<SgemmFn>(::dlsym(RTLD_DEFAULT, "cblas_sgemm"));
   }();
+  return fn;
+}
+
+DnnlSgemmFn dnnl_sgemm_or_null() {
+  static const DnnlSgemmFn fn = reinterpret_cast<DnnlSgemmFn>(::dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
   return fn;
 }
 

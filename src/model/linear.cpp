@@ -15,19 +15,31 @@
 namespace vitc {
 namespace {
 
-// out [rows, out_features] = x [rows, in_features] W^T + bias by one cblas_sgemm on this thread:
-// the bias copied into every row first and the product added to it, which is what ATen's addmm
-// does before its own OpenBLAS call (sgemm_tn on the same operands), without its dispatch, its
+// out [rows, out_features] = x [rows, in_features] W^T + bias by one product on this thread: the
+// bias copied into every row first and the product added to it, which is what ATen's addmm does
+// before its own OpenBLAS call (sgemm_tn on the same operands), without its dispatch, its
 // transposed view and its strided broadcast copy of the bias (7% of a 30% model's inference).
+// The product is oneDNN's dnnl_sgemm where the process has it and the call runs on one thread
+// (inside a parallel region: a batch slice or a row band; or torch on one thread), else OpenBLAS's.
+// The two round differently (1e-6), so training goes through here as well: on one thread a model's
+// training and inference forward passes agree bit for bit (tests/model/linear_test.cpp,
+// training_inference_agree_test.cpp).
 void sgemm_rows(SgemmFn gemm, float* out, const float* x, int64_t rows, const float* weight,
                 int64_t out_features, int64_t in_features, const float* bias) {
   if (bias != nullptr) {
     for (int64_t r = 0; r < rows; ++r) std::copy(bias, bias + out_features, out + r * out_features);
   }
+  const float beta = bias != nullptr ? 1.0f : 0.0f;
+  static const DnnlSgemmFn dnnl = dnnl_sgemm_or_null();
+  if (dnnl != nullptr && (at::in_parallel_region() || at::get_num_threads() == 1) &&
+      dnnl('N', 'T', rows, out_features, in_features, 1.0f, x, in_features, weight, in_features,
+           beta, out, out_features) == 0) {
+    return;
+  }
   gemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, static_cast<int>(rows),
        static_cast<int>(out_features), static_cast<int>(in_features), 1.0f, x,
-       static_cast<int>(in_features), weight, static_cast<int>(in_features),
-       bias != nullptr ? 1.0f : 0.0f, out, static_cast<int>(out_features));
+       static_cast<int>(in_features), weight, static_cast<int>(in_features), beta, out,
+       static_cast<int>(out_features));
 }
 
 // Whether x W^T + b can go to sgemm_rows: float32 CPU operands outside bf16 autocast, OpenBLAS's
@@ -139,23 +151,28 @@ bool linear_splits_rows(const at::Tensor& x, const at::Tensor& weight) {
 }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
-  if (!linear_splits_rows(x, weight) ||
-      (bias.defined() && (bias.scalar_type() != at::kFloat || !bias.device().is_cpu()))) {
-    const bool graph = at::GradMode::is_enabled() &&
-                       (x.requires_grad() || weight.requires_grad() ||
-                        (bias.defined() && bias.requires_grad()));
-    const SgemmFn gemm = graph ? nullptr : sgemm_for(x, weight, bias);
-    if (gemm == nullptr) return torch::linear(x, weight, bias);
-    // Inference on one thread (or inside a parallel region: a batch slice): one sgemm_rows.
-    const at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
-    const at::Tensor w = weight.contiguous();
-    const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
-    at::Tensor out = at::empty({rows.size(0), w.size(0)}, x.options());
-    sgemm_rows(gemm, out.data_ptr<float>(), rows.data_ptr<float>(), rows.size(0),
-               w.data_ptr<float>(), w.size(0), w.size(1), b.defined() ? b.data_ptr<float>() : nullptr);
-    return out.view(with_last(x.sizes(), w.size(0)));
+  if (bias.defined() && (bias.scalar_type() != at::kFloat || !bias.device().is_cpu())) {
+    return torch::linear(x, weight, bias);
   }
-  return RowBandLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
+  const SgemmFn gemm = sgemm_for(x, weight, bias);
+  const bool splits = linear_splits_rows(x, weight);
+  if (gemm == nullptr && !splits) return torch::linear(x, weight, bias);
+  const bool graph = at::GradMode::is_enabled() &&
+                     (x.requires_grad() || weight.requires_grad() ||
+                      (bias.defined() && bias.requires_grad()));
+  // Training takes sgemm_rows too (one band when it does not split), so that it computes what
+  // inference computes.
+  if (splits || graph) {
+    return RowBandLinear::apply(x, weight, bias.defined() ? bias : at::empty({0}, x.options()));
+  }
+  // Inference in one band (one thread, or inside a parallel region: a batch slice).
+  const at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
+  const at::Tensor w = weight.contiguous();
+  const at::Tensor b = bias.defined() ? bias.contiguous() : bias;
+  at::Tensor out = at::empty({rows.size(0), w.size(0)}, x.options());
+  sgemm_rows(gemm, out.data_ptr<float>(), rows.data_ptr<float>(), rows.size(0), w.data_ptr<float>(),
+             w.size(0), w.size(1), b.defined() ? b.data_ptr<float>() : nullptr);
+  return out.view(with_last(x.sizes(), w.size(0)));
 }
 
 }  // namespace vitc

@@ -76,16 +76,17 @@ TEST(Linear, SameValuesInTrainingAndInference) {
   EXPECT_TRUE(torch::equal(training.detach(), inference));
 }
 
-TEST(Linear, OneThreadInferenceByCblasMatchesATensLinearBitForBit) {
-  // With one thread (or inside a batch slice) inference calls cblas_sgemm itself; training is
-  // ATen's linear. The two must agree exactly, or a student drifts from its teacher.
+TEST(Linear, OneThreadTrainingAndInferenceAgreeBitForBitAndMatchATen) {
+  // With one thread inference calls the BLAS itself (oneDNN's sgemm where the process has it,
+  // else OpenBLAS's), and so does training: the two must agree exactly, or a student drifts from
+  // its teacher. Both match ATen's linear within float rounding, gradients included.
   IntraOpThreads threads(1);
   for (const std::vector<int64_t>& shape :
-       std::vector<std::vector<int64_t>>{{8, 50, 64}, {3, 64}, {1, 50, 16}}) {
+       std::vector<std::vector<int64_t>>{{8, 50, 64}, {3, 64}, {1, 50, 16}, {2, 197, 384}}) {
     for (const int64_t out : {1, 48, 85, 192}) {
-      const at::Tensor x = torch::randn(shape);
-      const at::Tensor w = torch::randn({out, shape.back()}).requires_grad_(true);
-      const at::Tensor b = torch::randn({out});
+      const at::Tensor x = torch::randn(shape).requires_grad_(true);
+      const at::Tensor w = (torch::randn({out, shape.back()}) * 0.1).requires_grad_(true);
+      const at::Tensor b = torch::randn({out}).requires_grad_(true);
       ASSERT_FALSE(linear_splits_rows(x, w));
       const at::Tensor training = linear(x, w, b);
       at::Tensor inference, without_bias;
@@ -93,10 +94,20 @@ TEST(Linear, OneThreadInferenceByCblasMatchesATensLinearBitForBit) {
         torch::NoGradGuard no_grad;
         inference = linear(x, w, b);
         without_bias = linear(x, w, at::Tensor());
-        EXPECT_TRUE(torch::equal(without_bias, torch::linear(x, w, at::Tensor())));
+        const at::Tensor aten = torch::linear(x, w, at::Tensor());
+        EXPECT_TRUE(torch::allclose(without_bias, aten, 1e-5, 1e-5)) << (without_bias - aten).abs().max();
       }
       EXPECT_TRUE(torch::equal(training.detach(), inference))
           << "out " << out << ": " << (training.detach() - inference).abs().max();
+      const at::Tensor theirs = torch::linear(x, w, b);
+      EXPECT_TRUE(torch::allclose(training, theirs, 1e-5, 1e-5)) << (training - theirs).abs().max();
+      const at::Tensor g = torch::randn(training.sizes());
+      const auto ours_grads = torch::autograd::grad({training}, {x, w, b}, {g});
+      const auto theirs_grads = torch::autograd::grad({theirs}, {x, w, b}, {g});
+      for (size_t i = 0; i < ours_grads.size(); ++i) {
+        EXPECT_TRUE(torch::allclose(ours_grads[i], theirs_grads[i], 1e-4, 1e-4))
+            << "gradient " << i << ": " << (ours_grads[i] - theirs_grads[i]).abs().max();
+      }
     }
   }
 }
