@@ -2,13 +2,15 @@
 //
 // Why it exists: on 2 cores the fastest split measured for small ViTs is torch's intra-op pool on
 // both cores with OpenBLAS single-threaded (element-wise work then runs on both cores, and no
-// OpenBLAS thread spins in sched_yield between products, docs/threads.md). OpenBLAS then computes
-// each product on one core, so here a float32 CPU product is cut into bands of rows (of x in the
-// forward pass and for x's gradient, of W for W's gradient), one per intra-op thread, each one
-// ATen addmm/mm. Training and inference take the same path, so a teacher and its student still
-// agree exactly (values match ATen's linear within float rounding, tests/model/linear_test.cpp). With one intra-op thread, inside a parallel region, on CUDA, in bf16 autocast or for
-// other dtypes it is ATen's at::linear (a contiguous 3-D input folded into one addmm with the
-// bias).
+// OpenBLAS thread spins in sched_yield between products, docs/threads.md). So a float32 CPU
+// product is cut into bands of rows (of x in the forward pass and for x's gradient, of W for W's
+// gradient), one per intra-op thread. Each forward band, and an inference product that is not
+// cut (one thread, or inside a batch slice), is one sgemm call of its own: oneDNN's dnnl_sgemm
+// where LibTorch's oneDNN is visible (0.67-0.89 of OpenBLAS's time on this CPU), else OpenBLAS's
+// cblas_sgemm, the bias copied into the rows first as ATen's addmm does (model/cblas_sgemm.h,
+// docs/slicing_benchmark.md). Training and inference take the same calls, so on one thread a
+// student and its teacher agree bit for bit (tests/model/linear_test.cpp). On CUDA, in bf16
+// autocast, for other dtypes, or without either BLAS entry point it is ATen's at::linear.
 #pragma once
 
 #include <torch/nn/modules/linear.h>

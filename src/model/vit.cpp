@@ -163,6 +163,13 @@ HeadOutputs VisionTransformerImpl::forward_heads(const at::Tensor& images,
 }
 
 at::Tensor VisionTransformerImpl::forward(const at::Tensor& images, const ModelMasks* masks) {
+  if (masks == nullptr && !is_training() && device().is_cpu() && runs_in_batch_chunks(images)) {
+    // Inference: each slice runs through the heads as well, so that only its logits are
+    // concatenated, not its [B, N, D] features (1.1% of a 30% fm_small model's time).
+    return in_batch_chunks(
+        images, [this](const at::Tensor& chunk) { return forward(chunk); },
+        largest_activation_bytes(config_));
+  }
   return forward_heads(images, masks).combined();
 }
 
