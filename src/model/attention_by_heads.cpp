@@ -71,7 +71,7 @@ at::Tensor attention_by_heads(const at::Tensor& qkv_projection,
   mean_work /= H;
   const int n = static_cast<int>(N);
   // Score rows start on 64-byte boundaries: the softmax then reads them faster right after the
-  // product wrote them (x0.69 on fm_small's 50 x 50 heads, bench/softmax_rows.cpp).
+  // product wrote them (x0.51 on fm_small's 50 x 50 heads, bench/softmax_rows.cpp).
   const int ld = static_cast<int>((N + 15) / 16 * 16);
   at::parallel_for(0, B * H, product_grain(mean_work), [&](int64_t begin, int64_t end) {
     AlignedFloats scores(static_cast<size_t>(N) * ld);

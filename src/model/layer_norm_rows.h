@@ -39,4 +39,9 @@ void layer_norm_rows_of(const float* in, const float* add, float* sum, float* ou
                         const float* weight, const float* bias, int64_t rows, int64_t n, float eps,
                         float* mean, float* rstd);
 
+// The same on the portable kernel, which CPUs without AVX-512 run (for tests on CPUs with it).
+void layer_norm_rows_portable_of(const float* in, const float* add, float* sum, float* out,
+                                 const float* weight, const float* bias, int64_t rows, int64_t n,
+                                 float eps, float* mean, float* rstd);
+
 }  // namespace vitc

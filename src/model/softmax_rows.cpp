@@ -1,5 +1,5 @@
-// The row kernel of softmax_last_dim, vectorised by the compiler (model/vector_math.h), for
-// AVX-512, AVX2 and the baseline, chosen at run time.
+// The row kernel of softmax_last_dim: AVX-512 intrinsics where the CPU has them, else a version
+// the compiler vectorises for AVX2 and the baseline (model/vector_math.h), chosen at run time.
 #include "model/softmax_rows.h"
 
 #include <algorithm>
@@ -49,6 +49,10 @@ void softmax_rows_portable(const float* in, float* out, int64_t rows, int64_t n,
 }
 
 #if VITC_HAS_AVX512_KERNELS
+// GCC 12 warns that the intrinsics' own "undefined" source registers may be used uninitialized
+// (GCC bug 105593, inside avx512fintrin.h); nothing of ours is.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // vecmath::exp's polynomial on 16 lanes. NaN stays NaN (the clamps take x as their second
 // operand, which AVX-512's min and max return when either is NaN).
 __attribute__((target("avx512f"))) inline __m512 exp_avx512(__m512 x) {
@@ -106,6 +110,7 @@ __attribute__((target("avx512f"))) void softmax_rows_avx512(const float* in, flo
     }
   }
 }
+#pragma GCC diagnostic pop
 #endif
 
 void softmax_rows(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
@@ -151,6 +156,10 @@ struct SoftmaxRowsFunction : public torch::autograd::Function<SoftmaxRowsFunctio
 };
 
 }  // namespace
+
+void softmax_rows_portable_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
+  softmax_rows_portable(in, out, rows, n, ld);
+}
 
 void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
   softmax_rows(in, out, rows, n, ld);  // each element is read before it is written: in place works

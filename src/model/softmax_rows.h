@@ -23,4 +23,7 @@ at::Tensor softmax_last_dim(const at::Tensor& x);
 // buffer) are read faster right after a matrix product wrote them (bench/softmax_rows.cpp).
 void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld);
 
+// The same on the portable kernel, which CPUs without AVX-512 run (for tests on CPUs with it).
+void softmax_rows_portable_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld);
+
 }  // namespace vitc

@@ -104,5 +104,35 @@ TEST(LayerNormRows, OtherDtypesAndShapesGoToATen) {
   EXPECT_EQ(layer_norm_last_dim(torch::randn({0, 8}), *f).numel(), 0);
 }
 
+// The portable kernel (CPUs without AVX-512) gives what the dispatched one gives: with and
+// without the fused addition, its sum, mean and 1/std, for row lengths with and without a tail.
+TEST(LayerNormRows, PortableKernelMatchesTheDispatchedOne) {
+  for (int64_t n : {1, 7, 16, 50, 64, 96}) {
+    const int64_t rows = 5;
+    const at::Tensor x = torch::randn({rows, n}) * 2 + 1, a = torch::randn({rows, n});
+    const at::Tensor w = torch::rand({n}) + 0.5, b = torch::randn({n});
+    for (const bool fused : {false, true}) {
+      at::Tensor out1 = torch::empty({rows, n}), out2 = torch::empty({rows, n});
+      at::Tensor sum1 = torch::empty({rows, n}), sum2 = torch::empty({rows, n});
+      at::Tensor m1 = torch::empty({rows}), m2 = torch::empty({rows});
+      at::Tensor r1 = torch::empty({rows}), r2 = torch::empty({rows});
+      const float* add = fused ? a.data_ptr<float>() : nullptr;
+      layer_norm_rows_of(x.data_ptr<float>(), add, sum1.data_ptr<float>(), out1.data_ptr<float>(),
+                         w.data_ptr<float>(), b.data_ptr<float>(), rows, n, 1e-6f,
+                         m1.data_ptr<float>(), r1.data_ptr<float>());
+      layer_norm_rows_portable_of(x.data_ptr<float>(), add, sum2.data_ptr<float>(),
+                                  out2.data_ptr<float>(), w.data_ptr<float>(), b.data_ptr<float>(),
+                                  rows, n, 1e-6f, m2.data_ptr<float>(), r2.data_ptr<float>());
+      EXPECT_TRUE(torch::allclose(out1, out2, 1e-5, 1e-5)) << "n " << n << " fused " << fused;
+      EXPECT_TRUE(torch::allclose(m1, m2, 1e-5, 1e-6)) << "n " << n;
+      EXPECT_TRUE(torch::allclose(r1, r2, 1e-4, 1e-6)) << "n " << n;
+      if (fused) {
+        EXPECT_TRUE(torch::equal(sum1, x + a)) << "n " << n;
+        EXPECT_TRUE(torch::equal(sum2, x + a)) << "n " << n;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vitc
