@@ -9,20 +9,13 @@
 #include <mutex>
 #include <set>
 
+#include "model/intra_op_threads.h"
 #include "model/linear.h"
 
 namespace vitc {
 namespace {
 
-// Sets torch's intra-op threads for one test and restores them.
-class IntraOpThreads {
- public:
-  explicit IntraOpThreads(int n) : before_(at::get_num_threads()) { at::set_num_threads(n); }
-  ~IntraOpThreads() { at::set_num_threads(before_); }
-
- private:
-  int before_;
-};
+using test::IntraOpThreads;
 
 TEST(ParallelFor, RunsOnTheIntraOpThreadsInVitcsOwnCode) {
   IntraOpThreads threads(2);

@@ -10,20 +10,14 @@
 
 #include <ATen/Parallel.h>
 
+#include "model/intra_op_threads.h"
 #include "model/slice_test_util.h"
 #include "model/vit.h"
 
 namespace vitc {
 namespace {
 
-class IntraOpThreads {
- public:
-  explicit IntraOpThreads(int n) : before_(at::get_num_threads()) { at::set_num_threads(n); }
-  ~IntraOpThreads() { at::set_num_threads(before_); }
-
- private:
-  int before_;
-};
+using test::IntraOpThreads;
 
 void expect_training_equals_inference(VisionTransformerImpl& model, const at::Tensor& images,
                                       bool exact) {
