@@ -109,7 +109,8 @@ class RowBandLinear : public torch::autograd::Function<RowBandLinear> {
     const bool has_bias = bias.numel() > 0;
     const at::Tensor rows = x.reshape({-1, x.size(-1)}).contiguous();
     at::Tensor out = at::empty({rows.size(0), weight.size(0)}, x.options());
-    mm_by_row_bands(out, rows, weight.t(), has_bias ? bias : at::Tensor());
+    // W made contiguous, as inference does, so that both reach sgemm_rows with the same operands.
+    mm_by_row_bands(out, rows, weight.contiguous().t(), has_bias ? bias : at::Tensor());
     ctx->save_for_backward({rows, weight});
     ctx->saved_data["bias"] = has_bias;
     return out.view(with_last(x.sizes(), weight.size(0)));
