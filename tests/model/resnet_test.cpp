@@ -124,7 +124,9 @@ TEST(ResNet, LogitsAndExecutedMacsMatchTheReferenceAndCheckpointsImportByShape) 
     EXPECT_EQ(c.planes, config.planes);
     EXPECT_EQ(c.stem, config.stem);
     imported.model->eval();
-    if (c.img_size == config.img_size) EXPECT_TRUE(torch::equal(imported.model->forward(x), logits));
+    if (c.img_size == config.img_size) {
+      EXPECT_TRUE(torch::equal(imported.model->forward(x), logits));
+    }
   }
 }
 

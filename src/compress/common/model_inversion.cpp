@@ -152,7 +152,7 @@ std::pair<at::Tensor, at::Tensor> inversion_loss(const InversionSubject& subject
 InversionSubject subject_of(VisionTransformerImpl& teacher) {
   return {&teacher, ModelInput(teacher.config()), teacher.device(),
           [&teacher](const at::Tensor& x) { return std::make_pair(teacher.forward(x), at::Tensor()); },
-          false};
+          false, nlohmann::json()};
 }
 
 SyntheticSet invert_teacher(VisionTransformerImpl& teacher, const InversionOptions& options,

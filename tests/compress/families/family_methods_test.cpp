@@ -104,7 +104,9 @@ void every_method_compresses(const ViTConfig& family_config, const std::string& 
     EXPECT_EQ(c.stem, family_config.stem);
     EXPECT_EQ(c.t2t, family_config.t2t);
     EXPECT_EQ(c.swin, family_config.swin);
-    if (c.has_pos_embed()) EXPECT_EQ(loaded.model->pos_embed.size(1), c.pos_embed_rows());
+    if (c.has_pos_embed()) {
+      EXPECT_EQ(loaded.model->pos_embed.size(1), c.pos_embed_rows());
+    }
     for (int i = 0; i < c.depth(); ++i) {  // a gamma wherever its branch remains
       EXPECT_EQ(static_cast<bool>(loaded.model->block(i)->ls1),
                 c.layer_scale && c.blocks[i].has_attention()) << i;
