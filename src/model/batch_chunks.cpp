@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/cat.h>
+#include <torch/nn/module.h>
 
 #include "util/compute.h"
 
@@ -43,6 +44,11 @@ bool runs_in_batch_chunks(const at::Tensor& x) {
          x.device().is_cpu() && !at::GradMode::is_enabled() &&
          current_precision(c10::Device(c10::kCPU)) == Precision::fp32 &&
          !at::in_parallel_region() && at::get_num_threads() > 1;
+}
+
+bool infers_in_batch_chunks(const torch::nn::Module& model, const c10::Device& weights,
+                            const at::Tensor& x) {
+  return !model.is_training() && weights.is_cpu() && runs_in_batch_chunks(x);
 }
 
 at::Tensor in_batch_chunks(const at::Tensor& x,

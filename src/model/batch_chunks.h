@@ -20,6 +20,11 @@
 #include <functional>
 
 #include <ATen/Tensor.h>
+#include <c10/core/Device.h>
+
+namespace torch::nn {
+class Module;
+}
 
 namespace vitc {
 
@@ -28,6 +33,12 @@ struct ResNetConfig;
 
 // Whether in_batch_chunks(x, f) splits x's batch (dimension 0) over the intra-op threads.
 bool runs_in_batch_chunks(const at::Tensor& x);
+
+// Whether a model's forward pass on x takes its batch slices: the model in eval mode, its
+// weights on the CPU, and runs_in_batch_chunks(x). (Each family adds its own conditions, e.g. no
+// masks.)
+bool infers_in_batch_chunks(const torch::nn::Module& model, const c10::Device& weights,
+                            const at::Tensor& x);
 
 // The most activation memory one slice may take, by its largest tensor (bytes_per_image x
 // images). One slice per thread of a whole deit_small batch of 64 (32 images, 39 MB MLP hidden

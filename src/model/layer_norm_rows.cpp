@@ -1,5 +1,6 @@
-// The LayerNorm row kernel, vectorised by the compiler for AVX-512, AVX2 and the baseline and
-// chosen at run time (model/vector_math.h), with ATen's backward (see layer_norm_rows.h).
+// The LayerNorm row kernel: AVX-512 intrinsics where the CPU has them, else a version the
+// compiler vectorises for AVX2 and the baseline (model/vector_math.h), chosen at run time; with
+// ATen's backward (see layer_norm_rows.h).
 #include "model/layer_norm_rows.h"
 
 #include <algorithm>
@@ -23,56 +24,6 @@ inline float lanes_total(float (&lanes)[kLanes]) {
   return lanes[0];
 }
 
-VITC_VECTOR_CLONES
-void layer_norm_rows_portable(const float* in, const float* add, float* sum, float* out, const float* weight,
-                     const float* bias, int64_t rows, int64_t n, float eps, float* mean_out,
-                     float* rstd_out) {
-  for (int64_t row = 0; row < rows; ++row) {
-    const float* x = in + row * n;
-    float* y = out + row * n;
-    // s: the row to normalise; with `add`, x + add written to sum (or to y, normalised in place).
-    const float* s = x;
-    float lane_total[kLanes] = {};
-    float total = 0.0f;
-    int64_t i = 0;
-    if (add != nullptr) {
-      const float* a = add + row * n;
-      float* s_out = sum != nullptr ? sum + row * n : y;
-      for (; i + kLanes <= n; i += kLanes)
-        for (int j = 0; j < kLanes; ++j) {
-          const float v = x[i + j] + a[i + j];
-          s_out[i + j] = v;
-          lane_total[j] += v;
-        }
-      for (; i < n; ++i) {
-        s_out[i] = x[i] + a[i];
-        total += s_out[i];
-      }
-      s = s_out;
-    } else {
-      for (; i + kLanes <= n; i += kLanes)
-        for (int j = 0; j < kLanes; ++j) lane_total[j] += x[i + j];
-      for (; i < n; ++i) total += x[i];
-    }
-    total += lanes_total(lane_total);
-    const float mean = total / static_cast<float>(n);
-    float lane_squares[kLanes] = {};
-    float squares = 0.0f;
-    i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      for (int j = 0; j < kLanes; ++j) {
-        const float d = s[i + j] - mean;
-        lane_squares[j] += d * d;
-      }
-    for (; i < n; ++i) squares += (s[i] - mean) * (s[i] - mean);
-    squares += lanes_total(lane_squares);
-    const float rstd = 1.0f / std::sqrt(squares / static_cast<float>(n) + eps);
-    for (i = 0; i < n; ++i) y[i] = (s[i] - mean) * rstd * weight[i] + bias[i];
-    if (mean_out != nullptr) mean_out[row] = mean;
-    if (rstd_out != nullptr) rstd_out[row] = rstd;
-  }
-}
-
 #if VITC_HAS_AVX512_KERNELS
 // GCC 12 warns that the intrinsics' own "undefined" source registers may be used uninitialized
 // (GCC bug 105593, inside avx512fintrin.h); nothing of ours is.
@@ -85,7 +36,7 @@ __attribute__((target("avx512f"))) void layer_norm_rows_avx512(
     const float* in, const float* add, float* sum, float* out, const float* weight,
     const float* bias, int64_t rows, int64_t n, float eps, float* mean_out, float* rstd_out) {
   const int64_t full = n / kLanes * kLanes;
-  const __mmask16 tail = static_cast<__mmask16>((1u << (n - full)) - 1u);
+  const __mmask16 tail = tail_lanes16(n);
   const __m512 inv_n = _mm512_set1_ps(1.0f / static_cast<float>(n));
   for (int64_t row = 0; row < rows; ++row) {
     const float* x = in + row * n;
@@ -143,17 +94,71 @@ __attribute__((target("avx512f"))) void layer_norm_rows_avx512(
 #pragma GCC diagnostic pop
 #endif
 
-void layer_norm_rows(const float* in, const float* add, float* sum, float* out, const float* weight,
-                     const float* bias, int64_t rows, int64_t n, float eps, float* mean_out,
-                     float* rstd_out) {
+}  // namespace
+
+VITC_VECTOR_CLONES
+void layer_norm_rows_portable_of(const float* in, const float* add, float* sum, float* out,
+                                 const float* weight, const float* bias, int64_t rows, int64_t n,
+                                 float eps, float* mean_out, float* rstd_out) {
+  for (int64_t row = 0; row < rows; ++row) {
+    const float* x = in + row * n;
+    float* y = out + row * n;
+    // s: the row to normalise; with `add`, x + add written to sum (or to y, normalised in place).
+    const float* s = x;
+    float lane_total[kLanes] = {};
+    float total = 0.0f;
+    int64_t i = 0;
+    if (add != nullptr) {
+      const float* a = add + row * n;
+      float* s_out = sum != nullptr ? sum + row * n : y;
+      for (; i + kLanes <= n; i += kLanes)
+        for (int j = 0; j < kLanes; ++j) {
+          const float v = x[i + j] + a[i + j];
+          s_out[i + j] = v;
+          lane_total[j] += v;
+        }
+      for (; i < n; ++i) {
+        s_out[i] = x[i] + a[i];
+        total += s_out[i];
+      }
+      s = s_out;
+    } else {
+      for (; i + kLanes <= n; i += kLanes)
+        for (int j = 0; j < kLanes; ++j) lane_total[j] += x[i + j];
+      for (; i < n; ++i) total += x[i];
+    }
+    total += lanes_total(lane_total);
+    const float mean = total / static_cast<float>(n);
+    float lane_squares[kLanes] = {};
+    float squares = 0.0f;
+    i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) {
+        const float d = s[i + j] - mean;
+        lane_squares[j] += d * d;
+      }
+    for (; i < n; ++i) squares += (s[i] - mean) * (s[i] - mean);
+    squares += lanes_total(lane_squares);
+    const float rstd = 1.0f / std::sqrt(squares / static_cast<float>(n) + eps);
+    for (i = 0; i < n; ++i) y[i] = (s[i] - mean) * rstd * weight[i] + bias[i];
+    if (mean_out != nullptr) mean_out[row] = mean;
+    if (rstd_out != nullptr) rstd_out[row] = rstd;
+  }
+}
+
+void layer_norm_rows_of(const float* in, const float* add, float* sum, float* out,
+                        const float* weight, const float* bias, int64_t rows, int64_t n, float eps,
+                        float* mean, float* rstd) {
 #if VITC_HAS_AVX512_KERNELS
   if (cpu_has_avx512f()) {
-    layer_norm_rows_avx512(in, add, sum, out, weight, bias, rows, n, eps, mean_out, rstd_out);
+    layer_norm_rows_avx512(in, add, sum, out, weight, bias, rows, n, eps, mean, rstd);
     return;
   }
 #endif
-  layer_norm_rows_portable(in, add, sum, out, weight, bias, rows, n, eps, mean_out, rstd_out);
+  layer_norm_rows_portable_of(in, add, sum, out, weight, bias, rows, n, eps, mean, rstd);
 }
+
+namespace {
 
 bool kernel_applies(const at::Tensor& x, const torch::nn::LayerNormImpl& norm) {
   const auto& shape = norm.options.normalized_shape();
@@ -200,10 +205,10 @@ RowsOut normalise_rows(const at::Tensor& x_in, const at::Tensor& a_in, const at:
   const float* b = bias.data_ptr<float>();
   const float e = static_cast<float>(eps);
   at::parallel_for(0, rows, std::max<int64_t>(1, 16384 / n), [&](int64_t begin, int64_t end) {
-    layer_norm_rows(src + begin * n, add != nullptr ? add + begin * n : nullptr,
-                    sum != nullptr ? sum + begin * n : nullptr, out + begin * n, w, b,
-                    end - begin, n, e, mean != nullptr ? mean + begin : nullptr,
-                    rstd != nullptr ? rstd + begin : nullptr);
+    layer_norm_rows_of(src + begin * n, add != nullptr ? add + begin * n : nullptr,
+                       sum != nullptr ? sum + begin * n : nullptr, out + begin * n, w, b,
+                       end - begin, n, e, mean != nullptr ? mean + begin : nullptr,
+                       rstd != nullptr ? rstd + begin : nullptr);
   });
   return r;
 }
@@ -235,18 +240,6 @@ struct LayerNormRowsFunction : public torch::autograd::Function<LayerNormRowsFun
 bool records_graph(const at::Tensor& t) { return t.defined() && t.requires_grad(); }
 
 }  // namespace
-
-void layer_norm_rows_portable_of(const float* in, const float* add, float* sum, float* out,
-                                 const float* weight, const float* bias, int64_t rows, int64_t n,
-                                 float eps, float* mean, float* rstd) {
-  layer_norm_rows_portable(in, add, sum, out, weight, bias, rows, n, eps, mean, rstd);
-}
-
-void layer_norm_rows_of(const float* in, const float* add, float* sum, float* out,
-                        const float* weight, const float* bias, int64_t rows, int64_t n, float eps,
-                        float* mean, float* rstd) {
-  layer_norm_rows(in, add, sum, out, weight, bias, rows, n, eps, mean, rstd);
-}
 
 at::Tensor layer_norm_last_dim(const at::Tensor& x, torch::nn::LayerNormImpl& norm) {
   if (!kernel_applies(x, norm)) return norm.forward(x);

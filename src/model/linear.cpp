@@ -30,7 +30,7 @@ void sgemm_rows(SgemmFn gemm, float* out, const float* x, int64_t rows, const fl
     for (int64_t r = 0; r < rows; ++r) std::copy(bias, bias + out_features, out + r * out_features);
   }
   const float beta = bias != nullptr ? 1.0f : 0.0f;
-  static const DnnlSgemmFn dnnl = dnnl_sgemm_or_null();
+  const DnnlSgemmFn dnnl = dnnl_sgemm_or_null();
   if (dnnl != nullptr && (at::in_parallel_region() || at::get_num_threads() == 1) &&
       dnnl('N', 'T', rows, out_features, in_features, 1.0f, x, in_features, weight, in_features,
            beta, out, out_features) == 0) {
@@ -77,11 +77,12 @@ void mm_by_row_bands(at::Tensor& out, const at::Tensor& a_in, const at::Tensor& 
                            ? sgemm_for(a, weight, bias)
                            : nullptr;
   if (gemm != nullptr) {
-    const at::Tensor w = weight, bias_rows = bias.defined() ? bias.contiguous() : bias;
+    const at::Tensor bias_rows = bias.defined() ? bias.contiguous() : bias;
     at::parallel_for(0, rows, product_grain(a.size(1) * b.size(1)), [&](int64_t begin, int64_t end) {
-      sgemm_rows(gemm, out.data_ptr<float>() + begin * w.size(0),
-                 a.data_ptr<float>() + begin * a.size(1), end - begin, w.data_ptr<float>(),
-                 w.size(0), w.size(1), bias_rows.defined() ? bias_rows.data_ptr<float>() : nullptr);
+      sgemm_rows(gemm, out.data_ptr<float>() + begin * weight.size(0),
+                 a.data_ptr<float>() + begin * a.size(1), end - begin, weight.data_ptr<float>(),
+                 weight.size(0), weight.size(1),
+                 bias_rows.defined() ? bias_rows.data_ptr<float>() : nullptr);
     });
     return;
   }

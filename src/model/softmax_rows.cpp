@@ -15,39 +15,6 @@ namespace {
 
 constexpr int kLanes = 16;
 
-VITC_VECTOR_CLONES
-void softmax_rows_portable(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
-  for (int64_t row = 0; row < rows; ++row) {
-    const float* x = in + row * ld;
-    float* y = out + row * ld;
-    float lane_max[kLanes];
-    for (float& m : lane_max) m = -std::numeric_limits<float>::infinity();
-    int64_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      for (int j = 0; j < kLanes; ++j) lane_max[j] = std::max(lane_max[j], x[i + j]);
-    float m = -std::numeric_limits<float>::infinity();
-    for (; i < n; ++i) m = std::max(m, x[i]);
-    for (float v : lane_max) m = std::max(m, v);
-    if (m == -std::numeric_limits<float>::infinity()) m = 0.0f;  // a row of -inf: as ATen, NaN below
-    float lane_sum[kLanes] = {};
-    i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-      for (int j = 0; j < kLanes; ++j) {
-        const float e = vecmath::exp(x[i + j] - m);
-        y[i + j] = e;
-        lane_sum[j] += e;
-      }
-    float sum = 0.0f;
-    for (; i < n; ++i) {
-      y[i] = vecmath::exp(x[i] - m);
-      sum += y[i];
-    }
-    for (float s : lane_sum) sum += s;
-    const float inv = 1.0f / sum;
-    for (i = 0; i < n; ++i) y[i] *= inv;
-  }
-}
-
 #if VITC_HAS_AVX512_KERNELS
 // GCC 12 warns that the intrinsics' own "undefined" source registers may be used uninitialized
 // (GCC bug 105593, inside avx512fintrin.h); nothing of ours is.
@@ -81,7 +48,7 @@ __attribute__((target("avx512f"))) inline __m512 exp_avx512(__m512 x) {
 __attribute__((target("avx512f"))) void softmax_rows_avx512(const float* in, float* out,
                                                              int64_t rows, int64_t n, int64_t ld) {
   const int64_t full = n / kLanes * kLanes;
-  const __mmask16 tail = static_cast<__mmask16>((1u << (n - full)) - 1u);
+  const __mmask16 tail = tail_lanes16(n);
   const __m512 minus_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t row = 0; row < rows; ++row) {
     const float* x = in + row * ld;
@@ -113,15 +80,53 @@ __attribute__((target("avx512f"))) void softmax_rows_avx512(const float* in, flo
 #pragma GCC diagnostic pop
 #endif
 
-void softmax_rows(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
+}  // namespace
+
+VITC_VECTOR_CLONES
+void softmax_rows_portable_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
+  for (int64_t row = 0; row < rows; ++row) {
+    const float* x = in + row * ld;
+    float* y = out + row * ld;
+    float lane_max[kLanes];
+    for (float& m : lane_max) m = -std::numeric_limits<float>::infinity();
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) lane_max[j] = std::max(lane_max[j], x[i + j]);
+    float m = -std::numeric_limits<float>::infinity();
+    for (; i < n; ++i) m = std::max(m, x[i]);
+    for (float v : lane_max) m = std::max(m, v);
+    if (m == -std::numeric_limits<float>::infinity()) m = 0.0f;  // a row of -inf: as ATen, NaN below
+    float lane_sum[kLanes] = {};
+    i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      for (int j = 0; j < kLanes; ++j) {
+        const float e = vecmath::exp(x[i + j] - m);
+        y[i + j] = e;
+        lane_sum[j] += e;
+      }
+    float sum = 0.0f;
+    for (; i < n; ++i) {
+      y[i] = vecmath::exp(x[i] - m);
+      sum += y[i];
+    }
+    for (float s : lane_sum) sum += s;
+    const float inv = 1.0f / sum;
+    for (i = 0; i < n; ++i) y[i] *= inv;
+  }
+}
+
+// Each element is read before it is written: in place works.
+void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
 #if VITC_HAS_AVX512_KERNELS
   if (cpu_has_avx512f()) {
     softmax_rows_avx512(in, out, rows, n, ld);
     return;
   }
 #endif
-  softmax_rows_portable(in, out, rows, n, ld);
+  softmax_rows_portable_of(in, out, rows, n, ld);
 }
+
+namespace {
 
 // The kernel on a float32 CPU tensor of any strides (rows made contiguous first).
 at::Tensor softmax_by_rows(const at::Tensor& x) {
@@ -131,7 +136,7 @@ at::Tensor softmax_by_rows(const at::Tensor& x) {
   const float* src = in.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   at::parallel_for(0, rows, std::max<int64_t>(1, 16384 / n), [&](int64_t begin, int64_t end) {
-    softmax_rows(src + begin * n, dst + begin * n, end - begin, n, n);
+    softmax_rows_of(src + begin * n, dst + begin * n, end - begin, n, n);
   });
   return out;
 }
@@ -157,13 +162,6 @@ struct SoftmaxRowsFunction : public torch::autograd::Function<SoftmaxRowsFunctio
 
 }  // namespace
 
-void softmax_rows_portable_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
-  softmax_rows_portable(in, out, rows, n, ld);
-}
-
-void softmax_rows_of(const float* in, float* out, int64_t rows, int64_t n, int64_t ld) {
-  softmax_rows(in, out, rows, n, ld);  // each element is read before it is written: in place works
-}
 
 at::Tensor softmax_last_dim(const at::Tensor& x) {
   if (!x.device().is_cpu() || x.scalar_type() != at::kFloat || x.dim() == 0 || x.numel() == 0) {

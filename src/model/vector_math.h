@@ -27,6 +27,10 @@ inline bool cpu_has_avx512f() {
   static const bool has = __builtin_cpu_supports("avx512f");
   return has;
 }
+
+// The lanes of a row of n floats that its last, partial 16-float vector holds (n % 16 of them;
+// 0 when n is a multiple of 16), as the mask of the AVX-512 kernels' masked loads and stores.
+inline __mmask16 tail_lanes16(int64_t n) { return static_cast<__mmask16>((1u << (n % 16)) - 1u); }
 #endif
 
 }  // namespace vitc

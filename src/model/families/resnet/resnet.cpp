@@ -144,7 +144,7 @@ int64_t largest_activation_bytes(const ResNetConfig& c) {
 
 at::Tensor ResNetImpl::forward_features(const at::Tensor& images, const ResNetStructure* structure) {
   if (structure) validate_resnet_structure(*structure, config_);
-  if (!is_training() && conv1->weight.device().is_cpu() && runs_in_batch_chunks(images)) {
+  if (infers_in_batch_chunks(*this, conv1->weight.device(), images)) {
     // Inference (BatchNorm on running statistics): a thread per slice of the batch.
     return in_batch_chunks(
         images,
