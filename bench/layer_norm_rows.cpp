@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "bench_main.h"
+#include "kernel_bench.h"
 #include "model/layer_norm_rows.h"
 #include "report/latency.h"
 #include "util/allocator.h"
@@ -21,8 +22,7 @@ int main(int argc, char** argv) {
   CLI::App app{"LayerNorm on tokens: vitc's row kernel vs ATen"};
   int reps = 200;
   vitc::ThreadSettings threads{1, 1};
-  app.add_option("--reps", reps, "timed repetitions per shape")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
+  vitc::bench::add_kernel_bench_options(app, reps, threads);
   CLI11_PARSE(app, argc, argv);
   return vitc::bench::report_errors([&] {
     using vitc::Stopwatch;

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "bench_main.h"
+#include "kernel_bench.h"
 #include "model/softmax_rows.h"
 #include "report/latency.h"
 #include "util/progress.h"
@@ -21,11 +22,9 @@ int main(int argc, char** argv) {
   CLI::App app{"softmax on attention scores: vitc's row kernel vs ATen"};
   int reps = 30;
   vitc::ThreadSettings threads{1, 1};
-  app.add_option("--reps", reps, "timed repetitions per shape")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--threads", threads.torch_threads, "torch intra-op threads")->capture_default_str();
+  vitc::bench::add_kernel_bench_options(app, reps, threads);
   CLI11_PARSE(app, argc, argv);
   return vitc::bench::report_errors([&] {
-    using vitc::Stopwatch;
     std::printf("%s\n", vitc::configure_threads(threads).c_str());
     struct Shape {
       std::string name;
@@ -39,20 +38,8 @@ int main(int argc, char** argv) {
     std::printf("| scores | ATen softmax (ms) | row kernel (ms) | ratio |\n|---|---|---|---|\n");
     for (const Shape& s : shapes) {
       const at::Tensor x = torch::randn(s.sizes) * 3;
-      std::vector<double> aten, ours;
-      for (int r = -1; r < reps; ++r) {  // r = -1 warms both up
-        Stopwatch a;
-        at::Tensor y1 = x.softmax(-1);
-        const double ta = a.seconds();
-        Stopwatch b;
-        at::Tensor y2 = vitc::softmax_last_dim(x);
-        const double tb = b.seconds();
-        if (r >= 0) {
-          aten.push_back(ta);
-          ours.push_back(tb);
-        }
-      }
-      const double ma = vitc::median_of(aten), mo = vitc::median_of(ours);
+      const auto [ma, mo] = vitc::bench::interleaved_medians(
+          reps, [&] { at::Tensor y = x.softmax(-1); }, [&] { at::Tensor y = vitc::softmax_last_dim(x); });
       std::printf("| %s | %.3f | %.3f | %.2f |\n", s.name.c_str(), ma * 1e3, mo * 1e3, mo / ma);
     }
     // One head's scores as attention_by_heads holds them: a 50 x 50 buffer in L1 just written (by
@@ -67,26 +54,20 @@ int main(int argc, char** argv) {
       float* a = packed.data_ptr<float>();
       float* b = strided.data_ptr<float>();
       const float* src = x.data_ptr<float>();
-      std::vector<double> t50, t64;
-      for (int r = -1; r < reps; ++r) {
-        Stopwatch sa;
-        for (int64_t h = 0; h < heads; ++h) {
-          std::copy(src, src + n * n, a);
-          vitc::softmax_rows_of(a, a, n, n, n);
-        }
-        const double ta = sa.seconds();
-        Stopwatch sb;
-        for (int64_t h = 0; h < heads; ++h) {
-          for (int64_t row = 0; row < n; ++row) std::copy(src + row * n, src + (row + 1) * n, b + row * ld);
-          vitc::softmax_rows_of(b, b, n, n, ld);
-        }
-        const double tb = sb.seconds();
-        if (r >= 0) {
-          t50.push_back(ta);
-          t64.push_back(tb);
-        }
-      }
-      const double m50 = vitc::median_of(t50), m64 = vitc::median_of(t64);
+      const auto [m50, m64] = vitc::bench::interleaved_medians(
+          reps,
+          [&] {
+            for (int64_t h = 0; h < heads; ++h) {
+              std::copy(src, src + n * n, a);
+              vitc::softmax_rows_of(a, a, n, n, n);
+            }
+          },
+          [&] {
+            for (int64_t h = 0; h < heads; ++h) {
+              for (int64_t row = 0; row < n; ++row) std::copy(src + row * n, src + (row + 1) * n, b + row * ld);
+              vitc::softmax_rows_of(b, b, n, n, ld);
+            }
+          });
       std::printf("| fm_small (50 tokens) | %.3f | %.3f | %.2f |\n", m50 * 1e3, m64 * 1e3, m64 / m50);
     }
     return 0;

@@ -1,4 +1,5 @@
-// Attention forward: one batched softmax(q k^T * scale) v per group of equal-width heads.
+// Attention forward: on the CPU in float32 every head at its own widths (attention_by_heads.h),
+// elsewhere one batched softmax(q k^T * scale) v per group of equal-width heads or padded heads.
 #include "model/attention.h"
 
 #include <mutex>
@@ -31,6 +32,14 @@ AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double 
   }
   qk_total_ = q_offset;
   v_total_ = v_offset;
+  std::vector<int64_t> head_of_v_column;
+  for (const HeadGroup& g : groups_) {
+    for (int j = 0; j < g.count; ++j) {
+      head_columns_.push_back({g.q_offset + j * g.qk_dim, g.qk_dim, g.v_offset + j * g.v_dim, g.v_dim});
+      head_of_v_column.insert(head_of_v_column.end(), static_cast<size_t>(g.v_dim), g.first_head + j);
+    }
+  }
+  head_of_v_column_ = torch::tensor(head_of_v_column, torch::kLong);
   layout_ = head_layout(heads_, embed_dim);
   padded_ = layout_.groups > 1;  // padding allowed; pad_heads decides per call
   const int64_t qk_width_ = layout_.qk_width, v_width_ = layout_.v_width;
@@ -152,6 +161,29 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
   return linear(out.transpose(1, 2).reshape({B, N, H * v_width_}), p.proj_weight, proj->bias);
 }
 
+at::Tensor AttentionImpl::forward_by_heads(const at::Tensor& x, const BlockMasks* masks) {
+  at::Tensor qkv_out = apply_linear(qkv, x);  // [B, N, 2*qk_total + v_total]
+  if (masks != nullptr && (masks->qk.defined() || masks->v.defined())) {
+    at::Tensor q = qkv_out.narrow(-1, 0, qk_total_);
+    at::Tensor k = qkv_out.narrow(-1, qk_total_, qk_total_);
+    at::Tensor v = qkv_out.narrow(-1, 2 * qk_total_, v_total_);
+    if (masks->qk.defined()) {
+      q = q * masks->qk;
+      k = k * masks->qk;
+    }
+    if (masks->v.defined()) v = v * masks->v;
+    qkv_out = torch::cat({q, k, v}, -1);
+  }
+  at::Tensor out = attention_by_heads(qkv_out, head_columns_, scale_, qk_total_, v_total_);
+  if (masks != nullptr && masks->heads.defined()) {  // each head's mask over its output columns
+    if (head_of_v_column_.device() != out.device()) {
+      head_of_v_column_ = head_of_v_column_.to(out.device());
+    }
+    out = out * masks->heads.index_select(0, head_of_v_column_);
+  }
+  return apply_linear(proj, out);
+}
+
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
                                   const at::Tensor& window_mask) {
   const int64_t B = x.size(0), N = x.size(1);
@@ -164,16 +196,8 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,
   const at::Tensor bias = score_bias(window_mask);
   const bool width_masks = masks != nullptr && (masks->qk.defined() || masks->v.defined() ||
                                                 masks->heads.defined());
-  if (!width_masks && !bias.defined() && !key_log_weights.defined() &&
-      attention_by_heads_applies(x)) {  // inference: every head at its own widths
-    std::vector<HeadColumns> columns;
-    for (const HeadGroup& g : groups_) {
-      for (int j = 0; j < g.count; ++j) {
-        columns.push_back({g.q_offset + j * g.qk_dim, g.qk_dim, g.v_offset + j * g.v_dim, g.v_dim});
-      }
-    }
-    return apply_linear(
-        proj, attention_by_heads(apply_linear(qkv, x), columns, scale_, qk_total_, v_total_));
+  if (!bias.defined() && !key_log_weights.defined() && attention_by_heads_applies(x)) {
+    return forward_by_heads(x, masks);
   }
   if (padded_ && !width_masks && pad_heads(layout_, B, N)) {
     return forward_padded(x, bias, key_log_weights);

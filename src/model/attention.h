@@ -7,6 +7,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include "model/attention_by_heads.h"
 #include "model/config.h"
 #include "model/head_layout.h"
 #include "model/masks.h"
@@ -15,9 +16,12 @@ namespace vitc {
 
 // qkv is one Linear whose output rows are [q of every head | k of every head | v of every head]
 // (timm's layout when all heads are equal); proj takes the concatenated head outputs.
-// Consecutive heads with equal widths form a group computed by one batched matmul, so a dense
-// block is a single group. Heads of many different widths are instead padded with zeros to the
-// widest widths and computed by one batched matmul (head_layout.h chooses; exact either way).
+// On the CPU in float32 (training and inference) every head is computed at its own widths,
+// straight from qkv's output (attention_by_heads.h), unless the scores carry a bias or key
+// weights. Elsewhere consecutive heads with equal widths form a group computed by one batched
+// matmul, so a dense block is a single group, and heads of many different widths are instead
+// padded with zeros to the widest widths and computed by one batched matmul (head_layout.h
+// chooses; exact either way).
 //
 // With `window` > 0 (Swin) the inputs are windows of window^2 tokens and every head adds its
 // column of relative_position_bias_table ([(2 window - 1)^2, heads], timm's name) to its scores;
@@ -49,6 +53,8 @@ class AttentionImpl : public torch::nn::Module {
     int q_offset;  // offset of the group's first q feature within the q section
     int v_offset;  // offset within the v section
   };
+  // attention_by_heads on qkv's output (masked by width masks), head masks on its output.
+  at::Tensor forward_by_heads(const at::Tensor& x, const BlockMasks* masks);
   at::Tensor forward_padded(const at::Tensor& x, const at::Tensor& score_bias,
                             const at::Tensor& key_log_weights);
   // What every head adds to its scores: the relative position bias of its column and the window
@@ -63,6 +69,8 @@ class AttentionImpl : public torch::nn::Module {
 
   std::vector<HeadSpec> heads_;
   std::vector<HeadGroup> groups_;
+  std::vector<HeadColumns> head_columns_;  // every head's columns, for attention_by_heads
+  at::Tensor head_of_v_column_;           // v column -> its head (head masks on that path)
   double scale_;
   int qk_total_ = 0;
   int v_total_ = 0;

@@ -1,17 +1,21 @@
-// Attention in inference over heads of any widths, straight from the qkv projection's output.
+// Attention on the CPU over heads of any widths, straight from the qkv projection's output.
 //
 // Why it exists: a compact block whose heads all have different widths (ViT-Slim and UVC keep a
 // few q/k and v dims of each head) computed them either as one group per width (each group its
 // own reshapes, two batched products, softmax and concatenation: on fm_small ~17 us per group)
 // or zero-padded to the widest head (the padding's MACs are real). Here every (image, head) is
-// one task: two cblas_sgemm calls on the head's own columns of qkv_out (no copy but the scaled
-// q), the row softmax of softmax_rows.h in a per-thread buffer, and the head's output written
-// into its columns of the result. Each head costs what its own widths say, plus its N x N
-// softmax. The arithmetic is the grouped path's: q scaled first, the same sgemm shapes and the
-// same softmax kernel.
+// one task of model/head_attention.h, reading the head's own columns of qkv_out and writing its
+// output into its columns of the result: no reshapes, no concatenation, no zero dims. Each head
+// costs what its own widths say, plus its N x N exponentials.
 //
-// Used by AttentionImpl::forward where it applies: no autograd, float32 on the CPU with
-// OpenBLAS's cblas_sgemm, global attention without a score bias (not Swin's windows), no masks.
+// In training the same forward runs inside an autograd function (its backward recomputes each
+// run of equal heads' softmax and applies attention's gradients with batched products), so that
+// a model computes the same values in training and in inference, bit for bit on one thread:
+// a student identical to its teacher has exactly zero distillation loss.
+//
+// Used by AttentionImpl::forward where it applies: float32 on the CPU with OpenBLAS's
+// cblas_sgemm, outside bf16 autocast, global attention without a score bias (not Swin's
+// windows) and without key weights (token masks). Width and head masks are applied around it.
 #pragma once
 
 #include <cstdint>
@@ -32,12 +36,13 @@ struct HeadColumns {
 // head by head here: the CPU, with cblas_sgemm. The latency model counts heads so there.
 bool attention_by_heads_runs_on(const c10::Device& device);
 
-// Whether attention_by_heads computes an attention whose input is x: no autograd, float32 on the
-// CPU outside bf16 autocast, and cblas_sgemm available.
+// Whether attention_by_heads computes an attention whose input is x: float32 on the CPU outside
+// bf16 autocast, and cblas_sgemm available (with or without autograd).
 bool attention_by_heads_applies(const at::Tensor& x);
 
 // qkv_out [B, N, 2 * qk_total + v_total] -> [B, N, v_total]: per head
-// softmax((q * scale) k^T) v, heads' outputs side by side at their v offsets.
+// softmax((q * scale) k^T) v, heads' outputs side by side at their v offsets. Differentiable with
+// respect to qkv_out.
 at::Tensor attention_by_heads(const at::Tensor& qkv_out, const std::vector<HeadColumns>& heads,
                               double scale, int qk_total, int v_total);
 

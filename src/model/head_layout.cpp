@@ -22,8 +22,9 @@ HeadLayout head_layout(const std::vector<HeadSpec>& heads, int embed_dim) {
   return layout;
 }
 
-// Since CPU inference of global attention computes every head at its own widths
-// (model/attention_by_heads.h), this rule decides for training, CUDA and windowed attention.
+// Since global attention on the CPU (training and inference) computes every head at its own
+// widths (model/attention_by_heads.h), this rule decides for CUDA, windowed attention and
+// attention with key weights.
 bool pad_heads(const HeadLayout& layout, int64_t batch, int64_t tokens) {
   if (layout.groups < 2) return false;
   const int64_t extra = batch * tokens *

@@ -10,6 +10,7 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
+#include "util/blas_kernels.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -44,7 +45,9 @@ std::string configure_threads(const ThreadSettings& settings) {
   const auto one_per_core_if_zero = [](int n) { return n == 0 ? hardware_cores() : n; };
   at::set_num_threads(one_per_core_if_zero(settings.torch_threads));
   const int blas_threads = one_per_core_if_zero(settings.blas_threads);
+  const std::string kernels = select_blas_kernels();  // before any product (blas_kernels.h)
   std::string blas = blas_description();
+  if (!kernels.empty()) blas += " (" + kernels + ")";
   if (auto set_threads = reinterpret_cast<SetThreadsFn>(find_symbol("openblas_set_num_threads"))) {
     set_threads(blas_threads);
     return str_cat("torch threads ", at::get_num_threads(), ", BLAS ", blas, ", BLAS threads ",

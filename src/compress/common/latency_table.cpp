@@ -33,8 +33,9 @@ namespace {
 
 // Bumped whenever the features or the measuring protocol change: older tables are then stale.
 // 2: passes in batch slices per thread; 3: heads one by one in CPU inference; 4: vitc's own
-// LayerNorm, softmax and linear kernels in CPU inference (every block's costs changed).
-constexpr int kTableFormat = 4;
+// LayerNorm, softmax and linear kernels in CPU inference (every block's costs changed); 5: one
+// head's attention fused in AVX-512 registers (model/head_attention.h).
+constexpr int kTableFormat = 5;
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -171,6 +172,7 @@ nlohmann::json latency_table_key(VisionTransformerImpl& source,
           {"precision", precision_name(current_precision(source.device()))},
           {"threads", options.threads},
           {"torch_version", TORCH_VERSION},
+          {"blas", blas_description()},  // library, version and kernel set (util/blas_kernels.h)
           {"batch", options.batch},
           {"model", config.name},
           {"blocks", blocks}};

@@ -1,0 +1,109 @@
+// One-head attention kernels (model/head_attention.h): the fused AVX-512 kernel against the sgemm
+// kernel (two cblas_sgemm calls and the row softmax), interleaved repetition by repetition in one
+// process, every (image, head) of a batch on one thread, on the head widths of fm_small's teacher
+// and of its pruned heads (ViT-Slim keeps 1-16 of 16 dims, UVC narrows v) and of deit_small.
+//   bench_head_attention [--reps 30] [--threads 1]
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <torch/torch.h>
+
+#include "bench_main.h"
+#include "kernel_bench.h"
+#include "model/head_attention.h"
+#include "util/threads.h"
+
+namespace {
+
+struct Shape {
+  std::string name;
+  int64_t images, heads, tokens;
+  int qk_dim, v_dim;
+};
+
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Every (image, head) of one batch through `kernel`, heads side by side in the qkv rows.
+template <class Kernel>
+void run_batch(const Shape& s, const float* qkv, float* out, float* scratch, Kernel&& kernel) {
+  const int64_t qk_total = s.heads * s.qk_dim, v_total = s.heads * s.v_dim;
+  const int64_t width = 2 * qk_total + v_total;
+  for (int64_t b = 0; b < s.images; ++b) {
+    const float* rows = qkv + b * s.tokens * width;
+    for (int64_t h = 0; h < s.heads; ++h) {
+      vitc::HeadAttentionTask task;
+      task.q = rows + h * s.qk_dim;
+      task.k = rows + qk_total + h * s.qk_dim;
+      task.v = rows + 2 * qk_total + h * s.v_dim;
+      task.ld_in = width;
+      task.tokens = s.tokens;
+      task.qk_dim = s.qk_dim;
+      task.v_dim = s.v_dim;
+      task.scale = 0.25f;
+      task.out = out + b * s.tokens * v_total + h * s.v_dim;
+      task.ld_out = v_total;
+      kernel(task, scratch);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"one-head attention: vitc's fused AVX-512 kernel vs its sgemm kernel"};
+  int reps = 30;
+  vitc::ThreadSettings threads{1, 1};
+  vitc::bench::add_kernel_bench_options(app, reps, threads);
+  CLI11_PARSE(app, argc, argv);
+  return vitc::bench::report_errors([&] {
+    std::printf("%s\n", vitc::configure_threads(threads).c_str());
+    if (!vitc::head_attention_fused_available()) {
+      std::printf("this CPU has no AVX-512F: the fused kernel does not run here\n");
+      return 0;
+    }
+    const std::vector<Shape> shapes = {
+        {"fm_small teacher, b64 (4 heads, 50 tokens)", 64, 4, 50, 16, 16},
+        {"fm_small, q/k 8, v 8", 64, 4, 50, 8, 8},
+        {"fm_small, q/k 4, v 4", 64, 4, 50, 4, 4},
+        {"fm_small, q/k 2, v 2", 64, 4, 50, 2, 2},
+        {"fm_small, q/k 16, v 5 (UVC-like)", 64, 4, 50, 16, 5},
+        {"deit_small, b8 (6 heads, 197 tokens)", 8, 6, 197, 64, 64},
+        {"deit_small, q/k 48, v 48", 8, 6, 197, 48, 48},
+        {"deit_small, q/k 32, v 32", 8, 6, 197, 32, 32},
+        {"deit_small, q/k 64, v 16", 8, 6, 197, 64, 16},
+        {"deit_small, q/k 16, v 64", 8, 6, 197, 16, 64},
+        {"deit_small, q/k 24, v 24", 8, 6, 197, 24, 24},
+        {"deit_small, q/k 8, v 8", 8, 6, 197, 8, 8}};
+    std::printf("| heads | sgemm kernel (ms) | fused kernel (ms) | ratio | max difference |\n"
+                "|---|---|---|---|---|\n");
+    for (const Shape& s : shapes) {
+      const int64_t width = s.heads * (2 * s.qk_dim + s.v_dim);
+      const at::Tensor qkv = torch::randn({s.images, s.tokens, width});
+      at::Tensor by_sgemm = torch::zeros({s.images, s.tokens, s.heads * s.v_dim});
+      at::Tensor fused = torch::zeros_like(by_sgemm);
+      const size_t floats = vitc::head_attention_scratch_floats(s.tokens, s.qk_dim);
+      std::unique_ptr<float, FreeDeleter> scratch(
+          static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64)));
+      const auto [sgemm_s, fused_s] = vitc::bench::interleaved_medians(
+          reps,
+          [&] {
+            run_batch(s, qkv.data_ptr<float>(), by_sgemm.data_ptr<float>(), scratch.get(),
+                      vitc::head_attention_by_sgemm);
+          },
+          [&] {
+            run_batch(s, qkv.data_ptr<float>(), fused.data_ptr<float>(), scratch.get(),
+                      vitc::head_attention_fused);
+          });
+      std::printf("| %s | %.3f | %.3f | %.2f | %.1e |\n", s.name.c_str(), sgemm_s * 1e3,
+                  fused_s * 1e3, fused_s / sgemm_s,
+                  (fused - by_sgemm).abs().max().item<double>());
+    }
+    return 0;
+  });
+}
