@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,7 @@ struct BenchFlags {
   uint64_t init_seed = 0;
   std::string json_out;
   std::vector<std::string> inputs;  // real images or a safetensors batch instead of random input
+  std::string baseline;             // timed alternately with the model, run by run
   ComputeFlags compute;
 };
 
@@ -85,13 +87,38 @@ int run_bench(const BenchFlags& flags) {
     const int64_t largest = *std::max_element(flags.batch_sizes.begin(), flags.batch_sizes.end());
     decoded = load_bench_inputs(flags.inputs, loaded, largest, input_record);
   }
+  std::optional<LoadedModel> baseline;
+  if (!flags.baseline.empty()) {
+    baseline = load_model_spec(flags.baseline, flags.init_seed);
+    const ViTConfig& b = baseline->model->config();
+    check(b.in_chans == config.in_chans && b.img_size == config.img_size, "--baseline ",
+          flags.baseline, " takes ", b.in_chans, " x ", b.img_size, " x ", b.img_size,
+          " images but --model ", flags.model, " takes ", config.in_chans, " x ", config.img_size,
+          " x ", config.img_size);
+    baseline->model->to(device);
+    baseline->model->eval();
+    std::printf("baseline %s (%s): %.4f G MACs per image; the two alternate run by run\n",
+                baseline->source.c_str(), b.name.c_str(), compute_complexity(b).macs() / 1e9);
+  }
   std::printf("warm-up %d, repeats %d\n\n", flags.warmup, flags.repeats);
-  std::printf("%6s %12s %12s %12s %12s %12s\n", "batch", "median ms", "p10 ms", "p90 ms", "images/s",
-              "GMAC/s");
+  std::printf("%6s %12s %12s %12s %12s %12s%s\n", "batch", "median ms", "p10 ms", "p90 ms",
+              "images/s", "GMAC/s", baseline ? "  baseline ms   ratio" : "");
   nlohmann::json results = nlohmann::json::array();
   for (int64_t batch : flags.batch_sizes) {
     LatencyResult r;
-    if (decoded.defined()) {  // the same loop as measure_latency, on the given images
+    std::optional<InterleavedLatency> against;
+    if (baseline) {
+      loaded.model->to(device);
+      loaded.model->eval();
+      const at::Tensor images = decoded.defined() ? input_batch(decoded, batch, device)
+                                                  : latency_input(config, batch, device);
+      VisionTransformerImpl& base = *baseline->model;
+      VisionTransformerImpl& model = *loaded.model;
+      against = interleaved_latency([&base](const at::Tensor& x) { return base.forward(x); },
+                                    [&model](const at::Tensor& x) { return model.forward(x); },
+                                    images, flags.warmup, flags.repeats);
+      r = against->b;
+    } else if (decoded.defined()) {  // the same loop as measure_latency, on the given images
       loaded.model->to(device);
       loaded.model->eval();
       const at::Tensor images = input_batch(decoded, batch, device);
@@ -103,10 +130,17 @@ int run_bench(const BenchFlags& flags) {
       r = measure_latency(*loaded.model, batch, flags.warmup, flags.repeats, device);
     }
     const double gmacs_per_s = r.images_per_s * static_cast<double>(complexity.macs()) / 1e9;
-    std::printf("%6lld %12.2f %12.2f %12.2f %12.1f %12.1f\n", static_cast<long long>(batch),
+    std::printf("%6lld %12.2f %12.2f %12.2f %12.1f %12.1f", static_cast<long long>(batch),
                 r.median_ms, r.p10_ms, r.p90_ms, r.images_per_s, gmacs_per_s);
+    nlohmann::json result = latency_to_json(r);
+    if (against) {
+      std::printf(" %12.2f %7.3f", against->a.median_ms, against->ratio);
+      result["baseline"] = latency_to_json(against->a);
+      result["ratio_to_baseline"] = against->ratio;
+    }
+    std::printf("\n");
     std::fflush(stdout);
-    results.push_back(latency_to_json(r));
+    results.push_back(result);
   }
   if (!flags.json_out.empty()) {
     write_json(flags.json_out, {{"command", "bench"},
@@ -114,6 +148,8 @@ int run_bench(const BenchFlags& flags) {
                                 {"model", {{"source", loaded.source}, {"config", config.name},
                                            {"params", complexity.params()},
                                            {"macs", complexity.macs()}}},
+                                {"baseline", flags.baseline.empty() ? nlohmann::json()
+                                                                    : nlohmann::json(baseline->source)},
                                 {"device", device.str()},
                                 {"input", input_record},
                                 {"environment", environment_json(threads)},
@@ -144,6 +180,9 @@ void add_bench_command(CLI::App& app, Runner& run) {
   cmd->add_option("--input", flags->inputs,
                   "time on these images (files or folders; their decoding is timed too) or this "
                   ".safetensors batch instead of random input");
+  cmd->add_option("--baseline", flags->baseline,
+                  "also time this model (config name, model directory or checkpoint), alternating "
+                  "with --model run by run, and print --model's latency as a ratio to it");
   flags->compute.add_to(*cmd);
   cmd->callback([&run, flags] { run = [flags] { return run_bench(*flags); }; });
 }

@@ -72,6 +72,7 @@ at::Tensor attend_by_heads(const at::Tensor& qkv_projection, const std::vector<H
   }
   mean_work /= H;
   const float scale_f = static_cast<float>(scale);
+  head_attention_sgemm_forced();  // a bad VITC_HEAD_ATTENTION is refused here, not in a thread
   at::parallel_for(0, B * H, product_grain(mean_work), [&](int64_t begin, int64_t end) {
     AlignedFloats scratch(head_attention_scratch_floats(N, max_qk));
     for (int64_t task = begin; task < end; ++task) {

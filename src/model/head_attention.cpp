@@ -3,6 +3,8 @@
 #include "model/head_attention.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "model/cblas_sgemm.h"
 #include "model/softmax_rows.h"
@@ -23,6 +25,17 @@ int64_t score_row_floats(int64_t tokens) { return (tokens + 15) / 16 * 16; }
 constexpr int kSgemmFromDims = 128;
 
 }  // namespace
+
+bool head_attention_sgemm_forced() {
+  static const bool forced = [] {
+    const char* value = std::getenv("VITC_HEAD_ATTENTION");
+    const std::string v = value == nullptr ? "" : value;
+    check(v.empty() || v == "auto" || v == "sgemm",
+          "environment variable VITC_HEAD_ATTENTION must be auto or sgemm, got '", v, "'");
+    return v == "sgemm";
+  }();
+  return forced;
+}
 
 size_t head_attention_scratch_floats(int64_t tokens, int max_qk_dim) {
   const int64_t qk = std::max(max_qk_dim, 0);
@@ -55,7 +68,8 @@ void head_attention_by_sgemm(const HeadAttentionTask& task, float* scratch) {
 }
 
 void head_attention(const HeadAttentionTask& task, float* scratch) {
-  if (head_attention_fused_available() && task.qk_dim + task.v_dim < kSgemmFromDims) {
+  if (head_attention_fused_available() && !head_attention_sgemm_forced() &&
+      task.qk_dim + task.v_dim < kSgemmFromDims) {
     head_attention_fused(task, scratch);
   } else {
     head_attention_by_sgemm(task, scratch);

@@ -49,6 +49,9 @@ bool head_attention_fused_available();
 // up to max_qk_dim.
 size_t head_attention_scratch_floats(int64_t tokens, int max_qk_dim);
 
+// Whether VITC_HEAD_ATTENTION=sgemm; any value but auto, sgemm or empty is refused.
+bool head_attention_sgemm_forced();
+
 // The fused kernel; only where head_attention_fused_available().
 void head_attention_fused(const HeadAttentionTask& task, float* scratch);
 
@@ -56,7 +59,9 @@ void head_attention_fused(const HeadAttentionTask& task, float* scratch);
 void head_attention_by_sgemm(const HeadAttentionTask& task, float* scratch);
 
 // The fused kernel where the CPU runs it and the head has fewer than 128 q/k + v dims, else the
-// sgemm kernel (measured: head_attention.cpp).
+// sgemm kernel (measured: head_attention.cpp). The environment variable VITC_HEAD_ATTENTION=sgemm
+// makes it always the sgemm kernel (benchmarks compare the two on whole models; "auto" or unset:
+// the rule).
 void head_attention(const HeadAttentionTask& task, float* scratch);
 
 }  // namespace vitc

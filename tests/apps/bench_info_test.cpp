@@ -39,6 +39,45 @@ TEST(Bench, TimesEachBatchSizeAndWritesJson) {
   EXPECT_GT(j["model"]["macs"].get<int64_t>(), 0);
 }
 
+// --baseline: the two alternate in one process; the ratio is the model's median over the
+// baseline's, both in the JSON. A model against itself (same weights) is about 1.
+TEST(Bench, BaselineIsTimedAlternatelyAndGivesTheRatio) {
+  const std::string json = absent_dir("bench_baseline.json");
+  const Outcome o = run_vitc("bench --model fm_tiny --baseline fm_tiny --batch-sizes 2 --warmup 1 "
+                             "--repeats 5 --json " + json);
+  ASSERT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_NE(o.output.find("baseline ms"), std::string::npos) << o.output;
+  const nlohmann::json r = read_json(json)["results"][0];
+  ASSERT_TRUE(r.contains("baseline")) << r.dump();
+  EXPECT_EQ(r["baseline"]["times_ms"].size(), 5u);
+  const double ratio = r["ratio_to_baseline"].get<double>();
+  EXPECT_DOUBLE_EQ(ratio, r["median_ms"].get<double>() / r["baseline"]["median_ms"].get<double>());
+  EXPECT_GT(ratio, 0.0);
+}
+
+TEST(Bench, ABaselineOfAnotherInputShapeIsRefused) {
+  const Outcome o = run_vitc("bench --model fm_tiny --baseline deit_tiny_patch16_224 --batch-sizes 1");
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_NE(o.output.find("--baseline deit_tiny_patch16_224 takes 3 x 224 x 224 images but --model "
+                          "fm_tiny takes 1 x 28 x 28"),
+            std::string::npos)
+      << o.output;
+}
+
+// VITC_HEAD_ATTENTION (model/head_attention.h) takes auto or sgemm; anything else is refused.
+TEST(Bench, HeadAttentionKernelVariable) {
+  ::setenv("VITC_HEAD_ATTENTION", "sgemm", 1);
+  const Outcome sgemm = run_vitc("bench --model fm_tiny --batch-sizes 2 --warmup 0 --repeats 1");
+  ::setenv("VITC_HEAD_ATTENTION", "fast", 1);
+  const Outcome bad = run_vitc("bench --model fm_tiny --batch-sizes 2 --warmup 0 --repeats 1");
+  ::unsetenv("VITC_HEAD_ATTENTION");
+  EXPECT_EQ(sgemm.exit_code, 0) << sgemm.output;
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("VITC_HEAD_ATTENTION must be auto or sgemm, got 'fast'"),
+            std::string::npos)
+      << bad.output;
+}
+
 TEST(Bench, CudaWithoutCudaIsAClearError) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "CUDA is available here";
   const Outcome o = run_vitc("bench --model fm_tiny --device cuda");

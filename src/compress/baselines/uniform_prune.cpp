@@ -138,7 +138,10 @@ UniformPrune uniform_prune(VisionTransformerImpl& model, const CostModel& cost, 
     UniformPrune below = evaluate_at(h, lo), above = evaluate_at(h, hi);
     note(below);
     note(above);
-    if (below.cost > target) continue;  // even one neuron per block is too much at this h
+    if (below.cost > target) {  // even one neuron per block is too much at this h...
+      if (error_of(below) <= options.tolerance) feasible.push_back(below);  // ...but close enough
+      continue;
+    }
     if (above.cost <= target) {         // every neuron fits
       if (error_of(above) <= options.tolerance) feasible.push_back(above);
       continue;

@@ -102,6 +102,34 @@ TEST(UniformPrune, UnreachableBudgetsAndBadCriteriaAreClearErrors) {
   }
 }
 
+// A target just below the smallest model uniform pruning can make (one head and one neuron per
+// block), but within the tolerance of it, is met by that model, not refused.
+TEST(UniformPrune, ATargetJustBelowTheSmallestModelWithinToleranceIsMet) {
+  VisionTransformer model = random_model("fm_tiny", 4);
+  const int64_t teacher = compute_complexity(model->config()).macs();
+  UniformPruneOptions o;
+  o.tolerance = 0.01;
+  int64_t smallest = 0;
+  try {
+    uniform_prune(*model, Resource::macs, teacher / 100, o);
+    FAIL() << "1% of the MACs cannot be met";
+  } catch (const Error&) {
+  }
+  // The smallest reachable cost: search down from 50% until refused, keeping the last cost met.
+  for (double f = 0.5; f > 0.0; f *= 0.9) {
+    try {
+      smallest = uniform_prune(*model, Resource::macs, static_cast<int64_t>(f * teacher), o).cost;
+    } catch (const Error&) {
+      break;
+    }
+  }
+  ASSERT_GT(smallest, 0);
+  o.tolerance = 0.2;
+  const int64_t target = static_cast<int64_t>(static_cast<double>(smallest) / 1.1);
+  const UniformPrune p = uniform_prune(*model, Resource::macs, target, o);
+  EXPECT_LE(std::abs(static_cast<double>(p.cost - target)) / static_cast<double>(target), 0.2);
+}
+
 // --round-to 8: every block's MLP width a multiple of 8, the budget within 1%.
 TEST(UniformPrune, RoundToKeepsMlpWidthsOnTheGrid) {
   VisionTransformer model = random_model("fm_small", 1);
