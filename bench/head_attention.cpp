@@ -56,13 +56,10 @@ void run_batch(const Shape& s, const float* qkv, float* out, float* scratch, Ker
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"one-head attention: vitc's fused AVX-512 kernel vs its sgemm kernel"};
-  int reps = 30;
-  vitc::ThreadSettings threads{1, 1};
-  vitc::bench::add_kernel_bench_options(app, reps, threads);
-  CLI11_PARSE(app, argc, argv);
-  return vitc::bench::report_errors([&] {
-    std::printf("%s\n", vitc::configure_threads(threads).c_str());
+  return vitc::bench::kernel_bench_main(
+      argc, argv,
+      "one-head attention: vitc's fused AVX-512 kernel vs its sgemm kernel",
+      30, [&](int reps) {
     if (!vitc::head_attention_fused_available()) {
       std::printf("this CPU has no AVX-512F: the fused kernel does not run here\n");
       return 0;

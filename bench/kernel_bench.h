@@ -2,25 +2,37 @@
 // share: their two options and the interleaved timing of a kernel against its reference.
 #pragma once
 
+#include <cstdio>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "bench_main.h"
 #include "report/latency.h"
 #include "util/progress.h"
 #include "util/threads.h"
 
 namespace vitc::bench {
 
-// --reps (timed repetitions per shape; default `reps` as passed) and --threads (torch intra-op
-// threads; BLAS threads stay 1).
-inline void add_kernel_bench_options(CLI::App& app, int& reps, ThreadSettings& threads) {
+// A kernel benchmark's main: parses --reps (timed repetitions per shape, default `default_reps`)
+// and --threads (torch intra-op threads; BLAS threads stay 1), applies and prints the threads,
+// then returns body(reps), errors reported as bench_main.h does.
+template <class Body>
+int kernel_bench_main(int argc, char** argv, const char* title, int default_reps, Body&& body) {
+  CLI::App app{title};
+  int reps = default_reps;
+  ThreadSettings threads{1, 1};
   app.add_option("--reps", reps, "timed repetitions per shape")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--threads", threads.torch_threads, "torch intra-op threads")
       ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return report_errors([&] {
+    std::printf("%s\n", configure_threads(threads).c_str());
+    return body(reps);
+  });
 }
 
 // Runs `reference` and `candidate` alternately, one warm-up pair then `reps` timed pairs, so that

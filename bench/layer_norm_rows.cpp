@@ -19,15 +19,12 @@
 #include "util/threads.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"LayerNorm on tokens: vitc's row kernel vs ATen"};
-  int reps = 200;
-  vitc::ThreadSettings threads{1, 1};
-  vitc::bench::add_kernel_bench_options(app, reps, threads);
-  CLI11_PARSE(app, argc, argv);
-  return vitc::bench::report_errors([&] {
+  return vitc::bench::kernel_bench_main(
+      argc, argv,
+      "LayerNorm on tokens: vitc's row kernel vs ATen",
+      200, [&](int reps) {
     using vitc::Stopwatch;
-    std::printf("%s; %s\n", vitc::configure_threads(threads).c_str(),
-                vitc::configure_allocator(true).c_str());  // as vitc's commands do
+    std::printf("%s\n", vitc::configure_allocator(true).c_str());  // as vitc's commands do
     struct Shape {
       std::string name;
       std::vector<int64_t> sizes;

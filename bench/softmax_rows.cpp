@@ -19,13 +19,10 @@
 #include "util/threads.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"softmax on attention scores: vitc's row kernel vs ATen"};
-  int reps = 30;
-  vitc::ThreadSettings threads{1, 1};
-  vitc::bench::add_kernel_bench_options(app, reps, threads);
-  CLI11_PARSE(app, argc, argv);
-  return vitc::bench::report_errors([&] {
-    std::printf("%s\n", vitc::configure_threads(threads).c_str());
+  return vitc::bench::kernel_bench_main(
+      argc, argv,
+      "softmax on attention scores: vitc's row kernel vs ATen",
+      30, [&](int reps) {
     struct Shape {
       std::string name;
       std::vector<int64_t> sizes;

@@ -35,8 +35,10 @@ AttentionImpl::AttentionImpl(int embed_dim, std::vector<HeadSpec> heads, double 
   std::vector<int64_t> head_of_v_column;
   for (const HeadGroup& g : groups_) {
     for (int j = 0; j < g.count; ++j) {
-      head_columns_.push_back({g.q_offset + j * g.qk_dim, g.qk_dim, g.v_offset + j * g.v_dim, g.v_dim});
-      head_of_v_column.insert(head_of_v_column.end(), static_cast<size_t>(g.v_dim), g.first_head + j);
+      head_columns_.push_back(
+          {g.q_offset + j * g.qk_dim, g.qk_dim, g.v_offset + j * g.v_dim, g.v_dim});
+      head_of_v_column.insert(head_of_v_column.end(), static_cast<size_t>(g.v_dim),
+                              g.first_head + j);
     }
   }
   head_of_v_column_ = torch::tensor(head_of_v_column, torch::kLong);

@@ -18,10 +18,10 @@ namespace {
 int64_t score_row_floats(int64_t tokens) { return (tokens + 15) / 16 * 16; }
 
 // Heads this wide (q/k + v dims) go to the sgemm kernel, whose register blocking then wins:
-// bench_head_attention (2026-12-07, 1 thread, OpenBLAS's SkylakeX kernels) measured the fused
-// kernel at x0.33-0.63 of the sgemm kernel's time on fm_small's heads (50 tokens, 2-16 dims),
-// x0.72-0.88 on deit_small's heads of 24-48 dims (197 tokens), x0.80 at 64 + 16, and x1.04 on
-// its full 64 + 64 heads.
+// bench_head_attention (2026-12-07, 1 thread, OpenBLAS's SkylakeX kernels; two runs) measured the
+// fused kernel at x0.33-0.67 of the sgemm kernel's time on fm_small's heads (50 tokens, 2-16
+// dims), x0.69-0.88 on deit_small's heads of 24-48 dims (197 tokens), x0.80-0.84 at 64 + 16, and
+// x1.00-1.06 on its full 64 + 64 heads.
 constexpr int kSgemmFromDims = 128;
 
 }  // namespace

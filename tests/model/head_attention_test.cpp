@@ -1,7 +1,8 @@
 // model/head_attention.h: both one-head kernels (fused AVX-512 and sgemm) against ATen's
-// softmax((q s) k^T) v in double for every q/k and v width from 0 to 40 (register blocks of 16 and their remainders), token
-// counts around the 16-query vectors, rows read and written in place at offsets and strides, and
-// scores large enough to overflow an exponential taken without the maximum subtracted.
+// softmax((q s) k^T) v in double for every q/k and v width from 0 to 40 (register blocks of 16
+// and their remainders), token counts around the 16-query vectors, rows read and written in
+// place at offsets and strides, scores large enough to overflow an exponential taken without the
+// maximum subtracted, and NaN.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -99,7 +100,9 @@ class HeadAttention : public testing::TestWithParam<Kernel> {
 
 TEST_P(HeadAttention, MatchesATenForEveryWidthUpTo40) {
   for (int qk = 0; qk <= 40; ++qk) {
-    for (int v = 0; v <= 40; v += (qk % 3) + 1) expect_matches_aten(GetParam(), 50, qk, v, 0.25f, 1.0f);
+    for (int v = 0; v <= 40; v += (qk % 3) + 1) {
+      expect_matches_aten(GetParam(), 50, qk, v, 0.25f, 1.0f);
+    }
   }
 }
 
