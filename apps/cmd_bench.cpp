@@ -100,6 +100,8 @@ int run_bench(const BenchFlags& flags) {
     std::printf("baseline %s (%s): %.4f G MACs per image; the two alternate run by run\n",
                 baseline->source.c_str(), b.name.c_str(), compute_complexity(b).macs() / 1e9);
   }
+  loaded.model->to(device);
+  loaded.model->eval();
   std::printf("warm-up %d, repeats %d\n\n", flags.warmup, flags.repeats);
   std::printf("%6s %12s %12s %12s %12s %12s%s\n", "batch", "median ms", "p10 ms", "p90 ms",
               "images/s", "GMAC/s", baseline ? "  baseline ms   ratio" : "");
@@ -108,8 +110,6 @@ int run_bench(const BenchFlags& flags) {
     LatencyResult r;
     std::optional<InterleavedLatency> against;
     if (baseline) {
-      loaded.model->to(device);
-      loaded.model->eval();
       const at::Tensor images = decoded.defined() ? input_batch(decoded, batch, device)
                                                   : latency_input(config, batch, device);
       VisionTransformerImpl& base = *baseline->model;
@@ -119,8 +119,6 @@ int run_bench(const BenchFlags& flags) {
                                     images, flags.warmup, flags.repeats);
       r = against->b;
     } else if (decoded.defined()) {  // the same loop as measure_latency, on the given images
-      loaded.model->to(device);
-      loaded.model->eval();
       const at::Tensor images = input_batch(decoded, batch, device);
       for (int i = 0; i < flags.warmup; ++i) time_forward_ms(*loaded.model, images);
       std::vector<double> times;
@@ -148,8 +146,8 @@ int run_bench(const BenchFlags& flags) {
                                 {"model", {{"source", loaded.source}, {"config", config.name},
                                            {"params", complexity.params()},
                                            {"macs", complexity.macs()}}},
-                                {"baseline", flags.baseline.empty() ? nlohmann::json()
-                                                                    : nlohmann::json(baseline->source)},
+                                {"baseline", baseline ? nlohmann::json(baseline->source)
+                                                      : nlohmann::json()},
                                 {"device", device.str()},
                                 {"input", input_record},
                                 {"environment", environment_json(threads)},

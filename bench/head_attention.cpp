@@ -4,8 +4,6 @@
 // and of its pruned heads (ViT-Slim keeps 1-16 of 16 dims, UVC narrows v) and of deit_small.
 //   bench_head_attention [--reps 30] [--threads 1]
 #include <cstdio>
-#include <cstdlib>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,7 +12,7 @@
 
 #include "bench_main.h"
 #include "kernel_bench.h"
-#include "model/head_attention.h"
+#include "model/attention_by_heads.h"
 #include "util/threads.h"
 
 namespace {
@@ -25,30 +23,18 @@ struct Shape {
   int qk_dim, v_dim;
 };
 
-struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
-};
-
 // Every (image, head) of one batch through `kernel`, heads side by side in the qkv rows.
 template <class Kernel>
 void run_batch(const Shape& s, const float* qkv, float* out, float* scratch, Kernel&& kernel) {
-  const int64_t qk_total = s.heads * s.qk_dim, v_total = s.heads * s.v_dim;
+  const int qk_total = static_cast<int>(s.heads) * s.qk_dim;
+  const int v_total = static_cast<int>(s.heads) * s.v_dim;
   const int64_t width = 2 * qk_total + v_total;
   for (int64_t b = 0; b < s.images; ++b) {
-    const float* rows = qkv + b * s.tokens * width;
-    for (int64_t h = 0; h < s.heads; ++h) {
-      vitc::HeadAttentionTask task;
-      task.q = rows + h * s.qk_dim;
-      task.k = rows + qk_total + h * s.qk_dim;
-      task.v = rows + 2 * qk_total + h * s.v_dim;
-      task.ld_in = width;
-      task.tokens = s.tokens;
-      task.qk_dim = s.qk_dim;
-      task.v_dim = s.v_dim;
-      task.scale = 0.25f;
-      task.out = out + b * s.tokens * v_total + h * s.v_dim;
-      task.ld_out = v_total;
-      kernel(task, scratch);
+    for (int h = 0; h < s.heads; ++h) {
+      const vitc::HeadColumns head{h * s.qk_dim, s.qk_dim, h * s.v_dim, s.v_dim};
+      kernel(vitc::head_attention_task(qkv + b * s.tokens * width, s.tokens, head, qk_total,
+                                       v_total, 0.25f, out + b * s.tokens * v_total),
+             scratch);
     }
   }
 }
@@ -84,17 +70,15 @@ int main(int argc, char** argv) {
       const at::Tensor qkv = torch::randn({s.images, s.tokens, width});
       at::Tensor by_sgemm = torch::zeros({s.images, s.tokens, s.heads * s.v_dim});
       at::Tensor fused = torch::zeros_like(by_sgemm);
-      const size_t floats = vitc::head_attention_scratch_floats(s.tokens, s.qk_dim);
-      std::unique_ptr<float, FreeDeleter> scratch(
-          static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64)));
+      vitc::HeadAttentionScratch scratch(s.tokens, s.qk_dim);
       const auto [sgemm_s, fused_s] = vitc::bench::interleaved_medians(
           reps,
           [&] {
-            run_batch(s, qkv.data_ptr<float>(), by_sgemm.data_ptr<float>(), scratch.get(),
+            run_batch(s, qkv.data_ptr<float>(), by_sgemm.data_ptr<float>(), scratch.data(),
                       vitc::head_attention_by_sgemm);
           },
           [&] {
-            run_batch(s, qkv.data_ptr<float>(), fused.data_ptr<float>(), scratch.get(),
+            run_batch(s, qkv.data_ptr<float>(), fused.data_ptr<float>(), scratch.data(),
                       vitc::head_attention_fused);
           });
       std::printf("| %s | %.3f | %.3f | %.2f | %.1e |\n", s.name.c_str(), sgemm_s * 1e3,

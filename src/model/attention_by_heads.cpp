@@ -2,40 +2,35 @@
 #include "model/attention_by_heads.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "model/batched_matmul.h"
 #include "model/cblas_sgemm.h"
-#include "model/head_attention.h"
 #include "model/parallel_grain.h"
 #include "model/softmax_rows.h"
 #include "util/compute.h"
 #include "util/error.h"
 
 namespace vitc {
-namespace {
 
-// A buffer of floats that starts on a 64-byte boundary (a cache line, an AVX-512 register).
-class AlignedFloats {
- public:
-  explicit AlignedFloats(size_t count)
-      : data_(static_cast<float*>(std::aligned_alloc(64, (count * sizeof(float) + 63) / 64 * 64))) {
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
-  ~AlignedFloats() { std::free(data_); }
-  AlignedFloats(const AlignedFloats&) = delete;
-  AlignedFloats& operator=(const AlignedFloats&) = delete;
-  float* data() { return data_; }
-
- private:
-  float* data_;
-};
-
-}  // namespace
+HeadAttentionTask head_attention_task(const float* image_qkv, int64_t tokens,
+                                      const HeadColumns& head, int qk_total, int v_total,
+                                      float scale, float* image_out) {
+  HeadAttentionTask task;
+  task.q = image_qkv + head.q_offset;
+  task.k = image_qkv + qk_total + head.q_offset;
+  task.v = image_qkv + 2 * qk_total + head.v_offset;
+  task.ld_in = 2 * int64_t{qk_total} + v_total;
+  task.tokens = tokens;
+  task.qk_dim = head.qk_dim;
+  task.v_dim = head.v_dim;
+  task.scale = scale;
+  task.out = image_out + head.v_offset;
+  task.ld_out = v_total;
+  return task;
+}
 
 bool attention_by_heads_runs_on(const c10::Device& device) {
   return device.is_cpu() && cblas_sgemm_or_null() != nullptr;
@@ -74,23 +69,12 @@ at::Tensor attend_by_heads(const at::Tensor& qkv_projection, const std::vector<H
   const float scale_f = static_cast<float>(scale);
   head_attention_sgemm_forced();  // a bad VITC_HEAD_ATTENTION is refused here, not in a thread
   at::parallel_for(0, B * H, product_grain(mean_work), [&](int64_t begin, int64_t end) {
-    AlignedFloats scratch(head_attention_scratch_floats(N, max_qk));
+    HeadAttentionScratch scratch(N, max_qk);
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / H;
-      const HeadColumns& h = heads[static_cast<size_t>(task % H)];
-      const float* rows = qkv + b * N * W;
-      HeadAttentionTask head;
-      head.q = rows + h.q_offset;
-      head.k = rows + qk_total + h.q_offset;
-      head.v = rows + 2 * qk_total + h.v_offset;
-      head.ld_in = W;
-      head.tokens = N;
-      head.qk_dim = h.qk_dim;
-      head.v_dim = h.v_dim;
-      head.scale = scale_f;
-      head.out = o + b * N * v_total + h.v_offset;
-      head.ld_out = v_total;
-      head_attention(head, scratch.data());
+      head_attention(head_attention_task(qkv + b * N * W, N, heads[static_cast<size_t>(task % H)],
+                                         qk_total, v_total, scale_f, o + b * N * v_total),
+                     scratch.data());
     }
   });
   return out;

@@ -24,6 +24,8 @@
 #include <ATen/Tensor.h>
 #include <c10/core/Device.h>
 
+#include "model/head_attention.h"
+
 namespace vitc {
 
 // Where one head's features sit: q at q_offset and k at qk_total + q_offset (qk_dim wide each),
@@ -39,6 +41,12 @@ bool attention_by_heads_runs_on(const c10::Device& device);
 // Whether attention_by_heads computes an attention whose input is x: float32 on the CPU outside
 // bf16 autocast, and cblas_sgemm available (with or without autograd).
 bool attention_by_heads_applies(const at::Tensor& x);
+
+// One image's task for model/head_attention.h: its qkv rows [tokens, 2 * qk_total + v_total] at
+// image_qkv, its output rows [tokens, v_total] at image_out, `head`'s columns in both.
+HeadAttentionTask head_attention_task(const float* image_qkv, int64_t tokens,
+                                      const HeadColumns& head, int qk_total, int v_total,
+                                      float scale, float* image_out);
 
 // qkv_out [B, N, 2 * qk_total + v_total] -> [B, N, v_total]: per head
 // softmax((q * scale) k^T) v, heads' outputs side by side at their v offsets. Differentiable with

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <new>
 #include <string>
 
 #include "model/cblas_sgemm.h"
@@ -37,12 +38,16 @@ bool head_attention_sgemm_forced() {
   return forced;
 }
 
-size_t head_attention_scratch_floats(int64_t tokens, int max_qk_dim) {
+HeadAttentionScratch::HeadAttentionScratch(int64_t tokens, int max_qk_dim) {
   const int64_t qk = std::max(max_qk_dim, 0);
   const int64_t fused = (tokens + qk + 16) * 16;  // scores tokens x 16, q lanes, output lanes
   const int64_t by_sgemm = tokens * score_row_floats(tokens) + tokens * qk;  // scores, scaled q
-  return static_cast<size_t>(std::max(fused, by_sgemm));
+  const size_t bytes = (static_cast<size_t>(std::max(fused, by_sgemm)) * sizeof(float) + 63) / 64 * 64;
+  data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (data_ == nullptr) throw std::bad_alloc();
 }
+
+HeadAttentionScratch::~HeadAttentionScratch() { std::free(data_); }
 
 void head_attention_by_sgemm(const HeadAttentionTask& task, float* scratch) {
   const SgemmFn gemm = cblas_sgemm_or_null();

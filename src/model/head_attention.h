@@ -45,9 +45,20 @@ struct HeadAttentionTask {
 // Whether this build and this CPU run head_attention_fused (AVX-512F).
 bool head_attention_fused_available();
 
-// Floats of scratch (64-byte aligned) that either kernel needs for `tokens` tokens and q/k widths
-// up to max_qk_dim.
-size_t head_attention_scratch_floats(int64_t tokens, int max_qk_dim);
+// The scratch either kernel needs for heads of `tokens` tokens and q/k widths up to max_qk_dim:
+// one per thread, reused head after head; it starts on a 64-byte boundary (a cache line, an
+// AVX-512 register).
+class HeadAttentionScratch {
+ public:
+  HeadAttentionScratch(int64_t tokens, int max_qk_dim);
+  ~HeadAttentionScratch();
+  HeadAttentionScratch(const HeadAttentionScratch&) = delete;
+  HeadAttentionScratch& operator=(const HeadAttentionScratch&) = delete;
+  float* data() { return data_; }
+
+ private:
+  float* data_;
+};
 
 // Whether VITC_HEAD_ATTENTION=sgemm; any value but auto, sgemm or empty is refused.
 bool head_attention_sgemm_forced();

@@ -64,9 +64,4 @@ std::string select_blas_kernels() {
   return done;
 }
 
-std::string blas_kernel_name() {
-  const auto corename = find<CorenameFn>("openblas_get_corename");
-  return corename == nullptr ? "" : corename();
-}
-
 }  // namespace vitc

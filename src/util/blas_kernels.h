@@ -24,7 +24,4 @@ namespace vitc {
 // back to its generic Prescott kernels on this CPU; using its SkylakeX kernels (AVX-512)".
 std::string select_blas_kernels();
 
-// OpenBLAS's kernel set in use ("SkylakeX", "Prescott", ...), or "" without OpenBLAS.
-std::string blas_kernel_name();
-
 }  // namespace vitc

@@ -6,9 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include <cstdlib>
 #include <limits>
-#include <memory>
 #include <vector>
 
 #include "model/cblas_sgemm.h"
@@ -16,10 +14,6 @@
 
 namespace vitc {
 namespace {
-
-struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
-};
 
 enum class Kernel { fused, by_sgemm };
 
@@ -29,28 +23,6 @@ void run(Kernel kernel, const HeadAttentionTask& task, float* scratch) {
   } else {
     head_attention_by_sgemm(task, scratch);
   }
-}
-
-HeadAttentionTask task_of(const float* q, const float* k, const float* v, int64_t ld_in,
-                          int64_t n, int qk_dim, int v_dim, float scale, float* out,
-                          int64_t ld_out) {
-  HeadAttentionTask t;
-  t.q = q;
-  t.k = k;
-  t.v = v;
-  t.ld_in = ld_in;
-  t.tokens = n;
-  t.qk_dim = qk_dim;
-  t.v_dim = v_dim;
-  t.scale = scale;
-  t.out = out;
-  t.ld_out = ld_out;
-  return t;
-}
-
-std::unique_ptr<float, FreeDeleter> aligned_scratch(int64_t n, int qk_dim) {
-  const size_t bytes = (head_attention_scratch_floats(n, qk_dim) * sizeof(float) + 63) / 64 * 64;
-  return std::unique_ptr<float, FreeDeleter>(static_cast<float*>(std::aligned_alloc(64, bytes)));
 }
 
 // One image's rows [n, width]: q at q_col, k at k_col, v at v_col; the kernel's output written
@@ -63,12 +35,12 @@ void expect_matches_aten(Kernel kernel, int64_t n, int qk_dim, int v_dim, float 
   const int out_col = 2;
   const int64_t out_width = out_col + v_dim + 3;
   at::Tensor out = torch::full({n, out_width}, 7.0f);
-  auto scratch = aligned_scratch(n, qk_dim);
+  HeadAttentionScratch scratch(n, qk_dim);
   const float* r = rows.data_ptr<float>();
   run(kernel,
-      task_of(r + q_col, r + k_col, r + v_col, width, n, qk_dim, v_dim, scale,
-              out.data_ptr<float>() + out_col, out_width),
-      scratch.get());
+      HeadAttentionTask{r + q_col, r + k_col, r + v_col, width, n, qk_dim, v_dim, scale,
+                        out.data_ptr<float>() + out_col, out_width},
+      scratch.data());
 
   const at::Tensor q = rows.narrow(1, q_col, qk_dim).to(torch::kDouble) * scale;
   const at::Tensor k = rows.narrow(1, k_col, qk_dim).to(torch::kDouble);
@@ -128,10 +100,11 @@ TEST_P(HeadAttention, NaNInAQueryGivesNaNForThatQueryOnly) {
   at::Tensor rows = torch::randn({n, width});
   rows[5][1] = std::numeric_limits<float>::quiet_NaN();  // query 5's q
   at::Tensor out = torch::zeros({n, d});
-  auto scratch = aligned_scratch(n, d);
+  HeadAttentionScratch scratch(n, d);
   const float* r = rows.data_ptr<float>();
-  run(GetParam(), task_of(r, r + d, r + 2 * d, width, n, d, d, 0.5f, out.data_ptr<float>(), d),
-      scratch.get());
+  run(GetParam(),
+      HeadAttentionTask{r, r + d, r + 2 * d, width, n, d, d, 0.5f, out.data_ptr<float>(), d},
+      scratch.data());
   EXPECT_TRUE(torch::isnan(out[5]).all().item<bool>());
   EXPECT_TRUE(torch::isfinite(out.narrow(0, 0, 5)).all().item<bool>());
   EXPECT_TRUE(torch::isfinite(out.narrow(0, 6, n - 6)).all().item<bool>());
