@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "model/families/swin/swin_windows.h"
+#include "model/gelu.h"
 #include "model/layer_norm_rows.h"
 #include "model/linear.h"
 #include "util/error.h"
@@ -15,10 +16,20 @@ MlpImpl::MlpImpl(int embed_dim, int hidden) {
   fc2 = register_module("fc2", torch::nn::Linear(hidden, embed_dim));
 }
 
+namespace {
+at::Tensor hidden_of(const at::Tensor& x, const torch::nn::Linear& fc1, const at::Tensor& mask) {
+  const at::Tensor h = gelu_of_linear(x, fc1);
+  return mask.defined() ? h * mask : h;
+}
+}  // namespace
+
 at::Tensor MlpImpl::forward(const at::Tensor& x, const at::Tensor& hidden_mask) {
-  at::Tensor h = torch::gelu(apply_linear(fc1, x));
-  if (hidden_mask.defined()) h = h * hidden_mask;
-  return apply_linear(fc2, h);
+  return apply_linear(fc2, hidden_of(x, fc1, hidden_mask));
+}
+
+at::Tensor MlpImpl::forward_added_to(const at::Tensor& residual, const at::Tensor& x,
+                                     const at::Tensor& hidden_mask) {
+  return linear_added_to(residual, hidden_of(x, fc1, hidden_mask), fc2);
 }
 
 LayerScaleImpl::LayerScaleImpl(int embed_dim) {
@@ -118,9 +129,14 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   if (spec_.has_mlp()) {
     if (!normed.defined()) normed = layer_norm_last_dim(y, *norm2);
     const at::Tensor hidden_mask = masks != nullptr ? masks->mlp : at::Tensor();
-    at::Tensor m = scaled_mlp(mlp->forward(apply_token_mask(normed, masks), hidden_mask));
-    if (masks != nullptr && masks->mlp_gate.defined()) m = m * masks->mlp_gate;
-    y = y + m;
+    const at::Tensor input = apply_token_mask(normed, masks);
+    if (!ls2 && (masks == nullptr || !masks->mlp_gate.defined())) {
+      y = mlp->forward_added_to(y, input, hidden_mask);
+    } else {
+      at::Tensor m = scaled_mlp(mlp->forward(input, hidden_mask));
+      if (masks != nullptr && masks->mlp_gate.defined()) m = m * masks->mlp_gate;
+      y = y + m;
+    }
   }
   if (masks != nullptr && masks->gate.defined()) y = x + masks->gate * (y - x);
   return y;

@@ -18,6 +18,10 @@ class MlpImpl : public torch::nn::Module {
   MlpImpl(int embed_dim, int hidden);
   // `hidden_mask` (optional, [hidden]) multiplies the activations after GELU.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& hidden_mask = {});
+  // residual + forward(x, hidden_mask), fc2's bias and the addition in one pass in inference
+  // (linear_added_to, model/linear.h).
+  at::Tensor forward_added_to(const at::Tensor& residual, const at::Tensor& x,
+                              const at::Tensor& hidden_mask = {});
 
   torch::nn::Linear fc1{nullptr};
   torch::nn::Linear fc2{nullptr};

@@ -10,36 +10,107 @@
 
 #include "model/cblas_sgemm.h"
 #include "model/parallel_grain.h"
+#include "model/vector_math.h"
 #include "util/compute.h"
 
 namespace vitc {
 namespace {
 
-// out [rows, out_features] = x [rows, in_features] W^T + bias by one product on this thread: the
-// bias copied into every row first and the product added to it, which is what ATen's addmm does
-// before its own OpenBLAS call (sgemm_tn on the same operands), without its dispatch, its
-// transposed view and its strided broadcast copy of the bias (7% of a 30% model's inference).
-// The product is oneDNN's dnnl_sgemm where the process has it and the call runs on one thread
-// (inside a parallel region: a batch slice or a row band; or torch on one thread), else OpenBLAS's.
-// The two round differently (1e-6), so training goes through here as well: on one thread a model's
-// training and inference forward passes agree bit for bit (tests/model/linear_test.cpp,
+// out[r] = residual[r] + (product[r] + bias) for `rows` rows of n floats: linear_added_to's
+// pass. out may be product.
+#if VITC_HAS_AVX512_KERNELS
+__attribute__((target("avx512f"))) void add_bias_and_residual_rows_avx512(
+    const float* product, const float* bias, const float* residual, float* out, int64_t rows,
+    int64_t n) {
+  const int64_t full = n / 16 * 16;
+  const __mmask16 tail = tail_lanes16(n);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* p = product + r * n;
+    const float* y = residual + r * n;
+    float* o = out + r * n;
+    for (int64_t i = 0; i < full; i += 16) {
+      const __m512 a = _mm512_add_ps(_mm512_loadu_ps(p + i), _mm512_loadu_ps(bias + i));
+      _mm512_storeu_ps(o + i, _mm512_add_ps(_mm512_loadu_ps(y + i), a));
+    }
+    if (tail != 0) {
+      const __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(tail, p + full),
+                                     _mm512_maskz_loadu_ps(tail, bias + full));
+      _mm512_mask_storeu_ps(o + full, tail, _mm512_add_ps(_mm512_maskz_loadu_ps(tail, y + full), a));
+    }
+  }
+}
+#endif
+
+void add_bias_and_residual_rows(const float* product, const float* bias, const float* residual,
+                                float* out, int64_t rows, int64_t n) {
+#if VITC_HAS_AVX512_KERNELS
+  if (cpu_has_avx512f()) {
+    add_bias_and_residual_rows_avx512(product, bias, residual, out, rows, n);
+    return;
+  }
+#endif
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < n; ++i) {
+      out[r * n + i] = residual[r * n + i] + (product[r * n + i] + bias[i]);
+    }
+}
+
+// bias added to every one of `rows` rows of n floats at out. (The product used to be added onto
+// the bias copied into its rows, one std::copy per row: a memmove call per row, 6.4% of a
+// 30%-MACs fm_small model's inference by perf; the rows' first write then fell to that copy.)
+#if VITC_HAS_AVX512_KERNELS
+__attribute__((target("avx512f"))) void add_bias_rows_avx512(float* out, const float* bias,
+                                                             int64_t rows, int64_t n) {
+  const int64_t full = n / 16 * 16;
+  const __mmask16 tail = tail_lanes16(n);
+  const __m512 tail_bias = _mm512_maskz_loadu_ps(tail, bias + full);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = out + r * n;
+    for (int64_t i = 0; i < full; i += 16) {
+      _mm512_storeu_ps(o + i, _mm512_add_ps(_mm512_loadu_ps(o + i), _mm512_loadu_ps(bias + i)));
+    }
+    if (tail != 0) {
+      _mm512_mask_storeu_ps(o + full, tail,
+                            _mm512_add_ps(_mm512_maskz_loadu_ps(tail, o + full), tail_bias));
+    }
+  }
+}
+#endif
+
+void add_bias_rows(float* out, const float* bias, int64_t rows, int64_t n) {
+#if VITC_HAS_AVX512_KERNELS
+  if (cpu_has_avx512f()) {
+    add_bias_rows_avx512(out, bias, rows, n);
+    return;
+  }
+#endif
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < n; ++i) out[r * n + i] += bias[i];
+}
+
+// out [rows, out_features] = x [rows, in_features] W^T + bias by one product on this thread, and
+// then the bias added row by row in cache (so gelu_of_linear, model/gelu.h, can leave the bias to
+// its own pass and compute the same floats). Without ATen's addmm dispatch, its transposed view
+// and its strided broadcast copy of the bias (7% of a 30% model's inference). The product is
+// oneDNN's dnnl_sgemm where the process has it and the call runs on one thread (inside a parallel
+// region: a batch slice or a row band; or torch on one thread), else OpenBLAS's. The two round
+// differently (1e-6), so training goes through here as well: on one thread a model's training and
+// inference forward passes agree bit for bit (tests/model/linear_test.cpp,
 // training_inference_agree_test.cpp).
 void sgemm_rows(SgemmFn gemm, float* out, const float* x, int64_t rows, const float* weight,
                 int64_t out_features, int64_t in_features, const float* bias) {
-  if (bias != nullptr) {
-    for (int64_t r = 0; r < rows; ++r) std::copy(bias, bias + out_features, out + r * out_features);
-  }
-  const float beta = bias != nullptr ? 1.0f : 0.0f;
   const DnnlSgemmFn dnnl = dnnl_sgemm_or_null();
-  if (dnnl != nullptr && (at::in_parallel_region() || at::get_num_threads() == 1) &&
+  const bool by_dnnl =
+      dnnl != nullptr && (at::in_parallel_region() || at::get_num_threads() == 1) &&
       dnnl('N', 'T', rows, out_features, in_features, 1.0f, x, in_features, weight, in_features,
-           beta, out, out_features) == 0) {
-    return;
+           0.0f, out, out_features) == 0;
+  if (!by_dnnl) {
+    gemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, static_cast<int>(rows),
+         static_cast<int>(out_features), static_cast<int>(in_features), 1.0f, x,
+         static_cast<int>(in_features), weight, static_cast<int>(in_features), 0.0f, out,
+         static_cast<int>(out_features));
   }
-  gemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, static_cast<int>(rows),
-       static_cast<int>(out_features), static_cast<int>(in_features), 1.0f, x,
-       static_cast<int>(in_features), weight, static_cast<int>(in_features), beta, out,
-       static_cast<int>(out_features));
+  if (bias != nullptr) add_bias_rows(out, bias, rows, out_features);
 }
 
 // Whether x W^T + b can go to sgemm_rows: float32 CPU operands outside bf16 autocast, OpenBLAS's
@@ -175,6 +246,26 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
   sgemm_rows(gemm, out.data_ptr<float>(), rows.data_ptr<float>(), rows.size(0), w.data_ptr<float>(),
              w.size(0), w.size(1), b.defined() ? b.data_ptr<float>() : nullptr);
   return out.view(with_last(x.sizes(), w.size(0)));
+}
+
+at::Tensor linear_added_to(const at::Tensor& residual, const at::Tensor& x,
+                           const torch::nn::Linear& layer) {
+  const at::Tensor& weight = layer->weight;
+  const at::Tensor& bias = layer->bias;
+  const bool graph = at::GradMode::is_enabled() &&
+                     (residual.requires_grad() || x.requires_grad() || weight.requires_grad() ||
+                      (bias.defined() && bias.requires_grad()));
+  const bool fused = !graph && bias.defined() && sgemm_for(x, weight, bias) != nullptr &&
+                     !linear_splits_rows(x, weight) && residual.scalar_type() == at::kFloat &&
+                     residual.device().is_cpu() && x.dim() >= 1 &&
+                     residual.sizes().vec() == with_last(x.sizes(), weight.size(0));
+  if (!fused) return residual + apply_linear(layer, x);
+  at::Tensor out = linear(x, weight, at::Tensor()).contiguous();
+  const at::Tensor y = residual.contiguous(), b = bias.contiguous();
+  const int64_t n = weight.size(0);
+  add_bias_and_residual_rows(out.data_ptr<float>(), b.data_ptr<float>(), y.data_ptr<float>(),
+                             out.data_ptr<float>(), out.numel() / n, n);
+  return out;
 }
 
 }  // namespace vitc

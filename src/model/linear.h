@@ -24,6 +24,13 @@ inline at::Tensor apply_linear(const torch::nn::Linear& layer, const at::Tensor&
   return linear(x, layer->weight, layer->bias);
 }
 
+// residual + layer(x), residual of layer(x)'s shape: in inference on the sgemm path's tensors,
+// the product without its bias and then one pass residual + (product + bias) over it (the floats
+// of the two steps, without ATen's addition's dispatch, its new tensor and the bias pass);
+// otherwise the two steps.
+at::Tensor linear_added_to(const at::Tensor& residual, const at::Tensor& x,
+                           const torch::nn::Linear& layer);
+
 // Whether linear() cuts this product into row bands (for tests and benchmarks).
 bool linear_splits_rows(const at::Tensor& x, const at::Tensor& weight);
 

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "data/random.h"
+#include "model/gelu.h"
 #include "model/layer_norm_rows.h"
 #include "model/linear.h"
 #include "util/error.h"
@@ -57,7 +58,7 @@ std::vector<double> neuron_importance(VisionTransformerImpl& model, const ModelM
                                   masks.blocks.empty() ? nullptr : &masks.blocks[static_cast<size_t>(i)]);
     }
     x = model.block_input(block, x);
-    const at::Tensor h = torch::gelu(apply_linear(b->mlp->fc1, layer_norm_last_dim(x, *b->norm2))).abs();
+    const at::Tensor h = gelu_of_linear(layer_norm_last_dim(x, *b->norm2), b->mlp->fc1).abs();
     const at::Tensor s = h.sum(at::IntArrayRef{0, 1});
     sum = sum.defined() ? sum + s : s;
     tokens += h.size(0) * h.size(1);

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "model/gelu.h"
 #include "model/linear.h"
 #include "util/error.h"
 
@@ -70,7 +71,7 @@ at::Tensor TokenTransformerImpl::forward(const at::Tensor& input) {
   const at::Tensor &q = qkv_out[0], &k = qkv_out[1], &v = qkv_out[2];
   const at::Tensor attn = torch::matmul(q * scale, k.transpose(1, 2)).softmax(-1);
   const at::Tensor out = v + apply_linear(proj, torch::matmul(attn, v));
-  return out + apply_linear(fc2, torch::gelu(apply_linear(fc1, norm2->forward(out))));
+  return out + apply_linear(fc2, gelu_of_linear(norm2->forward(out), fc1));
 }
 
 T2TStemImpl::T2TStemImpl(const ViTConfig& config) : spec_(config.t2t) {
