@@ -7,7 +7,10 @@
 
 #include "model/batch_chunks.h"
 #include "model/layer_norm_rows.h"
+#include "model/linear.h"
+#include "model/patch_rows.h"
 #include "model/token_list.h"
+#include "util/compute.h"
 #include "util/error.h"
 
 namespace vitc {
@@ -24,7 +27,17 @@ PatchEmbedImpl::PatchEmbedImpl(int in_chans, int embed_dim, int patch_size, bool
 }
 
 at::Tensor PatchEmbedImpl::forward(const at::Tensor& x) {
-  const at::Tensor tokens = proj->forward(x).flatten(2).transpose(1, 2);  // [B, h*w, D]
+  // On the CPU in float32, the convolution (kernel = stride, no padding) as patch rows times the
+  // flattened kernel (model/patch_rows.h); elsewhere ATen's convolution.
+  const at::Tensor& w = proj->weight;
+  const int64_t p = w.size(-1);
+  const bool by_rows = x.dim() == 4 && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+                       w.device().is_cpu() && w.scalar_type() == at::kFloat &&
+                       x.size(1) == w.size(1) && x.size(2) >= p && x.size(3) >= p &&
+                       current_precision(c10::Device(c10::kCPU)) == Precision::fp32;
+  const at::Tensor tokens =
+      by_rows ? linear(patch_rows(x, p), w.reshape({w.size(0), -1}), proj->bias)
+              : proj->forward(x).flatten(2).transpose(1, 2);  // [B, h*w, D]
   return norm ? layer_norm_last_dim(tokens, *norm) : tokens;
 }
 
