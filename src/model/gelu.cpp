@@ -21,10 +21,10 @@ namespace {
 // max(x, 0) there. P / Q: a rational of degree (6, 4) in a^2 fitted here to erf (Lawson's
 // iteratively reweighted least squares towards the minimax fit on [0, 3.92] in units of x / sqrt
 // 2; 4e-8 in exact arithmetic, 3.3e-7 evaluated in float32 with FMA), then rescaled to x and
-// rounded to float: gelu within 2.1e-7 |x| of the truth over [-12, 12]. Against
-// Abramowitz-Stegun's erfc with an exponential (as ATen's vectorised erf) it takes 11 fused
-// multiply-adds and a reciprocal instead of an exponential, 5 multiply-adds and a reciprocal: the
-// erf form's GELU costs as much as fc1's product on fm_small (bench/gelu.cpp).
+// rounded to float: gelu within 2.1e-7 |x| of the truth over [-12, 12]. It takes 11 fused
+// multiply-adds and a reciprocal where Abramowitz-Stegun's erfc (as ATen's vectorised erf) takes
+// an exponential, 5 multiply-adds and a reciprocal; that form's GELU cost as much as fc1's product
+// on fm_small (docs/slicing_benchmark.md).
 constexpr float kClampX = 5.543717384338379f;
 constexpr float kP0 = 0.39894214272499084f, kP1 = 0.03643626719713211f,
                 kP2 = 0.004542924929410219f, kP3 = 0.00017557915998622775f,

@@ -3,7 +3,7 @@
 // AVX2 and the baseline and picks one at run time, and what the hand-written AVX-512 row kernels
 // (layer_norm_rows.cpp, softmax_rows.cpp) need: the intrinsics and a run-time CPU check.
 // (A GELU on the same footing, erf by Abramowitz-Stegun 7.1.26, was 1.15x slower than ATen's
-// vectorised kernel, so the MLP keeps ATen's.)
+// vectorised kernel; model/gelu.h's fitted rational in AVX-512 registers takes 0.50-0.61 of it.)
 #pragma once
 
 #include <algorithm>
