@@ -1,25 +1,20 @@
-// See blas_kernels.h. OpenBLAS is reached through dlsym, as in threads.cpp, so that vitc links
+// See blas_kernels.h. OpenBLAS is reached through process_symbol (dlsym), so that vitc links
 // and runs with any BLAS.
 #include "util/blas_kernels.h"
 
-#include <dlfcn.h>
 #include <strings.h>
 
 #include <cstdlib>
 #include <mutex>
 
 #include "util/error.h"
+#include "util/process_symbol.h"
 
 namespace vitc {
 namespace {
 
 using CorenameFn = char* (*)();
 using VoidFn = void (*)();
-
-template <class Fn>
-Fn find(const char* name) {
-  return reinterpret_cast<Fn>(::dlsym(RTLD_DEFAULT, name));
-}
 
 // The OpenBLAS kernel set this CPU's features support, best first, or null.
 const char* kernels_for_this_cpu() {
@@ -35,9 +30,9 @@ const char* kernels_for_this_cpu() {
 }
 
 std::string select_once() {
-  const auto corename = find<CorenameFn>("openblas_get_corename");
-  const auto quit = find<VoidFn>("gotoblas_dynamic_quit");
-  const auto init = find<VoidFn>("gotoblas_dynamic_init");
+  const auto corename = process_symbol<CorenameFn>("openblas_get_corename");
+  const auto quit = process_symbol<VoidFn>("gotoblas_dynamic_quit");
+  const auto init = process_symbol<VoidFn>("gotoblas_dynamic_init");
   if (corename == nullptr || quit == nullptr || init == nullptr) return "";  // not DYNAMIC_ARCH
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return "";  // the user's choice
   if (::strcasecmp(corename(), "Prescott") != 0) return "";    // the library knew this CPU

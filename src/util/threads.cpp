@@ -1,8 +1,6 @@
-// Thread pool configuration. OpenBLAS is reached through dlsym so that vitc also links where the
-// BLAS is something else (then there is nothing to size, and we say so).
+// Thread pool configuration. OpenBLAS is reached through process_symbol (dlsym) so that vitc also
+// links where the BLAS is something else (then there is nothing to size, and we say so).
 #include "util/threads.h"
-
-#include <dlfcn.h>
 
 #include <cstdio>
 #include <thread>
@@ -12,14 +10,13 @@
 
 #include "util/blas_kernels.h"
 #include "util/error.h"
+#include "util/process_symbol.h"
 
 namespace vitc {
 namespace {
 
 using SetThreadsFn = void (*)(int);
 using GetConfigFn = char* (*)();
-
-void* find_symbol(const char* name) { return ::dlsym(RTLD_DEFAULT, name); }
 
 }  // namespace
 
@@ -29,7 +26,7 @@ int hardware_cores() {
 }
 
 std::string blas_description() {
-  if (auto get_config = reinterpret_cast<GetConfigFn>(find_symbol("openblas_get_config"))) {
+  if (auto get_config = process_symbol<GetConfigFn>("openblas_get_config")) {
     return get_config();  // e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
   }
   // pip/conda LibTorch builds carry MKL, whose threads follow torch's (--threads).
@@ -48,7 +45,7 @@ std::string configure_threads(const ThreadSettings& settings) {
   const std::string kernels = select_blas_kernels();  // before any product (blas_kernels.h)
   std::string blas = blas_description();
   if (!kernels.empty()) blas += " (" + kernels + ")";
-  if (auto set_threads = reinterpret_cast<SetThreadsFn>(find_symbol("openblas_set_num_threads"))) {
+  if (auto set_threads = process_symbol<SetThreadsFn>("openblas_set_num_threads")) {
     set_threads(blas_threads);
     return str_cat("torch threads ", at::get_num_threads(), ", BLAS ", blas, ", BLAS threads ",
                    blas_threads);
