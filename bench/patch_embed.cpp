@@ -23,11 +23,13 @@ int main(int argc, char** argv) {
           std::string name;
           int64_t images, channels, size, patch, dim;
         };
-        const std::vector<Shape> shapes = {{"fm_small, 32 images, 4x4 of 28x28 -> 64", 32, 1, 28, 4, 64},
-                                           {"deit_small, 4 images, 16x16 of 224x224 -> 384", 4, 3, 224, 16, 384},
-                                           {"swin_tiny, 1 image, 4x4 of 224x224 -> 96", 1, 3, 224, 4, 96}};
+        const std::vector<Shape> shapes = {
+            {"fm_small, 32 images, 4x4 of 28x28 -> 64", 32, 1, 28, 4, 64},
+            {"deit_small, 4 images, 16x16 of 224x224 -> 384", 4, 3, 224, 16, 384},
+            {"swin_tiny, 1 image, 4x4 of 224x224 -> 96", 1, 3, 224, 4, 96}};
         torch::NoGradGuard no_grad;
-        std::printf("| patches | convolution (us) | patch rows + product (us) | ratio |\n|---|---|---|---|\n");
+        std::printf("| patches | convolution (us) | patch rows + product (us) | ratio |\n"
+                    "|---|---|---|---|\n");
         for (const Shape& s : shapes) {
           torch::nn::Conv2d conv(
               torch::nn::Conv2dOptions(s.channels, s.dim, s.patch).stride(s.patch));

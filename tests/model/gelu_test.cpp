@@ -28,7 +28,8 @@ std::vector<float> grid() {
 
 // Abramowitz-Stegun's erfc is within 1.5e-7 of the truth, so Phi within 0.75e-7; its float
 // evaluation adds a few ulps of Phi (< 1): GELU = x Phi within 3e-7 |x|.
-void expect_near_exact(const std::vector<float>& xs, const std::vector<float>& ys, const char* kernel) {
+void expect_near_exact(const std::vector<float>& xs, const std::vector<float>& ys,
+                       const char* kernel) {
   double worst = 0.0;
   for (size_t i = 0; i < xs.size(); ++i) {
     const double truth = exact_gelu(xs[i]);
