@@ -178,8 +178,7 @@ at::Tensor gelu_of_linear(const at::Tensor& x, const torch::nn::Linear& layer) {
   const bool graph = at::GradMode::is_enabled() &&
                      (x.requires_grad() || layer->weight.requires_grad() ||
                       (bias.defined() && bias.requires_grad()));
-  if (graph || !kernel_applies(x) || !bias.defined() || bias.scalar_type() != at::kFloat ||
-      !bias.device().is_cpu() || bias.dim() != 1 || bias.size(0) != layer->weight.size(0)) {
+  if (graph || !kernel_applies(x) || !linear_adds_bias_after_product(x, layer->weight, bias)) {
     return vitc::gelu(apply_linear(layer, x));
   }
   at::Tensor product = linear(x, layer->weight, at::Tensor()).contiguous();

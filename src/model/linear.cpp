@@ -174,6 +174,15 @@ std::vector<int64_t> with_last(at::IntArrayRef sizes, int64_t last) {
   return shape;
 }
 
+// Whether `residual` has x W^T's shape: x's sizes with the last one W's output features.
+bool has_sizes_of_product(const at::Tensor& residual, const at::Tensor& x, const at::Tensor& weight) {
+  if (x.dim() < 1 || residual.dim() != x.dim()) return false;
+  for (int64_t d = 0; d + 1 < x.dim(); ++d) {
+    if (residual.size(d) != x.size(d)) return false;
+  }
+  return residual.size(-1) == weight.size(0);
+}
+
 // `bias` is an empty tensor for a layer without one (autograd functions take no undefined inputs).
 class RowBandLinear : public torch::autograd::Function<RowBandLinear> {
  public:
@@ -249,6 +258,11 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
   return out.view(with_last(x.sizes(), w.size(0)));
 }
 
+bool linear_adds_bias_after_product(const at::Tensor& x, const at::Tensor& weight,
+                                    const at::Tensor& bias) {
+  return bias.defined() && sgemm_for(x, weight, bias) != nullptr;
+}
+
 at::Tensor linear_added_to(const at::Tensor& residual, const at::Tensor& x,
                            const torch::nn::Linear& layer) {
   const at::Tensor& weight = layer->weight;
@@ -256,10 +270,10 @@ at::Tensor linear_added_to(const at::Tensor& residual, const at::Tensor& x,
   const bool graph = at::GradMode::is_enabled() &&
                      (residual.requires_grad() || x.requires_grad() || weight.requires_grad() ||
                       (bias.defined() && bias.requires_grad()));
-  const bool fused = !graph && bias.defined() && sgemm_for(x, weight, bias) != nullptr &&
+  // The add pass below is single-threaded, so a product linear() cuts into bands is left to ATen.
+  const bool fused = !graph && linear_adds_bias_after_product(x, weight, bias) &&
                      !linear_splits_rows(x, weight) && residual.scalar_type() == at::kFloat &&
-                     residual.device().is_cpu() && x.dim() >= 1 &&
-                     residual.sizes().vec() == with_last(x.sizes(), weight.size(0));
+                     residual.device().is_cpu() && has_sizes_of_product(residual, x, weight);
   if (!fused) return residual + apply_linear(layer, x);
   at::Tensor out = linear(x, weight, at::Tensor()).contiguous();
   const at::Tensor y = residual.contiguous(), b = bias.contiguous();

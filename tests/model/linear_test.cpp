@@ -1,6 +1,7 @@
 // vitc::linear (row bands on torch's intra-op threads) against ATen's linear: values and every
 // gradient, 2-D and 3-D inputs, with and without bias; when it splits; and that at::parallel_for
-// in vitc's own code really uses the intra-op threads (the build's OpenMP flag).
+// in vitc's own code really uses the intra-op threads (the build's OpenMP flag); where the bias is
+// added after the product, and linear_added_to against its two steps.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -117,6 +118,27 @@ TEST(Linear, SplitsOnlyFloatCpuProductsLargeEnoughWithSeveralThreads) {
   EXPECT_FALSE(linear_splits_rows(x.to(torch::kDouble), w.to(torch::kDouble)));
   EXPECT_FALSE(linear_splits_rows(x, torch::randn({256, 32})));  // ATen reports the mismatch
   EXPECT_THROW(linear(x, torch::randn({256, 32}), at::Tensor()), c10::Error);
+}
+
+TEST(Linear, BiasIsAddedAfterTheProductExactlyWhereTheSgemmPathRuns) {
+  const at::Tensor x = torch::randn({50, 64}), w = torch::randn({256, 64}), b = torch::randn({256});
+  EXPECT_TRUE(linear_adds_bias_after_product(x, w, b));
+  EXPECT_FALSE(linear_adds_bias_after_product(x, w, at::Tensor()));  // no bias to add
+  EXPECT_FALSE(linear_adds_bias_after_product(x.to(torch::kDouble), w.to(torch::kDouble),
+                                              b.to(torch::kDouble)));
+  EXPECT_FALSE(linear_adds_bias_after_product(x, w, torch::randn({128})));  // ATen reports it
+}
+
+TEST(Linear, AddedToAResidualEqualsTheSumOfTheTwoStepsBitForBit) {
+  IntraOpThreads threads(1);
+  torch::NoGradGuard no_grad;
+  torch::nn::Linear layer(64, 96);
+  const at::Tensor x = torch::randn({4, 50, 64}), residual = torch::randn({4, 50, 96});
+  EXPECT_TRUE(torch::equal(linear_added_to(residual, x, layer), residual + apply_linear(layer, x)));
+  // A residual of another shape broadcasts as the two steps would.
+  const at::Tensor row = torch::randn({96});
+  EXPECT_TRUE(torch::equal(linear_added_to(row, x, layer), row + apply_linear(layer, x)));
+  EXPECT_THROW(linear_added_to(torch::randn({4, 50, 95}), x, layer), c10::Error);
 }
 
 }  // namespace
