@@ -1,6 +1,6 @@
 // Benchmark: does time follow MACs? deit_small_patch16_224 (random weights) sliced to ~50% of its
-// MACs three ways, and token-pruned (d), timed against the dense model in one process, runs
-// interleaved round by round.
+// MACs three ways, token-pruned (d), UVC-like (e-g), and to the floor of head and neuron pruning
+// (h), timed against the dense model in one process, runs interleaved round by round.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -137,6 +137,21 @@ Structure uvc_like(const ViTConfig& c, std::mt19937& rng, int round_to = 1) {
   return s;
 }
 
+// (h) the floor: every block keeps one head of one q/k and one v dim and one MLP neuron, about
+// 1% of the MACs. What it still costs is what no pruning of heads and neurons removes: the
+// full-width LayerNorms and residual stream, one head's softmax over all tokens, the patch
+// embedding, the classifier and each operation's own cost.
+Structure floor_of_pruning(const ViTConfig& c) {
+  Structure s = dense_structure(c);
+  for (BlockKeep& b : s.blocks) {
+    b.heads.resize(1);
+    b.heads[0].qk = {0};
+    b.heads[0].v = {0};
+    b.mlp = {0};
+  }
+  return s;
+}
+
 // Every attention of `model` computes its heads grouped, never padded.
 void force_grouped(VisionTransformerImpl& model) {
   for (int i = 0; i < model.config().depth(); ++i) {
@@ -204,7 +219,8 @@ int run(int argc, char** argv) {
       {"(d) tokens 70/49/34% from blocks 3/6/9", dropped_tokens(config, rng)},
       {"(e) UVC-like: v widths in [8, 64] + 40% MLP", uvc_like(config, rng)},
       {"(f) (e) with --round-to 8", uvc_like(config, rng, 8)},
-      {"(g) (e) with --round-to 16", uvc_like(config, rng, 16)}};
+      {"(g) (e) with --round-to 16", uvc_like(config, rng, 16)},
+      {"(h) floor: 1 head of 1 dim, 1 MLP neuron", floor_of_pruning(config)}};
   std::vector<Case> cases;
   const at::Tensor probe = latency_input(config, 1, c10::Device(c10::kCPU));
   for (const auto& [name, structure] : structures) {
