@@ -164,23 +164,6 @@ at::Tensor AttentionImpl::forward_padded(const at::Tensor& x, const at::Tensor& 
 }
 
 at::Tensor AttentionImpl::forward_by_heads(const at::Tensor& x, const BlockMasks* masks) {
-  return apply_linear(proj, heads_by_heads(x, masks));
-}
-
-AttentionImpl::OutputAndBias AttentionImpl::forward_leaving_proj_bias(const at::Tensor& x) {
-  const bool graph = at::GradMode::is_enabled() &&
-                     (x.requires_grad() || qkv->weight.requires_grad() ||
-                      proj->weight.requires_grad() ||
-                      (proj->bias.defined() && proj->bias.requires_grad()));
-  if (graph || window_ > 0 || !attention_by_heads_applies(x)) return {forward(x), at::Tensor()};
-  const at::Tensor heads = heads_by_heads(x, nullptr);
-  if (!linear_adds_bias_after_product(heads, proj->weight, proj->bias)) {
-    return {apply_linear(proj, heads), at::Tensor()};
-  }
-  return {linear(heads, proj->weight, at::Tensor()), proj->bias};
-}
-
-at::Tensor AttentionImpl::heads_by_heads(const at::Tensor& x, const BlockMasks* masks) {
   at::Tensor qkv_out = apply_linear(qkv, x);  // [B, N, 2*qk_total + v_total]
   if (masks != nullptr && (masks->qk.defined() || masks->v.defined())) {
     at::Tensor q = qkv_out.narrow(-1, 0, qk_total_);
@@ -200,7 +183,7 @@ at::Tensor AttentionImpl::heads_by_heads(const at::Tensor& x, const BlockMasks* 
     }
     out = out * masks->heads.index_select(0, head_of_v_column_);
   }
-  return out;
+  return apply_linear(proj, out);
 }
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const BlockMasks* masks,

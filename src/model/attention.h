@@ -35,15 +35,6 @@ class AttentionImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x, const BlockMasks* masks = nullptr,
                      const at::Tensor& window_mask = {});
 
-  // forward(x) without masks, except that in CPU inference on the heads' path proj's output
-  // comes without its bias where linear() would add that bias after the product anyway
-  // (linear_adds_bias_after_product, model/linear.h): the bias is then returned for the caller
-  // to add in a pass of its own (the block's residual addition), else undefined.
-  struct OutputAndBias {
-    at::Tensor out, bias;
-  };
-  OutputAndBias forward_leaving_proj_bias(const at::Tensor& x);
-
   torch::nn::Linear qkv{nullptr};
   torch::nn::Linear proj{nullptr};
   at::Tensor relative_position_bias_table;  // Swin only
@@ -62,10 +53,7 @@ class AttentionImpl : public torch::nn::Module {
     int q_offset;  // offset of the group's first q feature within the q section
     int v_offset;  // offset within the v section
   };
-  // attention_by_heads on qkv's output (masked by width masks), head masks on its output: the
-  // heads' outputs side by side, before proj.
-  at::Tensor heads_by_heads(const at::Tensor& x, const BlockMasks* masks);
-  // proj of heads_by_heads.
+  // attention_by_heads on qkv's output (masked by width masks), head masks on its output.
   at::Tensor forward_by_heads(const at::Tensor& x, const BlockMasks* masks);
   at::Tensor forward_padded(const at::Tensor& x, const at::Tensor& score_bias,
                             const at::Tensor& key_log_weights);

@@ -16,18 +16,20 @@ MlpImpl::MlpImpl(int embed_dim, int hidden) {
   fc2 = register_module("fc2", torch::nn::Linear(hidden, embed_dim));
 }
 
-at::Tensor MlpImpl::hidden(const at::Tensor& x, const at::Tensor& hidden_mask) {
+namespace {
+at::Tensor hidden_of(const at::Tensor& x, const torch::nn::Linear& fc1, const at::Tensor& mask) {
   const at::Tensor h = gelu_of_linear(x, fc1);
-  return hidden_mask.defined() ? h * hidden_mask : h;
+  return mask.defined() ? h * mask : h;
 }
+}  // namespace
 
 at::Tensor MlpImpl::forward(const at::Tensor& x, const at::Tensor& hidden_mask) {
-  return apply_linear(fc2, hidden(x, hidden_mask));
+  return apply_linear(fc2, hidden_of(x, fc1, hidden_mask));
 }
 
 at::Tensor MlpImpl::forward_added_to(const at::Tensor& residual, const at::Tensor& x,
                                      const at::Tensor& hidden_mask) {
-  return linear_added_to(residual, hidden(x, hidden_mask), fc2);
+  return linear_added_to(residual, hidden_of(x, fc1, hidden_mask), fc2);
 }
 
 LayerScaleImpl::LayerScaleImpl(int embed_dim) {
@@ -138,33 +140,6 @@ at::Tensor BlockImpl::forward(const at::Tensor& x, const BlockMasks* masks) {
   }
   if (masks != nullptr && masks->gate.defined()) y = x + masks->gate * (y - x);
   return y;
-}
-
-bool BlockImpl::fuses_norms() const {
-  return !spec_.skip && spec_.has_attention() && spec_.has_mlp() && !window_.windowed() && !ls1 &&
-         !ls2;
-}
-
-BlockImpl::OutputAndNormed BlockImpl::forward_then_norm(const at::Tensor& x,
-                                                        const at::Tensor& normed1,
-                                                        torch::nn::LayerNormImpl* next_norm) {
-  check(fuses_norms(), "forward_then_norm on a block that is skipped, windowed, has LayerScale "
-        "or lacks attention or MLP");
-  const AttentionImpl::OutputAndBias a =
-      attn->forward_leaving_proj_bias(normed1.defined() ? normed1 : layer_norm_last_dim(x, *norm1));
-  const SumAndNormed mid = add_then_layer_norm(x, a.out, *norm2, a.bias);
-  const at::Tensor hidden = mlp->hidden(mid.normed);
-  if (next_norm == nullptr) return {linear_added_to(mid.sum, hidden, mlp->fc2), at::Tensor()};
-  const at::Tensor& w = mlp->fc2->weight;
-  const at::Tensor& b = mlp->fc2->bias;
-  const bool graph = at::GradMode::is_enabled() && (hidden.requires_grad() || w.requires_grad() ||
-                                                    (b.defined() && b.requires_grad()));
-  // fc2's bias joins the residual pass where linear() adds it after the product anyway.
-  const SumAndNormed end =
-      !graph && linear_adds_bias_after_product(hidden, w, b)
-          ? add_then_layer_norm(mid.sum, linear(hidden, w, at::Tensor()), *next_norm, b)
-          : add_then_layer_norm(mid.sum, apply_linear(mlp->fc2, hidden), *next_norm);
-  return {end.sum, end.normed};
 }
 
 }  // namespace vitc

@@ -18,8 +18,6 @@ class MlpImpl : public torch::nn::Module {
   MlpImpl(int embed_dim, int hidden);
   // `hidden_mask` (optional, [hidden]) multiplies the activations after GELU.
   at::Tensor forward(const at::Tensor& x, const at::Tensor& hidden_mask = {});
-  // GELU(fc1(x)) (times hidden_mask): fc2's input.
-  at::Tensor hidden(const at::Tensor& x, const at::Tensor& hidden_mask = {});
   // residual + forward(x, hidden_mask), fc2's bias and the addition in one pass in inference
   // (linear_added_to, model/linear.h).
   at::Tensor forward_added_to(const at::Tensor& residual, const at::Tensor& x,
@@ -56,20 +54,6 @@ class BlockImpl : public torch::nn::Module {
   // For code that runs a block's parts itself (PRACTISE's adaptors).
   at::Tensor scaled_attention(const at::Tensor& a) { return ls1 ? ls1->forward(a) : a; }
   at::Tensor scaled_mlp(const at::Tensor& m) { return ls2 ? ls2->forward(m) : m; }
-
-  // For a chain of blocks without masks (ViT, DeiT, T2T): forward(x), and next_norm of it (when
-  // not null), the LayerNorm that follows the block (the next block's norm1 or the model's final
-  // norm). Each LayerNorm is computed in the residual addition before it, with the bias of the
-  // product added there too (proj's, fc2's) where linear() adds it after the product anyway: in
-  // inference, passes over the tokens fewer per block, the same floats. normed1, when defined,
-  // is norm1(x), computed so by the block before. Only where fuses_norms().
-  struct OutputAndNormed {
-    at::Tensor out, normed;
-  };
-  OutputAndNormed forward_then_norm(const at::Tensor& x, const at::Tensor& normed1,
-                                    torch::nn::LayerNormImpl* next_norm);
-  // Not skipped, with attention and MLP, global attention, no LayerScale.
-  bool fuses_norms() const;
 
   const BlockSpec& spec() const { return spec_; }
   const AttentionWindow& window() const { return window_; }

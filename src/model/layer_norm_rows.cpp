@@ -29,22 +29,12 @@ inline float lanes_total(float (&lanes)[kLanes]) {
 // (GCC bug 105593, inside avx512fintrin.h); nothing of ours is.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// a[i..i+16) (the lanes of `lanes`), with add_bias's added first when there is one: x + (a + b),
-// as when a's producer adds its bias in a pass of its own.
-__attribute__((target("avx512f"))) inline __m512 added16(const float* a, const float* add_bias,
-                                                          int64_t i, __mmask16 lanes = 0xFFFF) {
-  const __m512 v = _mm512_maskz_loadu_ps(lanes, a + i);
-  if (add_bias == nullptr) return v;
-  return _mm512_add_ps(v, _mm512_maskz_loadu_ps(lanes, add_bias + i));
-}
-
 // The same arithmetic in AVX-512 registers: the lane sums reduced in registers (the portable
 // version's lane arrays went through the stack, and reading a lane back from a vector store
 // stalls: 1.1 ns per element on fm_small's 64-wide rows), the row's tail by masked loads.
 __attribute__((target("avx512f"))) void layer_norm_rows_avx512(
-    const float* in, const float* add, const float* add_bias, float* sum, float* out,
-    const float* weight, const float* bias, int64_t rows, int64_t n, float eps, float* mean_out,
-    float* rstd_out) {
+    const float* in, const float* add, float* sum, float* out, const float* weight,
+    const float* bias, int64_t rows, int64_t n, float eps, float* mean_out, float* rstd_out) {
   const int64_t full = n / kLanes * kLanes;
   const __mmask16 tail = tail_lanes16(n);
   const __m512 inv_n = _mm512_set1_ps(1.0f / static_cast<float>(n));
@@ -57,13 +47,13 @@ __attribute__((target("avx512f"))) void layer_norm_rows_avx512(
       const float* a = add + row * n;
       float* s_out = sum != nullptr ? sum + row * n : y;
       for (int64_t i = 0; i < full; i += kLanes) {
-        const __m512 v = _mm512_add_ps(_mm512_loadu_ps(x + i), added16(a, add_bias, i));
+        const __m512 v = _mm512_add_ps(_mm512_loadu_ps(x + i), _mm512_loadu_ps(a + i));
         _mm512_storeu_ps(s_out + i, v);
         total = _mm512_add_ps(total, v);
       }
       if (tail != 0) {
         const __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(tail, x + full),
-                                       added16(a, add_bias, full, tail));
+                                       _mm512_maskz_loadu_ps(tail, a + full));
         _mm512_mask_storeu_ps(s_out + full, tail, v);
         total = _mm512_add_ps(total, v);
       }
@@ -107,15 +97,13 @@ __attribute__((target("avx512f"))) void layer_norm_rows_avx512(
 }  // namespace
 
 VITC_VECTOR_CLONES
-void layer_norm_rows_portable_of(const float* in, const float* add, const float* add_bias,
-                                 float* sum, float* out, const float* weight, const float* bias,
-                                 int64_t rows, int64_t n, float eps, float* mean_out,
-                                 float* rstd_out) {
+void layer_norm_rows_portable_of(const float* in, const float* add, float* sum, float* out,
+                                 const float* weight, const float* bias, int64_t rows, int64_t n,
+                                 float eps, float* mean_out, float* rstd_out) {
   for (int64_t row = 0; row < rows; ++row) {
     const float* x = in + row * n;
     float* y = out + row * n;
-    // s: the row to normalise; with `add`, x + add (+ add_bias first) written to sum (or to y,
-    // normalised in place).
+    // s: the row to normalise; with `add`, x + add written to sum (or to y, normalised in place).
     const float* s = x;
     float lane_total[kLanes] = {};
     float total = 0.0f;
@@ -125,13 +113,12 @@ void layer_norm_rows_portable_of(const float* in, const float* add, const float*
       float* s_out = sum != nullptr ? sum + row * n : y;
       for (; i + kLanes <= n; i += kLanes)
         for (int j = 0; j < kLanes; ++j) {
-          const float ai = add_bias != nullptr ? a[i + j] + add_bias[i + j] : a[i + j];
-          const float v = x[i + j] + ai;
+          const float v = x[i + j] + a[i + j];
           s_out[i + j] = v;
           lane_total[j] += v;
         }
       for (; i < n; ++i) {
-        s_out[i] = x[i] + (add_bias != nullptr ? a[i] + add_bias[i] : a[i]);
+        s_out[i] = x[i] + a[i];
         total += s_out[i];
       }
       s = s_out;
@@ -159,16 +146,16 @@ void layer_norm_rows_portable_of(const float* in, const float* add, const float*
   }
 }
 
-void layer_norm_rows_of(const float* in, const float* add, const float* add_bias, float* sum,
-                        float* out, const float* weight, const float* bias, int64_t rows,
-                        int64_t n, float eps, float* mean, float* rstd) {
+void layer_norm_rows_of(const float* in, const float* add, float* sum, float* out,
+                        const float* weight, const float* bias, int64_t rows, int64_t n, float eps,
+                        float* mean, float* rstd) {
 #if VITC_HAS_AVX512_KERNELS
   if (cpu_has_avx512f()) {
-    layer_norm_rows_avx512(in, add, add_bias, sum, out, weight, bias, rows, n, eps, mean, rstd);
+    layer_norm_rows_avx512(in, add, sum, out, weight, bias, rows, n, eps, mean, rstd);
     return;
   }
 #endif
-  layer_norm_rows_portable_of(in, add, add_bias, sum, out, weight, bias, rows, n, eps, mean, rstd);
+  layer_norm_rows_portable_of(in, add, sum, out, weight, bias, rows, n, eps, mean, rstd);
 }
 
 namespace {
@@ -194,13 +181,10 @@ struct RowsOut {
 };
 
 // Over all rows of x (and a), on torch's threads (inline inside a parallel region).
-// a_bias: a bias over a's last dimension added to a first, or undefined.
-RowsOut normalise_rows(const at::Tensor& x_in, const at::Tensor& a_in, const at::Tensor& a_bias_in,
-                       const at::Tensor& weight_in, const at::Tensor& bias_in, double eps,
-                       bool keep_sum, bool keep_stats) {
+RowsOut normalise_rows(const at::Tensor& x_in, const at::Tensor& a_in, const at::Tensor& weight_in,
+                       const at::Tensor& bias_in, double eps, bool keep_sum, bool keep_stats) {
   const at::Tensor x = x_in.contiguous();
   const at::Tensor a = a_in.defined() ? a_in.contiguous() : a_in;
-  const at::Tensor a_bias = a_bias_in.defined() ? a_bias_in.contiguous() : a_bias_in;
   const at::Tensor weight = weight_in.contiguous(), bias = bias_in.contiguous();
   RowsOut r;
   r.normed = at::empty_like(x, at::MemoryFormat::Contiguous);
@@ -213,7 +197,6 @@ RowsOut normalise_rows(const at::Tensor& x_in, const at::Tensor& a_in, const at:
   if (rows == 0) return r;
   const float* src = x.data_ptr<float>();
   const float* add = a.defined() ? a.data_ptr<float>() : nullptr;
-  const float* add_bias = a_bias.defined() ? a_bias.data_ptr<float>() : nullptr;
   float* sum = keep_sum ? r.sum.data_ptr<float>() : nullptr;
   float* out = r.normed.data_ptr<float>();
   float* mean = keep_stats ? r.mean.data_ptr<float>() : nullptr;
@@ -222,7 +205,7 @@ RowsOut normalise_rows(const at::Tensor& x_in, const at::Tensor& a_in, const at:
   const float* b = bias.data_ptr<float>();
   const float e = static_cast<float>(eps);
   at::parallel_for(0, rows, std::max<int64_t>(1, 16384 / n), [&](int64_t begin, int64_t end) {
-    layer_norm_rows_of(src + begin * n, add != nullptr ? add + begin * n : nullptr, add_bias,
+    layer_norm_rows_of(src + begin * n, add != nullptr ? add + begin * n : nullptr,
                        sum != nullptr ? sum + begin * n : nullptr, out + begin * n, w, b,
                        end - begin, n, e, mean != nullptr ? mean + begin : nullptr,
                        rstd != nullptr ? rstd + begin : nullptr);
@@ -238,7 +221,7 @@ struct LayerNormRowsFunction : public torch::autograd::Function<LayerNormRowsFun
     RowsOut r;
     {
       at::AutoDispatchBelowADInplaceOrView guard;
-      r = normalise_rows(x, at::Tensor(), at::Tensor(), weight, bias, eps, false, true);
+      r = normalise_rows(x, at::Tensor(), weight, bias, eps, false, true);
     }
     ctx->save_for_backward({x, weight, bias, r.mean, r.rstd});
     return r.normed;
@@ -265,24 +248,20 @@ at::Tensor layer_norm_last_dim(const at::Tensor& x, torch::nn::LayerNormImpl& no
       (records_graph(x) || records_graph(norm.weight) || records_graph(norm.bias))) {
     return LayerNormRowsFunction::apply(x, norm.weight, norm.bias, eps);
   }
-  return normalise_rows(x, at::Tensor(), at::Tensor(), norm.weight, norm.bias, eps, false, false)
-      .normed;
+  return normalise_rows(x, at::Tensor(), norm.weight, norm.bias, eps, false, false).normed;
 }
 
 SumAndNormed add_then_layer_norm(const at::Tensor& x, const at::Tensor& a,
-                                 torch::nn::LayerNormImpl& norm, const at::Tensor& a_bias) {
-  const bool graph = at::GradMode::is_enabled() &&
-                     (records_graph(x) || records_graph(a) || records_graph(a_bias) ||
-                      records_graph(norm.weight) || records_graph(norm.bias));
-  const bool bias_fits = !a_bias.defined() ||
-                         (a_bias.scalar_type() == at::kFloat && a_bias.device().is_cpu() &&
-                          a_bias.dim() == 1 && a.dim() >= 1 && a_bias.size(0) == a.size(-1));
+                                 torch::nn::LayerNormImpl& norm) {
+  const bool graph = at::GradMode::is_enabled() && (records_graph(x) || records_graph(a) ||
+                                                    records_graph(norm.weight) ||
+                                                    records_graph(norm.bias));
   if (graph || !kernel_applies(x, norm) || !a.defined() || a.sizes() != x.sizes() ||
-      a.scalar_type() != at::kFloat || !a.device().is_cpu() || !bias_fits) {
-    const at::Tensor sum = x + (a_bias.defined() ? a + a_bias : a);
+      a.scalar_type() != at::kFloat || !a.device().is_cpu()) {
+    const at::Tensor sum = x + a;
     return {sum, layer_norm_last_dim(sum, norm)};
   }
-  RowsOut r = normalise_rows(x, a, a_bias, norm.weight, norm.bias, norm.options.eps(), true, false);
+  RowsOut r = normalise_rows(x, a, norm.weight, norm.bias, norm.options.eps(), true, false);
   return {r.sum, r.normed};
 }
 

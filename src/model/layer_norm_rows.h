@@ -24,27 +24,24 @@ namespace vitc {
 at::Tensor layer_norm_last_dim(const at::Tensor& x, torch::nn::LayerNormImpl& norm);
 
 // x + a, and norm(x + a). Without autograd on the row kernel's tensors, one pass writes both;
-// otherwise the sum and then layer_norm_last_dim. a_bias, when defined, is a bias over a's last
-// dimension that a's producer left out (linear_adds_bias_after_product, model/linear.h): the sum
-// is then x + (a + a_bias), the floats of adding it to a first, in the same pass.
+// otherwise the sum and then layer_norm_last_dim.
 struct SumAndNormed {
   at::Tensor sum, normed;
 };
 SumAndNormed add_then_layer_norm(const at::Tensor& x, const at::Tensor& a,
-                                 torch::nn::LayerNormImpl& norm,
-                                 const at::Tensor& a_bias = at::Tensor());
+                                 torch::nn::LayerNormImpl& norm);
 
 // The row kernel itself on `rows` contiguous rows of n floats, on this thread: out[r] =
-// (s - mean) / sqrt(var + eps) * weight + bias with s = in[r] (+ (add[r] + add_bias) when add is
-// not null, add_bias when not null; s then also written to sum when sum is not null). mean and
-// rstd, when not null, receive each row's mean and 1 / sqrt(var + eps).
-void layer_norm_rows_of(const float* in, const float* add, const float* add_bias, float* sum,
-                        float* out, const float* weight, const float* bias, int64_t rows,
-                        int64_t n, float eps, float* mean, float* rstd);
+// (s - mean) / sqrt(var + eps) * weight + bias with s = in[r] (+ add[r] when add is not null,
+// then also written to sum when sum is not null). mean and rstd, when not null, receive each
+// row's mean and 1 / sqrt(var + eps).
+void layer_norm_rows_of(const float* in, const float* add, float* sum, float* out,
+                        const float* weight, const float* bias, int64_t rows, int64_t n, float eps,
+                        float* mean, float* rstd);
 
 // The same on the portable kernel, which CPUs without AVX-512 run (for tests on CPUs with it).
-void layer_norm_rows_portable_of(const float* in, const float* add, const float* add_bias,
-                                 float* sum, float* out, const float* weight, const float* bias,
-                                 int64_t rows, int64_t n, float eps, float* mean, float* rstd);
+void layer_norm_rows_portable_of(const float* in, const float* add, float* sum, float* out,
+                                 const float* weight, const float* bias, int64_t rows, int64_t n,
+                                 float eps, float* mean, float* rstd);
 
 }  // namespace vitc

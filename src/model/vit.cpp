@@ -141,31 +141,10 @@ at::Tensor VisionTransformerImpl::forward_features(const at::Tensor& images,
         largest_activation_bytes(config_));
   }
   at::Tensor x = embed(images);
-  at::Tensor normed;
-  for (int i = 0; i < config_.depth(); ++i) x = run_block(i, block_input(i, x), masks, normed);
-  return final_norm(x, normed);
-}
-
-at::Tensor VisionTransformerImpl::run_block(int i, const at::Tensor& input, const ModelMasks* masks,
-                                            at::Tensor& normed) {
-  if (masks != nullptr || !block(i)->fuses_norms()) {
-    normed = at::Tensor();
-    return block(i)->forward(input, masks != nullptr ? &masks->blocks[i] : nullptr);
+  for (int i = 0; i < config_.depth(); ++i) {
+    x = block(i)->forward(block_input(i, x), masks != nullptr ? &masks->blocks[i] : nullptr);
   }
-  // The LayerNorm after the block, computed in its last residual pass: the final norm, or the
-  // next block's norm1 when that block takes this one's output as it is.
-  const int depth = config_.depth();
-  torch::nn::LayerNormImpl* next =
-      i + 1 == depth ? norm.get()
-      : block(i + 1)->fuses_norms() && takes_output_as_is(i + 1) ? block(i + 1)->norm1.get()
-                                                                 : nullptr;
-  BlockImpl::OutputAndNormed r = block(i)->forward_then_norm(input, normed, next);
-  normed = r.normed;
-  return r.out;
-}
-
-at::Tensor VisionTransformerImpl::final_norm(const at::Tensor& x, const at::Tensor& normed) {
-  return normed.defined() ? normed : layer_norm_last_dim(x, *norm);
+  return layer_norm_last_dim(x, *norm);
 }
 
 HeadOutputs VisionTransformerImpl::head_outputs(const at::Tensor& tokens) {
@@ -177,14 +156,6 @@ HeadOutputs VisionTransformerImpl::head_outputs(const at::Tensor& tokens) {
   out.cls = head->forward(tokens.select(1, 0));
   if (config_.distilled) out.dist = head_dist->forward(tokens.select(1, 1));
   return out;
-}
-
-bool VisionTransformerImpl::takes_output_as_is(int i) const {
-  if (config_.is_swin()) {
-    const int s = config_.stage_of(i);
-    return s == 0 || i != config_.stage_first_block(s);
-  }
-  return !token_gather_.at(static_cast<size_t>(i)).defined();
 }
 
 at::Tensor VisionTransformerImpl::block_input(int i, const at::Tensor& x) {

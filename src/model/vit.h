@@ -63,17 +63,6 @@ class VisionTransformerImpl : public torch::nn::Module {
   // block i drops tokens, or `x` itself. Code that runs the blocks one by one calls it before each
   // block, as forward_features does.
   at::Tensor block_input(int i, const at::Tensor& x);
-  // Whether block_input(i, x) is x itself.
-  bool takes_output_as_is(int i) const;
-  // Block i on its input (block_input's), as forward_features runs it. Without masks, where the
-  // block fuses_norms(), the LayerNorm after it (the next block's norm1 when that block takes
-  // this one's output as it is, or the final norm) is computed in the block's last residual pass
-  // and handed on in `normed`, which block i reads as its own norm1 when defined; otherwise
-  // `normed` is reset. Start with an undefined `normed` and end with final_norm.
-  at::Tensor run_block(int i, const at::Tensor& input, const ModelMasks* masks,
-                       at::Tensor& normed);
-  // The final norm of the last block's output x, or `normed` when run_block computed it.
-  at::Tensor final_norm(const at::Tensor& x, const at::Tensor& normed);
 
   // timm-style initialisation (truncated normal std 0.02 for Linear weights and embeddings).
   void init_weights(uint64_t seed);

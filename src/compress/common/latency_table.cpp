@@ -17,6 +17,7 @@
 
 #include "model/attention_by_heads.h"
 #include "model/batch_chunks.h"
+#include "model/layer_norm_rows.h"
 #include "model/slice.h"
 #include "report/latency.h"
 #include "util/compute.h"
@@ -35,9 +36,7 @@ namespace {
 // LayerNorm, softmax and linear kernels in CPU inference (every block's costs changed); 5: one
 // head's attention fused in AVX-512 registers (model/head_attention.h); 6: GELU by a fitted erf
 // with fc1's bias, fc2's bias and residual in one pass, and the patch embedding as patch rows
-// times the flattened kernel (model/gelu.h, model/patch_rows.h), and each LayerNorm computed in
-// the residual pass before it (a block's time includes the next block's norm1, the last block's
-// the final norm; VisionTransformerImpl::run_block).
+// times the flattened kernel (model/gelu.h, model/patch_rows.h).
 constexpr int kTableFormat = 6;
 
 std::string cpu_model() {
@@ -238,16 +237,15 @@ LatencyTable measure_latency_table(VisionTransformerImpl& source,
     const auto slice_pass = [&](const at::Tensor& slice) {
       const bool timing_thread = at::get_thread_num() == 0;
       at::Tensor x = m.embed(slice);
-      at::Tensor normed;
       for (int i = 0; i < L; ++i) {
         x = m.block_input(i, x);
         synchronize(device);
         const Clock::time_point t0 = Clock::now();
-        x = m.run_block(i, x, nullptr, normed);
+        x = m.block(i)->forward(x);
         synchronize(device);
         if (timing_thread) pass_block_ms[static_cast<size_t>(i)] += ms_between(t0, Clock::now());
       }
-      return m.final_norm(x, normed);
+      return layer_norm_last_dim(x, *m.norm);
     };
     for (int r = -1; r < repeats; ++r) {  // r = -1: warm-up
       pass_block_ms.assign(static_cast<size_t>(L), 0.0);
