@@ -1,5 +1,7 @@
 // --round-to N: every method's kept head widths and MLP widths become multiples of N, so that a
-// compact model computes GEMMs of aligned sizes (8 for GPU tensor cores). What to keep stays the
+// compact model computes GEMMs of aligned sizes (8 for GPU tensor cores, 16 for AVX-512 CPUs:
+// docs/slicing_benchmark.md measured widths costing as their next multiple of 16, and UVC's and
+// ViT-Slim's outputs 6-14% faster at the same MACs budget with 16). What to keep stays the
 // method's choice (its own scores decide which entries fill or leave a rounded width), and each
 // method meets its MACs budget with the rounded widths.
 //
@@ -17,8 +19,9 @@ namespace vitc {
 namespace setting {
 inline const Setting kRoundTo{
     "round-to",
-    "kept head widths and MLP widths become multiples of N (8 for GPU tensor cores; a part whose "
-    "full width is not a multiple stays whole or is narrowed to a multiple); 1 = any width",
+    "kept head widths and MLP widths become multiples of N (8 for GPU tensor cores; 16 on AVX-512 "
+    "CPUs, where a width costs as its next multiple of 16; a part whose full width is not a "
+    "multiple stays whole or is narrowed to a multiple); 1 = any width",
     Range::at_least(1), nullptr, /*prefixed=*/false};
 }  // namespace setting
 
