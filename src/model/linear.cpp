@@ -175,7 +175,8 @@ std::vector<int64_t> with_last(at::IntArrayRef sizes, int64_t last) {
 }
 
 // Whether `residual` has x W^T's shape: x's sizes with the last one W's output features.
-bool has_sizes_of_product(const at::Tensor& residual, const at::Tensor& x, const at::Tensor& weight) {
+bool has_sizes_of_product(const at::Tensor& residual, const at::Tensor& x,
+                          const at::Tensor& weight) {
   if (x.dim() < 1 || residual.dim() != x.dim()) return false;
   for (int64_t d = 0; d + 1 < x.dim(); ++d) {
     if (residual.size(d) != x.size(d)) return false;
